@@ -1,0 +1,63 @@
+//! imgigo's web pages: routes, components and server-function declarations. Compiled twice: with
+//! `ssr` for the server and with `hydrate` for the browser.
+
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod policy_text;
+#[cfg(feature = "ssr")]
+pub mod security;
+pub mod server_fns;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+pub use error::AppError;
+
+use components::layout::Layout;
+use pages::{home::HomePage, not_found::NotFound, privacy::PrivacyPage};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::send_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/imgigo.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta
+            name="description"
+            content="imgigo removes image backgrounds privately: open source, self-hostable, no account needed."
+        />
+        <Router>
+            <Layout>
+                <Routes fallback=|| view! { <NotFound/> }>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/privacy") view=PrivacyPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

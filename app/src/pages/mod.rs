@@ -1,0 +1,4 @@
+pub mod error;
+pub mod home;
+pub mod not_found;
+pub mod privacy;

@@ -1,0 +1,15 @@
+//! Reversible schema migrations. Every migration has a `down` that undoes its `up` exactly; the
+//! database tests run up → down → up on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261128_000001_create_users;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_users::Migration)]
+    }
+}

@@ -1,0 +1,51 @@
+//! The `imgigo` command line.
+
+use clap::{Parser, Subcommand};
+use services::config::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(name = "imgigo", version, about = "Private, self-hostable background removal")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Listen address [env: IMGIGO_ADDR] [default: 127.0.0.1:3000]
+    #[arg(long, global = true)]
+    pub addr: Option<String>,
+
+    /// Folder for the SQLite file, mail outbox and encrypted cache [env: IMGIGO_DATA_DIR] [default: data]
+    #[arg(long, global = true)]
+    pub data_dir: Option<String>,
+
+    /// sqlite://… or postgres://… [env: DATABASE_URL] [default: a SQLite file in the data folder]
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+
+    /// The compiled site (wasm, CSS, static files) [env: IMGIGO_SITE_ROOT] [default: target/site]
+    #[arg(long, global = true)]
+    pub site_root: Option<String>,
+
+    /// `text` or `json` log lines [env: IMGIGO_LOG_FORMAT] [default: text]
+    #[arg(long, global = true)]
+    pub log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+}
+
+impl Cli {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            addr: self.addr.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            site_root: self.site_root.clone(),
+            log_format: self.log_format.clone(),
+        }
+    }
+}

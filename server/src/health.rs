@@ -1,0 +1,16 @@
+//! `/healthz` (the process answers) and `/readyz` (its dependencies answer).
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use app::AppError;
+
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(app): State<services::AppState>) -> Result<Json<Value>, AppError> {
+    let readiness = services::health::readiness(&app.db).await?;
+    Ok(Json(json!({ "status": "ready", "checks": readiness })))
+}

@@ -1,0 +1,10 @@
+//! The imgigo server: configuration, telemetry, the HTTP router and the command-line entry points.
+//! The binary in `main.rs` only parses the command line and calls into here.
+
+pub mod cli;
+pub mod health;
+pub mod http_headers;
+pub mod router;
+pub mod serve;
+pub mod state;
+pub mod telemetry;

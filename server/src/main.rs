@@ -1,0 +1,44 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use server::cli::{Cli, Command};
+use services::config::Config;
+
+/// Exit code for configuration a person must fix (as clap uses for bad flags).
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env(&cli.overrides()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("imgigo: invalid configuration: {err}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Err(err) = server::telemetry::init(&config) {
+        eprintln!("imgigo: invalid configuration: {err}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("imgigo: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => server::serve::run(config).await,
+            Command::Migrate => server::serve::migrate(config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!(error = %err, "imgigo stopped");
+            eprintln!("imgigo: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The axum router: Leptos pages and server functions, health checks, static files, and the layers
+//! every response passes through (security headers, compression, request tracing).
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware;
+use axum::routing::get;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::health;
+use crate::http_headers::{Hsts, security_headers};
+use crate::state::ServerState;
+
+pub fn build(state: ServerState) -> Router {
+    let routes = generate_route_list(app::App);
+    let services_state = state.app.clone();
+    let context = move || provide_context(services_state.clone());
+    let hsts = Hsts(state.app.config.served_over_tls());
+    let options = state.leptos_options.clone();
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            app::shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<ServerState, _>(
+            context,
+            app::shell,
+        ))
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(hsts, security_headers))
+        .layer(CompressionLayer::new())
+        .layer(
+            TraceLayer::new_for_http()
+                // The path only: queries will carry result keys, which must never reach a log.
+                .make_span_with(|request: &Request| {
+                    tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+}

@@ -1,0 +1,239 @@
+//! Typed configuration, read once at start from `IMGIGO_*` variables (and command-line flags, which
+//! win). Every error names the variable, so a person knows what to fix.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The running configuration of one imgigo process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Where the HTTP server listens (`IMGIGO_ADDR`).
+    pub addr: SocketAddr,
+    /// SQLite file, mail outbox and encrypted cache live here (`IMGIGO_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…` (`DATABASE_URL`); defaults to a SQLite file in `data_dir`.
+    pub database_url: String,
+    /// The address people reach us at (`IMGIGO_PUBLIC_URL`); `https://` switches HSTS on.
+    pub public_url: String,
+    /// The compiled site (hydrate bundle, CSS, static files) built by cargo-leptos (`IMGIGO_SITE_ROOT`).
+    pub site_root: PathBuf,
+    /// A tracing `EnvFilter` directive (`IMGIGO_LOG`).
+    pub log_filter: String,
+    /// Human-readable lines or one JSON object per line (`IMGIGO_LOG_FORMAT`).
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Values given as command-line flags; each one overrides its environment variable.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub addr: Option<String>,
+    pub data_dir: Option<String>,
+    pub database_url: Option<String>,
+    pub site_root: Option<String>,
+    pub log_format: Option<String>,
+}
+
+/// A configuration value that cannot be used. `variable` is the environment variable to fix.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={:?} is invalid: {}", self.variable, self.value, self.reason)
+    }
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATA_DIR: &str = "data";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+
+impl Config {
+    /// Reads the process environment, then applies the flags.
+    pub fn from_env(overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::load(|name| std::env::var(name).ok(), overrides)
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn load(
+        env: impl Fn(&str) -> Option<String>,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
+        let pick = |flag: &Option<String>, variable: &str| -> Option<String> {
+            flag.clone()
+                .or_else(|| env(variable))
+                .filter(|value| !value.trim().is_empty())
+        };
+
+        let addr_text = pick(&overrides.addr, "IMGIGO_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
+        let addr = addr_text.trim().parse::<SocketAddr>().map_err(|_| ConfigError {
+            variable: "IMGIGO_ADDR",
+            value: addr_text.clone(),
+            reason: "expected an IP address and port, such as 127.0.0.1:3000 or [::1]:8080".into(),
+        })?;
+
+        let data_dir = PathBuf::from(
+            pick(&overrides.data_dir, "IMGIGO_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+        );
+
+        let database_url = match pick(&overrides.database_url, "DATABASE_URL") {
+            Some(url) => validate_database_url(url.trim())?,
+            None => sqlite_url_for(&data_dir),
+        };
+
+        let public_url =
+            pick(&None, "IMGIGO_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let public_url = public_url.trim().trim_end_matches('/').to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError {
+                variable: "IMGIGO_PUBLIC_URL",
+                value: public_url,
+                reason: "expected an absolute http:// or https:// address".into(),
+            });
+        }
+
+        let site_root = PathBuf::from(
+            pick(&overrides.site_root, "IMGIGO_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
+        );
+
+        let log_filter = pick(&None, "IMGIGO_LOG").unwrap_or_else(|| "info".into());
+
+        let log_format = match pick(&overrides.log_format, "IMGIGO_LOG_FORMAT") {
+            None => LogFormat::Text,
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "IMGIGO_LOG_FORMAT",
+                        value,
+                        reason: "expected `text` or `json`".into(),
+                    });
+                }
+            },
+        };
+
+        Ok(Self {
+            addr,
+            data_dir,
+            database_url,
+            public_url,
+            site_root,
+            log_filter,
+            log_format,
+        })
+    }
+
+    /// Whether people reach us over TLS, so browsers may be told to insist on it (HSTS).
+    pub fn served_over_tls(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+fn sqlite_url_for(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", data_dir.join("imgigo.db").display())
+}
+
+fn validate_database_url(url: &str) -> Result<String, ConfigError> {
+    let known = ["sqlite:", "postgres://", "postgresql://"];
+    if known.iter().any(|scheme| url.starts_with(scheme)) {
+        Ok(url.to_string())
+    } else {
+        Err(ConfigError {
+            variable: "DATABASE_URL",
+            // Never echo a URL that may carry a password.
+            value: url.split(':').next().unwrap_or_default().to_string() + ":…",
+            reason: "expected a sqlite://… or postgres://… URL".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::load(|name| map.get(name).cloned(), &Overrides::default())
+    }
+
+    #[test]
+    fn defaults_serve_on_loopback_with_sqlite_in_data() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.data_dir, PathBuf::from("data"));
+        assert_eq!(config.database_url, "sqlite://data/imgigo.db?mode=rwc");
+        assert_eq!(config.site_root, PathBuf::from("target/site"));
+        assert_eq!(config.public_url, "http://127.0.0.1:3000");
+        assert!(!config.served_over_tls());
+        assert_eq!(config.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn data_dir_moves_the_sqlite_file() {
+        let config = load(&[("IMGIGO_DATA_DIR", "/var/lib/imgigo")]).unwrap();
+        assert_eq!(config.database_url, "sqlite:///var/lib/imgigo/imgigo.db?mode=rwc");
+    }
+
+    #[test]
+    fn database_url_overrides_sqlite() {
+        let config = load(&[("DATABASE_URL", "postgres://u@db/imgigo")]).unwrap();
+        assert_eq!(config.database_url, "postgres://u@db/imgigo");
+    }
+
+    #[test]
+    fn flags_win_over_environment() {
+        let overrides = Overrides {
+            addr: Some("0.0.0.0:8080".into()),
+            ..Overrides::default()
+        };
+        let config = Config::load(
+            |name| (name == "IMGIGO_ADDR").then(|| "127.0.0.1:1".to_string()),
+            &overrides,
+        )
+        .unwrap();
+        assert_eq!(config.addr.to_string(), "0.0.0.0:8080");
+    }
+
+    #[test]
+    fn bad_address_names_the_variable() {
+        let err = load(&[("IMGIGO_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_ADDR");
+        assert!(err.to_string().starts_with("IMGIGO_ADDR=\"localhost\" is invalid"));
+    }
+
+    #[test]
+    fn unknown_database_scheme_is_refused_without_echoing_secrets() {
+        let err = load(&[("DATABASE_URL", "mysql://root:hunter2@db/x")]).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+        assert!(!err.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn log_format_is_text_or_json() {
+        assert_eq!(load(&[("IMGIGO_LOG_FORMAT", "JSON")]).unwrap().log_format, LogFormat::Json);
+        let err = load(&[("IMGIGO_LOG_FORMAT", "xml")]).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_LOG_FORMAT");
+    }
+
+    #[test]
+    fn https_public_url_means_tls() {
+        let config = load(&[("IMGIGO_PUBLIC_URL", "https://imgigo.example/")]).unwrap();
+        assert!(config.served_over_tls());
+        assert_eq!(config.public_url, "https://imgigo.example");
+        assert_eq!(load(&[("IMGIGO_PUBLIC_URL", "ftp://x")]).unwrap_err().variable, "IMGIGO_PUBLIC_URL");
+    }
+}

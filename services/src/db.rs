@@ -1,0 +1,99 @@
+//! Connecting to the database (SQLite by default, PostgreSQL in production) and migrating it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+
+use crate::Error;
+
+/// Opens a connection pool. For a SQLite file the parent folder is created first.
+#[tracing::instrument(skip_all, fields(backend = backend_of_url(url)))]
+pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
+    if let Some(path) = sqlite_file_path(url) {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|err| {
+                Error::Internal(format!("cannot create database folder {}: {err}", parent.display()))
+            })?;
+        }
+    }
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        // Statements carry user data (emails, names): never log them.
+        .sqlx_logging(false);
+    if backend_of_url(url) == "sqlite" {
+        // An in-memory database exists once per connection: keep exactly one.
+        if url.contains(":memory:") {
+            options.max_connections(1).min_connections(1);
+        } else {
+            options.max_connections(8);
+        }
+    } else {
+        options.max_connections(16);
+    }
+    let db = Database::connect(options).await?;
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+            .await?;
+        if !url.contains(":memory:") {
+            db.execute_unprepared("PRAGMA journal_mode = WAL;").await?;
+        }
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration.
+#[tracing::instrument(skip_all)]
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), Error> {
+    Migrator::up(db, None).await?;
+    Ok(())
+}
+
+/// Connects and brings the schema up to date: what `serve` and `migrate` both do at start.
+pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, Error> {
+    let db = connect(url).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// `sqlite` or `postgres`, for logs and `/readyz`.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => "sqlite",
+        DatabaseBackend::Postgres => "postgres",
+        _ => "other",
+    }
+}
+
+fn backend_of_url(url: &str) -> &'static str {
+    if url.starts_with("sqlite:") {
+        "sqlite"
+    } else if url.starts_with("postgres") {
+        "postgres"
+    } else {
+        "other"
+    }
+}
+
+/// The file behind a `sqlite://path?…` URL, if it names one.
+fn sqlite_file_path(url: &str) -> Option<&Path> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && !path.contains(":memory:")).then(|| Path::new(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_sqlite_file() {
+        assert_eq!(sqlite_file_path("sqlite://data/imgigo.db?mode=rwc"), Some(Path::new("data/imgigo.db")));
+        assert_eq!(sqlite_file_path("sqlite:///abs/x.db"), Some(Path::new("/abs/x.db")));
+        assert_eq!(sqlite_file_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_file_path("postgres://x/y"), None);
+    }
+}

@@ -1,0 +1,67 @@
+//! The services layer's one error type. Callers (pages, REST API, CLI) map [`ErrorKind`] to their own
+//! vocabulary (an HTTP status, an exit code); the `Display` text of internal variants is for logs only.
+
+use sea_orm::{DbErr, SqlErr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{field}: {message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("{0} is unavailable")]
+    Unavailable(&'static str),
+    #[error("database error: {0}")]
+    Database(#[source] DbErr),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// What kind of failure happened, independent of any transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    Conflict,
+    Invalid,
+    Unavailable,
+    Internal,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Conflict(_) => ErrorKind::Conflict,
+            Error::Invalid { .. } => ErrorKind::Invalid,
+            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Database(_) | Error::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// A sentence safe to show a person: never SQL, paths or other internals.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid { .. } => self.to_string(),
+            Error::Unavailable(what) => {
+                format!("The {what} is unavailable right now. Please try again in a moment.")
+            }
+            Error::Database(_) | Error::Internal(_) => {
+                "Something went wrong on our side. Please try again.".to_string()
+            }
+        }
+    }
+}
+
+impl From<DbErr> for Error {
+    fn from(err: DbErr) -> Self {
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = err.sql_err() {
+            return Error::Conflict("that record already exists".into());
+        }
+        match err {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Error::Unavailable("database"),
+            other => Error::Database(other),
+        }
+    }
+}

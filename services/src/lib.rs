@@ -1,0 +1,14 @@
+//! Everything the imgigo server *does*, independent of how it is called (pages, REST API, CLI, jobs).
+//! One module per responsibility; no HTTP handlers and no UI components live here.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod privacy;
+pub mod state;
+
+pub use error::{Error, ErrorKind};
+pub use state::AppState;
+#[cfg(feature = "test-support")]
+pub mod testing;

@@ -1,0 +1,150 @@
+//! Throw-away databases for tests (feature `test-support`). `IMGIGO_TEST_DATABASE` picks the backend:
+//! `sqlite` (default, a fresh file in a temp folder) or `postgres` (a fresh database on the server at
+//! `IMGIGO_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`, dropped afterwards,
+//! even when the test panics).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+
+use crate::Error;
+
+const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend this test run asked for.
+    pub fn from_env() -> Self {
+        match std::env::var("IMGIGO_TEST_DATABASE").as_deref() {
+            Ok("postgres") | Ok("postgresql") => Backend::Postgres,
+            Ok("sqlite") | Ok("") | Err(_) => Backend::Sqlite,
+            Ok(other) => panic!("IMGIGO_TEST_DATABASE={other:?}: expected `sqlite` or `postgres`"),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: String,
+    pub backend: Backend,
+    _dir: Option<tempfile::TempDir>,
+    postgres: Option<PostgresCleanup>,
+}
+
+struct PostgresCleanup {
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    /// A fresh, empty database on the backend this run asked for.
+    pub async fn new() -> Self {
+        Self::on(Backend::from_env()).await
+    }
+
+    pub async fn on(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a temp folder for the test database");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+                Self { url, backend, _dir: Some(dir), postgres: None }
+            }
+            Backend::Postgres => {
+                static COUNTER: AtomicU32 = AtomicU32::new(0);
+                let admin_url = std::env::var("IMGIGO_TEST_POSTGRES_URL")
+                    .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_string());
+                let name = format!(
+                    "imgigo_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::Relaxed),
+                    rand_suffix()
+                );
+                let admin = Database::connect(&admin_url).await.unwrap_or_else(|err| {
+                    panic!("cannot reach the test PostgreSQL server at {admin_url}: {err}")
+                });
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("CREATE DATABASE for the test");
+                let _ = admin.close().await;
+                let url = replace_database(&admin_url, &name);
+                Self { url, backend, _dir: None, postgres: Some(PostgresCleanup { admin_url, name }) }
+            }
+        }
+    }
+
+    /// Connects and migrates, as the server does at start.
+    pub async fn connect(&self) -> Result<DatabaseConnection, Error> {
+        crate::db::connect_and_migrate(&self.url).await
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(cleanup) = self.postgres.take() else { return };
+        // Drop may run on an async runtime's thread; do the async work on a thread of its own.
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async move {
+                let admin = Database::connect(&cleanup.admin_url).await?;
+                admin
+                    .execute_unprepared(&format!(
+                        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                        cleanup.name
+                    ))
+                    .await?;
+                admin.close().await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+        });
+        match dropper.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => eprintln!("warning: could not drop a test database: {err}"),
+            Err(_) => eprintln!("warning: the test database cleanup panicked"),
+        }
+    }
+}
+
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let server = match base.rfind('/') {
+        Some(slash) if slash > "postgres://".len() => &base[..slash],
+        _ => base,
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::hash::{BuildHasher, RandomState};
+    (RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn swaps_the_database_name() {
+        assert_eq!(replace_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
+        assert_eq!(replace_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+    }
+}

@@ -1,0 +1,96 @@
+//! The schema and the error mapping on a real database: SQLite by default, PostgreSQL when
+//! `IMGIGO_TEST_DATABASE=postgres` (`make test` runs both).
+
+use chrono::Utc;
+use entity::users;
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, Set};
+use services::testing::{Backend, TestDatabase};
+use services::{Error, ErrorKind};
+
+fn new_user(email: &str) -> users::ActiveModel {
+    let now = Utc::now();
+    users::ActiveModel {
+        name: Set("Ada".into()),
+        email: Set(email.into()),
+        password_hash: Set("$argon2id$v=19$placeholder".into()),
+        role: Set(users::Role::User),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn migrations_create_a_working_schema_on_the_requested_backend() {
+    let test_db = TestDatabase::new().await;
+    let db = test_db.connect().await.expect("connect and migrate");
+    assert_eq!(services::db::backend_name(&db), test_db.backend.name());
+
+    let saved = new_user("ada@example.com").insert(&db).await.expect("insert");
+    assert!(saved.id > 0);
+    assert_eq!(saved.role, users::Role::User);
+    let found = users::Entity::find_by_id(saved.id).one(&db).await.expect("select");
+    assert_eq!(found.map(|u| u.email), Some("ada@example.com".to_string()));
+
+    // Running the migrations again is a no-op, as at every start.
+    services::db::migrate(&db).await.expect("second migrate");
+    assert_eq!(users::Entity::find().count(&db).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_a_conflict_not_an_internal_error() {
+    let test_db = TestDatabase::new().await;
+    let db = test_db.connect().await.expect("connect and migrate");
+    new_user("same@example.com").insert(&db).await.expect("first insert");
+    let err: Error = new_user("same@example.com")
+        .insert(&db)
+        .await
+        .expect_err("unique email")
+        .into();
+    assert_eq!(err.kind(), ErrorKind::Conflict, "{err:?}");
+}
+
+#[tokio::test]
+async fn every_migration_is_reversible() {
+    let test_db = TestDatabase::new().await;
+    let db = test_db.connect().await.expect("connect and migrate");
+    let applied = Migrator::get_applied_migrations(&db).await.expect("applied").len();
+    assert_eq!(applied, Migrator::migrations().len());
+
+    Migrator::down(&db, None).await.expect("all the way down");
+    assert!(Migrator::get_applied_migrations(&db).await.expect("applied").is_empty());
+    let probe = db
+        .execute_unprepared("SELECT COUNT(*) FROM users")
+        .await;
+    assert!(probe.is_err(), "users must be gone after down");
+
+    Migrator::up(&db, None).await.expect("and up again");
+    new_user("again@example.com").insert(&db).await.expect("insert after up");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_reported_unavailable() {
+    // Port 1 on loopback refuses connections at once.
+    let url = match Backend::from_env() {
+        Backend::Postgres => "postgres://postgres@127.0.0.1:1/nothing",
+        Backend::Sqlite => "sqlite:///nonexistent-folder-imgigo/x.db?mode=ro",
+    };
+    let err = services::db::connect(url).await.expect_err("must not connect");
+    assert!(
+        matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn readiness_reports_the_backend() {
+    let test_db = TestDatabase::new().await;
+    let db = test_db.connect().await.expect("connect and migrate");
+    let readiness = services::health::readiness(&db).await.expect("ready");
+    assert_eq!(readiness.database, "ok");
+    assert_eq!(readiness.database_backend, test_db.backend.name());
+    db.close_by_ref().await.expect("close");
+    let err = services::health::readiness(&db).await.expect_err("closed pool is not ready");
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+}
