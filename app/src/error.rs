@@ -46,9 +46,10 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
                 Self::new(400, "The request could not be understood.")
             }
-            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
-                Self::new(503, "We couldn't reach the server. Check your connection and try again.")
-            }
+            ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::new(
+                503,
+                "We couldn't reach the server. Check your connection and try again.",
+            ),
             ServerFnErrorErr::MissingArg(arg) => Self::new(400, format!("Missing field: {arg}.")),
             _ => Self::internal(),
         }
@@ -88,7 +89,8 @@ mod ssr {
     /// Plain HTTP routes answer errors as JSON: `{"error": {"status": 503, "message": "…"}}`.
     impl IntoResponse for AppError {
         fn into_response(self) -> Response {
-            let body = serde_json::json!({ "error": { "status": self.status, "message": self.message } });
+            let body =
+                serde_json::json!({ "error": { "status": self.status, "message": self.message } });
             (self.status_code(), axum::Json(body)).into_response()
         }
     }
@@ -108,8 +110,15 @@ mod ssr {
             let internal: AppError = Error::Internal("disk /var/x exploded".into()).into();
             assert_eq!(internal.status, 500);
             assert!(!internal.message.contains("/var/x"));
-            let invalid: AppError = Error::Invalid { field: "email", message: "is not an address".into() }.into();
-            assert_eq!((invalid.status, invalid.message.as_str()), (422, "email: is not an address"));
+            let invalid: AppError = Error::Invalid {
+                field: "email",
+                message: "is not an address".into(),
+            }
+            .into();
+            assert_eq!(
+                (invalid.status, invalid.message.as_str()),
+                (422, "email: is not an address")
+            );
         }
 
         #[test]

@@ -50,7 +50,10 @@ mod tests {
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline"));
-        assert!(!csp.contains("http"), "no other origin may be allowed: {csp}");
+        assert!(
+            !csp.contains("http"),
+            "no other origin may be allowed: {csp}"
+        );
         assert!(!content_security_policy(None).contains("nonce"));
     }
 }

@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use services::config::Overrides;
 
 #[derive(Debug, Parser)]
-#[command(name = "imgigo", version, about = "Private, self-hostable background removal")]
+#[command(
+    name = "imgigo",
+    version,
+    about = "Private, self-hostable background removal"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -20,18 +20,27 @@ const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), paym
 pub async fn security_headers(State(hsts): State<Hsts>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
-        if let Ok(value) = HeaderValue::from_str(&app::security::content_security_policy(None)) {
-            headers.insert(CONTENT_SECURITY_POLICY, value);
-        }
+    if !headers.contains_key(CONTENT_SECURITY_POLICY)
+        && let Ok(value) = HeaderValue::from_str(&app::security::content_security_policy(None))
+    {
+        headers.insert(CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     // Result links carry their key in the query: never leak a URL to another site.
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert("permissions-policy", HeaderValue::from_static(PERMISSIONS_POLICY));
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static(PERMISSIONS_POLICY),
+    );
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     if hsts.0 {
         headers.insert(
             STRICT_TRANSPORT_SECURITY,

@@ -20,7 +20,10 @@ fn main() -> ExitCode {
         eprintln!("imgigo: invalid configuration: {err}");
         return ExitCode::from(EXIT_CONFIG);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("imgigo: cannot start the async runtime: {err}");

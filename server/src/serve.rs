@@ -33,7 +33,10 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         );
     }
     let app = AppState::init(config).await?;
-    tracing::info!(database = services::db::backend_name(&app.db), "database ready");
+    tracing::info!(
+        database = services::db::backend_name(&app.db),
+        "database ready"
+    );
 
     let listener = TcpListener::bind(addr)
         .await
@@ -51,7 +54,10 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
 /// Applies pending migrations and exits.
 pub async fn migrate(config: Config) -> Result<(), ServeError> {
     let db = services::db::connect_and_migrate(&config.database_url).await?;
-    tracing::info!(database = services::db::backend_name(&db), "migrations applied");
+    tracing::info!(
+        database = services::db::backend_name(&db),
+        "migrations applied"
+    );
     Ok(())
 }
 

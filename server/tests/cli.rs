@@ -15,7 +15,11 @@ fn imgigo() -> Command {
 
 #[test]
 fn an_invalid_address_stops_at_start_with_exit_code_2() {
-    let output = imgigo().env("IMGIGO_ADDR", "not-an-address").arg("serve").output().expect("run");
+    let output = imgigo()
+        .env("IMGIGO_ADDR", "not-an-address")
+        .arg("serve")
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("IMGIGO_ADDR"), "{stderr}");
@@ -24,14 +28,22 @@ fn an_invalid_address_stops_at_start_with_exit_code_2() {
 
 #[test]
 fn an_invalid_log_filter_names_its_variable() {
-    let output = imgigo().env("IMGIGO_LOG", "info,=[[").arg("migrate").output().expect("run");
+    let output = imgigo()
+        .env("IMGIGO_LOG", "info,=[[")
+        .arg("migrate")
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("IMGIGO_LOG"));
 }
 
 #[test]
 fn an_unknown_database_url_names_database_url() {
-    let output = imgigo().env("DATABASE_URL", "mongodb://x/y").arg("migrate").output().expect("run");
+    let output = imgigo()
+        .env("DATABASE_URL", "mongodb://x/y")
+        .arg("migrate")
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL"));
 }
@@ -40,8 +52,16 @@ fn an_unknown_database_url_names_database_url() {
 fn migrate_creates_the_sqlite_database_in_the_data_folder() {
     let dir = tempfile::tempdir().expect("temp");
     let data = dir.path().join("data");
-    let output = imgigo().env("IMGIGO_DATA_DIR", &data).arg("migrate").output().expect("run");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = imgigo()
+        .env("IMGIGO_DATA_DIR", &data)
+        .arg("migrate")
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(data.join("imgigo.db").is_file());
 }
 
@@ -50,5 +70,8 @@ fn help_lists_the_subcommands() {
     let output = imgigo().arg("--help").output().expect("run");
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("serve") && stdout.contains("migrate"), "{stdout}");
+    assert!(
+        stdout.contains("serve") && stdout.contains("migrate"),
+        "{stdout}"
+    );
 }

@@ -29,8 +29,10 @@ impl TestApp {
         std::fs::create_dir_all(site.path().join("pkg")).expect("pkg folder");
         std::fs::write(site.path().join("pkg/imgigo.css"), "body{color:#111}").expect("css");
         std::fs::write(site.path().join("robots.txt"), "User-agent: *\n").expect("robots");
-        let mut vars: Vec<(String, String)> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         vars.push(("DATABASE_URL".into(), db.url.clone()));
         vars.push(("IMGIGO_SITE_ROOT".into(), site.path().display().to_string()));
         let config = Config::load(
@@ -40,20 +42,35 @@ impl TestApp {
         .expect("test configuration");
         let app = AppState::init(config).await.expect("state");
         let router = server::router::build(ServerState::new(app.clone()));
-        Self { router, app, _db: db, _site: site }
+        Self {
+            router,
+            app,
+            _db: db,
+            _site: site,
+        }
     }
 
     async fn send(&self, request: Request<Body>) -> Response<Body> {
-        self.router.clone().oneshot(request).await.expect("infallible router")
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible router")
     }
 
     async fn get(&self, path: &str) -> Response<Body> {
-        self.send(Request::get(path).body(Body::empty()).expect("request")).await
+        self.send(Request::get(path).body(Body::empty()).expect("request"))
+            .await
     }
 }
 
 async fn text(response: Response<Body>) -> String {
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     String::from_utf8(bytes.to_vec()).expect("utf-8 body")
 }
 
@@ -74,7 +91,12 @@ fn assert_security_headers(response: &Response<Body>) {
     assert_eq!(header(response, "referrer-policy"), "no-referrer");
     assert!(header(response, "permissions-policy").contains("camera=()"));
     assert_eq!(header(response, "x-frame-options"), "DENY");
-    assert!(response.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    assert!(
+        response
+            .headers()
+            .get(header::STRICT_TRANSPORT_SECURITY)
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -84,11 +106,17 @@ async fn the_home_page_is_rendered_on_the_server_with_a_nonce_bound_csp() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_security_headers(&response);
     let csp = header(&response, "content-security-policy").to_string();
-    assert!(response.headers().get(header::SET_COOKIE).is_none(), "anonymous views set no cookie");
+    assert!(
+        response.headers().get(header::SET_COOKIE).is_none(),
+        "anonymous views set no cookie"
+    );
     let html = text(response).await;
     assert!(html.contains("Remove the background from any photo"));
     assert!(html.contains(r#"data-testid="backdrop-status""#));
-    assert!(html.contains("/pkg/imgigo.js"), "hydration script is referenced");
+    assert!(
+        html.contains("/pkg/imgigo.js"),
+        "hydration script is referenced"
+    );
     // The inline hydration bootstrap carries exactly the nonce the header allows.
     let nonce = html
         .split("nonce=\"")
@@ -96,7 +124,10 @@ async fn the_home_page_is_rendered_on_the_server_with_a_nonce_bound_csp() {
         .and_then(|rest| rest.split('"').next())
         .expect("a nonce on the hydration script");
     assert!(nonce.len() >= 16);
-    assert!(csp.contains(&format!("'nonce-{nonce}'")), "{csp} vs {nonce}");
+    assert!(
+        csp.contains(&format!("'nonce-{nonce}'")),
+        "{csp} vs {nonce}"
+    );
     assert!(!csp.contains("unsafe-inline"));
 }
 
@@ -115,7 +146,10 @@ async fn the_privacy_page_shows_the_policy_and_its_version() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get(header::SET_COOKIE).is_none());
     let html = text(response).await;
-    assert!(html.contains("<h1>Privacy Policy</h1>"), "title rendered as a heading");
+    assert!(
+        html.contains("<h1>Privacy Policy</h1>"),
+        "title rendered as a heading"
+    );
     assert!(html.contains("<h2>6. Your Rights</h2>"));
     assert!(html.contains("Processed results are kept for 7 days"));
     assert!(html.contains(services::privacy::policy::POLICY_VERSION));
@@ -137,7 +171,11 @@ async fn the_policy_server_function_answers_json() {
     assert_security_headers(&response);
     let json: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
     assert_eq!(json["version"], services::privacy::policy::POLICY_VERSION);
-    assert!(json["text"].as_str().is_some_and(|t| t.starts_with("Privacy Policy")));
+    assert!(
+        json["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Privacy Policy"))
+    );
 }
 
 #[tokio::test]
@@ -199,7 +237,10 @@ async fn readyz_reports_the_database_and_fails_when_it_is_gone() {
 async fn hsts_is_sent_only_when_served_over_tls() {
     let app = TestApp::with_env(&[("IMGIGO_PUBLIC_URL", "https://imgigo.example")]).await;
     let response = app.get("/healthz").await;
-    assert_eq!(header(&response, "strict-transport-security"), "max-age=63072000; includeSubDomains");
+    assert_eq!(
+        header(&response, "strict-transport-security"),
+        "max-age=63072000; includeSubDomains"
+    );
 }
 
 #[tokio::test]

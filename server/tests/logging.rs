@@ -45,7 +45,10 @@ async fn request_logs_carry_the_path_but_never_the_query() {
     .expect("config");
     let app = AppState::init(config).await.expect("state");
     let router = server::router::build(ServerState::new(app));
-    for uri in ["/healthz?key=SECRET-RESULT-KEY&x=1", "/privacy?token=SECRET-TOKEN"] {
+    for uri in [
+        "/healthz?key=SECRET-RESULT-KEY&x=1",
+        "/privacy?token=SECRET-TOKEN",
+    ] {
         let request = Request::get(uri).body(Body::empty()).expect("request");
         let response = router.clone().oneshot(request).await.expect("response");
         assert_eq!(response.status(), StatusCode::OK);
@@ -53,8 +56,14 @@ async fn request_logs_carry_the_path_but_never_the_query() {
     }
 
     let logs = String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("utf-8");
-    assert!(logs.contains("path=/healthz"), "request line logged: {logs}");
-    assert!(logs.contains("path=/privacy"), "request line logged: {logs}");
+    assert!(
+        logs.contains("path=/healthz"),
+        "request line logged: {logs}"
+    );
+    assert!(
+        logs.contains("path=/privacy"),
+        "request line logged: {logs}"
+    );
     assert!(logs.contains("status=200"), "{logs}");
     assert!(!logs.contains("SECRET"), "a query reached the log: {logs}");
 }

@@ -51,7 +51,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={:?} is invalid: {}", self.variable, self.value, self.reason)
+        write!(
+            f,
+            "{}={:?} is invalid: {}",
+            self.variable, self.value, self.reason
+        )
     }
 }
 
@@ -77,11 +81,15 @@ impl Config {
         };
 
         let addr_text = pick(&overrides.addr, "IMGIGO_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
-        let addr = addr_text.trim().parse::<SocketAddr>().map_err(|_| ConfigError {
-            variable: "IMGIGO_ADDR",
-            value: addr_text.clone(),
-            reason: "expected an IP address and port, such as 127.0.0.1:3000 or [::1]:8080".into(),
-        })?;
+        let addr = addr_text
+            .trim()
+            .parse::<SocketAddr>()
+            .map_err(|_| ConfigError {
+                variable: "IMGIGO_ADDR",
+                value: addr_text.clone(),
+                reason: "expected an IP address and port, such as 127.0.0.1:3000 or [::1]:8080"
+                    .into(),
+            })?;
 
         let data_dir = PathBuf::from(
             pick(&overrides.data_dir, "IMGIGO_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
@@ -104,7 +112,8 @@ impl Config {
         }
 
         let site_root = PathBuf::from(
-            pick(&overrides.site_root, "IMGIGO_SITE_ROOT").unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
+            pick(&overrides.site_root, "IMGIGO_SITE_ROOT")
+                .unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
         );
 
         let log_filter = pick(&None, "IMGIGO_LOG").unwrap_or_else(|| "info".into());
@@ -165,8 +174,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::load(|name| map.get(name).cloned(), &Overrides::default())
     }
 
@@ -185,7 +196,10 @@ mod tests {
     #[test]
     fn data_dir_moves_the_sqlite_file() {
         let config = load(&[("IMGIGO_DATA_DIR", "/var/lib/imgigo")]).unwrap();
-        assert_eq!(config.database_url, "sqlite:///var/lib/imgigo/imgigo.db?mode=rwc");
+        assert_eq!(
+            config.database_url,
+            "sqlite:///var/lib/imgigo/imgigo.db?mode=rwc"
+        );
     }
 
     #[test]
@@ -212,7 +226,10 @@ mod tests {
     fn bad_address_names_the_variable() {
         let err = load(&[("IMGIGO_ADDR", "localhost")]).unwrap_err();
         assert_eq!(err.variable, "IMGIGO_ADDR");
-        assert!(err.to_string().starts_with("IMGIGO_ADDR=\"localhost\" is invalid"));
+        assert!(
+            err.to_string()
+                .starts_with("IMGIGO_ADDR=\"localhost\" is invalid")
+        );
     }
 
     #[test]
@@ -224,7 +241,10 @@ mod tests {
 
     #[test]
     fn log_format_is_text_or_json() {
-        assert_eq!(load(&[("IMGIGO_LOG_FORMAT", "JSON")]).unwrap().log_format, LogFormat::Json);
+        assert_eq!(
+            load(&[("IMGIGO_LOG_FORMAT", "JSON")]).unwrap().log_format,
+            LogFormat::Json
+        );
         let err = load(&[("IMGIGO_LOG_FORMAT", "xml")]).unwrap_err();
         assert_eq!(err.variable, "IMGIGO_LOG_FORMAT");
     }
@@ -234,6 +254,11 @@ mod tests {
         let config = load(&[("IMGIGO_PUBLIC_URL", "https://imgigo.example/")]).unwrap();
         assert!(config.served_over_tls());
         assert_eq!(config.public_url, "https://imgigo.example");
-        assert_eq!(load(&[("IMGIGO_PUBLIC_URL", "ftp://x")]).unwrap_err().variable, "IMGIGO_PUBLIC_URL");
+        assert_eq!(
+            load(&[("IMGIGO_PUBLIC_URL", "ftp://x")])
+                .unwrap_err()
+                .variable,
+            "IMGIGO_PUBLIC_URL"
+        );
     }
 }

@@ -11,12 +11,15 @@ use crate::Error;
 /// Opens a connection pool. For a SQLite file the parent folder is created first.
 #[tracing::instrument(skip_all, fields(backend = backend_of_url(url)))]
 pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
-    if let Some(path) = sqlite_file_path(url) {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|err| {
-                Error::Internal(format!("cannot create database folder {}: {err}", parent.display()))
-            })?;
-        }
+    if let Some(path) = sqlite_file_path(url)
+        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|err| {
+            Error::Internal(format!(
+                "cannot create database folder {}: {err}",
+                parent.display()
+            ))
+        })?;
     }
     let mut options = ConnectOptions::new(url.to_string());
     options
@@ -80,7 +83,9 @@ fn backend_of_url(url: &str) -> &'static str {
 
 /// The file behind a `sqlite://path?…` URL, if it names one.
 fn sqlite_file_path(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && !path.contains(":memory:")).then(|| Path::new(path))
 }
@@ -91,8 +96,14 @@ mod tests {
 
     #[test]
     fn finds_the_sqlite_file() {
-        assert_eq!(sqlite_file_path("sqlite://data/imgigo.db?mode=rwc"), Some(Path::new("data/imgigo.db")));
-        assert_eq!(sqlite_file_path("sqlite:///abs/x.db"), Some(Path::new("/abs/x.db")));
+        assert_eq!(
+            sqlite_file_path("sqlite://data/imgigo.db?mode=rwc"),
+            Some(Path::new("data/imgigo.db"))
+        );
+        assert_eq!(
+            sqlite_file_path("sqlite:///abs/x.db"),
+            Some(Path::new("/abs/x.db"))
+        );
         assert_eq!(sqlite_file_path("sqlite::memory:"), None);
         assert_eq!(sqlite_file_path("postgres://x/y"), None);
     }

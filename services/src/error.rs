@@ -10,7 +10,10 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
     #[error("{field}: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0} is unavailable")]
     Unavailable(&'static str),
     #[error("database error: {0}")]

@@ -59,7 +59,12 @@ impl TestDatabase {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("a temp folder for the test database");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
-                Self { url, backend, _dir: Some(dir), postgres: None }
+                Self {
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                    postgres: None,
+                }
             }
             Backend::Postgres => {
                 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -80,7 +85,12 @@ impl TestDatabase {
                     .expect("CREATE DATABASE for the test");
                 let _ = admin.close().await;
                 let url = replace_database(&admin_url, &name);
-                Self { url, backend, _dir: None, postgres: Some(PostgresCleanup { admin_url, name }) }
+                Self {
+                    url,
+                    backend,
+                    _dir: None,
+                    postgres: Some(PostgresCleanup { admin_url, name }),
+                }
             }
         }
     }
@@ -93,10 +103,14 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let Some(cleanup) = self.postgres.take() else { return };
+        let Some(cleanup) = self.postgres.take() else {
+            return;
+        };
         // Drop may run on an async runtime's thread; do the async work on a thread of its own.
         let dropper = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             runtime.block_on(async move {
                 let admin = Database::connect(&cleanup.admin_url).await?;
                 admin
@@ -144,7 +158,13 @@ mod tests {
 
     #[test]
     fn swaps_the_database_name() {
-        assert_eq!(replace_database("postgres://u@h:5432/test", "x"), "postgres://u@h:5432/x");
-        assert_eq!(replace_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(
+            replace_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
     }
 }

@@ -27,10 +27,16 @@ async fn migrations_create_a_working_schema_on_the_requested_backend() {
     let db = test_db.connect().await.expect("connect and migrate");
     assert_eq!(services::db::backend_name(&db), test_db.backend.name());
 
-    let saved = new_user("ada@example.com").insert(&db).await.expect("insert");
+    let saved = new_user("ada@example.com")
+        .insert(&db)
+        .await
+        .expect("insert");
     assert!(saved.id > 0);
     assert_eq!(saved.role, users::Role::User);
-    let found = users::Entity::find_by_id(saved.id).one(&db).await.expect("select");
+    let found = users::Entity::find_by_id(saved.id)
+        .one(&db)
+        .await
+        .expect("select");
     assert_eq!(found.map(|u| u.email), Some("ada@example.com".to_string()));
 
     // Running the migrations again is a no-op, as at every start.
@@ -42,7 +48,10 @@ async fn migrations_create_a_working_schema_on_the_requested_backend() {
 async fn a_duplicate_email_is_a_conflict_not_an_internal_error() {
     let test_db = TestDatabase::new().await;
     let db = test_db.connect().await.expect("connect and migrate");
-    new_user("same@example.com").insert(&db).await.expect("first insert");
+    new_user("same@example.com")
+        .insert(&db)
+        .await
+        .expect("first insert");
     let err: Error = new_user("same@example.com")
         .insert(&db)
         .await
@@ -55,18 +64,27 @@ async fn a_duplicate_email_is_a_conflict_not_an_internal_error() {
 async fn every_migration_is_reversible() {
     let test_db = TestDatabase::new().await;
     let db = test_db.connect().await.expect("connect and migrate");
-    let applied = Migrator::get_applied_migrations(&db).await.expect("applied").len();
+    let applied = Migrator::get_applied_migrations(&db)
+        .await
+        .expect("applied")
+        .len();
     assert_eq!(applied, Migrator::migrations().len());
 
     Migrator::down(&db, None).await.expect("all the way down");
-    assert!(Migrator::get_applied_migrations(&db).await.expect("applied").is_empty());
-    let probe = db
-        .execute_unprepared("SELECT COUNT(*) FROM users")
-        .await;
+    assert!(
+        Migrator::get_applied_migrations(&db)
+            .await
+            .expect("applied")
+            .is_empty()
+    );
+    let probe = db.execute_unprepared("SELECT COUNT(*) FROM users").await;
     assert!(probe.is_err(), "users must be gone after down");
 
     Migrator::up(&db, None).await.expect("and up again");
-    new_user("again@example.com").insert(&db).await.expect("insert after up");
+    new_user("again@example.com")
+        .insert(&db)
+        .await
+        .expect("insert after up");
 }
 
 #[tokio::test]
@@ -76,7 +94,9 @@ async fn an_unreachable_database_is_reported_unavailable() {
         Backend::Postgres => "postgres://postgres@127.0.0.1:1/nothing",
         Backend::Sqlite => "sqlite:///nonexistent-folder-imgigo/x.db?mode=ro",
     };
-    let err = services::db::connect(url).await.expect_err("must not connect");
+    let err = services::db::connect(url)
+        .await
+        .expect_err("must not connect");
     assert!(
         matches!(err.kind(), ErrorKind::Unavailable | ErrorKind::Internal),
         "{err:?}"
@@ -91,6 +111,8 @@ async fn readiness_reports_the_backend() {
     assert_eq!(readiness.database, "ok");
     assert_eq!(readiness.database_backend, test_db.backend.name());
     db.close_by_ref().await.expect("close");
-    let err = services::health::readiness(&db).await.expect_err("closed pool is not ready");
+    let err = services::health::readiness(&db)
+        .await
+        .expect_err("closed pool is not ready");
     assert_eq!(err.kind(), ErrorKind::Unavailable);
 }

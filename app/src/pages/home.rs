@@ -37,6 +37,10 @@ impl Backdrop {
 #[component]
 pub fn HomePage() -> impl IntoView {
     let (backdrop, set_backdrop) = signal(Backdrop::Transparent);
+    // Effects run only in the browser, after hydration: the marker tells people's tools (and the
+    // browser tests) that the controls are live.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
     let choices = Backdrop::ALL
         .into_iter()
         .map(|choice| {
@@ -62,7 +66,7 @@ pub fn HomePage() -> impl IntoView {
                 "Free, open source and private: your photo is processed in memory, never kept in plain form, and never used to train models. No account needed."
             </p>
         </section>
-        <section class="editor" aria-label="Editor">
+        <section class="editor" aria-label="Editor" data-hydrated=move || hydrated.get().to_string()>
             <div class="stage" data-testid="stage" data-backdrop=move || backdrop.get().key()>
                 <div class="subject" aria-hidden="true"></div>
             </div>

@@ -33,10 +33,15 @@ mod tests {
         assert!(POLICY_TEXT.starts_with("Privacy Policy\n"));
         assert!(POLICY_TEXT.contains("6. Your Rights"));
         // The product's source of truth sits beside the repository in a checkout with `shared/`.
-        let source =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/PRIVACY_POLICY.txt");
+        let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/PRIVACY_POLICY.txt");
         if let Ok(text) = std::fs::read_to_string(&source) {
-            assert_eq!(POLICY_TEXT, text, "services/src/privacy/privacy_policy.txt drifted from {}", source.display());
+            assert_eq!(
+                POLICY_TEXT,
+                text,
+                "services/src/privacy/privacy_policy.txt drifted from {}",
+                source.display()
+            );
         }
     }
 }

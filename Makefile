@@ -1,0 +1,86 @@
+# The two commands a newcomer needs:
+#   make run    set up what is missing, build, serve on SQLite at http://127.0.0.1:3000
+#   make test   the whole suite: fmt, clippy, wasm32 client build, tests on SQLite and PostgreSQL, browser tests
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CARGO_LEPTOS_VERSION := 0.3.10
+# The wasm-bindgen CLI must match the library version in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell sed -n '/^name = "wasm-bindgen"$$/{n;s/^version = "\(.*\)"/\1/p;q;}' Cargo.lock)
+
+# Tools installed by `cargo install` and npm (binaryen's wasm-opt for release builds).
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
+# Test databases: the local PostgreSQL server (trust auth); each test creates and drops its own.
+export IMGIGO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+# wasm-bindgen-cli is installed without --locked: its published lock file pins a yanked crate.
+# Build tools compile faster without LTO; they only ever see this project's small inputs.
+TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+
+.PHONY: help setup toolchain npm run build build-release test fmt-check clippy wasm-check unit-sqlite unit-postgres e2e clean
+
+help:
+	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
+	@echo "make test   run the whole test suite"
+
+## Set-up: only what is missing is installed; a second run does nothing.
+setup: toolchain npm
+
+toolchain:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+	@rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+	@if [ "$$(cargo leptos --version 2>/dev/null)" != "cargo-leptos $(CARGO_LEPTOS_VERSION)" ]; then \
+		echo "installing cargo-leptos $(CARGO_LEPTOS_VERSION)"; \
+		$(TOOL_BUILD_ENV) cargo install --locked --force cargo-leptos --version $(CARGO_LEPTOS_VERSION) --features no_downloads; \
+	fi
+	@if [ "$$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $(WASM_BINDGEN_VERSION)" ]; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION)"; \
+		$(TOOL_BUILD_ENV) cargo install --force wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+
+npm: end2end/node_modules/.package-lock.json
+
+end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json
+	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+## Run
+run: setup build-release
+	./target/release/imgigo serve
+
+build-release: setup
+	cargo leptos build --release
+
+build: setup
+	cargo leptos build
+
+## Test
+test: setup fmt-check clippy wasm-check unit-sqlite unit-postgres e2e
+	@echo "make test: all checks passed"
+
+fmt-check:
+	cargo fmt --all --check
+
+# The server side (app compiled with `ssr`), tests included.
+clippy:
+	cargo clippy --locked --workspace --exclude frontend --all-targets -- -D warnings
+
+# The browser side on its own: a server-only crate leaking into the client fails here.
+wasm-check:
+	cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit-sqlite:
+	IMGIGO_TEST_DATABASE=sqlite cargo test --locked --workspace --exclude frontend
+
+unit-postgres:
+	@pg_isready -q -d "$(IMGIGO_TEST_POSTGRES_URL)" || { echo "PostgreSQL is not answering at $(IMGIGO_TEST_POSTGRES_URL); start it or set IMGIGO_TEST_POSTGRES_URL"; exit 1; }
+	IMGIGO_TEST_DATABASE=postgres cargo test --locked --workspace --exclude frontend
+
+e2e: build
+	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site npm test
+
+clean:
+	cargo clean
+	rm -rf end2end/node_modules

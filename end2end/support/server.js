@@ -1,0 +1,93 @@
+// Starts the real imgigo binary on a free loopback port with a throw-away data folder, and a
+// headless Debian Chromium to drive it. Everything is torn down after the suite.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+}
+
+async function waitUntilHealthy(base, child, log) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`imgigo exited early (${child.exitCode}):\n${log.join('')}`);
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`imgigo did not become healthy within 30 s:\n${log.join('')}`);
+}
+
+export async function startServer() {
+  const bin = process.env.IMGIGO_BIN ?? join(root, 'target', 'debug', 'imgigo');
+  const siteRoot = process.env.IMGIGO_SITE_ROOT ?? join(root, 'target', 'site');
+  if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: run \`cargo leptos build\` first`);
+  if (!existsSync(join(siteRoot, 'pkg', 'imgigo.wasm'))) throw new Error(`no client bundle under ${siteRoot}`);
+  const dataDir = mkdtempSync(join(tmpdir(), 'imgigo-e2e-'));
+  const port = await freePort();
+  const env = { ...process.env, IMGIGO_ADDR: `127.0.0.1:${port}`, IMGIGO_DATA_DIR: dataDir, IMGIGO_SITE_ROOT: siteRoot, IMGIGO_LOG: 'warn' };
+  delete env.DATABASE_URL;
+  const log = [];
+  const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (d) => log.push(d.toString()));
+  child.stderr.on('data', (d) => log.push(d.toString()));
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilHealthy(base, child, log);
+  return {
+    base,
+    log,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-default-apps',
+    ],
+  });
+}
+
+// A page that records every console error, uncaught exception and failed request.
+export async function newWatchedPage(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
+  return { context, page, problems };
+}

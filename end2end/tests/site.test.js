@@ -1,0 +1,106 @@
+// The site as a person's browser sees it.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('imgigo in Chromium', () => {
+  test('the home page is rendered on the server, before any script runs', async () => {
+    const res = await fetch(`${server.base}/`);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /<h1>Remove the background from any photo<\/h1>/);
+    assert.match(html, /data-hydrated="false"/);
+  });
+
+  test('hydration makes the page interactive', async () => {
+    const { context, page, problems } = await newWatchedPage(browser);
+    await page.goto(`${server.base}/`);
+    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    await page.getByTestId('backdrop-white').click();
+    await page.getByText('Background: White').waitFor();
+    assert.equal(await page.getByTestId('stage').getAttribute('data-backdrop'), 'white');
+    assert.equal(await page.getByTestId('backdrop-white').getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.getByTestId('backdrop-transparent').getAttribute('aria-pressed'), 'false');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('the privacy page shows the policy, also after client-side navigation', async () => {
+    const { context, page, problems } = await newWatchedPage(browser);
+    const res = await page.goto(`${server.base}/privacy`);
+    assert.equal(res.status(), 200);
+    assert.equal(await page.locator('article.policy h1').textContent(), 'Privacy Policy');
+    await page.getByRole('heading', { name: '6. Your Rights' }).waitFor();
+    assert.match(await page.getByTestId('policy-version').textContent(), /^\d{4}-\d{2}-\d{2}$/);
+
+    // From the editor, the header link loads the policy through the server function.
+    await page.goto(`${server.base}/`);
+    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Privacy' }).click();
+    await page.getByRole('heading', { name: '3. Where Images Are Processed & Data Security' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/privacy');
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('an unknown address shows the 404 page with status 404', async () => {
+    const { context, page } = await newWatchedPage(browser);
+    const res = await page.goto(`${server.base}/this/does/not/exist`);
+    assert.equal(res.status(), 404);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await page.getByRole('link', { name: 'Back to the editor' }).click();
+    await page.getByRole('heading', { name: 'Remove the background from any photo' }).waitFor();
+    await context.close();
+  });
+
+  test('no console errors, no failed requests, on every page', async () => {
+    const { context, page, problems } = await newWatchedPage(browser);
+    for (const path of ['/', '/privacy']) {
+      await page.goto(`${server.base}${path}`, { waitUntil: 'networkidle' });
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('an anonymous visit sets no cookie and stores nothing', async () => {
+    const { context, page } = await newWatchedPage(browser);
+    for (const path of ['/', '/privacy', '/missing']) {
+      await page.goto(`${server.base}${path}`, { waitUntil: 'networkidle' });
+    }
+    assert.deepEqual(await context.cookies(), []);
+    assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0);
+    await context.close();
+  });
+
+  test('every response carries a strict Content-Security-Policy', async () => {
+    const { context, page } = await newWatchedPage(browser);
+    const seen = [];
+    page.on('response', (r) => seen.push(r));
+    const res = await page.goto(`${server.base}/`, { waitUntil: 'networkidle' });
+    const csp = res.headers()['content-security-policy'];
+    assert.ok(csp, 'CSP header present');
+    assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.ok(seen.length >= 4, 'page, script, wasm and stylesheet were loaded');
+    for (const r of seen) {
+      assert.ok(r.headers()['content-security-policy'], `CSP on ${r.url()}`);
+      assert.equal(r.headers()['x-content-type-options'], 'nosniff', r.url());
+      assert.ok(new URL(r.url()).origin === server.base, `only our own origin: ${r.url()}`);
+    }
+    await context.close();
+  });
+});
