@@ -1,9 +1,10 @@
 //! The `imgigo` binary as a person runs it: bad configuration stops it with exit code 2 and names
 //! the variable; `imgigo migrate` creates the SQLite database in the data folder.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
-fn imgigo() -> Command {
+/// Runs `imgigo ARGS` with only the given configuration variables set.
+fn imgigo(vars: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_imgigo"));
     for (name, _) in std::env::vars() {
         if name.starts_with("IMGIGO_") || name == "DATABASE_URL" {
@@ -11,52 +12,54 @@ fn imgigo() -> Command {
         }
     }
     command
+        .envs(vars.iter().copied())
+        .args(args)
+        .output()
+        .expect("run imgigo")
+}
+
+fn assert_config_error(output: &Output, variable: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(variable),
+        "the message names {variable}: {stderr}"
+    );
 }
 
 #[test]
 fn an_invalid_address_stops_at_start_with_exit_code_2() {
-    let output = imgigo()
-        .env("IMGIGO_ADDR", "not-an-address")
-        .arg("serve")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("IMGIGO_ADDR"), "{stderr}");
-    assert!(stderr.contains("not-an-address"), "{stderr}");
+    let output = imgigo(&[("IMGIGO_ADDR", "not-an-address")], &["serve"]);
+    assert_config_error(&output, "IMGIGO_ADDR");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not-an-address"));
+}
+
+#[test]
+fn an_invalid_flag_value_names_its_variable_too() {
+    let output = imgigo(&[], &["--addr", "999.1.1.1:80", "serve"]);
+    assert_config_error(&output, "IMGIGO_ADDR");
 }
 
 #[test]
 fn an_invalid_log_filter_names_its_variable() {
-    let output = imgigo()
-        .env("IMGIGO_LOG", "info,=[[")
-        .arg("migrate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("IMGIGO_LOG"));
+    assert_config_error(
+        &imgigo(&[("IMGIGO_LOG", "info,=[[")], &["migrate"]),
+        "IMGIGO_LOG",
+    );
 }
 
 #[test]
 fn an_unknown_database_url_names_database_url() {
-    let output = imgigo()
-        .env("DATABASE_URL", "mongodb://x/y")
-        .arg("migrate")
-        .output()
-        .expect("run");
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("DATABASE_URL"));
+    let output = imgigo(&[("DATABASE_URL", "mongodb://x/y")], &["migrate"]);
+    assert_config_error(&output, "DATABASE_URL");
 }
 
 #[test]
 fn migrate_creates_the_sqlite_database_in_the_data_folder() {
     let dir = tempfile::tempdir().expect("temp");
     let data = dir.path().join("data");
-    let output = imgigo()
-        .env("IMGIGO_DATA_DIR", &data)
-        .arg("migrate")
-        .output()
-        .expect("run");
+    let data_text = data.display().to_string();
+    let output = imgigo(&[("IMGIGO_DATA_DIR", &data_text)], &["migrate"]);
     assert!(
         output.status.success(),
         "{}",
@@ -66,8 +69,33 @@ fn migrate_creates_the_sqlite_database_in_the_data_folder() {
 }
 
 #[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().expect("temp");
+    let data_text = dir.path().display().to_string();
+    let output = imgigo(
+        &[
+            ("IMGIGO_DATA_DIR", &data_text),
+            ("IMGIGO_LOG_FORMAT", "json"),
+        ],
+        &["migrate"],
+    );
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "migrate logs what it did");
+    for line in lines {
+        let json: serde_json::Value = serde_json::from_str(line).expect("a JSON log line");
+        assert!(
+            json["level"].is_string() && json["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(stderr.contains("migrations applied"));
+}
+
+#[test]
 fn help_lists_the_subcommands() {
-    let output = imgigo().arg("--help").output().expect("run");
+    let output = imgigo(&[], &["--help"]);
     assert!(output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(

@@ -1,6 +1,5 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 use crate::AppError;
 
@@ -31,7 +30,35 @@ pub fn ErrorPage(errors: ArcRwSignal<Errors>) -> impl IntoView {
             <p class="status-code">{move || current.get().status}</p>
             <h1>"Something went wrong"</h1>
             <p>{move || current.get().message}</p>
-            <p><A href="/">"Back to the editor"</A></p>
+            <p><a href="/">"Back to the editor"</a></p>
         </section>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use leptos_meta::provide_meta_context;
+
+    fn render(err: AppError) -> String {
+        let owner = Owner::new();
+        owner.with(|| {
+            provide_meta_context();
+            let mut errors = Errors::default();
+            errors.insert_with_default_key(err);
+            let errors = ArcRwSignal::new(errors);
+            view! { <ErrorPage errors/> }.to_html()
+        })
+    }
+
+    #[test]
+    fn shows_the_public_message_and_status() {
+        let html = render(AppError::new(503, "The database is unavailable right now."));
+        assert!(html.contains("Something went wrong"), "{html}");
+        assert!(
+            html.contains("The database is unavailable right now."),
+            "{html}"
+        );
+        assert!(html.contains(">503<"), "{html}");
     }
 }
