@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use services::AppState;
 use services::config::Config;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::router;
@@ -43,6 +44,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
     tracing::info!("imgigo is listening on http://{local}");
+    // Pages stream in several chunks; without TCP_NODELAY each waits on the peer's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
 
     axum::serve(listener, router::build(ServerState::new(app)))
         .with_graceful_shutdown(shutdown_signal())
