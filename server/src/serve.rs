@@ -2,9 +2,9 @@
 
 use std::net::SocketAddr;
 
+use axum::serve::ListenerExt;
 use services::AppState;
 use services::config::Config;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::router;

@@ -1,0 +1,14 @@
+//! Background segmentation with ISNet (the DIS architecture) on burn. No web or database code here:
+//! the server asks for a mask, this crate computes it.
+//!
+//! - [`isnet`]: the hand-written model (RSU blocks, ceil-mode pools, bilinear upsampling), any input size.
+//! - [`onnx`]: reads the published ONNX file's convolution weights by module path, without Python.
+//! - [`weights`]: turns those weights into a loaded model.
+
+pub mod error;
+pub mod isnet;
+pub mod onnx;
+pub mod weights;
+
+pub use error::Error;
+pub use isnet::{IsNet, IsNetConfig};
