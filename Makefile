@@ -15,17 +15,23 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
 export IMGIGO_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 # wasm-bindgen-cli is installed without --locked: its published lock file pins a yanked crate.
+# The segmentation weights: IMG.LY's npm package, rebuilt, checked and converted once, cached outside git.
+MODEL_PACKAGE := @imgly/background-removal-data
+MODEL_VERSION := 1.4.5
+export IMGIGO_MODEL_DIR ?= $(HOME)/.cache/imgigo/models
+export IMGIGO_MODEL_FILE ?= $(IMGIGO_MODEL_DIR)/isnet-dis-imgly-$(MODEL_VERSION).bpk
+
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
-.PHONY: help setup toolchain npm run build build-release test fmt-check clippy wasm-check unit-sqlite unit-postgres e2e clean
+.PHONY: help setup toolchain npm weights run build build-release test fmt-check clippy wasm-check unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
 	@echo "make test   run the whole test suite"
 
 ## Set-up: only what is missing is installed; a second run does nothing.
-setup: toolchain npm
+setup: toolchain npm weights
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -46,6 +52,18 @@ end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lo
 	cd end2end && npm ci --no-audit --no-fund
 	@touch $@
 
+weights: $(IMGIGO_MODEL_FILE)
+
+$(IMGIGO_MODEL_FILE):
+	@echo "fetching the segmentation weights ($(MODEL_PACKAGE)@$(MODEL_VERSION), about 136 MB)"
+	rm -rf "$(IMGIGO_MODEL_DIR)/npm" && mkdir -p "$(IMGIGO_MODEL_DIR)/npm"
+	cd "$(IMGIGO_MODEL_DIR)/npm" && npm pack --silent "$(MODEL_PACKAGE)@$(MODEL_VERSION)" >/dev/null \
+		&& tar xzf imgly-background-removal-data-$(MODEL_VERSION).tgz
+	cargo run --locked -q -p segmentation --bin imgigo-weights -- \
+		--package "$(IMGIGO_MODEL_DIR)/npm/package" --out "$@.partial"
+	mv "$@.partial" "$@"
+	rm -rf "$(IMGIGO_MODEL_DIR)/npm"
+
 ## Run
 run: setup build-release
 	./target/release/imgigo serve
@@ -57,7 +75,7 @@ build: setup
 	cargo leptos build
 
 ## Test
-test: setup fmt-check clippy wasm-check unit-sqlite unit-postgres e2e
+test: setup fmt-check clippy wasm-check unit-sqlite unit-postgres reference e2e
 	@echo "make test: all checks passed"
 
 fmt-check:
@@ -77,6 +95,10 @@ unit-sqlite:
 unit-postgres:
 	@pg_isready -q -d "$(IMGIGO_TEST_POSTGRES_URL)" || { echo "PostgreSQL is not answering at $(IMGIGO_TEST_POSTGRES_URL); start it or set IMGIGO_TEST_POSTGRES_URL"; exit 1; }
 	IMGIGO_TEST_DATABASE=postgres cargo test --locked --workspace --exclude frontend
+
+# The real model against onnxruntime's reference masks, in an optimised build.
+reference: weights
+	cargo test --locked --profile reference -p segmentation --test reference -- --ignored --nocapture
 
 e2e: build
 	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site npm test

@@ -8,7 +8,11 @@
 pub mod error;
 pub mod isnet;
 pub mod onnx;
+pub mod package;
+pub mod pipeline;
+pub mod store;
 pub mod weights;
 
 pub use error::Error;
 pub use isnet::{IsNet, IsNetConfig};
+pub use pipeline::{Segmenter, TRAINED_SIZE};
