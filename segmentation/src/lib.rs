@@ -13,6 +13,8 @@ pub mod pipeline;
 pub mod store;
 pub mod weights;
 
+/// The burn version this crate is built on, for callers that name devices or tensors.
+pub use burn;
 pub use error::Error;
 pub use isnet::{IsNet, IsNetConfig};
 pub use pipeline::{Segmenter, TRAINED_SIZE};

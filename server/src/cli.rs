@@ -34,12 +34,33 @@ pub struct Cli {
     pub log_format: Option<String>,
 }
 
-#[derive(Debug, Subcommand, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Run the web server (the default).
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Cut the subject out of photos on this machine: writes OUT/<name>.<ext> for each input.
+    Cutout(CutoutArgs),
+}
+
+#[derive(Debug, clap::Args, Clone, PartialEq, Eq)]
+pub struct CutoutArgs {
+    /// Photos to cut out (JPEG, PNG or WebP).
+    #[arg(required = true)]
+    pub inputs: Vec<std::path::PathBuf>,
+    /// Folder for the results (created if missing).
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    /// png (transparent), webp (lossless, transparent), jpg (on white) or mask (8-bit alpha PNG).
+    #[arg(long, default_value = "png")]
+    pub format: String,
+    /// Model size: 1024 (trained, best) down to 256 (faster preview), a multiple of 32.
+    #[arg(long, default_value_t = 1024)]
+    pub size: usize,
+    /// The converted weights [env: IMGIGO_MODEL_FILE] [default: ~/.cache/imgigo/models/…]
+    #[arg(long)]
+    pub model_file: Option<String>,
 }
 
 impl Cli {
@@ -50,6 +71,10 @@ impl Cli {
             database_url: self.database_url.clone(),
             site_root: self.site_root.clone(),
             log_format: self.log_format.clone(),
+            model_file: match &self.command {
+                Some(Command::Cutout(args)) => args.model_file.clone(),
+                _ => None,
+            },
         }
     }
 }

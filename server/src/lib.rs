@@ -2,6 +2,7 @@
 //! The binary in `main.rs` only parses the command line and calls into here.
 
 pub mod cli;
+pub mod cutout_cli;
 pub mod health;
 pub mod http_headers;
 pub mod router;

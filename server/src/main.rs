@@ -20,6 +20,9 @@ fn main() -> ExitCode {
         eprintln!("imgigo: invalid configuration: {err}");
         return ExitCode::from(EXIT_CONFIG);
     }
+    if let Some(Command::Cutout(args)) = &cli.command {
+        return server::cutout_cli::run(&config, args);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,9 +34,9 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => server::serve::run(config).await,
-            Command::Migrate => server::serve::migrate(config).await,
+        match cli.command {
+            Some(Command::Migrate) => server::serve::migrate(config).await,
+            _ => server::serve::run(config).await,
         }
     });
     match result {

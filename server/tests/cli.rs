@@ -103,3 +103,36 @@ fn help_lists_the_subcommands() {
         "{stdout}"
     );
 }
+
+#[test]
+fn cutout_without_weights_says_how_to_get_them() {
+    let dir = tempfile::tempdir().expect("temp");
+    let missing = dir.path().join("no-model.bpk");
+    let photo = dir.path().join("photo.png");
+    image::RgbImage::new(8, 8).save(&photo).expect("photo");
+    let out = dir.path().join("out");
+    let output = imgigo(
+        &[("IMGIGO_MODEL_FILE", &missing.display().to_string())],
+        &[
+            "cutout",
+            &photo.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("make weights"), "{stderr}");
+}
+
+#[test]
+fn cutout_refuses_unknown_formats_and_sizes_before_loading_anything() {
+    let dir = tempfile::tempdir().expect("temp");
+    let out = dir.path().join("out").display().to_string();
+    let output = imgigo(&[], &["cutout", "x.png", "--out", &out, "--format", "gif"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("png, webp, jpg, mask"));
+    let output = imgigo(&[], &["cutout", "x.png", "--out", &out, "--size", "1000"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("multiple of 32"));
+}

@@ -22,6 +22,8 @@ pub struct Config {
     pub log_filter: String,
     /// Human-readable lines or one JSON object per line (`IMGIGO_LOG_FORMAT`).
     pub log_format: LogFormat,
+    /// The converted segmentation weights written by `make weights` (`IMGIGO_MODEL_FILE`).
+    pub model_file: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -39,6 +41,7 @@ pub struct Overrides {
     pub database_url: Option<String>,
     pub site_root: Option<String>,
     pub log_format: Option<String>,
+    pub model_file: Option<String>,
 }
 
 /// A configuration value that cannot be used. `variable` is the environment variable to fix.
@@ -133,7 +136,13 @@ impl Config {
             },
         };
 
+        let model_file = match pick(&overrides.model_file, "IMGIGO_MODEL_FILE") {
+            Some(path) => PathBuf::from(path),
+            None => default_model_file(env("HOME")),
+        };
+
         Ok(Self {
+            model_file,
             addr,
             data_dir,
             database_url,
@@ -147,6 +156,20 @@ impl Config {
     /// Whether people reach us over TLS, so browsers may be told to insist on it (HSTS).
     pub fn served_over_tls(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+/// Where `make weights` caches the converted model.
+pub const MODEL_FILE_NAME: &str = "isnet-dis-imgly-1.4.5.bpk";
+
+fn default_model_file(home: Option<String>) -> PathBuf {
+    match home {
+        Some(home) => PathBuf::from(home)
+            .join(".cache/imgigo/models")
+            .join(MODEL_FILE_NAME),
+        None => PathBuf::from(DEFAULT_DATA_DIR)
+            .join("models")
+            .join(MODEL_FILE_NAME),
     }
 }
 
@@ -191,6 +214,15 @@ mod tests {
         assert_eq!(config.public_url, "http://127.0.0.1:3000");
         assert!(!config.served_over_tls());
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(
+            config.model_file,
+            PathBuf::from("data/models/isnet-dis-imgly-1.4.5.bpk")
+        );
+        let with_home = load(&[("HOME", "/home/ada")]).unwrap();
+        assert_eq!(
+            with_home.model_file,
+            PathBuf::from("/home/ada/.cache/imgigo/models/isnet-dis-imgly-1.4.5.bpk")
+        );
     }
 
     #[test]

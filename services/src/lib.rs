@@ -2,6 +2,7 @@
 //! One module per responsibility; no HTTP handlers and no UI components live here.
 
 pub mod config;
+pub mod cutout;
 pub mod db;
 pub mod error;
 pub mod health;

@@ -1,0 +1,138 @@
+//! `imgigo-bench [--model FILE] [--image PNG] [--runs N] [--sizes 1024,768,512]`: model load time,
+//! median inference latency per size (after one warm-up), how far smaller sizes' masks drift from the
+//! 1024² one (MAE, IoU at 0.5, at the photo's size), and peak RSS. Build it optimised:
+//! `cargo run --profile reference -p segmentation --bin imgigo-bench`. `segmentation/bench/compare.py`
+//! runs it beside onnxruntime on the same input and prints the ratio.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::tensor::Device;
+use image::GrayImage;
+use segmentation::pipeline::{postprocess, preprocess};
+use segmentation::{IsNetConfig, store};
+
+struct Args {
+    model: PathBuf,
+    image: PathBuf,
+    runs: usize,
+    sizes: Vec<usize>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let home = std::env::var("HOME").unwrap_or_else(|_| ".".into());
+    let mut args = Args {
+        model: std::env::var("IMGIGO_MODEL_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                PathBuf::from(home).join(".cache/imgigo/models/isnet-dis-imgly-1.4.5.bpk")
+            }),
+        image: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reference/inputs/astronaut.png"),
+        runs: 3,
+        sizes: vec![1024, 768, 512],
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--model" => args.model = value.into(),
+            "--image" => args.image = value.into(),
+            "--runs" => {
+                args.runs = value
+                    .parse()
+                    .map_err(|_| "--runs takes a number".to_string())?
+            }
+            "--sizes" => {
+                args.sizes = value
+                    .split(',')
+                    .map(|s| s.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| "--sizes takes numbers like 1024,512".to_string())?;
+            }
+            other => return Err(format!("unknown flag {other}")),
+        }
+    }
+    Ok(args)
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn compare(a: &GrayImage, b: &GrayImage) -> (f64, f64) {
+    let (mut diff, mut inter, mut union) = (0.0f64, 0u64, 0u64);
+    for (x, y) in a.pixels().zip(b.pixels()) {
+        diff += (f64::from(x[0]) - f64::from(y[0])).abs() / 255.0;
+        let (x, y) = (x[0] > 127, y[0] > 127);
+        inter += u64::from(x && y);
+        union += u64::from(x || y);
+    }
+    let count = f64::from(a.width() * a.height());
+    (
+        diff / count,
+        if union == 0 {
+            1.0
+        } else {
+            inter as f64 / union as f64
+        },
+    )
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(err) => {
+            eprintln!("imgigo-bench: {err}");
+            std::process::exit(2);
+        }
+    };
+    let device = Device::default();
+    let started = Instant::now();
+    let model = match store::load(&IsNetConfig::dis(), &args.model, &device) {
+        Ok(model) => model,
+        Err(err) => {
+            eprintln!("imgigo-bench: {err}");
+            std::process::exit(1);
+        }
+    };
+    println!("model load: {:.3} s", started.elapsed().as_secs_f64());
+    let photo = match image::open(&args.image) {
+        Ok(photo) => photo.to_rgb8(),
+        Err(err) => {
+            eprintln!("imgigo-bench: {}: {err}", args.image.display());
+            std::process::exit(1);
+        }
+    };
+    let (width, height) = (photo.width() as usize, photo.height() as usize);
+
+    let mut masks: Vec<(usize, GrayImage)> = Vec::new();
+    for &size in &args.sizes {
+        let run = || {
+            let started = Instant::now();
+            let output = model.forward(preprocess(&photo, size, &device));
+            let mask = postprocess(output, width, height);
+            (started.elapsed().as_secs_f64(), mask)
+        };
+        let (_, mask) = run(); // warm-up
+        let mut times: Vec<f64> = (0..args.runs.max(1)).map(|_| run().0).collect();
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!(
+            "burn {size}: median {median:.3} s over {} runs",
+            times.len()
+        );
+        masks.push((size, mask));
+    }
+    if let Some((_, full)) = masks.iter().find(|(size, _)| *size == 1024) {
+        for (size, mask) in masks.iter().filter(|(size, _)| *size != 1024) {
+            let (mae, iou) = compare(mask, full);
+            println!("drift {size} vs 1024: MAE {mae:.4}, IoU@0.5 {iou:.4}");
+        }
+    }
+    if let Some(rss) = peak_rss_mib() {
+        println!("peak RSS: {rss:.0} MiB");
+    }
+}

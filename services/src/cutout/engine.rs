@@ -1,0 +1,78 @@
+//! One loaded segmentation model. Inference is blocking and heavy: callers on the async runtime
+//! must move it to a dedicated thread (`tokio::task::spawn_blocking` or the inference queue).
+
+use std::path::Path;
+
+use image::{GrayImage, RgbImage};
+use segmentation::burn::tensor::Device;
+use segmentation::{IsNetConfig, Segmenter, store};
+
+use crate::Error;
+
+/// The square size the model runs at: the trained 1024 or a faster preview.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelSize(usize);
+
+impl ModelSize {
+    pub const FULL: ModelSize = ModelSize(segmentation::TRAINED_SIZE);
+    const MIN: usize = 256;
+
+    /// Sizes from 256 to 1024 in steps of 32 (the network halves the map five times).
+    pub fn new(size: usize) -> Result<Self, Error> {
+        if (Self::MIN..=segmentation::TRAINED_SIZE).contains(&size) && size.is_multiple_of(32) {
+            Ok(Self(size))
+        } else {
+            Err(Error::Invalid {
+                field: "size",
+                message: format!(
+                    "must be a multiple of 32 from {} to {}",
+                    Self::MIN,
+                    segmentation::TRAINED_SIZE
+                ),
+            })
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
+pub struct Engine {
+    segmenter: Segmenter,
+}
+
+impl Engine {
+    /// Loads the converted weights (`make weights`) onto the CPU device.
+    pub fn load(model_file: &Path) -> Result<Self, Error> {
+        let device = Device::default();
+        let model = store::load(&IsNetConfig::dis(), model_file, &device).map_err(|err| {
+            tracing::error!(error = %err, "cannot load the segmentation model");
+            Error::Unavailable("segmentation model")
+        })?;
+        Ok(Self::from_segmenter(Segmenter::new(model, device)))
+    }
+
+    pub fn from_segmenter(segmenter: Segmenter) -> Self {
+        Self { segmenter }
+    }
+
+    /// The alpha mask at the image's own size. Blocking.
+    pub fn mask(&self, image: &RgbImage, size: ModelSize) -> GrayImage {
+        self.segmenter.segment(image, size.get())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_multiples_of_32_up_to_the_trained_size() {
+        assert_eq!(ModelSize::new(1024).unwrap(), ModelSize::FULL);
+        assert_eq!(ModelSize::new(512).unwrap().get(), 512);
+        for bad in [0, 100, 1000, 2048, 224] {
+            assert!(ModelSize::new(bad).is_err(), "{bad}");
+        }
+    }
+}
