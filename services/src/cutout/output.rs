@@ -6,7 +6,7 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
-use image::{GrayImage, ImageEncoder, RgbImage, Rgba, RgbaImage};
+use image::{ExtendedColorType, GrayImage, ImageEncoder, RgbImage, Rgba, RgbaImage};
 
 use crate::Error;
 
@@ -57,40 +57,52 @@ pub fn encode(image: &RgbImage, mask: &GrayImage, format: OutputFormat) -> Resul
     let mut out = Cursor::new(Vec::new());
     let failed = |err: image::ImageError| Error::Internal(format!("encoding failed: {err}"));
     match format {
-        OutputFormat::Png => {
-            // Fast compression: encoding time matters more than a few percent of size.
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-                .write_image(
-                    cutout(image, mask).as_raw(),
-                    width,
-                    height,
-                    image::ExtendedColorType::Rgba8,
-                )
-                .map_err(failed)?;
-        }
+        OutputFormat::Png => png(
+            &mut out,
+            cutout(image, mask).as_raw(),
+            width,
+            height,
+            ExtendedColorType::Rgba8,
+        )
+        .map_err(failed)?,
         OutputFormat::Webp => {
             WebPEncoder::new_lossless(&mut out)
                 .write_image(
                     cutout(image, mask).as_raw(),
                     width,
                     height,
-                    image::ExtendedColorType::Rgba8,
+                    ExtendedColorType::Rgba8,
                 )
                 .map_err(failed)?;
         }
         OutputFormat::Jpeg { background } => {
             let flat = on_background(image, mask, background);
             JpegEncoder::new_with_quality(&mut out, 90)
-                .write_image(flat.as_raw(), width, height, image::ExtendedColorType::Rgb8)
+                .write_image(flat.as_raw(), width, height, ExtendedColorType::Rgb8)
                 .map_err(failed)?;
         }
-        OutputFormat::Mask => {
-            PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
-                .write_image(mask.as_raw(), width, height, image::ExtendedColorType::L8)
-                .map_err(failed)?;
-        }
+        OutputFormat::Mask => png(
+            &mut out,
+            mask.as_raw(),
+            width,
+            height,
+            ExtendedColorType::L8,
+        )
+        .map_err(failed)?,
     }
     Ok(out.into_inner())
+}
+
+/// PNG with fast compression: encoding time matters more than a few percent of size.
+fn png(
+    out: &mut Cursor<Vec<u8>>,
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    color: ExtendedColorType,
+) -> Result<(), image::ImageError> {
+    PngEncoder::new_with_quality(out, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(pixels, width, height, color)
 }
 
 fn cutout(image: &RgbImage, mask: &GrayImage) -> RgbaImage {
