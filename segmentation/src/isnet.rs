@@ -269,8 +269,9 @@ fn pool(x: Tensor<4>) -> Tensor<4> {
     max_pool2d(x, MaxPoolOptions::new([2, 2]).with_ceil_mode(true))
 }
 
-/// Bilinear resize with half-pixel centres (PyTorch's `align_corners=False`).
-fn upsample_to(x: Tensor<4>, size: [usize; 2]) -> Tensor<4> {
+/// Bilinear resize with half-pixel centres (PyTorch's `align_corners=False`), no antialiasing. The
+/// pipeline's pre- and post-processing resize with it too.
+pub(crate) fn upsample_to(x: Tensor<4>, size: [usize; 2]) -> Tensor<4> {
     let [_, _, height, width] = x.dims();
     if [height, width] == size {
         return x;

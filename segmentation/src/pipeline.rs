@@ -5,12 +5,10 @@
 //! Both resizes are the network's own bilinear interpolation with half-pixel centres and no
 //! antialiasing, so the reference script can reproduce them exactly.
 
-use burn::tensor::module::interpolate;
-use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor, TensorData};
 use image::{GrayImage, RgbImage};
 
-use crate::isnet::IsNet;
+use crate::isnet::{IsNet, upsample_to};
 
 /// The size the published model was trained at.
 pub const TRAINED_SIZE: usize = 1024;
@@ -54,12 +52,12 @@ pub fn preprocess(image: &RgbImage, size: usize, device: &Device) -> Tensor<4> {
         }
     }
     let tensor = Tensor::<4>::from_data(TensorData::new(planar, [1, 3, height, width]), device);
-    resize(tensor, [size, size])
+    upsample_to(tensor, [size, size])
 }
 
 /// The model's `[1, 1, h, w]` output → an 8-bit mask at `width`×`height`.
 pub fn postprocess(mask: Tensor<4>, width: usize, height: usize) -> GrayImage {
-    let resized = resize(mask, [height, width]);
+    let resized = upsample_to(mask, [height, width]);
     let values: Vec<f32> = resized.into_data().try_to_vec::<f32>().unwrap_or_default();
     let pixels: Vec<u8> = values
         .iter()
@@ -67,17 +65,4 @@ pub fn postprocess(mask: Tensor<4>, width: usize, height: usize) -> GrayImage {
         .collect();
     GrayImage::from_raw(width as u32, height as u32, pixels)
         .unwrap_or_else(|| GrayImage::new(width as u32, height as u32))
-}
-
-fn resize(tensor: Tensor<4>, size: [usize; 2]) -> Tensor<4> {
-    let [_, _, height, width] = tensor.dims();
-    if [height, width] == size {
-        return tensor;
-    }
-    interpolate(
-        tensor,
-        InterpolateOptions::new(InterpolateMode::Bilinear)
-            .with_align_corners(false)
-            .with_output_size(size),
-    )
 }
