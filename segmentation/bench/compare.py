@@ -2,7 +2,7 @@
 """burn against onnxruntime on the same 1024² input, in one run, on this machine's CPU cores.
 
     pip install onnxruntime numpy pillow     # once; never part of CI
-    python3 segmentation/bench/compare.py MEDIUM_ONNX [--runs 3]
+    python3 segmentation/bench/compare.py MEDIUM_ONNX [--runs 3] [--stock] [--layers]
 
 MEDIUM_ONNX is the rebuilt `/models/medium` file. Prints onnxruntime's median latency (2 threads, one
 warm-up), then runs the optimised `imgigo-bench` on the same photo and prints burn's median, the
@@ -32,7 +32,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("onnx")
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    args, bench_flags = parser.parse_known_args()  # the rest (--stock, --layers, --sizes) go to imgigo-bench
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
@@ -50,7 +50,7 @@ def main() -> None:
     print(f"onnxruntime {ort.__version__} 1024: median {ort_median:.3f} s over {args.runs} runs")
 
     command = ["cargo", "run", "-q", "--locked", "--profile", "reference", "-p", "segmentation",
-               "--bin", "imgigo-bench", "--", "--image", str(PHOTO), "--runs", str(args.runs)]
+               "--bin", "imgigo-bench", "--", "--image", str(PHOTO), "--runs", str(args.runs), *bench_flags]
     result = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
     print(result.stdout, end="")
     burn = re.search(r"burn 1024: median ([0-9.]+) s", result.stdout)

@@ -7,6 +7,8 @@
 //! BatchNorm is folded into every convolution's bias in the published weights, so a "REBNCONV" here
 //! is Conv + ReLU. Field names follow the ONNX module paths, which is how weights are matched.
 
+use std::sync::{Arc, OnceLock};
+
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::PaddingConfig2d;
@@ -16,6 +18,10 @@ use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::module::{interpolate, max_pool2d};
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions, MaxPoolOptions};
+use rayon::prelude::*;
+
+use crate::cpu::{self, Filter};
+use crate::profile;
 
 /// Channel widths of the network. [`IsNetConfig::dis`] is the published model; [`IsNetConfig::tiny`]
 /// keeps the exact structure with few channels, for fast plumbing tests.
@@ -115,7 +121,57 @@ impl IsNet {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let [_, _, height, width] = x.dims();
         let hxin = self.conv_in.forward(x);
+        let hx1d = if cpu::applies_to(&hxin) {
+            match cpu::network::stages(self, hxin) {
+                Ok(hx1d) => hx1d,
+                Err(hxin) => self.stages(hxin),
+            }
+        } else {
+            self.stages(hxin)
+        };
+        let d1 = self.side1.forward(hx1d);
+        sigmoid(upsample_to(d1, [height, width]))
+    }
 
+    /// Builds the CPU path's transformed filters now instead of at the first forward pass, when the
+    /// model lives on the CPU. Call after loading the weights.
+    pub fn prepare(&self) {
+        if self.conv_in.weight.device() != Device::flex() {
+            return;
+        }
+        let mut layers: Vec<&RebnConv> = Vec::new();
+        for block in [
+            &self.stage1,
+            &self.stage2,
+            &self.stage3,
+            &self.stage4,
+            &self.stage4d,
+            &self.stage3d,
+            &self.stage2d,
+            &self.stage1d,
+        ] {
+            layers.push(&block.rebnconvin);
+            layers.extend(block.down.iter().chain(&block.up));
+        }
+        for block in [&self.stage5, &self.stage6, &self.stage5d] {
+            layers.extend([
+                &block.rebnconvin,
+                &block.rebnconv1,
+                &block.rebnconv2,
+                &block.rebnconv3,
+                &block.rebnconv4,
+                &block.rebnconv3d,
+                &block.rebnconv2d,
+                &block.rebnconv1d,
+            ]);
+        }
+        layers.par_iter().for_each(|layer| {
+            layer.cpu_filter();
+        });
+    }
+
+    /// The encoder and decoder stages on burn's tensors: stem output in, stage 1d's output out.
+    fn stages(&self, hxin: Tensor<4>) -> Tensor<4> {
         let hx1 = self.stage1.forward(hxin);
         let hx2 = self.stage2.forward(pool(hx1.clone()));
         let hx3 = self.stage3.forward(pool(hx2.clone()));
@@ -127,28 +183,62 @@ impl IsNet {
         let hx4d = self.stage4d.forward(cat_up(hx5d, hx4));
         let hx3d = self.stage3d.forward(cat_up(hx4d, hx3));
         let hx2d = self.stage2d.forward(cat_up(hx3d, hx2));
-        let hx1d = self.stage1d.forward(cat_up(hx2d, hx1));
-
-        let d1 = self.side1.forward(hx1d);
-        sigmoid(upsample_to(d1, [height, width]))
+        self.stage1d.forward(cat_up(hx2d, hx1))
     }
 }
 
 /// Conv 3×3 (dilated by `dilation`, padded to keep the size) + ReLU: the folded "REBNCONV".
+/// On a CPU device the network's CPU path runs it as a Winograd convolution ([`crate::cpu`]) whose
+/// transformed filter is built from `conv_s1` at the first forward pass (so load the weights first,
+/// then run).
 #[derive(Module, Debug)]
 pub struct RebnConv {
     pub conv_s1: Conv2d,
+    #[module(skip)]
+    cpu_filter: OnceLock<Option<Arc<Filter>>>,
 }
 
 impl RebnConv {
     fn new(in_channels: usize, out_channels: usize, dilation: usize, device: &Device) -> Self {
         Self {
             conv_s1: conv3x3(in_channels, out_channels, dilation, device),
+            cpu_filter: OnceLock::new(),
         }
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.conv_s1.forward(x))
+        let [_, _, height, width] = x.dims();
+        let [out_channels, in_channels, _, _] = self.conv_s1.weight.dims();
+        let shape = [
+            in_channels,
+            out_channels,
+            self.conv_s1.dilation[0],
+            height,
+            width,
+        ];
+        profile::layer(shape, || relu(self.conv_s1.forward(x)))
+    }
+
+    /// The Winograd form of `conv_s1`, built once; `None` if its weights cannot be read as f32.
+    pub(crate) fn cpu_filter(&self) -> Option<&Filter> {
+        self.cpu_filter
+            .get_or_init(|| {
+                let conv = &self.conv_s1;
+                let [out_channels, in_channels, _, _] = conv.weight.dims();
+                let weight = conv.weight.val().into_data().try_to_vec::<f32>().ok()?;
+                let bias = match &conv.bias {
+                    Some(bias) => bias.val().into_data().try_to_vec::<f32>().ok()?,
+                    None => vec![0.0; out_channels],
+                };
+                Some(Arc::new(Filter::new(
+                    &weight,
+                    &bias,
+                    in_channels,
+                    out_channels,
+                    conv.dilation[0],
+                )))
+            })
+            .as_deref()
     }
 }
 

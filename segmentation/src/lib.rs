@@ -4,12 +4,16 @@
 //! - [`isnet`]: the hand-written model (RSU blocks, ceil-mode pools, bilinear upsampling), any input size.
 //! - [`onnx`]: reads the published ONNX file's convolution weights by module path, without Python.
 //! - [`weights`]: turns those weights into a loaded model.
+//! - [`cpu`]: the Winograd 3×3 convolution the model uses on a CPU device.
+//! - [`profile`]: per-layer timing for the benchmark.
 
+pub mod cpu;
 pub mod error;
 pub mod isnet;
 pub mod onnx;
 pub mod package;
 pub mod pipeline;
+pub mod profile;
 pub mod store;
 pub mod weights;
 

@@ -21,7 +21,9 @@ pub struct Segmenter {
 }
 
 impl Segmenter {
+    /// Takes a loaded model; on a CPU device this also prepares its convolutions (under a second).
     pub fn new(model: IsNet, device: Device) -> Self {
+        model.prepare();
         Self { model, device }
     }
 

@@ -1,6 +1,7 @@
-//! `imgigo-bench [--model FILE] [--image PNG] [--runs N] [--sizes 1024,768,512]`: model load time,
-//! median inference latency per size (after one warm-up), how far smaller sizes' masks drift from the
-//! 1024² one (MAE, IoU at 0.5, at the photo's size), and peak RSS. Build it optimised:
+//! `imgigo-bench [--model FILE] [--image PNG] [--runs N] [--sizes 1024,768,512] [--stock] [--layers]`:
+//! model load time, median inference latency per size (after one warm-up), how far smaller sizes'
+//! masks drift from the 1024² one (MAE, IoU at 0.5, at the photo's size), and peak RSS. `--stock`
+//! also times burn's own convolutions at 1024²; `--layers` prints the per-layer profile of both. Build it optimised:
 //! `cargo run --profile reference -p segmentation --bin imgigo-bench`. `segmentation/bench/compare.py`
 //! runs it beside onnxruntime on the same input and prints the ratio.
 
@@ -10,13 +11,15 @@ use std::time::Instant;
 use burn::tensor::Device;
 use image::GrayImage;
 use segmentation::pipeline::{postprocess, preprocess};
-use segmentation::{IsNetConfig, store};
+use segmentation::{IsNetConfig, cpu, profile, store};
 
 struct Args {
     model: PathBuf,
     image: PathBuf,
     runs: usize,
     sizes: Vec<usize>,
+    stock: bool,
+    layers: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -30,9 +33,22 @@ fn parse_args() -> Result<Args, String> {
         image: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("reference/inputs/astronaut.png"),
         runs: 3,
         sizes: vec![1024, 768, 512],
+        stock: false,
+        layers: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--stock" => {
+                args.stock = true;
+                continue;
+            }
+            "--layers" => {
+                args.layers = true;
+                continue;
+            }
+            _ => {}
+        }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--model" => args.model = value.into(),
@@ -81,6 +97,41 @@ fn compare(a: &GrayImage, b: &GrayImage) -> (f64, f64) {
     )
 }
 
+/// One 1024² pass with burn's convolutions and one with the CPU path, per 3×3 layer.
+fn print_layers(pass: &dyn Fn()) {
+    cpu::use_stock_convolutions(true);
+    pass(); // warm-up
+    let ((), stock) = profile::record(pass);
+    cpu::use_stock_convolutions(false);
+    pass(); // warm-up, prepares the filters
+    let ((), fast) = profile::record(pass);
+    println!("layer  in→out   dil  map        GFLOP  stock ms  GFLOP/s  winograd ms  eff. GFLOP/s");
+    let (mut total_stock, mut total_fast, mut total_flops) = (0.0, 0.0, 0.0);
+    for (index, (a, b)) in stock.iter().zip(&fast).enumerate() {
+        let gflop = a.flops() / 1e9;
+        println!(
+            "{index:>5}  {:>4}→{:<4} {:>3}  {:>4}×{:<4} {gflop:>6.2}  {:>8.1}  {:>7.1}  {:>11.1}  {:>12.1}",
+            a.in_channels,
+            a.out_channels,
+            a.dilation,
+            a.height,
+            a.width,
+            a.seconds * 1e3,
+            gflop / a.seconds,
+            b.seconds * 1e3,
+            gflop / b.seconds,
+        );
+        total_stock += a.seconds;
+        total_fast += b.seconds;
+        total_flops += gflop;
+    }
+    println!(
+        "3×3 layers: {total_flops:.1} GFLOP, stock {total_stock:.3} s ({:.0} GFLOP/s), winograd {total_fast:.3} s ({:.0} effective GFLOP/s)",
+        total_flops / total_stock,
+        total_flops / total_fast
+    );
+}
+
 fn main() {
     let args = match parse_args() {
         Ok(args) => args,
@@ -98,7 +149,12 @@ fn main() {
             std::process::exit(1);
         }
     };
-    println!("model load: {:.3} s", started.elapsed().as_secs_f64());
+    let loaded = started.elapsed().as_secs_f64();
+    model.prepare();
+    println!(
+        "model load: {loaded:.3} s, CPU filter preparation: {:.3} s",
+        started.elapsed().as_secs_f64() - loaded
+    );
     let photo = match image::open(&args.image) {
         Ok(photo) => photo.to_rgb8(),
         Err(err) => {
@@ -108,22 +164,34 @@ fn main() {
     };
     let (width, height) = (photo.width() as usize, photo.height() as usize);
 
+    let run = |size: usize| {
+        let started = Instant::now();
+        let output = model.forward(preprocess(&photo, size, &device));
+        let mask = postprocess(output, width, height);
+        (started.elapsed().as_secs_f64(), mask)
+    };
+    let median = |size: usize| {
+        let (first, mask) = run(size); // warm-up (the first pass also prepares the CPU filters)
+        let mut times: Vec<f64> = (0..args.runs.max(1)).map(|_| run(size).0).collect();
+        times.sort_by(f64::total_cmp);
+        (first, times[times.len() / 2], times.len(), mask)
+    };
+
+    if args.layers {
+        print_layers(&|| {
+            run(1024);
+        });
+    }
+    if args.stock {
+        cpu::use_stock_convolutions(true);
+        let (_, median, count, _) = median(1024);
+        println!("burn stock convolutions 1024: median {median:.3} s over {count} runs");
+        cpu::use_stock_convolutions(false);
+    }
     let mut masks: Vec<(usize, GrayImage)> = Vec::new();
     for &size in &args.sizes {
-        let run = || {
-            let started = Instant::now();
-            let output = model.forward(preprocess(&photo, size, &device));
-            let mask = postprocess(output, width, height);
-            (started.elapsed().as_secs_f64(), mask)
-        };
-        let (_, mask) = run(); // warm-up
-        let mut times: Vec<f64> = (0..args.runs.max(1)).map(|_| run().0).collect();
-        times.sort_by(f64::total_cmp);
-        let median = times[times.len() / 2];
-        println!(
-            "burn {size}: median {median:.3} s over {} runs",
-            times.len()
-        );
+        let (first, median, count, mask) = median(size);
+        println!("burn {size}: median {median:.3} s over {count} runs (first run {first:.3} s)");
         masks.push((size, mask));
     }
     if let Some((_, full)) = masks.iter().find(|(size, _)| *size == 1024) {
