@@ -24,7 +24,7 @@ export IMGIGO_MODEL_FILE ?= $(IMGIGO_MODEL_DIR)/isnet-dis-imgly-$(MODEL_VERSION)
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
-.PHONY: help setup toolchain npm weights run build build-release test fmt-check clippy wasm-check unit-sqlite unit-postgres reference e2e clean
+.PHONY: help setup toolchain npm weights run build build-release test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -75,7 +75,7 @@ build: setup
 	cargo leptos build
 
 ## Test
-test: setup fmt-check clippy wasm-check unit-sqlite unit-postgres reference e2e
+test: setup fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e
 	@echo "make test: all checks passed"
 
 fmt-check:
@@ -88,6 +88,10 @@ clippy:
 # The browser side on its own: a server-only crate leaking into the client fails here.
 wasm-check:
 	cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+# The GPU (wgpu) inference path compiles and lints; running it needs a GPU (see segmentation/bench).
+gpu-check:
+	cargo clippy --locked -p segmentation --features wgpu --all-targets -- -D warnings
 
 unit-sqlite:
 	IMGIGO_TEST_DATABASE=sqlite cargo test --locked --workspace --exclude frontend

@@ -8,6 +8,7 @@
 //! - [`profile`]: per-layer timing for the benchmark.
 
 pub mod cpu;
+pub mod device;
 pub mod error;
 pub mod isnet;
 pub mod onnx;

@@ -32,6 +32,10 @@ pub struct Cli {
     /// `text` or `json` log lines [env: IMGIGO_LOG_FORMAT] [default: text]
     #[arg(long, global = true)]
     pub log_format: Option<String>,
+
+    /// Where the model runs: auto (a real GPU if present, else the CPU), cpu or gpu [env: IMGIGO_DEVICE] [default: auto]
+    #[arg(long, global = true)]
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
@@ -75,6 +79,7 @@ impl Cli {
                 Some(Command::Cutout(args)) => args.model_file.clone(),
                 _ => None,
             },
+            device: self.device.clone(),
         }
     }
 }

@@ -27,8 +27,16 @@ pub fn run(config: &Config, args: &CutoutArgs) -> ExitCode {
         eprintln!("imgigo cutout: cannot create {}: {err}", args.out.display());
         return ExitCode::FAILURE;
     }
+    let device = match services::cutout::device::select(config.device) {
+        Ok(device) => device,
+        Err(err) => {
+            eprintln!("imgigo cutout: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(requested = %config.device, device = device.kind, name = %device.name, "inference device selected");
     let started = Instant::now();
-    let engine = match Engine::load(&config.model_file) {
+    let engine = match Engine::load(&config.model_file, &device) {
         Ok(engine) => engine,
         Err(_) => {
             eprintln!(

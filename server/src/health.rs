@@ -11,6 +11,6 @@ pub async fn healthz() -> Json<Value> {
 }
 
 pub async fn readyz(State(app): State<services::AppState>) -> Result<Json<Value>, AppError> {
-    let readiness = services::health::readiness(&app.db).await?;
+    let readiness = services::health::readiness(&app).await?;
     Ok(Json(json!({ "status": "ready", "checks": readiness })))
 }

@@ -35,6 +35,12 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
     }
     let app = AppState::init(config).await?;
     tracing::info!(
+        requested = %app.config.device,
+        device = app.device.kind,
+        name = %app.device.name,
+        "inference device selected"
+    );
+    tracing::info!(
         database = services::db::backend_name(&app.db),
         "database ready"
     );

@@ -55,6 +55,40 @@ fn an_unknown_database_url_names_database_url() {
 }
 
 #[test]
+fn an_unknown_device_names_imgigo_device() {
+    let output = imgigo(&[("IMGIGO_DEVICE", "tpu")], &["serve"]);
+    assert_config_error(&output, "IMGIGO_DEVICE");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("auto, cpu or gpu"));
+}
+
+/// `gpu` never falls back to the CPU: without GPU support the server refuses to start and says why.
+#[cfg(not(feature = "wgpu"))]
+#[test]
+fn serve_with_gpu_requested_but_unavailable_stops_with_a_message() {
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().display().to_string();
+    for args in [&["serve"][..], &["--device", "gpu", "serve"][..]] {
+        let vars: &[(&str, &str)] = if args.len() == 1 {
+            &[
+                ("IMGIGO_DEVICE", "gpu"),
+                ("IMGIGO_DATA_DIR", &data),
+                ("IMGIGO_ADDR", "127.0.0.1:0"),
+            ]
+        } else {
+            &[("IMGIGO_DATA_DIR", &data), ("IMGIGO_ADDR", "127.0.0.1:0")]
+        };
+        let output = imgigo(vars, args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("IMGIGO_DEVICE=gpu"), "{stderr}");
+        assert!(stderr.contains("--features wgpu"), "{stderr}");
+        assert!(stderr.contains("IMGIGO_DEVICE=cpu"), "{stderr}");
+    }
+    // Nothing was created: the check comes before the database.
+    assert!(!dir.path().join("imgigo.db").exists());
+}
+
+#[test]
 fn migrate_creates_the_sqlite_database_in_the_data_folder() {
     let dir = tempfile::tempdir().expect("temp");
     let data = dir.path().join("data");

@@ -223,6 +223,12 @@ async fn readyz_reports_the_database_and_fails_when_it_is_gone() {
         json["checks"]["database_backend"],
         services::testing::Backend::from_env().name()
     );
+    // No IMGIGO_DEVICE and no GPU here: auto settles on the CPU and says so.
+    let device = &json["checks"]["device"];
+    assert_eq!(device["requested"], "auto");
+    assert_eq!(device["kind"], "cpu");
+    let name = device["name"].as_str().expect("device name");
+    assert!(name.starts_with("CPU ("), "{name}");
 
     app.app.db.close_by_ref().await.expect("close the pool");
     let response = app.get("/readyz").await;

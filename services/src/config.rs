@@ -5,6 +5,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use segmentation::device::DeviceRequest;
+
 /// The running configuration of one imgigo process.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -24,6 +26,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// The converted segmentation weights written by `make weights` (`IMGIGO_MODEL_FILE`).
     pub model_file: PathBuf,
+    /// Where inference runs: `auto` (a real GPU if there is one), `cpu` or `gpu` (`IMGIGO_DEVICE`).
+    pub device: DeviceRequest,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -42,6 +46,7 @@ pub struct Overrides {
     pub site_root: Option<String>,
     pub log_format: Option<String>,
     pub model_file: Option<String>,
+    pub device: Option<String>,
 }
 
 /// A configuration value that cannot be used. `variable` is the environment variable to fix.
@@ -141,7 +146,17 @@ impl Config {
             None => default_model_file(env("HOME")),
         };
 
+        let device = match pick(&overrides.device, "IMGIGO_DEVICE") {
+            None => DeviceRequest::Auto,
+            Some(value) => value.parse().map_err(|reason| ConfigError {
+                variable: "IMGIGO_DEVICE",
+                value,
+                reason,
+            })?,
+        };
+
         Ok(Self {
+            device,
             model_file,
             addr,
             data_dir,
@@ -279,6 +294,22 @@ mod tests {
         );
         let err = load(&[("IMGIGO_LOG_FORMAT", "xml")]).unwrap_err();
         assert_eq!(err.variable, "IMGIGO_LOG_FORMAT");
+    }
+
+    #[test]
+    fn device_is_auto_by_default_and_only_auto_cpu_or_gpu() {
+        assert_eq!(load(&[]).unwrap().device, DeviceRequest::Auto);
+        assert_eq!(
+            load(&[("IMGIGO_DEVICE", "GPU")]).unwrap().device,
+            DeviceRequest::Gpu
+        );
+        assert_eq!(
+            load(&[("IMGIGO_DEVICE", "cpu")]).unwrap().device,
+            DeviceRequest::Cpu
+        );
+        let err = load(&[("IMGIGO_DEVICE", "cuda")]).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_DEVICE");
+        assert!(err.to_string().contains("auto, cpu or gpu"), "{err}");
     }
 
     #[test]

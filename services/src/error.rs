@@ -20,6 +20,9 @@ pub enum Error {
     Database(#[source] DbErr),
     #[error("internal error: {0}")]
     Internal(String),
+    /// The inference device asked for (`IMGIGO_DEVICE`) cannot be used; the text says what to do.
+    #[error("{0}")]
+    Device(#[from] segmentation::device::DeviceError),
 }
 
 /// What kind of failure happened, independent of any transport.
@@ -38,7 +41,7 @@ impl Error {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::Invalid { .. } => ErrorKind::Invalid,
-            Error::Unavailable(_) => ErrorKind::Unavailable,
+            Error::Unavailable(_) | Error::Device(_) => ErrorKind::Unavailable,
             Error::Database(_) | Error::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -49,6 +52,10 @@ impl Error {
             Error::NotFound(_) | Error::Conflict(_) | Error::Invalid { .. } => self.to_string(),
             Error::Unavailable(what) => {
                 format!("The {what} is unavailable right now. Please try again in a moment.")
+            }
+            Error::Device(_) => {
+                "Background removal is unavailable right now. Please try again in a moment."
+                    .to_string()
             }
             Error::Database(_) | Error::Internal(_) => {
                 "Something went wrong on our side. Please try again.".to_string()

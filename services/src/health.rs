@@ -1,20 +1,42 @@
 //! Liveness and readiness: what `/healthz` and `/readyz` report.
 
-use sea_orm::DatabaseConnection;
 use serde::Serialize;
 
-use crate::Error;
+use crate::{AppState, Error};
 
 /// What the process depends on, as reported by `/readyz`.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Readiness {
     pub database: &'static str,
     pub database_backend: &'static str,
+    pub device: DeviceReport,
+}
+
+/// The inference device: what was asked for and what was chosen.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct DeviceReport {
+    /// `auto`, `cpu` or `gpu` (`IMGIGO_DEVICE`).
+    pub requested: String,
+    /// `cpu` or `gpu`.
+    pub kind: &'static str,
+    /// `CPU (2 threads)`, `NVIDIA H200 (Vulkan)`, …
+    pub name: String,
+}
+
+impl DeviceReport {
+    pub fn of(app: &AppState) -> Self {
+        Self {
+            requested: app.config.device.to_string(),
+            kind: app.device.kind,
+            name: app.device.name.clone(),
+        }
+    }
 }
 
 /// Ready when the database answers a ping.
 #[tracing::instrument(skip_all)]
-pub async fn readiness(db: &DatabaseConnection) -> Result<Readiness, Error> {
+pub async fn readiness(app: &AppState) -> Result<Readiness, Error> {
+    let db = &app.db;
     db.ping().await.map_err(|err| {
         tracing::warn!(error = %err, "database ping failed");
         Error::Unavailable("database")
@@ -22,5 +44,6 @@ pub async fn readiness(db: &DatabaseConnection) -> Result<Readiness, Error> {
     Ok(Readiness {
         database: "ok",
         database_backend: crate::db::backend_name(db),
+        device: DeviceReport::of(app),
     })
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
+use segmentation::device::{self, SelectedDevice};
 
 use crate::{Error, config::Config};
 
@@ -10,19 +11,24 @@ use crate::{Error, config::Config};
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: DatabaseConnection,
+    /// The inference device chosen at start from `IMGIGO_DEVICE`.
+    pub device: SelectedDevice,
 }
 
 impl AppState {
-    /// Connects to the configured database and migrates it.
+    /// Chooses the inference device (a `gpu` request without a GPU fails here, at start), then
+    /// connects to the configured database and migrates it.
     pub async fn init(config: Config) -> Result<Self, Error> {
+        let device = device::select(config.device)?;
         let db = crate::db::connect_and_migrate(&config.database_url).await?;
-        Ok(Self::new(config, db))
+        Ok(Self::new(config, db, device))
     }
 
-    pub fn new(config: Config, db: DatabaseConnection) -> Self {
+    pub fn new(config: Config, db: DatabaseConnection, device: SelectedDevice) -> Self {
         Self {
             config: Arc::new(config),
             db,
+            device,
         }
     }
 }

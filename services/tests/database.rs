@@ -107,11 +107,14 @@ async fn an_unreachable_database_is_reported_unavailable() {
 async fn readiness_reports_the_backend() {
     let test_db = TestDatabase::new().await;
     let db = test_db.connect().await.expect("connect and migrate");
-    let readiness = services::health::readiness(&db).await.expect("ready");
+    let config = services::config::Config::load(|_| None, &Default::default()).expect("config");
+    let app = services::AppState::new(config, db, services::cutout::device::cpu());
+    let readiness = services::health::readiness(&app).await.expect("ready");
     assert_eq!(readiness.database, "ok");
     assert_eq!(readiness.database_backend, test_db.backend.name());
-    db.close_by_ref().await.expect("close");
-    let err = services::health::readiness(&db)
+    assert_eq!(readiness.device.kind, "cpu");
+    app.db.close_by_ref().await.expect("close");
+    let err = services::health::readiness(&app)
         .await
         .expect_err("closed pool is not ready");
     assert_eq!(err.kind(), ErrorKind::Unavailable);

@@ -1,15 +1,17 @@
-//! `imgigo-bench [--model FILE] [--image PNG] [--runs N] [--sizes 1024,768,512] [--stock] [--layers]`:
-//! model load time, median inference latency per size (after one warm-up), how far smaller sizes'
-//! masks drift from the 1024² one (MAE, IoU at 0.5, at the photo's size), and peak RSS. `--stock`
-//! also times burn's own convolutions at 1024²; `--layers` prints the per-layer profile of both. Build it optimised:
+//! `imgigo-bench [--model FILE] [--image PNG] [--runs N] [--sizes 1024,768,512] [--device auto|cpu|gpu]
+//! [--stock] [--layers]`: model load time, median inference latency per size (after one warm-up), the
+//! 1024² mask against the committed onnxruntime reference (when the photo has one), how far smaller
+//! sizes' masks drift from the 1024² one (MAE, IoU at 0.5, at the photo's size), and peak RSS.
+//! `--stock` also times burn's own convolutions at 1024²; `--layers` prints the per-layer profile of
+//! both (CPU only). The GPU check: build with `--features wgpu` and pass `--device gpu`. Build it optimised:
 //! `cargo run --profile reference -p segmentation --bin imgigo-bench`. `segmentation/bench/compare.py`
 //! runs it beside onnxruntime on the same input and prints the ratio.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::tensor::Device;
 use image::GrayImage;
+use segmentation::device::{self, DeviceRequest};
 use segmentation::pipeline::{postprocess, preprocess};
 use segmentation::{IsNetConfig, cpu, profile, store};
 
@@ -20,6 +22,7 @@ struct Args {
     sizes: Vec<usize>,
     stock: bool,
     layers: bool,
+    device: DeviceRequest,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -35,6 +38,7 @@ fn parse_args() -> Result<Args, String> {
         sizes: vec![1024, 768, 512],
         stock: false,
         layers: false,
+        device: DeviceRequest::Cpu,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -52,6 +56,7 @@ fn parse_args() -> Result<Args, String> {
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--model" => args.model = value.into(),
+            "--device" => args.device = value.parse().map_err(|e| format!("--device: {e}"))?,
             "--image" => args.image = value.into(),
             "--runs" => {
                 args.runs = value
@@ -140,7 +145,15 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let device = Device::default();
+    let selected = match device::select(args.device) {
+        Ok(selected) => selected,
+        Err(err) => {
+            eprintln!("imgigo-bench: {err}");
+            std::process::exit(1);
+        }
+    };
+    println!("device: {} ({})", selected.name, selected.kind);
+    let device = selected.device.clone();
     let started = Instant::now();
     let model = match store::load(&IsNetConfig::dis(), &args.model, &device) {
         Ok(model) => model,
@@ -193,6 +206,16 @@ fn main() {
         let (first, median, count, mask) = median(size);
         println!("burn {size}: median {median:.3} s over {count} runs (first run {first:.3} s)");
         masks.push((size, mask));
+    }
+    let reference = args.image.parent().and_then(|inputs| {
+        let stem = args.image.file_stem()?.to_str()?.to_string();
+        image::open(inputs.parent()?.join(format!("{stem}.mask.png"))).ok()
+    });
+    if let (Some(reference), Some((_, full))) =
+        (reference, masks.iter().find(|(size, _)| *size == 1024))
+    {
+        let (mae, iou) = compare(full, &reference.to_luma8());
+        println!("1024 vs onnxruntime reference: MAE {mae:.5}, IoU@0.5 {iou:.5}");
     }
     if let Some((_, full)) = masks.iter().find(|(size, _)| *size == 1024) {
         for (size, mask) in masks.iter().filter(|(size, _)| *size != 1024) {

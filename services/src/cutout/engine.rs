@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use image::{GrayImage, RgbImage};
-use segmentation::burn::tensor::Device;
+use segmentation::device::SelectedDevice;
 use segmentation::{IsNetConfig, Segmenter, store};
 
 use crate::Error;
@@ -43,14 +43,17 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Loads the converted weights (`make weights`) onto the CPU device.
-    pub fn load(model_file: &Path) -> Result<Self, Error> {
-        let device = Device::default();
-        let model = store::load(&IsNetConfig::dis(), model_file, &device).map_err(|err| {
-            tracing::error!(error = %err, "cannot load the segmentation model");
-            Error::Unavailable("segmentation model")
-        })?;
-        Ok(Self::from_segmenter(Segmenter::new(model, device)))
+    /// Loads the converted weights (`make weights`) onto `device` and prepares them for it.
+    pub fn load(model_file: &Path, device: &SelectedDevice) -> Result<Self, Error> {
+        let model =
+            store::load(&IsNetConfig::dis(), model_file, &device.device).map_err(|err| {
+                tracing::error!(error = %err, "cannot load the segmentation model");
+                Error::Unavailable("segmentation model")
+            })?;
+        Ok(Self::from_segmenter(Segmenter::new(
+            model,
+            device.device.clone(),
+        )))
     }
 
     pub fn from_segmenter(segmenter: Segmenter) -> Self {

@@ -3,6 +3,11 @@
 
 pub mod engine;
 pub mod output;
+pub mod worker;
+
+/// Device selection (`IMGIGO_DEVICE`), re-exported for the binaries.
+pub use segmentation::device;
 
 pub use engine::{Engine, ModelSize};
 pub use output::{OutputFormat, encode};
+pub use worker::Worker;
