@@ -71,6 +71,11 @@ mod ssr {
                 ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+                ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
             };
             if status.is_server_error() {
                 // The full chain goes to the log; the person gets the public sentence.

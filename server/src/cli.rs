@@ -56,7 +56,7 @@ pub struct CutoutArgs {
     /// Folder for the results (created if missing).
     #[arg(long)]
     pub out: std::path::PathBuf,
-    /// png (transparent), webp (lossless, transparent), jpg (on white) or mask (8-bit alpha PNG).
+    /// png (transparent), webp (lossless, transparent), jpg (on white), mask (8-bit alpha PNG) or zip (color.jpg + alpha.png).
     #[arg(long, default_value = "png")]
     pub format: String,
     /// Model size: 1024 (trained, best) down to 256 (faster preview), a multiple of 32.

@@ -5,15 +5,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use services::config::Config;
+use services::cutout::upload::{self, Photo, UploadLimits};
 use services::cutout::{Engine, ModelSize, OutputFormat, encode};
+use zeroize::Zeroizing;
 
 use crate::cli::CutoutArgs;
-
-/// Largest picture accepted, in pixels (50 MP), and the decoder's memory ceiling.
-const MAX_PIXELS: u64 = 50_000_000;
-const MAX_DECODE_BYTES: u64 = 1 << 30;
 
 pub fn run(config: &Config, args: &CutoutArgs) -> ExitCode {
     let (format, size) = match (OutputFormat::parse(&args.format), ModelSize::new(args.size)) {
@@ -76,15 +73,16 @@ fn cut_one(
     format: OutputFormat,
     size: ModelSize,
 ) -> Result<PathBuf, String> {
-    let photo = decode(input)?.to_rgb8();
+    let photo = decode(input)?;
+    let photo = photo.rgb();
     let started = Instant::now();
-    let mask = engine.mask(&photo, size);
+    let mask = engine.mask(photo, size);
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         size = size.get(),
         "segmented"
     );
-    let bytes = encode(&photo, &mask, format).map_err(|err| err.public_message())?;
+    let bytes = encode(photo, &mask, format).map_err(|err| err.public_message())?;
     let stem = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -95,31 +93,9 @@ fn cut_one(
     Ok(path)
 }
 
-/// Decodes by content (not the file name), within size limits, upright per its EXIF orientation.
-fn decode(path: &Path) -> Result<DynamicImage, String> {
-    let reader = ImageReader::open(path)
-        .map_err(|err| err.to_string())?
-        .with_guessed_format()
-        .map_err(|err| err.to_string())?;
-    if reader.format().is_none() {
-        return Err("not a JPEG, PNG or WebP image".into());
-    }
-    let mut decoder = reader
-        .into_decoder()
-        .map_err(|err| format!("unreadable image: {err}"))?;
-    let (width, height) = decoder.dimensions();
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(format!(
-            "{width}×{height} is more than {} megapixels",
-            MAX_PIXELS / 1_000_000
-        ));
-    }
-    let mut limits = Limits::default();
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    decoder.set_limits(limits).map_err(|err| err.to_string())?;
-    let orientation = decoder.orientation().map_err(|err| err.to_string())?;
-    let mut image =
-        DynamicImage::from_decoder(decoder).map_err(|err| format!("unreadable image: {err}"))?;
-    image.apply_orientation(orientation);
-    Ok(image)
+/// Reads and decodes a photo by content (not the file name), within the upload limits, upright per
+/// its EXIF orientation.
+fn decode(path: &Path) -> Result<Photo, String> {
+    let bytes = Zeroizing::new(std::fs::read(path).map_err(|err| err.to_string())?);
+    upload::decode(&bytes, &UploadLimits::default()).map_err(|err| err.public_message())
 }

@@ -1,6 +1,7 @@
 //! The imgigo server: configuration, telemetry, the HTTP router and the command-line entry points.
 //! The binary in `main.rs` only parses the command line and calls into here.
 
+pub mod api;
 pub mod cli;
 pub mod cutout_cli;
 pub mod health;

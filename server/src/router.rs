@@ -11,9 +11,9 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-use crate::health;
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
+use crate::{api, health};
 
 pub fn build(state: ServerState) -> Router {
     let routes = generate_route_list(app::App);
@@ -25,6 +25,7 @@ pub fn build(state: ServerState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(api::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(options.clone())
         })

@@ -1,10 +1,13 @@
 //! `imgigo serve` and `imgigo migrate`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::serve::ListenerExt;
 use services::AppState;
 use services::config::Config;
+use services::cutout::CutoutService;
+use services::results::SystemClock;
 use tokio::net::TcpListener;
 
 use crate::router;
@@ -33,13 +36,14 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             "the compiled client is missing: pages render but won't be interactive; run `make run` or `cargo leptos build`"
         );
     }
-    let app = AppState::init(config).await?;
+    let mut app = AppState::init(config).await?;
     tracing::info!(
         requested = %app.config.device,
         device = app.device.kind,
         name = %app.device.name,
         "inference device selected"
     );
+    app = start_cutouts(app).await;
     tracing::info!(
         database = services::db::backend_name(&app.db),
         "database ready"
@@ -62,6 +66,64 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         .await?;
     tracing::info!("imgigo stopped");
     Ok(())
+}
+
+/// Loads the model and opens the result store; without weights the server still runs (pages,
+/// accounts) and the cutout routes answer 503 with a message.
+async fn start_cutouts(app: AppState) -> AppState {
+    let config = app.config.clone();
+    let device = app.device.clone();
+    let started = std::time::Instant::now();
+    let loaded = tokio::task::spawn_blocking(move || {
+        CutoutService::start(
+            &config.model_file,
+            &device,
+            &config.data_dir.join("results"),
+            Arc::new(SystemClock),
+        )
+    })
+    .await;
+    match loaded {
+        Ok(Ok(service)) => {
+            tracing::info!(
+                seconds = started.elapsed().as_secs_f64(),
+                "segmentation model loaded"
+            );
+            let app = app.with_cutouts(service);
+            spawn_janitor(&app);
+            app
+        }
+        Ok(Err(err)) => {
+            tracing::warn!(
+                error = %err,
+                model_file = %app.config.model_file.display(),
+                "background removal is unavailable: run `make weights` or set IMGIGO_MODEL_FILE"
+            );
+            app
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "loading the model failed");
+            app
+        }
+    }
+}
+
+/// Destroys expired results every ten minutes (reads already refuse them after 7 days).
+fn spawn_janitor(app: &AppState) {
+    let Some(cutouts) = app.cutouts.clone() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match cutouts.purge_expired().await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "expired results destroyed"),
+                Err(err) => tracing::warn!(error = %err, "the result janitor failed"),
+            }
+        }
+    });
 }
 
 /// Applies pending migrations and exits.

@@ -16,6 +16,21 @@ pub enum Error {
     },
     #[error("{0} is unavailable")]
     Unavailable(&'static str),
+    /// The request is malformed (a missing field, an empty body); the text is for the person.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The upload is over the size limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The upload is not a format we read; the text lists what is accepted.
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    /// Well-formed but unusable input (a corrupt image, too many pixels).
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Every worker is busy and the queue is full: try again after `retry_after` seconds.
+    #[error("the service is busy")]
+    Busy { retry_after: u64 },
     #[error("database error: {0}")]
     Database(#[source] DbErr),
     #[error("internal error: {0}")]
@@ -33,6 +48,11 @@ pub enum ErrorKind {
     Invalid,
     Unavailable,
     Internal,
+    BadRequest,
+    TooLarge,
+    UnsupportedMedia,
+    Unprocessable,
+    Busy,
 }
 
 impl Error {
@@ -42,6 +62,11 @@ impl Error {
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::Invalid { .. } => ErrorKind::Invalid,
             Error::Unavailable(_) | Error::Device(_) => ErrorKind::Unavailable,
+            Error::BadRequest(_) => ErrorKind::BadRequest,
+            Error::TooLarge(_) => ErrorKind::TooLarge,
+            Error::UnsupportedMedia(_) => ErrorKind::UnsupportedMedia,
+            Error::Unprocessable(_) => ErrorKind::Unprocessable,
+            Error::Busy { .. } => ErrorKind::Busy,
             Error::Database(_) | Error::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -49,7 +74,16 @@ impl Error {
     /// A sentence safe to show a person: never SQL, paths or other internals.
     pub fn public_message(&self) -> String {
         match self {
-            Error::NotFound(_) | Error::Conflict(_) | Error::Invalid { .. } => self.to_string(),
+            Error::NotFound(_)
+            | Error::Conflict(_)
+            | Error::Invalid { .. }
+            | Error::BadRequest(_)
+            | Error::TooLarge(_)
+            | Error::UnsupportedMedia(_)
+            | Error::Unprocessable(_) => self.to_string(),
+            Error::Busy { retry_after } => {
+                format!("Every cutout worker is busy. Please try again in {retry_after} seconds.")
+            }
             Error::Unavailable(what) => {
                 format!("The {what} is unavailable right now. Please try again in a moment.")
             }

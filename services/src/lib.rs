@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod privacy;
+pub mod results;
 pub mod state;
 
 pub use error::{Error, ErrorKind};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sea_orm::DatabaseConnection;
 use segmentation::device::{self, SelectedDevice};
 
+use crate::cutout::CutoutService;
 use crate::{Error, config::Config};
 
 #[derive(Clone)]
@@ -13,6 +14,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The inference device chosen at start from `IMGIGO_DEVICE`.
     pub device: SelectedDevice,
+    /// Background removal: `None` until the model is loaded (or when its weights are missing).
+    pub cutouts: Option<Arc<CutoutService>>,
 }
 
 impl AppState {
@@ -29,6 +32,13 @@ impl AppState {
             config: Arc::new(config),
             db,
             device,
+            cutouts: None,
         }
+    }
+
+    /// Attaches the cutout service (model, queue, result store).
+    pub fn with_cutouts(mut self, cutouts: CutoutService) -> Self {
+        self.cutouts = Some(Arc::new(cutouts));
+        self
     }
 }

@@ -1,13 +1,17 @@
 //! Cutting the subject out of a photo: the model engine and the output encoders. The upload
 //! pipeline, queue and result store build on these.
 
+pub mod compose;
 pub mod engine;
 pub mod output;
-pub mod worker;
+pub mod queue;
+pub mod service;
+pub mod upload;
 
 /// Device selection (`IMGIGO_DEVICE`), re-exported for the binaries.
 pub use segmentation::device;
 
 pub use engine::{Engine, ModelSize};
 pub use output::{OutputFormat, encode};
-pub use worker::Worker;
+pub use queue::{InferenceQueue, QueueLimits};
+pub use service::{BackgroundRequest, Cutout, CutoutRequest, CutoutService};

@@ -1,40 +1,49 @@
-//! Encoding a cutout: transparent PNG, lossless WebP with alpha, JPEG on a background colour, or the
-//! alpha mask alone. Outputs carry no metadata from the input (they are built from pixels only).
+//! Encoding a composed cutout: PNG, lossless WebP, JPEG, the alpha mask alone, or a ZIP holding a
+//! colour JPEG and an alpha PNG (remove.bg's `zip` format, for clients that compose themselves).
+//! Outputs are built from pixels only, so no metadata of the upload (EXIF, GPS, ICC) survives.
 
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
-use image::{ExtendedColorType, GrayImage, ImageEncoder, RgbImage, Rgba, RgbaImage};
+use image::{ExtendedColorType, GrayImage, ImageEncoder, RgbImage, RgbaImage};
 
+use super::compose::{Background, Composed, compose};
 use crate::Error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// RGBA PNG, the background transparent.
+    /// PNG: RGBA when the background is transparent, RGB otherwise.
     Png,
-    /// Lossless RGBA WebP.
+    /// Lossless WebP, with alpha when the background is transparent.
     Webp,
-    /// JPEG with the background filled with a colour (white by default).
-    Jpeg { background: [u8; 3] },
+    /// JPEG; a transparent background is flattened onto white.
+    Jpeg,
     /// The 8-bit alpha mask as a grayscale PNG.
     Mask,
+    /// `color.jpg` (the composed colours, no alpha) + `alpha.png` (the mask).
+    Zip,
+}
+
+/// Encoded bytes and their media type.
+pub struct Encoded {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
 }
 
 impl OutputFormat {
-    /// `png`, `webp`, `jpg`/`jpeg` (on white) or `mask`.
+    /// `png`, `webp`, `jpg`/`jpeg`, `mask` or `zip`.
     pub fn parse(name: &str) -> Result<Self, Error> {
         match name.to_ascii_lowercase().as_str() {
             "png" => Ok(Self::Png),
             "webp" => Ok(Self::Webp),
-            "jpg" | "jpeg" => Ok(Self::Jpeg {
-                background: [255, 255, 255],
-            }),
+            "jpg" | "jpeg" => Ok(Self::Jpeg),
             "mask" => Ok(Self::Mask),
+            "zip" => Ok(Self::Zip),
             other => Err(Error::Invalid {
                 field: "format",
-                message: format!("{other:?} is not one of png, webp, jpg, mask"),
+                message: format!("{other:?} is not one of png, webp, jpg, mask, zip"),
             }),
         }
     }
@@ -43,90 +52,167 @@ impl OutputFormat {
         match self {
             Self::Png | Self::Mask => "png",
             Self::Webp => "webp",
-            Self::Jpeg { .. } => "jpg",
+            Self::Jpeg => "jpg",
+            Self::Zip => "zip",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Png | Self::Mask => "image/png",
+            Self::Webp => "image/webp",
+            Self::Jpeg => "image/jpeg",
+            Self::Zip => "application/zip",
         }
     }
 }
 
-/// Encodes `image` cut out by `mask` (same size) in `format`.
+/// The photo cut out by `mask` (same size) on a transparent background, in `format`.
 pub fn encode(image: &RgbImage, mask: &GrayImage, format: OutputFormat) -> Result<Vec<u8>, Error> {
     if image.dimensions() != mask.dimensions() {
         return Err(Error::Internal("mask and image sizes differ".into()));
     }
-    let (width, height) = image.dimensions();
-    let mut out = Cursor::new(Vec::new());
+    Ok(encode_composed(
+        &compose(image, mask, &Background::Transparent, None),
+        format,
+    )?
+    .bytes)
+}
+
+/// Encodes a composed result in `format`.
+pub fn encode_composed(composed: &Composed, format: OutputFormat) -> Result<Encoded, Error> {
     let failed = |err: image::ImageError| Error::Internal(format!("encoding failed: {err}"));
-    match format {
-        OutputFormat::Png => png(
-            &mut out,
-            cutout(image, mask).as_raw(),
-            width,
-            height,
-            ExtendedColorType::Rgba8,
-        )
-        .map_err(failed)?,
+    let bytes = match format {
+        OutputFormat::Png if composed.transparent => rgba_png(&composed.rgba).map_err(failed)?,
+        OutputFormat::Png => {
+            let rgb = flatten(&composed.rgba);
+            png(
+                rgb.as_raw(),
+                rgb.width(),
+                rgb.height(),
+                ExtendedColorType::Rgb8,
+            )
+            .map_err(failed)?
+        }
         OutputFormat::Webp => {
-            WebPEncoder::new_lossless(&mut out)
-                .write_image(
-                    cutout(image, mask).as_raw(),
-                    width,
-                    height,
-                    ExtendedColorType::Rgba8,
-                )
-                .map_err(failed)?;
+            let mut out = Vec::new();
+            let (width, height) = composed.rgba.dimensions();
+            if composed.transparent {
+                WebPEncoder::new_lossless(&mut out)
+                    .write_image(
+                        composed.rgba.as_raw(),
+                        width,
+                        height,
+                        ExtendedColorType::Rgba8,
+                    )
+                    .map_err(failed)?;
+            } else {
+                let rgb = flatten(&composed.rgba);
+                WebPEncoder::new_lossless(&mut out)
+                    .write_image(rgb.as_raw(), width, height, ExtendedColorType::Rgb8)
+                    .map_err(failed)?;
+            }
+            out
         }
-        OutputFormat::Jpeg { background } => {
-            let flat = on_background(image, mask, background);
-            JpegEncoder::new_with_quality(&mut out, 90)
-                .write_image(flat.as_raw(), width, height, ExtendedColorType::Rgb8)
-                .map_err(failed)?;
+        OutputFormat::Jpeg => jpeg(&flatten(&composed.rgba)).map_err(failed)?,
+        OutputFormat::Mask => {
+            let mask = &composed.mask;
+            png(
+                mask.as_raw(),
+                mask.width(),
+                mask.height(),
+                ExtendedColorType::L8,
+            )
+            .map_err(failed)?
         }
-        OutputFormat::Mask => png(
-            &mut out,
-            mask.as_raw(),
-            width,
-            height,
-            ExtendedColorType::L8,
-        )
-        .map_err(failed)?,
-    }
-    Ok(out.into_inner())
+        OutputFormat::Zip => {
+            // The colours as they are under the mask (no flattening): the client composes.
+            let colors =
+                RgbImage::from_fn(composed.rgba.width(), composed.rgba.height(), |x, y| {
+                    let [r, g, b, _] = composed.rgba.get_pixel(x, y).0;
+                    image::Rgb([r, g, b])
+                });
+            let color = jpeg(&colors).map_err(failed)?;
+            let mask = &composed.mask;
+            let alpha = png(
+                mask.as_raw(),
+                mask.width(),
+                mask.height(),
+                ExtendedColorType::L8,
+            )
+            .map_err(failed)?;
+            zip(&[("color.jpg", &color), ("alpha.png", &alpha)])?
+        }
+    };
+    Ok(Encoded {
+        bytes,
+        content_type: format.content_type(),
+    })
+}
+
+/// Transparent pixels onto white; opaque ones unchanged.
+fn flatten(rgba: &RgbaImage) -> RgbImage {
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let [r, g, b, a] = rgba.get_pixel(x, y).0;
+        let a = u16::from(a);
+        let mix = |c: u8| ((u16::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
+        image::Rgb([mix(r), mix(g), mix(b)])
+    })
+}
+
+fn rgba_png(rgba: &RgbaImage) -> Result<Vec<u8>, image::ImageError> {
+    png(
+        rgba.as_raw(),
+        rgba.width(),
+        rgba.height(),
+        ExtendedColorType::Rgba8,
+    )
 }
 
 /// PNG with fast compression: encoding time matters more than a few percent of size.
 fn png(
-    out: &mut Cursor<Vec<u8>>,
     pixels: &[u8],
     width: u32,
     height: u32,
     color: ExtendedColorType,
-) -> Result<(), image::ImageError> {
-    PngEncoder::new_with_quality(out, CompressionType::Fast, FilterType::Adaptive)
-        .write_image(pixels, width, height, color)
+) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = Cursor::new(Vec::new());
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(pixels, width, height, color)?;
+    Ok(out.into_inner())
 }
 
-fn cutout(image: &RgbImage, mask: &GrayImage) -> RgbaImage {
-    RgbaImage::from_fn(image.width(), image.height(), |x, y| {
-        let [r, g, b] = image.get_pixel(x, y).0;
-        Rgba([r, g, b, mask.get_pixel(x, y).0[0]])
-    })
+fn jpeg(rgb: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 90).write_image(
+        rgb.as_raw(),
+        rgb.width(),
+        rgb.height(),
+        ExtendedColorType::Rgb8,
+    )?;
+    Ok(out)
 }
 
-fn on_background(image: &RgbImage, mask: &GrayImage, background: [u8; 3]) -> RgbImage {
-    let mut flat = image.clone();
-    for (pixel, alpha) in flat.pixels_mut().zip(mask.pixels()) {
-        let a = u16::from(alpha.0[0]);
-        for (channel, bg) in pixel.0.iter_mut().zip(background) {
-            *channel = ((u16::from(*channel) * a + u16::from(bg) * (255 - a) + 127) / 255) as u8;
-        }
+/// A stored (uncompressed) ZIP: its members are compressed images already.
+fn zip(members: &[(&str, &[u8])]) -> Result<Vec<u8>, Error> {
+    let failed = |err: zip::result::ZipError| Error::Internal(format!("zip failed: {err}"));
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, bytes) in members {
+        writer.start_file(*name, options).map_err(failed)?;
+        writer
+            .write_all(bytes)
+            .map_err(|err| Error::Internal(format!("zip failed: {err}")))?;
     }
-    flat
+    Ok(writer.finish().map_err(failed)?.into_inner())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use image::{Luma, Rgb};
+    use std::io::Read;
 
     fn sample() -> (RgbImage, GrayImage) {
         let image = RgbImage::from_pixel(4, 2, Rgb([200, 100, 50]));
@@ -142,6 +228,22 @@ mod tests {
             let decoded = image::load_from_memory(&bytes).unwrap().to_rgba8();
             assert_eq!(decoded.get_pixel(0, 0).0, [200, 100, 50, 255], "{format:?}");
             assert_eq!(decoded.get_pixel(3, 1).0[3], 0, "{format:?}");
+        }
+    }
+
+    #[test]
+    fn opaque_backgrounds_encode_without_alpha() {
+        let (image, mask) = sample();
+        let composed = compose(&image, &mask, &Background::Color([0, 0, 255]), None);
+        for format in [OutputFormat::Png, OutputFormat::Webp] {
+            let bytes = encode_composed(&composed, format).unwrap().bytes;
+            let decoded = image::load_from_memory(&bytes).unwrap();
+            assert!(!decoded.color().has_alpha(), "{format:?}");
+            assert_eq!(
+                decoded.to_rgb8().get_pixel(3, 0).0,
+                [0, 0, 255],
+                "{format:?}"
+            );
         }
     }
 
@@ -164,8 +266,31 @@ mod tests {
     }
 
     #[test]
+    fn zip_holds_a_colour_jpeg_and_the_alpha_png() {
+        let (image, mask) = sample();
+        let bytes = encode(&image, &mask, OutputFormat::Zip).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+        let mut read = |name: &str| {
+            let mut out = Vec::new();
+            archive
+                .by_name(name)
+                .expect(name)
+                .read_to_end(&mut out)
+                .expect("read");
+            image::load_from_memory(&out).expect("image")
+        };
+        let color = read("color.jpg").to_rgb8();
+        let [r, g, b] = color.get_pixel(3, 1).0;
+        assert!(
+            r > 180 && g > 80 && b < 80,
+            "colours kept under the mask: {r},{g},{b}"
+        );
+        assert_eq!(read("alpha.png").to_luma8(), mask);
+    }
+
+    #[test]
     fn unknown_formats_are_refused_by_name() {
         let err = OutputFormat::parse("gif").unwrap_err();
-        assert!(err.to_string().contains("png, webp, jpg, mask"));
+        assert!(err.to_string().contains("png, webp, jpg, mask, zip"));
     }
 }

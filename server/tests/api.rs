@@ -1,0 +1,712 @@
+//! The cutout API in process, with a small random-weight model (the real one is covered by
+//! `make reference` and by hand with curl): every route, every output format, the bad-input corpus,
+//! the full queue, early delete, the key check, and the privacy invariant that no image byte reaches
+//! a file in plaintext.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::Body;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use image::{GrayImage, RgbImage};
+use server::state::ServerState;
+use services::AppState;
+use services::config::{Config, Overrides};
+use services::cutout::queue::Segment;
+use services::cutout::upload::UploadLimits;
+use services::cutout::{CutoutService, Engine, ModelSize, QueueLimits};
+use services::results::{StoreLimits, SystemClock};
+use services::testing::TestDatabase;
+use tower::ServiceExt;
+
+struct TestApi {
+    router: Router,
+    app: AppState,
+    data: tempfile::TempDir,
+    _db: TestDatabase,
+}
+
+fn tiny_engine() -> Engine {
+    let cpu = services::cutout::device::cpu();
+    let model = segmentation::IsNetConfig::tiny().init(&cpu.device);
+    Engine::from_segmenter(segmentation::Segmenter::new(model, cpu.device))
+}
+
+impl TestApi {
+    async fn new() -> Self {
+        Self::with(
+            vec![tiny_engine()],
+            QueueLimits::default(),
+            StoreLimits::default(),
+            UploadLimits::default(),
+            true,
+        )
+        .await
+    }
+
+    async fn with<S: Segment>(
+        instances: Vec<S>,
+        queue: QueueLimits,
+        store: StoreLimits,
+        upload: UploadLimits,
+        cutouts: bool,
+    ) -> Self {
+        let db = TestDatabase::new().await;
+        let data = tempfile::tempdir().expect("data folder");
+        let vars = [
+            ("DATABASE_URL".to_string(), db.url.clone()),
+            (
+                "IMGIGO_DATA_DIR".to_string(),
+                data.path().display().to_string(),
+            ),
+        ];
+        let config = Config::load(
+            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            &Overrides::default(),
+        )
+        .expect("config");
+        let mut app = AppState::init(config).await.expect("state");
+        if cutouts {
+            let service = CutoutService::with_instances(
+                instances,
+                queue,
+                &data.path().join("results"),
+                store,
+                Arc::new(SystemClock),
+            )
+            .expect("service")
+            .with_upload_limits(upload);
+            app = app.with_cutouts(service);
+        }
+        Self {
+            router: server::router::build(ServerState::new(app.clone())),
+            app,
+            data,
+            _db: db,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible")
+    }
+
+    async fn post_raw(&self, query: &str, content_type: &str, bytes: Vec<u8>) -> Response<Body> {
+        self.send(
+            Request::post(format!("/api/v1/cutouts{query}"))
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(bytes))
+                .expect("request"),
+        )
+        .await
+    }
+
+    async fn post_form(&self, parts: &[(&str, Part)], accept: Option<&str>) -> Response<Body> {
+        let boundary = "imgigo-test-boundary";
+        let mut body = Vec::new();
+        for (name, part) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match part {
+                Part::Text(value) => {
+                    body.extend_from_slice(
+                        format!(
+                            "Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                        )
+                        .as_bytes(),
+                    );
+                }
+                Part::File(bytes) => {
+                    body.extend_from_slice(
+                        format!(
+                            "Content-Disposition: form-data; name=\"{name}\"; filename=\"photo\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    );
+                    body.extend_from_slice(bytes);
+                    body.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut request = Request::post("/api/v1/cutouts").header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        );
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
+}
+
+enum Part {
+    Text(&'static str),
+    File(Vec<u8>),
+}
+
+async fn bytes(response: Response<Body>) -> Vec<u8> {
+    response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec()
+}
+
+async fn json(response: Response<Body>) -> serde_json::Value {
+    serde_json::from_slice(&bytes(response).await).expect("json")
+}
+
+fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
+    response
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("missing header {name}"))
+        .to_str()
+        .expect("ascii")
+}
+
+/// A photo whose pixels follow a distinctive pseudo-random pattern.
+fn photo(width: u32, height: u32, seed: u32) -> RgbImage {
+    let mut state = seed.wrapping_mul(2_654_435_761) | 1;
+    RgbImage::from_fn(width, height, |_, _| {
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        };
+        image::Rgb([next(), next(), next()])
+    })
+}
+
+fn png(image: &RgbImage) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("png");
+    out.into_inner()
+}
+
+fn corpus(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../services/tests/corpus")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+#[tokio::test]
+async fn a_raw_upload_comes_back_as_a_png_with_a_link_that_works_until_deleted() {
+    let api = TestApi::new().await;
+    let upload = png(&photo(120, 80, 1));
+    let response = api.post_raw("?size=256", "image/png", upload).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "image/png");
+    assert_eq!(header(&response, "x-width"), "120");
+    assert_eq!(header(&response, "x-height"), "80");
+    assert_eq!(header(&response, "cache-control"), "no-store");
+    let link = header(&response, "x-result-url").to_string();
+    assert!(link.starts_with("/r/") && link.contains("?key="), "{link}");
+    let first = bytes(response).await;
+    let decoded = image::load_from_memory(&first).expect("png");
+    assert_eq!((decoded.width(), decoded.height()), (120, 80));
+    assert!(decoded.color().has_alpha());
+
+    let again = api
+        .send(Request::get(&link).body(Body::empty()).expect("get"))
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert!(header(&again, "content-disposition").starts_with("attachment"));
+    assert_eq!(bytes(again).await, first, "the same bytes, decrypted");
+
+    let deleted = api
+        .send(Request::delete(&link).body(Body::empty()).expect("delete"))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let gone = api
+        .send(Request::get(&link).body(Body::empty()).expect("get"))
+        .await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_wrong_key_an_unknown_id_and_a_broken_link_get_the_same_404() {
+    let api = TestApi::new().await;
+    let response = api
+        .post_raw("?size=256", "image/png", png(&photo(16, 16, 2)))
+        .await;
+    let link = header(&response, "x-result-url").to_string();
+    let (path, key) = link.split_once("?key=").expect("key");
+    let mut wrong = key.to_string();
+    wrong.replace_range(0..1, if key.starts_with('A') { "B" } else { "A" });
+    let mut messages = Vec::new();
+    for target in [
+        format!("{path}?key={wrong}"),
+        format!("/r/AAAAAAAAAAAAAAAAAAAAAA?key={key}"),
+        path.to_string(),
+        format!("/r/not-an-id?key={key}"),
+    ] {
+        for method in ["GET", "DELETE"] {
+            let response = api
+                .send(
+                    Request::builder()
+                        .method(method)
+                        .uri(&target)
+                        .body(Body::empty())
+                        .expect("request"),
+                )
+                .await;
+            assert_eq!(
+                response.status(),
+                StatusCode::NOT_FOUND,
+                "{method} {target}"
+            );
+            messages.push(json(response).await["error"]["message"].to_string());
+        }
+    }
+    messages.dedup();
+    assert_eq!(
+        messages.len(),
+        1,
+        "one message for every failure: {messages:?}"
+    );
+    let still = api
+        .send(Request::get(&link).body(Body::empty()).expect("get"))
+        .await;
+    assert_eq!(
+        still.status(),
+        StatusCode::OK,
+        "failed deletes removed nothing"
+    );
+}
+
+#[tokio::test]
+async fn every_output_format_has_its_type_and_decodes() {
+    let api = TestApi::new().await;
+    let upload = png(&photo(40, 30, 3));
+    for (format, content_type) in [
+        ("png", "image/png"),
+        ("webp", "image/webp"),
+        ("jpg", "image/jpeg"),
+        ("mask", "image/png"),
+        ("zip", "application/zip"),
+    ] {
+        let response = api
+            .post_form(
+                &[
+                    ("image", Part::File(upload.clone())),
+                    ("format", Part::Text(format)),
+                    ("size", Part::Text("256")),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{format}");
+        assert_eq!(header(&response, "content-type"), content_type, "{format}");
+        let body = bytes(response).await;
+        if format == "zip" {
+            assert!(body.starts_with(b"PK"), "a zip archive");
+        } else {
+            let decoded = image::load_from_memory(&body).expect(format);
+            assert_eq!((decoded.width(), decoded.height()), (40, 30), "{format}");
+            if format == "mask" {
+                assert_eq!(decoded.color(), image::ColorType::L8);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn backgrounds_crop_and_json_answers() {
+    let api = TestApi::new().await;
+    let upload = png(&photo(50, 40, 4));
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(upload.clone())),
+                ("bg_color", Part::Text("#00ff00")),
+                ("size", Part::Text("preview")),
+                ("format", Part::Text("png")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let decoded = image::load_from_memory(&bytes(response).await).expect("png");
+    assert!(
+        !decoded.color().has_alpha(),
+        "a colour background is opaque"
+    );
+
+    let background = png(&RgbImage::from_pixel(5, 5, image::Rgb([0, 0, 255])));
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(upload.clone())),
+                ("bg_image", Part::File(background)),
+                ("size", Part::Text("256")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    for background in ["blur", "transparent"] {
+        let response = api
+            .post_form(
+                &[
+                    ("image", Part::File(upload.clone())),
+                    ("background", Part::Text(background)),
+                    ("size", Part::Text("256")),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{background}");
+    }
+
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(upload)),
+                ("size", Part::Text("256")),
+                ("crop", Part::Text("true")),
+                ("crop_margin", Part::Text("10%")),
+            ],
+            Some("application/json"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(header(&response, "content-type"), "application/json");
+    let body = json(response).await;
+    let result = &body["result"];
+    assert!(result["url"].as_str().expect("url").starts_with("/r/"));
+    assert_eq!(result["content_type"], "image/png");
+    assert!(result["expires_at"].as_str().expect("expiry").contains('T'));
+    let (width, height) = (
+        result["width"].as_u64().expect("w"),
+        result["height"].as_u64().expect("h"),
+    );
+    assert!(width <= 50 && height <= 40 && width > 0 && height > 0);
+    let foreground = &result["foreground"];
+    assert!(
+        foreground["left"].as_u64().expect("left") + foreground["width"].as_u64().expect("width")
+            <= width
+    );
+}
+
+#[tokio::test]
+async fn bad_inputs_get_the_right_status_and_a_readable_message() {
+    let api = TestApi::with(
+        vec![tiny_engine()],
+        QueueLimits::default(),
+        StoreLimits::default(),
+        UploadLimits {
+            max_bytes: 100_000,
+            ..UploadLimits::default()
+        },
+        true,
+    )
+    .await;
+    let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "svg",
+            "image/svg+xml",
+            corpus("image.svg"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "JPEG, PNG or WebP",
+        ),
+        (
+            "pdf",
+            "application/octet-stream",
+            corpus("document.pdf"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "JPEG, PNG or WebP",
+        ),
+        (
+            "html",
+            "image/png",
+            corpus("page.html"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "JPEG, PNG or WebP",
+        ),
+        (
+            "text named png",
+            "image/png",
+            corpus("text.png"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "JPEG, PNG or WebP",
+        ),
+        (
+            "empty",
+            "image/png",
+            Vec::new(),
+            StatusCode::BAD_REQUEST,
+            "empty",
+        ),
+        (
+            "truncated",
+            "image/jpeg",
+            corpus("truncated.jpg"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "could not be read",
+        ),
+        (
+            "corrupt chunk",
+            "image/png",
+            corpus("corrupt-chunk.png"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "could not be read",
+        ),
+        (
+            "bomb",
+            "image/png",
+            corpus("bomb.png"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "megapixels",
+        ),
+        (
+            "huge header",
+            "image/jpeg",
+            corpus("huge-header.jpg"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "megapixels",
+        ),
+        (
+            "over the limit",
+            "image/png",
+            vec![0x89; 200_000],
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "limit",
+        ),
+        (
+            "not an image type",
+            "text/plain",
+            b"hello".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "multipart/form-data",
+        ),
+    ];
+    for (what, content_type, body, status, words) in cases {
+        let response = api.post_raw("?size=256", content_type, body).await;
+        assert_eq!(response.status(), status, "{what}");
+        let message = json(response).await["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(message.contains(words), "{what}: {message}");
+    }
+    for (query, words) in [
+        ("?format=gif", "png, webp"),
+        ("?size=100", "multiple of 32"),
+        ("?size=big", "preview"),
+        ("?bg_color=blue", "colour"),
+        ("?crop=maybe", "true or false"),
+    ] {
+        let response = api
+            .post_raw(query, "image/png", corpus("one-pixel.png"))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}"
+        );
+        let message = json(response).await["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(message.contains(words), "{query}: {message}");
+    }
+    // Readable corner cases are accepted: 1×1, 16-bit, grayscale, CMYK, animated WebP, rotated.
+    for name in [
+        "one-pixel.png",
+        "gray16.png",
+        "gray.jpg",
+        "cmyk.jpg",
+        "animated.webp",
+        "rotated-exif.jpg",
+    ] {
+        let response = api
+            .post_raw("?size=256", "application/octet-stream", corpus(name))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{name}");
+    }
+    let response = api.post_form(&[("format", Part::Text("png"))], None).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        json(response).await["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("field `image`")
+    );
+}
+
+#[tokio::test]
+async fn without_a_model_the_routes_say_so() {
+    let api = TestApi::with(
+        Vec::<Engine>::new(),
+        QueueLimits::default(),
+        StoreLimits::default(),
+        UploadLimits::default(),
+        false,
+    )
+    .await;
+    let response = api.post_raw("", "image/png", corpus("one-pixel.png")).await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let message = json(response).await["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("model is not installed"), "{message}");
+}
+
+/// Holds every mask until the test releases it.
+struct Gate(Mutex<mpsc::Receiver<()>>);
+
+impl Segment for Gate {
+    fn mask(&self, image: &RgbImage, _: ModelSize) -> GrayImage {
+        if let Ok(open) = self.0.lock() {
+            let _ = open.recv();
+        }
+        GrayImage::new(image.width(), image.height())
+    }
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_503_with_retry_after() {
+    let (release, open) = mpsc::channel();
+    let api = Arc::new(
+        TestApi::with(
+            vec![Gate(Mutex::new(open))],
+            QueueLimits {
+                waiting: 0,
+                ..QueueLimits::default()
+            },
+            StoreLimits::default(),
+            UploadLimits::default(),
+            true,
+        )
+        .await,
+    );
+    let busy = tokio::spawn({
+        let api = api.clone();
+        async move {
+            api.post_raw("?size=256", "image/png", corpus("one-pixel.png"))
+                .await
+                .status()
+        }
+    });
+    // Wait until the first request holds the only place (its mask is held at the gate).
+    let queue = api.app.cutouts.as_ref().expect("cutouts").queue().clone();
+    for _ in 0..500 {
+        if queue.in_use() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(queue.in_use(), 1, "the first request is being computed");
+    let probe = api
+        .post_raw("?size=256", "image/png", corpus("one-pixel.png"))
+        .await;
+    assert_eq!(probe.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let retry: u64 = header(&probe, "retry-after").parse().expect("seconds");
+    assert!(retry >= 1);
+    let message = json(probe).await["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("try again"), "{message}");
+    release.send(()).expect("release");
+    assert_eq!(busy.await.expect("join"), StatusCode::OK);
+}
+
+fn files_under(dir: &Path, since: SystemTime, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_dir() {
+            files_under(&path, since, out);
+        } else if meta.is_file() && meta.modified().map(|m| m >= since).unwrap_or(false) {
+            out.push(path);
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_image_byte_reaches_a_file_in_plaintext() {
+    let started = SystemTime::now();
+    // A zero RAM budget: every result is spilled to a file, so there are files to inspect.
+    let api = TestApi::with(
+        vec![tiny_engine()],
+        QueueLimits::default(),
+        StoreLimits { ram_bytes: 0 },
+        UploadLimits::default(),
+        true,
+    )
+    .await;
+    let original = photo(64, 48, 0xC0FFEE);
+    let upload = png(&original);
+    let mut outputs = Vec::new();
+    for format in ["png", "webp", "mask", "zip"] {
+        let response = api
+            .post_raw(
+                &format!("?size=256&format={format}"),
+                "image/png",
+                upload.clone(),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{format}");
+        outputs.push(bytes(response).await);
+    }
+    let needles: Vec<Vec<u8>> = vec![
+        upload[upload.len() / 2..upload.len() / 2 + 48].to_vec(), // the upload's own bytes
+        original.as_raw()[3000..3048].to_vec(),                   // decoded pixels
+        outputs[0][outputs[0].len() / 2..outputs[0].len() / 2 + 48].to_vec(), // a result, encoded
+    ];
+    let mut files = Vec::new();
+    files_under(api.data.path(), started, &mut files);
+    files_under(&std::env::temp_dir(), started, &mut files);
+    files.sort();
+    files.dedup();
+    let results: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| p.starts_with(api.data.path().join("results")))
+        .collect();
+    assert_eq!(
+        results.len(),
+        4,
+        "every result spilled to its own file: {files:?}"
+    );
+    for file in &files {
+        let Ok(content) = std::fs::read(file) else {
+            continue;
+        };
+        for needle in &needles {
+            assert!(
+                !content.windows(needle.len()).any(|w| w == &needle[..]),
+                "{} holds image bytes in plaintext",
+                file.display()
+            );
+        }
+    }
+    for result in results {
+        let content = std::fs::read(result).expect("result file");
+        assert!(content.starts_with(b"IMGR"), "our envelope");
+        assert!(
+            !content.windows(4).any(|w| w == b"IHDR" || w == b"RIFF"),
+            "no image container inside"
+        );
+    }
+}

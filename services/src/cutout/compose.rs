@@ -1,0 +1,292 @@
+//! From photo + mask to the picture people download: the background (transparent, a colour, another
+//! image, or the photo itself blurred), an optional crop to the subject with a margin, and where the
+//! subject sits in the result (for the API's `foreground_*` fields).
+
+use image::imageops::{self, FilterType};
+use image::{GrayImage, RgbImage, Rgba, RgbaImage};
+
+/// What goes behind the subject.
+#[derive(Clone, Debug)]
+pub enum Background {
+    Transparent,
+    Color([u8; 3]),
+    /// Scaled to cover the result and centred.
+    Image(RgbImage),
+    /// The original photo, blurred (the value is the blur radius as a share of the shorter side,
+    /// e.g. 0.02).
+    Blur(f32),
+}
+
+/// Crop to the subject's bounding box plus a margin.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Margin {
+    Pixels(u32),
+    /// A share of the subject box's larger side (`0.1` = 10 %).
+    Relative(f32),
+}
+
+/// A subject's box in result pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The composed result: colour (alpha only when the background is transparent) and its mask.
+pub struct Composed {
+    pub rgba: RgbaImage,
+    pub mask: GrayImage,
+    /// Where the subject is in `rgba` (the whole picture when there is no subject).
+    pub foreground: Region,
+    pub transparent: bool,
+}
+
+/// Mask values at or above this count as subject for the bounding box.
+const SUBJECT: u8 = 128;
+
+pub fn compose(
+    photo: &RgbImage,
+    mask: &GrayImage,
+    background: &Background,
+    crop: Option<Margin>,
+) -> Composed {
+    let (width, height) = photo.dimensions();
+    let subject = bounding_box(mask);
+    let window = match (crop, subject) {
+        (Some(margin), Some(subject)) => expand(subject, margin, width, height),
+        _ => Region {
+            left: 0,
+            top: 0,
+            width,
+            height,
+        },
+    };
+    let photo =
+        imageops::crop_imm(photo, window.left, window.top, window.width, window.height).to_image();
+    let mask =
+        imageops::crop_imm(mask, window.left, window.top, window.width, window.height).to_image();
+    let behind: Option<RgbImage> = match background {
+        Background::Transparent => None,
+        Background::Color(color) => Some(RgbImage::from_pixel(
+            window.width,
+            window.height,
+            image::Rgb(*color),
+        )),
+        Background::Image(picture) => Some(cover(picture, window.width, window.height)),
+        Background::Blur(share) => {
+            let sigma = (window.width.min(window.height) as f32 * share).max(1.0);
+            Some(imageops::fast_blur(&photo, sigma))
+        }
+    };
+    let rgba = match &behind {
+        None => RgbaImage::from_fn(window.width, window.height, |x, y| {
+            let [r, g, b] = photo.get_pixel(x, y).0;
+            Rgba([r, g, b, mask.get_pixel(x, y).0[0]])
+        }),
+        Some(behind) => RgbaImage::from_fn(window.width, window.height, |x, y| {
+            let a = u16::from(mask.get_pixel(x, y).0[0]);
+            let front = photo.get_pixel(x, y).0;
+            let back = behind.get_pixel(x, y).0;
+            let mix =
+                |f: u8, b: u8| ((u16::from(f) * a + u16::from(b) * (255 - a) + 127) / 255) as u8;
+            Rgba([
+                mix(front[0], back[0]),
+                mix(front[1], back[1]),
+                mix(front[2], back[2]),
+                255,
+            ])
+        }),
+    };
+    let foreground = match subject {
+        Some(subject) => Region {
+            left: subject.left - window.left,
+            top: subject.top - window.top,
+            width: subject.width,
+            height: subject.height,
+        },
+        None => Region {
+            left: 0,
+            top: 0,
+            width: window.width,
+            height: window.height,
+        },
+    };
+    Composed {
+        rgba,
+        mask,
+        foreground,
+        transparent: behind.is_none(),
+    }
+}
+
+/// The smallest box holding every subject pixel, or `None` for an empty mask.
+pub fn bounding_box(mask: &GrayImage) -> Option<Region> {
+    let (mut left, mut top, mut right, mut bottom) = (u32::MAX, u32::MAX, 0, 0);
+    for (x, y, value) in mask.enumerate_pixels() {
+        if value.0[0] >= SUBJECT {
+            left = left.min(x);
+            top = top.min(y);
+            right = right.max(x);
+            bottom = bottom.max(y);
+        }
+    }
+    (left != u32::MAX).then(|| Region {
+        left,
+        top,
+        width: right - left + 1,
+        height: bottom - top + 1,
+    })
+}
+
+fn expand(subject: Region, margin: Margin, width: u32, height: u32) -> Region {
+    let pad = match margin {
+        Margin::Pixels(pixels) => pixels,
+        Margin::Relative(share) => {
+            (subject.width.max(subject.height) as f32 * share.clamp(0.0, 1.0)).round() as u32
+        }
+    };
+    let left = subject.left.saturating_sub(pad);
+    let top = subject.top.saturating_sub(pad);
+    let right = (subject.left + subject.width + pad).min(width);
+    let bottom = (subject.top + subject.height + pad).min(height);
+    Region {
+        left,
+        top,
+        width: right - left,
+        height: bottom - top,
+    }
+}
+
+/// `picture` scaled to cover `width`×`height`, centred, cropped.
+fn cover(picture: &RgbImage, width: u32, height: u32) -> RgbImage {
+    let (pw, ph) = (
+        picture.width().max(1) as f32,
+        picture.height().max(1) as f32,
+    );
+    let scale = (width as f32 / pw).max(height as f32 / ph);
+    let (sw, sh) = (
+        ((pw * scale).ceil() as u32).max(width),
+        ((ph * scale).ceil() as u32).max(height),
+    );
+    let scaled = imageops::resize(picture, sw, sh, FilterType::Triangle);
+    imageops::crop_imm(&scaled, (sw - width) / 2, (sh - height) / 2, width, height).to_image()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Luma, Rgb};
+
+    /// 10×8 red photo, subject = a 4×2 block at (3, 2).
+    fn sample() -> (RgbImage, GrayImage) {
+        let photo = RgbImage::from_pixel(10, 8, Rgb([200, 0, 0]));
+        let mask = GrayImage::from_fn(10, 8, |x, y| {
+            Luma([if (3..7).contains(&x) && (2..4).contains(&y) {
+                255
+            } else {
+                0
+            }])
+        });
+        (photo, mask)
+    }
+
+    #[test]
+    fn transparent_keeps_the_mask_as_alpha_and_reports_the_subject() {
+        let (photo, mask) = sample();
+        let out = compose(&photo, &mask, &Background::Transparent, None);
+        assert!(out.transparent);
+        assert_eq!(out.rgba.dimensions(), (10, 8));
+        assert_eq!(out.rgba.get_pixel(4, 3).0, [200, 0, 0, 255]);
+        assert_eq!(out.rgba.get_pixel(0, 0).0[3], 0);
+        assert_eq!(
+            out.foreground,
+            Region {
+                left: 3,
+                top: 2,
+                width: 4,
+                height: 2
+            }
+        );
+    }
+
+    #[test]
+    fn a_colour_background_fills_what_is_not_subject() {
+        let (photo, mask) = sample();
+        let out = compose(&photo, &mask, &Background::Color([0, 0, 255]), None);
+        assert!(!out.transparent);
+        assert_eq!(out.rgba.get_pixel(0, 0).0, [0, 0, 255, 255]);
+        assert_eq!(out.rgba.get_pixel(4, 3).0, [200, 0, 0, 255]);
+    }
+
+    #[test]
+    fn an_image_background_covers_the_result() {
+        let (photo, mask) = sample();
+        let green = RgbImage::from_pixel(3, 3, Rgb([0, 255, 0]));
+        let out = compose(&photo, &mask, &Background::Image(green), None);
+        assert_eq!(out.rgba.dimensions(), (10, 8));
+        assert_eq!(out.rgba.get_pixel(9, 7).0, [0, 255, 0, 255]);
+    }
+
+    #[test]
+    fn blur_uses_the_photo_itself() {
+        let photo = RgbImage::from_fn(20, 20, |x, _| Rgb([if x < 10 { 0 } else { 255 }; 3]));
+        let mask = GrayImage::new(20, 20); // no subject: all background
+        let out = compose(&photo, &mask, &Background::Blur(0.1), None);
+        let edge = out.rgba.get_pixel(10, 10).0[0];
+        assert!(edge > 20 && edge < 235, "the hard edge is blurred: {edge}");
+    }
+
+    #[test]
+    fn crop_to_the_subject_with_a_margin_stays_inside_the_photo() {
+        let (photo, mask) = sample();
+        let tight = compose(
+            &photo,
+            &mask,
+            &Background::Transparent,
+            Some(Margin::Pixels(0)),
+        );
+        assert_eq!(tight.rgba.dimensions(), (4, 2));
+        assert_eq!(
+            tight.foreground,
+            Region {
+                left: 0,
+                top: 0,
+                width: 4,
+                height: 2
+            }
+        );
+        let padded = compose(
+            &photo,
+            &mask,
+            &Background::Transparent,
+            Some(Margin::Pixels(1)),
+        );
+        assert_eq!(padded.rgba.dimensions(), (6, 4));
+        assert_eq!(
+            padded.foreground,
+            Region {
+                left: 1,
+                top: 1,
+                width: 4,
+                height: 2
+            }
+        );
+        let wide = compose(
+            &photo,
+            &mask,
+            &Background::Transparent,
+            Some(Margin::Relative(1.0)),
+        );
+        assert_eq!(wide.rgba.dimensions(), (10, 8), "clamped to the photo");
+        // No subject: nothing to crop to, the whole photo comes back.
+        let empty = compose(
+            &photo,
+            &GrayImage::new(10, 8),
+            &Background::Transparent,
+            Some(Margin::Pixels(0)),
+        );
+        assert_eq!(empty.rgba.dimensions(), (10, 8));
+    }
+}

@@ -1,0 +1,176 @@
+//! One cutout, end to end (DESIGN.md): bytes in memory → decode within limits → a place in the
+//! inference queue → mask → compose → encode → sealed in the result store under a fresh key.
+//! Everything CPU-heavy runs on blocking threads or the inference workers, never on the runtime.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use zeroize::Zeroizing;
+
+use super::compose::{Background, Margin, Region, compose};
+use super::output::{Encoded, OutputFormat, encode_composed};
+use super::queue::{InferenceQueue, Pixels, QueueLimits, Segment};
+use super::upload::{self, UploadLimits};
+use super::{Engine, ModelSize};
+use crate::Error;
+use crate::results::{Clock, Opened, RESULT_TTL, ResultId, ResultKey, ResultStore, StoreLimits};
+
+/// What the caller wants made of the photo.
+#[derive(Clone, Debug)]
+pub struct CutoutRequest {
+    pub size: ModelSize,
+    pub format: OutputFormat,
+    pub background: BackgroundRequest,
+    pub crop: Option<Margin>,
+}
+
+/// [`Background`], with an image still as uploaded bytes (decoded under the same limits).
+#[derive(Clone, Debug)]
+pub enum BackgroundRequest {
+    Transparent,
+    Color([u8; 3]),
+    Image(Arc<Zeroizing<Vec<u8>>>),
+    Blur,
+}
+
+/// A finished cutout: the bytes to send now and the link to fetch them again.
+pub struct Cutout {
+    pub encoded: Encoded,
+    pub width: u32,
+    pub height: u32,
+    pub foreground: Region,
+    pub id: ResultId,
+    pub key: ResultKey,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub struct CutoutService {
+    queue: InferenceQueue,
+    results: Arc<ResultStore>,
+    clock: Arc<dyn Clock>,
+    pub limits: UploadLimits,
+}
+
+impl CutoutService {
+    /// Loads the model onto `device`, starts its worker and opens the result store in `results_dir`.
+    pub fn start(
+        model_file: &Path,
+        device: &segmentation::device::SelectedDevice,
+        results_dir: &Path,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        let engine = Engine::load(model_file, device)?;
+        Self::with_instances(
+            vec![engine],
+            QueueLimits::default(),
+            results_dir,
+            StoreLimits::default(),
+            clock,
+        )
+    }
+
+    /// The same with any mask makers (tests use a small random-weight model) and limits.
+    pub fn with_instances<S: Segment>(
+        instances: Vec<S>,
+        queue_limits: QueueLimits,
+        results_dir: &Path,
+        store_limits: StoreLimits,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            queue: InferenceQueue::start(instances, queue_limits)?,
+            results: Arc::new(ResultStore::open(results_dir, store_limits, clock.clone())?),
+            clock,
+            limits: UploadLimits::default(),
+        })
+    }
+
+    pub fn with_upload_limits(mut self, limits: UploadLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub fn queue(&self) -> &InferenceQueue {
+        &self.queue
+    }
+
+    pub fn results(&self) -> &Arc<ResultStore> {
+        &self.results
+    }
+
+    /// Runs one cutout. The upload's bytes and pixels are wiped when this returns.
+    pub async fn cut(
+        &self,
+        bytes: Zeroizing<Vec<u8>>,
+        request: CutoutRequest,
+    ) -> Result<Cutout, Error> {
+        let limits = self.limits;
+        let bytes = Arc::new(bytes);
+        let photo = {
+            let bytes = bytes.clone();
+            blocking(move || upload::decode(&bytes, &limits)).await??
+        };
+        drop(bytes);
+        let background = match &request.background {
+            BackgroundRequest::Transparent => Background::Transparent,
+            BackgroundRequest::Color(color) => Background::Color(*color),
+            BackgroundRequest::Blur => Background::Blur(0.02),
+            BackgroundRequest::Image(image) => {
+                let image = image.clone();
+                let picture = blocking(move || upload::decode(&image, &limits)).await??;
+                Background::Image(picture.rgb().clone())
+            }
+        };
+        let photo = Arc::new(photo);
+        let pixels: Arc<dyn Pixels> = photo.clone();
+        let mask = self.queue.mask(pixels, request.size).await?;
+        let (format, crop) = (request.format, request.crop);
+        let (encoded, width, height, foreground) = blocking(move || {
+            let composed = compose(photo.rgb(), &mask, &background, crop);
+            let (width, height) = composed.rgba.dimensions();
+            let foreground = composed.foreground;
+            encode_composed(&composed, format).map(|encoded| (encoded, width, height, foreground))
+        })
+        .await??;
+        let store = self.results.clone();
+        let sealed_bytes = encoded.bytes.clone();
+        let content_type = encoded.content_type;
+        let (id, key) = blocking(move || store.put(content_type, &sealed_bytes)).await??;
+        Ok(Cutout {
+            encoded,
+            width,
+            height,
+            foreground,
+            id,
+            key,
+            expires_at: self.clock.now() + RESULT_TTL,
+        })
+    }
+
+    /// A stored result (`NotFound` for an unknown id, a wrong key or an expired result).
+    pub async fn fetch(&self, id: ResultId, key: ResultKey) -> Result<Opened, Error> {
+        let store = self.results.clone();
+        blocking(move || store.get(&id, &key)).await?
+    }
+
+    /// Deletes a stored result early (the key must open it).
+    pub async fn delete(&self, id: ResultId, key: ResultKey) -> Result<(), Error> {
+        let store = self.results.clone();
+        blocking(move || store.delete(&id, &key)).await?
+    }
+
+    /// Destroys expired results; the janitor calls this periodically.
+    pub async fn purge_expired(&self) -> Result<usize, Error> {
+        let store = self.results.clone();
+        blocking(move || store.purge_expired()).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| Error::Internal(format!("a blocking task failed: {err}")))
+}

@@ -1,0 +1,203 @@
+//! An uploaded photo, from bytes to upright RGB pixels, in memory only.
+//!
+//! Order of checks, cheapest first, so bad input fails before any large allocation: byte limit →
+//! format from magic bytes (never the file name or the declared MIME type) → dimensions from the
+//! header against the pixel limit → decode under the `image` crate's allocation limit → EXIF
+//! orientation applied → pixels only (every piece of metadata stays behind). The bytes and the
+//! decoded pixels live in [`Zeroizing`] buffers, wiped when dropped. (Scratch memory inside the
+//! decoders themselves is outside our reach.)
+
+use std::io::Cursor;
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::Error;
+
+/// What an upload may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// Largest upload in bytes (default 25 MB).
+    pub max_bytes: usize,
+    /// Largest image in pixels (default 50 MP).
+    pub max_pixels: u64,
+    /// Largest allocation the decoder may make, in bytes.
+    pub max_decode_bytes: u64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 25 * 1000 * 1000,
+            max_pixels: 50_000_000,
+            max_decode_bytes: 1 << 30,
+        }
+    }
+}
+
+/// The formats we decode, as sniffed from the first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceFormat {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl SourceFormat {
+    /// By magic bytes only.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(Self::Jpeg)
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            Some(Self::Webp)
+        } else {
+            None
+        }
+    }
+
+    fn image_format(self) -> ImageFormat {
+        match self {
+            Self::Jpeg => ImageFormat::Jpeg,
+            Self::Png => ImageFormat::Png,
+            Self::Webp => ImageFormat::WebP,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Jpeg => "JPEG",
+            Self::Png => "PNG",
+            Self::Webp => "WebP",
+        }
+    }
+}
+
+/// Upright RGB pixels of an upload, wiped when dropped.
+pub struct Photo {
+    pixels: RgbImage,
+    pub format: SourceFormat,
+}
+
+impl Photo {
+    pub fn rgb(&self) -> &RgbImage {
+        &self.pixels
+    }
+
+    pub fn dimensions(&self) -> (u32, u32) {
+        self.pixels.dimensions()
+    }
+}
+
+impl Drop for Photo {
+    fn drop(&mut self) {
+        let bytes: &mut [u8] = &mut self.pixels;
+        bytes.zeroize();
+    }
+}
+
+/// The sentence for an unsupported upload, naming what is accepted.
+pub const ACCEPTED: &str = "JPEG, PNG or WebP";
+
+/// Decodes `bytes` (already read into a wiped-on-drop buffer) within `limits`.
+pub fn decode(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result<Photo, Error> {
+    if bytes.is_empty() {
+        return Err(Error::BadRequest(format!(
+            "the upload is empty: send a {ACCEPTED} photo"
+        )));
+    }
+    if bytes.len() > limits.max_bytes {
+        return Err(Error::TooLarge(format!(
+            "the upload is {} MB; the limit is {} MB",
+            bytes.len().div_ceil(1_000_000),
+            limits.max_bytes / 1_000_000
+        )));
+    }
+    let Some(format) = SourceFormat::sniff(bytes) else {
+        return Err(Error::UnsupportedMedia(format!(
+            "this file is not an image we can read; upload a {ACCEPTED} image"
+        )));
+    };
+    let unreadable = |err: image::ImageError| {
+        Error::Unprocessable(format!(
+            "the {} image could not be read ({}); it may be damaged or truncated",
+            format.name(),
+            short(&err)
+        ))
+    };
+    let reader = ImageReader::with_format(Cursor::new(&bytes[..]), format.image_format());
+    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 {
+        return Err(Error::Unprocessable(format!(
+            "the {} image has no pixels ({width}×{height})",
+            format.name()
+        )));
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(Error::Unprocessable(format!(
+            "the image is {width}×{height} ({:.1} megapixels); the limit is {} megapixels",
+            pixels as f64 / 1e6,
+            limits.max_pixels / 1_000_000
+        )));
+    }
+    // The decoded buffer and the RGB copy must fit the allocation limit (the `image` crate's own
+    // limit covers the decoders' internal buffers, not the output).
+    let needed = decoder.total_bytes().max(pixels * 3);
+    if needed > limits.max_decode_bytes {
+        return Err(Error::Unprocessable(format!(
+            "the image is {width}×{height}; decoding it would need {} MB, more than the {} MB allowed",
+            needed.div_ceil(1_000_000),
+            limits.max_decode_bytes / 1_000_000
+        )));
+    }
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_decode_bytes);
+    decoder_limits.max_image_width = Some(width);
+    decoder_limits.max_image_height = Some(height);
+    decoder.set_limits(decoder_limits).map_err(unreadable)?;
+    // A missing or unreadable orientation tag means "as stored".
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    image.apply_orientation(orientation);
+    let rgb = match image {
+        DynamicImage::ImageRgb8(rgb) => rgb,
+        mut other => {
+            let rgb = other.to_rgb8();
+            wipe(&mut other);
+            rgb
+        }
+    };
+    Ok(Photo {
+        pixels: rgb,
+        format,
+    })
+}
+
+/// Wipes an intermediate decoded image of any pixel type.
+fn wipe(image: &mut DynamicImage) {
+    match image {
+        DynamicImage::ImageLuma8(i) => (**i).zeroize(),
+        DynamicImage::ImageLumaA8(i) => (**i).zeroize(),
+        DynamicImage::ImageRgb8(i) => (**i).zeroize(),
+        DynamicImage::ImageRgba8(i) => (**i).zeroize(),
+        DynamicImage::ImageLuma16(i) => (**i).zeroize(),
+        DynamicImage::ImageLumaA16(i) => (**i).zeroize(),
+        DynamicImage::ImageRgb16(i) => (**i).zeroize(),
+        DynamicImage::ImageRgba16(i) => (**i).zeroize(),
+        DynamicImage::ImageRgb32F(i) => (**i).zeroize(),
+        DynamicImage::ImageRgba32F(i) => (**i).zeroize(),
+        _ => {}
+    }
+}
+
+/// The decoder's own words, first line, bounded: enough to help, never the data.
+fn short(err: &image::ImageError) -> String {
+    let text = err.to_string();
+    let line = text.lines().next().unwrap_or_default();
+    line.chars().take(120).collect()
+}

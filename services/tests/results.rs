@@ -1,0 +1,173 @@
+//! The result store keeps its promises: only the link's key opens a result, results are gone after
+//! 7 days (a clock moved by hand), spilled results are ciphertext on disk, early deletes work and
+//! every failure looks the same from outside.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use services::ErrorKind;
+use services::results::{Clock, ResultId, ResultKey, ResultStore, StoreLimits};
+
+struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(Utc::now())))
+    }
+    fn advance(&self, by: TimeDelta) {
+        let mut now = self.0.lock().expect("clock");
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock")
+    }
+}
+
+/// Bytes that stand out in a file scan.
+fn distinctive(seed: u8) -> Vec<u8> {
+    (0..4096u32)
+        .map(|i| (i.wrapping_mul(31) as u8) ^ seed ^ 0x5A)
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn files(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .map(|entry| std::fs::read(entry.path()).expect("file"))
+        .collect()
+}
+
+#[test]
+fn a_result_opens_with_its_key_and_nothing_else() {
+    let dir = tempfile::tempdir().expect("temp");
+    let store =
+        ResultStore::open(dir.path(), StoreLimits::default(), ManualClock::new()).expect("store");
+    let (id, key) = store.put("image/png", b"the cutout").expect("put");
+    let opened = store.get(&id, &key).expect("get");
+    assert_eq!(opened.content_type, "image/png");
+    assert_eq!(&opened.bytes[..], b"the cutout");
+
+    let wrong_key = store
+        .get(&id, &ResultKey::parse(&"A".repeat(43)).expect("key"))
+        .err();
+    let unknown_id = store
+        .get(
+            &ResultId::parse("AAAAAAAAAAAAAAAAAAAAAA").expect("id"),
+            &key,
+        )
+        .err();
+    for err in [wrong_key, unknown_id] {
+        let err = err.expect("refused");
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(err.public_message(), "result not found");
+    }
+}
+
+#[test]
+fn results_expire_after_seven_days_and_the_janitor_destroys_them() {
+    let dir = tempfile::tempdir().expect("temp");
+    let clock = ManualClock::new();
+    // A budget of zero bytes: every result goes to disk, so the janitor must delete files too.
+    let store =
+        ResultStore::open(dir.path(), StoreLimits { ram_bytes: 0 }, clock.clone()).expect("store");
+    let (old, old_key) = store.put("image/png", &distinctive(1)).expect("put");
+    clock.advance(TimeDelta::days(3));
+    let (young, young_key) = store.put("image/png", &distinctive(2)).expect("put");
+    assert_eq!(files(dir.path()).len(), 2);
+
+    clock.advance(TimeDelta::days(4) - TimeDelta::seconds(1));
+    assert!(store.get(&old, &old_key).is_ok(), "still within 7 days");
+    clock.advance(TimeDelta::seconds(1));
+    assert_eq!(
+        store.get(&old, &old_key).err().map(|e| e.kind()),
+        Some(ErrorKind::NotFound)
+    );
+    assert_eq!(store.purge_expired(), 1);
+    assert_eq!(files(dir.path()).len(), 1, "the expired file is gone");
+    assert!(store.get(&young, &young_key).is_ok());
+
+    clock.advance(TimeDelta::days(3));
+    assert_eq!(store.purge_expired(), 1);
+    assert!(files(dir.path()).is_empty());
+    assert_eq!(store.usage(), (0, 0));
+}
+
+#[test]
+fn spilled_results_are_ciphertext_on_disk_and_survive_a_restart() {
+    let dir = tempfile::tempdir().expect("temp");
+    let clock = ManualClock::new();
+    let limits = StoreLimits { ram_bytes: 6000 };
+    let store = ResultStore::open(dir.path(), limits, clock.clone()).expect("store");
+    let results: Vec<_> = (0..4u8)
+        .map(|seed| {
+            (
+                seed,
+                store.put("image/webp", &distinctive(seed)).expect("put"),
+            )
+        })
+        .collect();
+    let (count, ram) = store.usage();
+    assert_eq!(count, 4);
+    assert!(ram <= 6000, "RAM within budget: {ram}");
+    let on_disk = files(dir.path());
+    assert_eq!(on_disk.len(), 3, "the oldest three spilled");
+    for file in &on_disk {
+        for (seed, _) in &results {
+            assert!(
+                !contains(file, &distinctive(*seed)[..64]),
+                "plaintext on disk"
+            );
+        }
+        assert!(!contains(file, b"image/webp"), "even the type is sealed");
+    }
+    for (seed, (id, key)) in &results {
+        assert_eq!(
+            &store.get(id, key).expect("get").bytes[..],
+            &distinctive(*seed)[..]
+        );
+    }
+
+    // A new process finds the spilled results (the RAM one died with the old process).
+    drop(store);
+    std::fs::write(dir.path().join("leftover.tmp"), b"half a write").expect("tmp");
+    let reopened = ResultStore::open(dir.path(), limits, clock).expect("reopen");
+    assert_eq!(reopened.usage().0, 3);
+    assert!(!dir.path().join("leftover.tmp").exists());
+    let (seed, (id, key)) = &results[0];
+    assert_eq!(
+        &reopened.get(id, key).expect("get").bytes[..],
+        &distinctive(*seed)[..]
+    );
+}
+
+#[test]
+fn an_early_delete_needs_the_key() {
+    let dir = tempfile::tempdir().expect("temp");
+    let store = ResultStore::open(dir.path(), StoreLimits { ram_bytes: 0 }, ManualClock::new())
+        .expect("store");
+    let (id, key) = store.put("image/png", b"bytes").expect("put");
+    let wrong = ResultKey::parse(&format!("{}A", "B".repeat(42))).expect("key");
+    assert_eq!(
+        store.delete(&id, &wrong).err().map(|e| e.kind()),
+        Some(ErrorKind::NotFound)
+    );
+    assert!(store.get(&id, &key).is_ok(), "a wrong key deletes nothing");
+    store.delete(&id, &key).expect("delete");
+    assert_eq!(
+        store.get(&id, &key).err().map(|e| e.kind()),
+        Some(ErrorKind::NotFound)
+    );
+    assert!(files(dir.path()).is_empty());
+    assert_eq!(
+        store.delete(&id, &key).err().map(|e| e.kind()),
+        Some(ErrorKind::NotFound)
+    );
+}
