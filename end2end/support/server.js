@@ -43,7 +43,10 @@ export async function startServer() {
   if (!existsSync(join(siteRoot, 'pkg', 'imgigo.wasm'))) throw new Error(`no client bundle under ${siteRoot}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'imgigo-e2e-'));
   const port = await freePort();
-  const env = { ...process.env, IMGIGO_ADDR: `127.0.0.1:${port}`, IMGIGO_DATA_DIR: dataDir, IMGIGO_SITE_ROOT: siteRoot, IMGIGO_LOG: 'warn' };
+  // No model unless a test names one: the page tests do not need it, and loading the real weights
+  // into a debug build would only slow them down.
+  const modelFile = process.env.IMGIGO_E2E_MODEL_FILE ?? join(dataDir, 'no-model.bpk');
+  const env = { ...process.env, IMGIGO_ADDR: `127.0.0.1:${port}`, IMGIGO_DATA_DIR: dataDir, IMGIGO_SITE_ROOT: siteRoot, IMGIGO_LOG: 'warn', IMGIGO_MODEL_FILE: modelFile };
   delete env.DATABASE_URL;
   const log = [];
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -36,14 +36,14 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
             "the compiled client is missing: pages render but won't be interactive; run `make run` or `cargo leptos build`"
         );
     }
-    let mut app = AppState::init(config).await?;
+    let app = AppState::init(config).await?;
     tracing::info!(
         requested = %app.config.device,
         device = app.device.kind,
         name = %app.device.name,
         "inference device selected"
     );
-    app = start_cutouts(app).await;
+    start_cutouts(&app);
     tracing::info!(
         database = services::db::backend_name(&app.db),
         "database ready"
@@ -61,62 +61,60 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         }
     });
 
-    axum::serve(listener, router::build(ServerState::new(app)))
+    // The peer address feeds the anonymous rate limiter (in RAM only).
+    let service =
+        router::build(ServerState::new(app)).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("imgigo stopped");
     Ok(())
 }
 
-/// Loads the model and opens the result store; without weights the server still runs (pages,
-/// accounts) and the cutout routes answer 503 with a message.
-async fn start_cutouts(app: AppState) -> AppState {
-    let config = app.config.clone();
-    let device = app.device.clone();
-    let started = std::time::Instant::now();
-    let loaded = tokio::task::spawn_blocking(move || {
-        CutoutService::start(
-            &config.model_file,
-            &device,
-            &config.data_dir.join("results"),
-            Arc::new(SystemClock),
-        )
-    })
-    .await;
-    match loaded {
-        Ok(Ok(service)) => {
-            tracing::info!(
-                seconds = started.elapsed().as_secs_f64(),
-                "segmentation model loaded"
-            );
-            let app = app.with_cutouts(service);
-            spawn_janitor(&app);
-            app
-        }
-        Ok(Err(err)) => {
-            tracing::warn!(
+/// Loads the model and opens the result store in the background, so the server answers at once
+/// (the cutout routes say 503 until the model is there). Without weights it stays that way, with a
+/// warning that says how to fetch them.
+fn start_cutouts(app: &AppState) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let config = app.config.clone();
+        let device = app.device.clone();
+        let started = std::time::Instant::now();
+        let loaded = tokio::task::spawn_blocking(move || {
+            CutoutService::start(&config, &device, Arc::new(SystemClock))
+        })
+        .await;
+        match loaded {
+            Ok(Ok(service)) => {
+                tracing::info!(
+                    seconds = started.elapsed().as_secs_f64(),
+                    "segmentation model loaded"
+                );
+                app.set_cutouts(service);
+                spawn_janitor(&app);
+            }
+            Ok(Err(err)) => tracing::warn!(
                 error = %err,
                 model_file = %app.config.model_file.display(),
                 "background removal is unavailable: run `make weights` or set IMGIGO_MODEL_FILE"
-            );
-            app
+            ),
+            Err(err) => tracing::error!(error = %err, "loading the model failed"),
         }
-        Err(err) => {
-            tracing::error!(error = %err, "loading the model failed");
-            app
-        }
-    }
+    });
 }
 
-/// Destroys expired results every ten minutes (reads already refuse them after 7 days).
+/// Destroys expired results every ten minutes (reads already refuse them after 7 days) and
+/// forgets rate-limit buckets that are full again.
 fn spawn_janitor(app: &AppState) {
-    let Some(cutouts) = app.cutouts.clone() else {
+    let Some(cutouts) = app.cutouts() else {
         return;
     };
+    let limiter = app.limiter.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
+            limiter.forget_idle();
             match cutouts.purge_expired().await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired results destroyed"),

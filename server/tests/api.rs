@@ -55,15 +55,33 @@ impl TestApi {
         upload: UploadLimits,
         cutouts: bool,
     ) -> Self {
+        Self::with_env(instances, queue, store, upload, cutouts, &[]).await
+    }
+
+    async fn with_env<S: Segment>(
+        instances: Vec<S>,
+        queue: QueueLimits,
+        store: StoreLimits,
+        upload: UploadLimits,
+        cutouts: bool,
+        env: &[(&str, &str)],
+    ) -> Self {
         let db = TestDatabase::new().await;
         let data = tempfile::tempdir().expect("data folder");
-        let vars = [
+        let mut vars = vec![
             ("DATABASE_URL".to_string(), db.url.clone()),
             (
                 "IMGIGO_DATA_DIR".to_string(),
                 data.path().display().to_string(),
             ),
+            // Generous anonymous limits unless a test asks otherwise: tests share one address.
+            ("IMGIGO_ANON_BURST".to_string(), "1000".to_string()),
+            ("IMGIGO_ANON_PER_MINUTE".to_string(), "1000".to_string()),
         ];
+        for (name, value) in env {
+            vars.retain(|(k, _)| k != name);
+            vars.push((name.to_string(), value.to_string()));
+        }
         let config = Config::load(
             |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
             &Overrides::default(),
@@ -109,6 +127,19 @@ impl TestApi {
     }
 
     async fn post_form(&self, parts: &[(&str, Part)], accept: Option<&str>) -> Response<Body> {
+        self.post_form_with("/api/v1/cutouts", parts, accept).await
+    }
+
+    async fn post_form_to(&self, path: &str, parts: &[(&str, Part)]) -> Response<Body> {
+        self.post_form_with(path, parts, None).await
+    }
+
+    async fn post_form_with(
+        &self,
+        path: &str,
+        parts: &[(&str, Part)],
+        accept: Option<&str>,
+    ) -> Response<Body> {
         let boundary = "imgigo-test-boundary";
         let mut body = Vec::new();
         for (name, part) in parts {
@@ -135,7 +166,7 @@ impl TestApi {
             }
         }
         body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut request = Request::post("/api/v1/cutouts").header(
+        let mut request = Request::post(path).header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={boundary}"),
         );
@@ -509,7 +540,7 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
         ("?format=gif", "png, webp"),
         ("?size=100", "multiple of 32"),
         ("?size=big", "preview"),
-        ("?bg_color=blue", "colour"),
+        ("?bg_color=bluish", "colour"),
         ("?crop=maybe", "true or false"),
     ] {
         let response = api
@@ -606,7 +637,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
         }
     });
     // Wait until the first request holds the only place (its mask is held at the gate).
-    let queue = api.app.cutouts.as_ref().expect("cutouts").queue().clone();
+    let queue = api.app.cutouts().expect("cutouts").queue().clone();
     for _ in 0..500 {
         if queue.in_use() == 1 {
             break;
@@ -709,4 +740,313 @@ async fn no_image_byte_reaches_a_file_in_plaintext() {
             "no image container inside"
         );
     }
+}
+
+// ---- remove.bg compatibility -------------------------------------------------------------------
+
+impl TestApi {
+    async fn removebg(
+        &self,
+        content_type: &str,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> Response<Body> {
+        let mut request =
+            Request::post("/v1.0/removebg").header(header::CONTENT_TYPE, content_type);
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn errors(value: &serde_json::Value) -> (String, String) {
+    let first = &value["errors"][0];
+    (
+        first["code"].as_str().unwrap_or_default().to_string(),
+        first["detail"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
+    let api = TestApi::new().await;
+    let photo_bytes = png(&photo(900, 600, 9));
+
+    // multipart with image_file, default size = preview (≤ 0.25 MP), format auto → png.
+    let response = api
+        .post_form_to(
+            "/v1.0/removebg",
+            &[("image_file", Part::File(photo_bytes.clone()))],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "image/png");
+    let (w, h): (u64, u64) = (
+        header(&response, "x-width").parse().expect("w"),
+        header(&response, "x-height").parse().expect("h"),
+    );
+    assert!(
+        w * h <= 250_000 && w > 500,
+        "preview is a quarter megapixel: {w}×{h}"
+    );
+    assert_eq!(header(&response, "x-credits-charged"), "0");
+    assert_eq!(header(&response, "x-type"), "other");
+    for name in [
+        "x-foreground-top",
+        "x-foreground-left",
+        "x-foreground-width",
+        "x-foreground-height",
+    ] {
+        let _: u64 = header(&response, name).parse().expect(name);
+    }
+
+    // JSON body with booleans as JSON booleans, a colour background → auto = jpg; JSON answer.
+    let body = serde_json::json!({
+        "image_file_b64": b64(&photo_bytes),
+        "size": "full",
+        "bg_color": "81d4fa",
+        "crop": false,
+    });
+    let response = api
+        .removebg(
+            "application/json",
+            serde_json::to_vec(&body).expect("json"),
+            &[("accept", "application/json")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(header(&response, "content-type"), "application/json");
+    assert_eq!(
+        (header(&response, "x-width"), header(&response, "x-height")),
+        ("900", "600")
+    );
+    let value = json(response).await;
+    use base64::Engine as _;
+    let image = base64::engine::general_purpose::STANDARD
+        .decode(value["data"]["result_b64"].as_str().expect("result_b64"))
+        .expect("base64");
+    assert_eq!(
+        image::guess_format(&image).expect("format"),
+        image::ImageFormat::Jpeg
+    );
+    for name in [
+        "foreground_top",
+        "foreground_left",
+        "foreground_width",
+        "foreground_height",
+    ] {
+        assert!(value["data"][name].is_u64(), "{name}");
+    }
+
+    // urlencoded, legacy size name, alpha channel only, "true"/"false" strings.
+    let form = format!(
+        "image_file_b64={}&size=regular&channels=alpha&crop=false",
+        b64(&photo_bytes)
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D")
+    );
+    let response = api
+        .removebg("application/x-www-form-urlencoded", form.into_bytes(), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let decoded = image::load_from_memory(&bytes(response).await).expect("png");
+    assert_eq!(decoded.color(), image::ColorType::L8, "alpha only");
+
+    // zip and webp.
+    for (format, content_type) in [("zip", "application/zip"), ("webp", "image/webp")] {
+        let body = serde_json::json!({ "image_file_b64": b64(&photo_bytes), "format": format });
+        let response = api
+            .removebg(
+                "application/json",
+                serde_json::to_vec(&body).expect("json"),
+                &[],
+            )
+            .await;
+        assert_eq!(header(&response, "content-type"), content_type, "{format}");
+    }
+}
+
+#[tokio::test]
+async fn removebg_errors_use_its_shape_and_statuses() {
+    let api = TestApi::new().await;
+    let one = corpus("one-pixel.png");
+    type Case<'a> = (
+        Vec<u8>,
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        StatusCode,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            serde_json::to_vec(&serde_json::json!({ "size": "full" })).expect("json"),
+            "application/json",
+            &[],
+            StatusCode::BAD_REQUEST,
+            "image_file",
+        ),
+        (
+            serde_json::to_vec(&serde_json::json!({ "image_url": "http://127.0.0.1/x.png" }))
+                .expect("json"),
+            "application/json",
+            &[],
+            StatusCode::BAD_REQUEST,
+            "disabled",
+        ),
+        (
+            serde_json::to_vec(&serde_json::json!({ "image_file_b64": b64(&one), "size": "huge" }))
+                .expect("json"),
+            "application/json",
+            &[],
+            StatusCode::BAD_REQUEST,
+            "preview",
+        ),
+        (
+            serde_json::to_vec(&serde_json::json!({ "image_file_b64": "@@@" })).expect("json"),
+            "application/json",
+            &[],
+            StatusCode::BAD_REQUEST,
+            "base64",
+        ),
+        (
+            serde_json::to_vec(&serde_json::json!({ "image_file_b64": b64(&corpus("image.svg")) }))
+                .expect("json"),
+            "application/json",
+            &[],
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "JPEG, PNG or WebP",
+        ),
+        (
+            serde_json::to_vec(&serde_json::json!({ "image_file_b64": b64(&corpus("bomb.png")) }))
+                .expect("json"),
+            "application/json",
+            &[],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "megapixels",
+        ),
+        (
+            b"{not json".to_vec(),
+            "application/json",
+            &[],
+            StatusCode::BAD_REQUEST,
+            "JSON",
+        ),
+        (
+            one.clone(),
+            "application/json",
+            &[("x-api-key", "abc123")],
+            StatusCode::FORBIDDEN,
+            "not known",
+        ),
+    ];
+    for (body, content_type, extra, status, words) in cases {
+        let response = api.removebg(content_type, body, extra).await;
+        assert_eq!(response.status(), status, "{words}");
+        let (code, detail) = errors(&json(response).await);
+        assert!(!code.is_empty(), "{words}: an error code");
+        assert!(detail.contains(words), "{words}: {detail}");
+    }
+    let response = api
+        .send(
+            Request::get("/v1.0/account")
+                .header("x-api-key", "abc")
+                .body(Body::empty())
+                .expect("get"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(errors(&json(response).await).0, "auth_failed");
+    let response = api
+        .send(
+            Request::get("/v1.0/account")
+                .body(Body::empty())
+                .expect("get"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+// ---- anonymous rate limit --------------------------------------------------------------------------
+
+fn from(ip: &str, mut request: Request<Body>) -> Request<Body> {
+    let ip: std::net::IpAddr = ip.parse().expect("address");
+    let addr = std::net::SocketAddr::new(ip, 40000);
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    request
+}
+
+#[tokio::test]
+async fn anonymous_callers_are_limited_per_address_with_headers() {
+    let api = TestApi::with_env(
+        vec![tiny_engine()],
+        QueueLimits::default(),
+        StoreLimits::default(),
+        UploadLimits::default(),
+        true,
+        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
+    )
+    .await;
+    let upload = corpus("one-pixel.png");
+    let native = |ip: &str| {
+        from(
+            ip,
+            Request::post("/api/v1/cutouts?size=256")
+                .header(header::CONTENT_TYPE, "image/png")
+                .body(Body::from(upload.clone()))
+                .expect("request"),
+        )
+    };
+    let first = api.send(native("198.51.100.1")).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(header(&first, "x-ratelimit-limit"), "2");
+    assert_eq!(header(&first, "x-ratelimit-remaining"), "1");
+    let _: u64 = header(&first, "x-ratelimit-reset").parse().expect("reset");
+    assert_eq!(
+        api.send(native("198.51.100.1")).await.status(),
+        StatusCode::OK
+    );
+    let limited = api.send(native("198.51.100.1")).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = header(&limited, "retry-after")
+        .parse()
+        .expect("retry-after");
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(header(&limited, "x-ratelimit-remaining"), "0");
+    let message = json(limited).await["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(message.contains("try again"), "{message}");
+
+    // The remove.bg route shares the bucket and answers in its own shape.
+    let body =
+        serde_json::to_vec(&serde_json::json!({ "image_file_b64": b64(&upload) })).expect("json");
+    let removebg = api
+        .send(from(
+            "198.51.100.1",
+            Request::post("/v1.0/removebg")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
+                .expect("request"),
+        ))
+        .await;
+    assert_eq!(removebg.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(removebg.headers().contains_key("retry-after"));
+    assert_eq!(errors(&json(removebg).await).0, "rate_limit_exceeded");
+
+    // Another address has its own bucket.
+    assert_eq!(
+        api.send(native("2001:db8::9")).await.status(),
+        StatusCode::OK
+    );
 }

@@ -7,6 +7,10 @@ use std::path::PathBuf;
 
 pub use segmentation::device::DeviceRequest;
 
+use crate::cutout::upload::UploadLimits;
+use crate::ratelimit::RateLimit;
+use std::num::NonZeroU32;
+
 /// The running configuration of one imgigo process.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -28,6 +32,14 @@ pub struct Config {
     pub model_file: PathBuf,
     /// Where inference runs: `auto` (a real GPU if there is one), `cpu` or `gpu` (`IMGIGO_DEVICE`).
     pub device: DeviceRequest,
+    /// Upload limits (`IMGIGO_MAX_UPLOAD_MB`, default 25; `IMGIGO_MAX_MEGAPIXELS`, default 50).
+    pub upload: UploadLimits,
+    /// Requests that may wait for the model beyond those running (`IMGIGO_QUEUE`, default 8).
+    pub queue_waiting: usize,
+    /// Ciphertext of results kept in RAM before spilling to files (`IMGIGO_RESULTS_RAM_MB`, 256).
+    pub results_ram_bytes: usize,
+    /// Anonymous API calls per IP: `IMGIGO_ANON_PER_MINUTE` (20) and `IMGIGO_ANON_BURST` (10).
+    pub anonymous: RateLimit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -146,6 +158,41 @@ impl Config {
             None => default_model_file(env("HOME")),
         };
 
+        let number = |variable: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match pick(&None, variable) {
+                None => Ok(default),
+                Some(value) => {
+                    value
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or(ConfigError {
+                            variable,
+                            value,
+                            reason: "expected a whole number above zero".into(),
+                        })
+                }
+            }
+        };
+        let upload = UploadLimits {
+            max_bytes: (number("IMGIGO_MAX_UPLOAD_MB", 25)? as usize).saturating_mul(1_000_000),
+            max_pixels: number("IMGIGO_MAX_MEGAPIXELS", 50)?.saturating_mul(1_000_000),
+            ..UploadLimits::default()
+        };
+        let queue_waiting = number("IMGIGO_QUEUE", 8)? as usize;
+        let results_ram_bytes =
+            (number("IMGIGO_RESULTS_RAM_MB", 256)? as usize).saturating_mul(1_000_000);
+        let per_minute = number("IMGIGO_ANON_PER_MINUTE", 20)?;
+        let burst = number("IMGIGO_ANON_BURST", 10)?;
+        let nonzero = |n: u64| {
+            NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN)
+        };
+        let anonymous = RateLimit {
+            per_minute: nonzero(per_minute),
+            burst: nonzero(burst),
+        };
+
         let device = match pick(&overrides.device, "IMGIGO_DEVICE") {
             None => DeviceRequest::Auto,
             Some(value) => value.parse().map_err(|reason| ConfigError {
@@ -156,6 +203,10 @@ impl Config {
         };
 
         Ok(Self {
+            upload,
+            queue_waiting,
+            results_ram_bytes,
+            anonymous,
             device,
             model_file,
             addr,
@@ -310,6 +361,42 @@ mod tests {
         let err = load(&[("IMGIGO_DEVICE", "cuda")]).unwrap_err();
         assert_eq!(err.variable, "IMGIGO_DEVICE");
         assert!(err.to_string().contains("auto, cpu or gpu"), "{err}");
+    }
+
+    #[test]
+    fn limits_are_configurable_and_must_be_positive_numbers() {
+        let defaults = load(&[]).unwrap();
+        assert_eq!(defaults.upload.max_bytes, 25_000_000);
+        assert_eq!(defaults.upload.max_pixels, 50_000_000);
+        assert_eq!(defaults.queue_waiting, 8);
+        assert_eq!(defaults.anonymous.per_minute.get(), 20);
+        let custom = load(&[
+            ("IMGIGO_MAX_UPLOAD_MB", "5"),
+            ("IMGIGO_MAX_MEGAPIXELS", "12"),
+            ("IMGIGO_QUEUE", "2"),
+            ("IMGIGO_RESULTS_RAM_MB", "64"),
+            ("IMGIGO_ANON_PER_MINUTE", "3"),
+            ("IMGIGO_ANON_BURST", "4"),
+        ])
+        .unwrap();
+        assert_eq!(custom.upload.max_bytes, 5_000_000);
+        assert_eq!(custom.upload.max_pixels, 12_000_000);
+        assert_eq!(custom.queue_waiting, 2);
+        assert_eq!(custom.results_ram_bytes, 64_000_000);
+        assert_eq!(
+            (
+                custom.anonymous.per_minute.get(),
+                custom.anonymous.burst.get()
+            ),
+            (3, 4)
+        );
+        for variable in ["IMGIGO_MAX_UPLOAD_MB", "IMGIGO_QUEUE", "IMGIGO_ANON_BURST"] {
+            for bad in ["0", "-1", "lots"] {
+                let err = load(&[(variable, bad)]).unwrap_err();
+                assert_eq!(err.variable, variable);
+                assert!(err.to_string().contains("above zero"), "{err}");
+            }
+        }
     }
 
     #[test]

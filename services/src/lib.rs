@@ -7,6 +7,7 @@ pub mod db;
 pub mod error;
 pub mod health;
 pub mod privacy;
+pub mod ratelimit;
 pub mod results;
 pub mod state;
 

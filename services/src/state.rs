@@ -1,11 +1,12 @@
 //! The one application state, built once at start and shared by every route, page and job.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use sea_orm::DatabaseConnection;
 use segmentation::device::{self, SelectedDevice};
 
 use crate::cutout::CutoutService;
+use crate::ratelimit::RateLimiter;
 use crate::{Error, config::Config};
 
 #[derive(Clone)]
@@ -14,8 +15,11 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// The inference device chosen at start from `IMGIGO_DEVICE`.
     pub device: SelectedDevice,
-    /// Background removal: `None` until the model is loaded (or when its weights are missing).
-    pub cutouts: Option<Arc<CutoutService>>,
+    /// Background removal, set once the model has loaded (the server listens meanwhile; without
+    /// weights it stays unset and the cutout routes answer 503).
+    cutouts: Arc<OnceLock<Arc<CutoutService>>>,
+    /// Anonymous callers' per-IP limits.
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -28,17 +32,30 @@ impl AppState {
     }
 
     pub fn new(config: Config, db: DatabaseConnection, device: SelectedDevice) -> Self {
+        let limiter = Arc::new(RateLimiter::new(config.anonymous));
         Self {
+            limiter,
             config: Arc::new(config),
             db,
             device,
-            cutouts: None,
+            cutouts: Arc::new(OnceLock::new()),
         }
     }
 
     /// Attaches the cutout service (model, queue, result store).
-    pub fn with_cutouts(mut self, cutouts: CutoutService) -> Self {
-        self.cutouts = Some(Arc::new(cutouts));
+    pub fn with_cutouts(self, cutouts: CutoutService) -> Self {
+        self.set_cutouts(cutouts);
         self
+    }
+
+    /// Attaches the cutout service to this state and every clone of it; `false` if one was already
+    /// attached (the first stays).
+    pub fn set_cutouts(&self, cutouts: CutoutService) -> bool {
+        self.cutouts.set(Arc::new(cutouts)).is_ok()
+    }
+
+    /// The cutout service, once the model has loaded.
+    pub fn cutouts(&self) -> Option<Arc<CutoutService>> {
+        self.cutouts.get().cloned()
     }
 }

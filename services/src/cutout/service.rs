@@ -6,7 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use zeroize::Zeroizing;
+use image::imageops::{self, FilterType};
+use image::{GrayImage, RgbImage};
+use zeroize::{Zeroize, Zeroizing};
 
 use super::compose::{Background, Margin, Region, compose};
 use super::output::{Encoded, OutputFormat, encode_composed};
@@ -14,6 +16,7 @@ use super::queue::{InferenceQueue, Pixels, QueueLimits, Segment};
 use super::upload::{self, UploadLimits};
 use super::{Engine, ModelSize};
 use crate::Error;
+use crate::config::Config;
 use crate::results::{Clock, Opened, RESULT_TTL, ResultId, ResultKey, ResultStore, StoreLimits};
 
 /// What the caller wants made of the photo.
@@ -23,6 +26,8 @@ pub struct CutoutRequest {
     pub format: OutputFormat,
     pub background: BackgroundRequest,
     pub crop: Option<Margin>,
+    /// Scale the result down to at most this many pixels (remove.bg's `preview`, `hd`, …).
+    pub max_pixels: Option<u64>,
 }
 
 /// [`Background`], with an image still as uploaded bytes (decoded under the same limits).
@@ -53,20 +58,25 @@ pub struct CutoutService {
 }
 
 impl CutoutService {
-    /// Loads the model onto `device`, starts its worker and opens the result store in `results_dir`.
+    /// Loads the model onto `device`, starts its worker and opens the result store under the data
+    /// folder, with the configured limits.
     pub fn start(
-        model_file: &Path,
+        config: &Config,
         device: &segmentation::device::SelectedDevice,
-        results_dir: &Path,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
-        let engine = Engine::load(model_file, device)?;
-        Self::with_instances(
-            vec![engine],
-            QueueLimits::default(),
-            results_dir,
-            StoreLimits::default(),
-            clock,
+        let engine = Engine::load(&config.model_file, device)?;
+        let queue = QueueLimits {
+            waiting: config.queue_waiting,
+            ..QueueLimits::default()
+        };
+        let store = StoreLimits {
+            ram_bytes: config.results_ram_bytes,
+        };
+        let results = config.data_dir.join("results");
+        Ok(
+            Self::with_instances(vec![engine], queue, &results, store, clock)?
+                .with_upload_limits(config.upload),
         )
     }
 
@@ -125,9 +135,16 @@ impl CutoutService {
         let photo = Arc::new(photo);
         let pixels: Arc<dyn Pixels> = photo.clone();
         let mask = self.queue.mask(pixels, request.size).await?;
-        let (format, crop) = (request.format, request.crop);
+        let (format, crop, max_pixels) = (request.format, request.crop, request.max_pixels);
         let (encoded, width, height, foreground) = blocking(move || {
-            let composed = compose(photo.rgb(), &mask, &background, crop);
+            let composed = match scaled(photo.rgb(), &mask, max_pixels) {
+                Some((mut small, small_mask)) => {
+                    let composed = compose(&small, &small_mask, &background, crop);
+                    small.as_mut().zeroize();
+                    composed
+                }
+                None => compose(photo.rgb(), &mask, &background, crop),
+            };
             let (width, height) = composed.rgba.dimensions();
             let foreground = composed.foreground;
             encode_composed(&composed, format).map(|encoded| (encoded, width, height, foreground))
@@ -165,6 +182,29 @@ impl CutoutService {
         let store = self.results.clone();
         blocking(move || store.purge_expired()).await
     }
+}
+
+/// Photo and mask scaled down to `max_pixels`, or `None` when they are within it already.
+fn scaled(
+    photo: &RgbImage,
+    mask: &GrayImage,
+    max_pixels: Option<u64>,
+) -> Option<(RgbImage, GrayImage)> {
+    let (width, height) = photo.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    let max = max_pixels?.max(1);
+    if pixels <= max {
+        return None;
+    }
+    let scale = (max as f64 / pixels as f64).sqrt();
+    let (w, h) = (
+        ((f64::from(width) * scale).floor() as u32).max(1),
+        ((f64::from(height) * scale).floor() as u32).max(1),
+    );
+    Some((
+        imageops::resize(photo, w, h, FilterType::Triangle),
+        imageops::resize(mask, w, h, FilterType::Triangle),
+    ))
 }
 
 async fn blocking<T: Send + 'static>(

@@ -1,0 +1,28 @@
+//! The HTTP APIs: the native one ([`native`]) and the remove.bg-compatible one ([`removebg`]),
+//! sharing body reading ([`form`]), option parsing ([`options`]) and answers ([`reply`]).
+//!
+//! Upload bytes are read into wiped-on-drop buffers under the byte limit, never to a file, and never
+//! logged; result keys appear only in responses (the request log records paths, not queries).
+
+mod form;
+mod limits;
+pub mod native;
+mod options;
+pub mod removebg;
+mod reply;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::state::ServerState;
+
+pub fn routes() -> Router<ServerState> {
+    Router::new()
+        .route("/api/v1/cutouts", post(native::create))
+        .route("/r/{id}", get(native::download).delete(native::remove))
+        .route("/v1.0/removebg", post(removebg::remove_background))
+        .route("/v1.0/account", get(removebg::account))
+        // The byte limit is enforced while reading, with our own message.
+        .layer(DefaultBodyLimit::disable())
+}

@@ -1,0 +1,221 @@
+//! The native API: `POST /api/v1/cutouts` and the result links `GET`/`DELETE /r/{id}?key=…`.
+//!
+//! The photo comes as `multipart/form-data` (file field `image`, optional `bg_image`), as JSON or
+//! form fields (`image_b64`), or as the raw body (`image/*`, options in the query). The answer is the
+//! image, or JSON with the link and metadata when `Accept: application/json`.
+//!
+//! Options: `format` (png, webp, jpg, mask, zip), `size` (`full` = 1024, `preview` = 768, or a
+//! multiple of 32 from 256 to 1024), `bg_color` (`#rrggbb` or a colour name), `background`
+//! (`transparent`, `blur`), `crop` (true/false), `crop_margin` (`12px` or `10%`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use app::AppError;
+
+use services::cutout::{BackgroundRequest, CutoutRequest, CutoutService, ModelSize, OutputFormat};
+use services::results::{ResultId, ResultKey};
+use services::{AppState, Error};
+
+use super::form::{self, Form};
+use super::limits;
+use super::options::{bad_size, parse_color, parse_margin};
+use super::reply::{accepts_json, failure, gone, no_store, set, unavailable};
+use crate::state::ServerState;
+
+/// The model size `size=preview` asks for: close to the full mask (IoU 0.99) at 60 % of the time.
+pub const PREVIEW_SIZE: usize = 768;
+
+pub async fn create(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let Some(service) = app.cutouts() else {
+        return unavailable();
+    };
+    limits::guarded(
+        &app,
+        request,
+        |message| AppError::new(429, message).into_response(),
+        |request| async move {
+            cut_photo(service, query, headers, request)
+                .await
+                .unwrap_or_else(failure)
+        },
+    )
+    .await
+}
+
+async fn cut_photo(
+    service: Arc<CutoutService>,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Response, Error> {
+    let wants_json = accepts_json(&headers);
+    let max_bytes = service.limits.max_bytes;
+    let names = (
+        &["image", "image_file"][..],
+        &["image_b64", "image_file_b64"][..],
+    );
+    let missing = "no photo in the request: send it in the field `image`";
+    let (mut form, image) = form::read_photo(request, query, max_bytes, names, missing).await?;
+    let request = form
+        .take_file(
+            &["bg_image", "bg_image_file"],
+            &["bg_image_b64", "bg_image_file_b64"],
+            max_bytes,
+        )
+        .and_then(|background| options(&form, background))?;
+    let cutout = service.cut(image, request).await?;
+    let link = format!("/r/{}?key={}", cutout.id.as_str(), cutout.key.encode());
+    let expires = cutout.expires_at.to_rfc3339();
+    if wants_json {
+        let body = json!({
+            "result": {
+                "url": link,
+                "expires_at": expires,
+                "content_type": cutout.encoded.content_type,
+                "width": cutout.width,
+                "height": cutout.height,
+                "foreground": {
+                    "top": cutout.foreground.top,
+                    "left": cutout.foreground.left,
+                    "width": cutout.foreground.width,
+                    "height": cutout.foreground.height,
+                },
+            }
+        });
+        let mut response = (StatusCode::CREATED, axum::Json(body)).into_response();
+        no_store(&mut response);
+        return Ok(response);
+    }
+    let mut response = Response::new(Body::from(cutout.encoded.bytes));
+    let h = response.headers_mut();
+    set(
+        h,
+        header::CONTENT_TYPE.as_str(),
+        cutout.encoded.content_type,
+    );
+    set(h, "x-width", &cutout.width.to_string());
+    set(h, "x-height", &cutout.height.to_string());
+    set(h, "x-result-url", &link);
+    set(h, "x-result-expires", &expires);
+    no_store(&mut response);
+    Ok(response)
+}
+
+fn options(
+    form: &Form,
+    bg_image: Option<zeroize::Zeroizing<Vec<u8>>>,
+) -> Result<CutoutRequest, Error> {
+    let format = OutputFormat::parse(form.field("format").unwrap_or("png"))?;
+    let size = match form.field("size").unwrap_or("full") {
+        "full" | "auto" => ModelSize::FULL,
+        "preview" => ModelSize::new(PREVIEW_SIZE)?,
+        number => ModelSize::new(number.parse().map_err(|_| bad_size())?)?,
+    };
+    let background = match (bg_image, form.field("bg_color"), form.field("background")) {
+        (Some(image), _, _) => BackgroundRequest::Image(Arc::new(image)),
+        (None, Some(color), _) => BackgroundRequest::Color(parse_color(color)?),
+        (None, None, None | Some("transparent")) => BackgroundRequest::Transparent,
+        (None, None, Some("blur")) => BackgroundRequest::Blur,
+        (None, None, Some(other)) => BackgroundRequest::Color(parse_color(other)?),
+    };
+    let crop = match form.field("crop").unwrap_or("false") {
+        "true" | "1" | "yes" => Some(parse_margin(form.field("crop_margin").unwrap_or("0"))?),
+        "false" | "0" | "no" => None,
+        _ => {
+            return Err(Error::Invalid {
+                field: "crop",
+                message: "use true or false".into(),
+            });
+        }
+    };
+    Ok(CutoutRequest {
+        size,
+        format,
+        background,
+        crop,
+        max_pixels: None,
+    })
+}
+
+/// `/r/{id}?key=…` resolved: the service and a well-formed id and key. Anything else is answered
+/// before the handler runs: 503 without a model, the one 404 for a malformed link.
+pub struct ResultLink {
+    service: Arc<CutoutService>,
+    id: ResultId,
+    key: ResultKey,
+}
+
+#[derive(serde::Deserialize)]
+struct KeyQuery {
+    key: Option<String>,
+}
+
+impl FromRequestParts<ServerState> for ResultLink {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, Response> {
+        let Some(service) = state.app.cutouts() else {
+            return Err(unavailable());
+        };
+        let Ok(Path(id)) = Path::<String>::from_request_parts(parts, state).await else {
+            return Err(gone());
+        };
+        let Ok(Query(query)) = Query::<KeyQuery>::from_request_parts(parts, state).await else {
+            return Err(gone());
+        };
+        match (
+            ResultId::parse(&id),
+            query.key.as_deref().and_then(ResultKey::parse),
+        ) {
+            (Some(id), Some(key)) => Ok(Self { service, id, key }),
+            _ => Err(gone()),
+        }
+    }
+}
+
+pub async fn download(link: ResultLink) -> Response {
+    match link.service.fetch(link.id, link.key).await {
+        Ok(opened) => {
+            let extension = match opened.content_type.as_str() {
+                "image/webp" => "webp",
+                "image/jpeg" => "jpg",
+                "application/zip" => "zip",
+                _ => "png",
+            };
+            let mut response = Response::new(Body::from(opened.bytes.to_vec()));
+            let h = response.headers_mut();
+            set(h, header::CONTENT_TYPE.as_str(), &opened.content_type);
+            set(
+                h,
+                header::CONTENT_DISPOSITION.as_str(),
+                &format!("attachment; filename=\"imgigo-cutout.{extension}\""),
+            );
+            set(h, "x-result-expires", &opened.expires_at.to_rfc3339());
+            no_store(&mut response);
+            response
+        }
+        Err(Error::NotFound(_)) => gone(),
+        Err(err) => failure(err),
+    }
+}
+
+pub async fn remove(link: ResultLink) -> Response {
+    match link.service.delete(link.id, link.key).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(Error::NotFound(_)) => gone(),
+        Err(err) => failure(err),
+    }
+}

@@ -1,0 +1,98 @@
+//! Option values shared by both APIs: colours, crop margins.
+
+use services::Error;
+use services::cutout::compose::Margin;
+
+pub fn bad_size() -> Error {
+    Error::Invalid {
+        field: "size",
+        message: "use full, preview or a number of pixels (a multiple of 32 from 256 to 1024)"
+            .into(),
+    }
+}
+
+/// The basic CSS colour names (remove.bg accepts names as well as hex codes).
+const NAMED: [(&str, [u8; 3]); 18] = [
+    ("black", [0, 0, 0]),
+    ("silver", [192, 192, 192]),
+    ("gray", [128, 128, 128]),
+    ("grey", [128, 128, 128]),
+    ("white", [255, 255, 255]),
+    ("maroon", [128, 0, 0]),
+    ("red", [255, 0, 0]),
+    ("purple", [128, 0, 128]),
+    ("fuchsia", [255, 0, 255]),
+    ("green", [0, 128, 0]),
+    ("lime", [0, 255, 0]),
+    ("olive", [128, 128, 0]),
+    ("yellow", [255, 255, 0]),
+    ("navy", [0, 0, 128]),
+    ("blue", [0, 0, 255]),
+    ("teal", [0, 128, 128]),
+    ("aqua", [0, 255, 255]),
+    ("orange", [255, 165, 0]),
+];
+
+/// `#rrggbb`, `rrggbb`, `#rgb` or a basic CSS colour name (`green`).
+pub fn parse_color(text: &str) -> Result<[u8; 3], Error> {
+    if let Some((_, rgb)) = NAMED
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(text))
+    {
+        return Ok(*rgb);
+    }
+    let hex = text.trim_start_matches('#');
+    let invalid = || Error::Invalid {
+        field: "bg_color",
+        message: format!("{text:?} is not a colour like #1e90ff"),
+    };
+    let expanded: String = match hex.len() {
+        3 => hex.chars().flat_map(|c| [c, c]).collect(),
+        6 => hex.to_string(),
+        _ => return Err(invalid()),
+    };
+    let channel = |i: usize| u8::from_str_radix(&expanded[i..i + 2], 16).map_err(|_| invalid());
+    if !expanded.is_ascii() {
+        return Err(invalid());
+    }
+    Ok([channel(0)?, channel(2)?, channel(4)?])
+}
+
+/// `12px`, `12` (pixels) or `10%`.
+pub fn parse_margin(text: &str) -> Result<Margin, Error> {
+    let invalid = || Error::Invalid {
+        field: "crop_margin",
+        message: format!("{text:?} is not a margin like 20px or 10%"),
+    };
+    if let Some(percent) = text.strip_suffix('%') {
+        let value: f32 = percent.trim().parse().map_err(|_| invalid())?;
+        if !(0.0..=100.0).contains(&value) {
+            return Err(invalid());
+        }
+        Ok(Margin::Relative(value / 100.0))
+    } else {
+        let pixels = text.strip_suffix("px").unwrap_or(text).trim();
+        Ok(Margin::Pixels(pixels.parse().map_err(|_| invalid())?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_and_margins_parse_or_say_what_is_expected() {
+        assert_eq!(parse_color("#1e90ff").ok(), Some([0x1e, 0x90, 0xff]));
+        assert_eq!(parse_color("fff").ok(), Some([255, 255, 255]));
+        assert_eq!(parse_color("Green").ok(), Some([0, 128, 0]));
+        for bad in ["", "#12", "bluish", "#gggggg", "#ééé"] {
+            assert!(parse_color(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_margin("12px").ok(), Some(Margin::Pixels(12)));
+        assert_eq!(parse_margin("7").ok(), Some(Margin::Pixels(7)));
+        assert_eq!(parse_margin("10%").ok(), Some(Margin::Relative(0.1)));
+        for bad in ["-3px", "150%", "wide"] {
+            assert!(parse_margin(bad).is_err(), "{bad}");
+        }
+    }
+}

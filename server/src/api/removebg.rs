@@ -1,0 +1,300 @@
+//! remove.bg's API on imgigo, so existing clients switch by changing the base URL:
+//! `POST /v1.0/removebg` and `GET /v1.0/account`.
+//!
+//! The body may be `multipart/form-data`, `application/json` or
+//! `application/x-www-form-urlencoded`, as remove.bg accepts; booleans as JSON booleans or
+//! `"true"`/`"false"`. Fields: `image_file` / `image_file_b64` (`image_url` only where enabled),
+//! `size` (`preview` (default, ≤ 0.25 MP), `full`, `auto`, legacy `small`, `regular`, `medium`,
+//! `hd`, `4k`), `format` (`auto`, `png`, `jpg`, `webp`, `zip`), `channels` (`rgba`, `alpha`),
+//! `bg_color`, `bg_image_file`, `crop`, `crop_margin`, `type` (accepted; imgigo does not classify).
+//! Answers carry `X-Width`, `X-Height`, `X-Type`, `X-Credits-Charged` and the `X-Foreground-*` box;
+//! with `Accept: application/json` the image comes base64-encoded in `{"data": {"result_b64": …}}`.
+//! Errors use remove.bg's `{"errors": [{"title", "code", "detail"}]}` shape.
+//!
+//! API keys come with accounts (a later step): until then every key is unknown (403) and anonymous
+//! calls are allowed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde_json::json;
+
+use services::cutout::{BackgroundRequest, CutoutRequest, ModelSize, OutputFormat};
+use services::{AppState, Error, ErrorKind};
+
+use super::form::{self, Form};
+use super::limits;
+use super::native::PREVIEW_SIZE;
+use super::options::{parse_color, parse_margin};
+use super::reply::{accepts_json, no_store, retry_after, set};
+
+/// remove.bg's `preview`: results of at most a quarter megapixel.
+const PREVIEW_PIXELS: u64 = 250_000;
+
+pub async fn remove_background(
+    State(app): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    if let Some(refused) = check_key(&headers) {
+        return refused;
+    }
+    let Some(service) = app.cutouts() else {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Background removal is not available",
+            "the segmentation model is not installed on this server",
+        );
+    };
+    limits::guarded(
+        &app,
+        request,
+        |message| {
+            error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                "Rate limit exceeded",
+                &message,
+            )
+        },
+        |request| async move {
+            remove_photo(service, query, headers, request)
+                .await
+                .unwrap_or_else(failure)
+        },
+    )
+    .await
+}
+
+async fn remove_photo(
+    service: Arc<services::cutout::CutoutService>,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Response, Error> {
+    let wants_json = accepts_json(&headers);
+    let max_bytes = service.limits.max_bytes;
+    let mut form = form::read(request, query, max_bytes).await?;
+    if form.field("image_url").is_some() || form.field("bg_image_url").is_some() {
+        return Err(Error::BadRequest(
+            "image_url and bg_image_url are disabled on this server: upload the file (image_file) or send it as image_file_b64".into(),
+        ));
+    }
+    let image = form
+        .take_file(&["image_file", "image"], &["image_file_b64"], max_bytes)?
+        .ok_or_else(|| {
+            Error::BadRequest("no image given: send image_file or image_file_b64".into())
+        })?;
+    let (request, format_name) = form
+        .take_file(&["bg_image_file"], &["bg_image_file_b64"], max_bytes)
+        .and_then(|background| options(&form, background))?;
+    let cutout = service.cut(image, request).await?;
+    let mut response = if wants_json {
+        let body = json!({
+            "data": {
+                "result_b64": base64::engine::general_purpose::STANDARD.encode(&cutout.encoded.bytes),
+                "foreground_top": cutout.foreground.top,
+                "foreground_left": cutout.foreground.left,
+                "foreground_width": cutout.foreground.width,
+                "foreground_height": cutout.foreground.height,
+            }
+        });
+        axum::Json(body).into_response()
+    } else {
+        let mut response = Response::new(Body::from(cutout.encoded.bytes));
+        set(
+            response.headers_mut(),
+            header::CONTENT_TYPE.as_str(),
+            cutout.encoded.content_type,
+        );
+        response
+    };
+    let h = response.headers_mut();
+    set(h, "x-width", &cutout.width.to_string());
+    set(h, "x-height", &cutout.height.to_string());
+    set(h, "x-type", "other");
+    set(h, "x-credits-charged", "0");
+    set(h, "x-foreground-top", &cutout.foreground.top.to_string());
+    set(h, "x-foreground-left", &cutout.foreground.left.to_string());
+    set(
+        h,
+        "x-foreground-width",
+        &cutout.foreground.width.to_string(),
+    );
+    set(
+        h,
+        "x-foreground-height",
+        &cutout.foreground.height.to_string(),
+    );
+    set(h, "x-imgigo-format", format_name);
+    no_store(&mut response);
+    Ok(response)
+}
+
+pub async fn account(headers: HeaderMap) -> Response {
+    check_key(&headers).unwrap_or_else(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            "auth_failed",
+            "Missing API Key",
+            "send your API key in the X-Api-Key header",
+        )
+    })
+}
+
+/// `Some(403)` for any key: keys arrive with accounts, so none is known yet.
+fn check_key(headers: &HeaderMap) -> Option<Response> {
+    headers.get("x-api-key").map(|_| {
+        error(
+            StatusCode::FORBIDDEN,
+            "auth_failed",
+            "Invalid API Key",
+            "this API key is not known here; leave X-Api-Key out to use the anonymous limits",
+        )
+    })
+}
+
+/// The request's options, and the format's name for the `X-Imgigo-Format` header.
+fn options(
+    form: &Form,
+    bg_image: Option<zeroize::Zeroizing<Vec<u8>>>,
+) -> Result<(CutoutRequest, &'static str), Error> {
+    let invalid = |field: &'static str, message: &str| Error::Invalid {
+        field,
+        message: message.to_string(),
+    };
+    let (size, max_pixels) = match form
+        .field("size")
+        .unwrap_or("preview")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "preview" | "small" | "regular" => (ModelSize::new(PREVIEW_SIZE)?, Some(PREVIEW_PIXELS)),
+        "medium" => (ModelSize::FULL, Some(1_500_000)),
+        "hd" => (ModelSize::FULL, Some(4_000_000)),
+        "4k" => (ModelSize::FULL, Some(10_000_000)),
+        "full" | "auto" => (ModelSize::FULL, None),
+        _ => {
+            return Err(invalid(
+                "size",
+                "use preview, full or auto (or small, regular, medium, hd, 4k)",
+            ));
+        }
+    };
+    let background = match (bg_image, form.field("bg_color")) {
+        (Some(image), _) => BackgroundRequest::Image(Arc::new(image)),
+        (None, Some(color)) => BackgroundRequest::Color(parse_color(color)?),
+        (None, None) => BackgroundRequest::Transparent,
+    };
+    let transparent = matches!(background, BackgroundRequest::Transparent);
+    let alpha_only = match form
+        .field("channels")
+        .unwrap_or("rgba")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "rgba" => false,
+        "alpha" => true,
+        _ => return Err(invalid("channels", "use rgba or alpha")),
+    };
+    let (format, name) = match form
+        .field("format")
+        .unwrap_or("auto")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "zip" => (OutputFormat::Zip, "zip"),
+        _ if alpha_only => (OutputFormat::Mask, "png"),
+        "auto" if transparent => (OutputFormat::Png, "png"),
+        "auto" | "jpg" | "jpeg" => (OutputFormat::Jpeg, "jpg"),
+        "png" => (OutputFormat::Png, "png"),
+        "webp" => (OutputFormat::Webp, "webp"),
+        _ => return Err(invalid("format", "use auto, png, jpg, webp or zip")),
+    };
+    let crop =
+        match boolean(form.field("crop")).ok_or_else(|| invalid("crop", "use true or false"))? {
+            true => Some(parse_margin(form.field("crop_margin").unwrap_or("0"))?),
+            false => None,
+        };
+    Ok((
+        CutoutRequest {
+            size,
+            format,
+            background,
+            crop,
+            max_pixels,
+        },
+        name,
+    ))
+}
+
+/// `true`/`false` (JSON booleans arrive as that text), `1`/`0`; missing is false.
+fn boolean(value: Option<&str>) -> Option<bool> {
+    match value.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0") => Some(false),
+        Some("true" | "1") => Some(true),
+        Some(_) => None,
+    }
+}
+
+/// A services error in remove.bg's shape and statuses.
+fn failure(err: Error) -> Response {
+    let retry = retry_after(&err);
+    let (status, code, title) = match err.kind() {
+        ErrorKind::BadRequest | ErrorKind::Invalid => (
+            StatusCode::BAD_REQUEST,
+            "invalid_parameters",
+            "Invalid parameters",
+        ),
+        ErrorKind::TooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            "File too large",
+        ),
+        ErrorKind::UnsupportedMedia => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_format",
+            "Unsupported file format",
+        ),
+        ErrorKind::Unprocessable => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unprocessable_image",
+            "Image could not be processed",
+        ),
+        ErrorKind::Busy | ErrorKind::Unavailable => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "Service busy",
+        ),
+        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+        ErrorKind::Conflict | ErrorKind::Internal => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error",
+        ),
+    };
+    if status.is_server_error() && retry.is_none() {
+        tracing::error!(error = ?err, "remove.bg request failed");
+    }
+    let mut response = error(status, code, title, &err.public_message());
+    if let Some(seconds) = retry {
+        set(
+            response.headers_mut(),
+            header::RETRY_AFTER.as_str(),
+            &seconds.to_string(),
+        );
+    }
+    response
+}
+
+fn error(status: StatusCode, code: &str, title: &str, detail: &str) -> Response {
+    let body = json!({ "errors": [{ "title": title, "code": code, "detail": detail }] });
+    (status, axum::Json(body)).into_response()
+}
