@@ -15,6 +15,7 @@ pub mod onnx;
 pub mod package;
 pub mod pipeline;
 pub mod profile;
+mod resize;
 pub mod store;
 pub mod weights;
 

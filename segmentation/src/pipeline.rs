@@ -2,13 +2,14 @@
 //! resize to the model size ignoring the aspect ratio, `(x − 128) / 256` per channel, NCHW; the model's
 //! 0..1 output scaled to 0..255 and resized back to the source size.
 //!
-//! Both resizes are the network's own bilinear interpolation with half-pixel centres and no
-//! antialiasing, so the reference script can reproduce them exactly.
+//! Both resizes are bilinear with half-pixel centres and no antialiasing (the network's own
+//! interpolation, see [`crate::resize`]), so the reference script can reproduce them exactly.
 
 use burn::tensor::{Device, Tensor, TensorData};
 use image::{GrayImage, RgbImage};
 
-use crate::isnet::{IsNet, upsample_to};
+use crate::isnet::IsNet;
+use crate::resize;
 
 /// The size the published model was trained at.
 pub const TRAINED_SIZE: usize = 1024;
@@ -42,29 +43,39 @@ impl Segmenter {
     }
 }
 
-/// `[1, 3, size, size]`, normalised.
+/// `[1, 3, size, size]`, normalised: each channel resized straight from the 8-bit image (the
+/// normalisation is linear, so resizing first gives the same values without a full-size float copy).
 pub fn preprocess(image: &RgbImage, size: usize, device: &Device) -> Tensor<4> {
     let (width, height) = image.dimensions();
     let (width, height) = (width as usize, height as usize);
-    let plane = width * height;
-    let mut planar = vec![0.0f32; 3 * plane];
-    for (index, pixel) in image.pixels().enumerate() {
-        for channel in 0..3 {
-            planar[channel * plane + index] = (f32::from(pixel[channel]) - 128.0) / 256.0;
-        }
+    let raw = image.as_raw();
+    let mut planar = vec![0.0f32; 3 * size * size];
+    for (channel, out) in planar.chunks_mut(size * size).enumerate() {
+        resize::plane(
+            (width, height),
+            |x, y| f32::from(raw[(y * width + x) * 3 + channel]),
+            (size, size),
+            out,
+            |v| (v - 128.0) / 256.0,
+        );
     }
-    let tensor = Tensor::<4>::from_data(TensorData::new(planar, [1, 3, height, width]), device);
-    upsample_to(tensor, [size, size])
+    Tensor::<4>::from_data(TensorData::new(planar, [1, 3, size, size]), device)
 }
 
 /// The model's `[1, 1, h, w]` output → an 8-bit mask at `width`×`height`.
 pub fn postprocess(mask: Tensor<4>, width: usize, height: usize) -> GrayImage {
-    let resized = upsample_to(mask, [height, width]);
-    let values: Vec<f32> = resized.into_data().try_to_vec::<f32>().unwrap_or_default();
-    let pixels: Vec<u8> = values
-        .iter()
-        .map(|v| (v * 255.0).round().clamp(0.0, 255.0) as u8)
-        .collect();
+    let [_, _, mask_h, mask_w] = mask.dims();
+    let values: Vec<f32> = mask.into_data().try_to_vec::<f32>().unwrap_or_default();
+    let mut pixels = vec![0u8; width * height];
+    if values.len() == mask_w * mask_h {
+        resize::plane(
+            (mask_w, mask_h),
+            |x, y| values[y * mask_w + x],
+            (width, height),
+            &mut pixels,
+            |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
+        );
+    }
     GrayImage::from_raw(width as u32, height as u32, pixels)
         .unwrap_or_else(|| GrayImage::new(width as u32, height as u32))
 }

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::buffers::Buffer;
+use crate::resize;
 
 pub(crate) struct Feature {
     pub data: Buffer,
@@ -53,44 +54,12 @@ impl Feature {
     pub(crate) fn upsample(&self, height: usize, width: usize) -> Feature {
         let (h, w) = (self.height, self.width);
         let mut out = Feature::new(self.channels, height, width);
-        let taps = |input: usize, output: usize| -> Vec<(usize, usize, f32)> {
-            let scale = input as f32 / output as f32;
-            (0..output)
-                .map(|dst| {
-                    let src = ((dst as f32 + 0.5) * scale - 0.5).max(0.0);
-                    let i0 = (src as usize).min(input - 1);
-                    let i1 = if i0 + 1 < input { i0 + 1 } else { i0 };
-                    (i0, i1, src - i0 as f32)
-                })
-                .collect()
-        };
-        let (rows, cols) = (taps(h, height), taps(w, width));
         out.data
             .par_chunks_mut(height * width)
             .zip(self.data.par_chunks(h * w))
-            .for_each_init(
-                || vec![0.0f32; width * 2],
-                |scratch, (out, src)| {
-                    // Each output row mixes two source rows, each resized along x first.
-                    let (top, bottom) = scratch.split_at_mut(width);
-                    let mut cached = (usize::MAX, usize::MAX);
-                    for (y, &(r0, r1, fy)) in rows.iter().enumerate() {
-                        if cached != (r0, r1) {
-                            for (row, line) in [(r0, &mut *top), (r1, &mut *bottom)] {
-                                let line_src = &src[row * w..][..w];
-                                for (x, &(c0, c1, fx)) in cols.iter().enumerate() {
-                                    line[x] = line_src[c0] * (1.0 - fx) + line_src[c1] * fx;
-                                }
-                            }
-                            cached = (r0, r1);
-                        }
-                        let dst = &mut out[y * width..][..width];
-                        for x in 0..width {
-                            dst[x] = top[x] * (1.0 - fy) + bottom[x] * fy;
-                        }
-                    }
-                },
-            );
+            .for_each(|(out, src)| {
+                resize::plane((w, h), |x, y| src[y * w + x], (width, height), out, |v| v);
+            });
         out
     }
 }

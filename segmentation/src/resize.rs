@@ -1,0 +1,45 @@
+//! Bilinear resizing with half-pixel centres and no antialiasing (PyTorch's and burn's
+//! `align_corners = false`), written once for the CPU path's feature maps and for the pipeline's
+//! image → model input and mask → image steps, so they never allocate a full-resolution float copy.
+
+/// For each output index: the two source indices and the weight of the second.
+pub(crate) fn taps(input: usize, output: usize) -> Vec<(usize, usize, f32)> {
+    let scale = input as f32 / output as f32;
+    (0..output)
+        .map(|dst| {
+            let src = ((dst as f32 + 0.5) * scale - 0.5).max(0.0);
+            let i0 = (src as usize).min(input - 1);
+            let i1 = if i0 + 1 < input { i0 + 1 } else { i0 };
+            (i0, i1, src - i0 as f32)
+        })
+        .collect()
+}
+
+/// Resizes one `width`×`height` plane read through `at(x, y)` into `out` (`out_w`×`out_h`),
+/// each value passed through `finish`.
+pub(crate) fn plane<T>(
+    (width, height): (usize, usize),
+    at: impl Fn(usize, usize) -> f32,
+    (out_w, out_h): (usize, usize),
+    out: &mut [T],
+    finish: impl Fn(f32) -> T,
+) {
+    let (rows, cols) = (taps(height, out_h), taps(width, out_w));
+    let mut top = vec![0.0f32; out_w];
+    let mut bottom = vec![0.0f32; out_w];
+    let mut cached = (usize::MAX, usize::MAX);
+    for (y, &(r0, r1, fy)) in rows.iter().enumerate() {
+        if cached != (r0, r1) {
+            for (row, line) in [(r0, &mut top), (r1, &mut bottom)] {
+                for (x, &(c0, c1, fx)) in cols.iter().enumerate() {
+                    line[x] = at(c0, row) * (1.0 - fx) + at(c1, row) * fx;
+                }
+            }
+            cached = (r0, r1);
+        }
+        let dst = &mut out[y * out_w..(y + 1) * out_w];
+        for (x, value) in dst.iter_mut().enumerate() {
+            *value = finish(top[x] * (1.0 - fy) + bottom[x] * fy);
+        }
+    }
+}
