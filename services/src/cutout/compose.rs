@@ -3,7 +3,9 @@
 //! subject sits in the result (for the API's `foreground_*` fields).
 
 use image::imageops::{self, FilterType};
-use image::{GrayImage, RgbImage, Rgba, RgbaImage};
+use std::borrow::Cow;
+
+use image::{GrayImage, RgbImage, RgbaImage};
 
 /// What goes behind the subject.
 #[derive(Clone, Debug)]
@@ -63,8 +65,16 @@ pub fn compose(
             height,
         },
     };
-    let photo =
-        imageops::crop_imm(photo, window.left, window.top, window.width, window.height).to_image();
+    let full = window.width == width && window.height == height;
+    // The whole photo is used as it is; only a crop needs a copy.
+    let photo: Cow<'_, RgbImage> = if full {
+        Cow::Borrowed(photo)
+    } else {
+        Cow::Owned(
+            imageops::crop_imm(photo, window.left, window.top, window.width, window.height)
+                .to_image(),
+        )
+    };
     let mask =
         imageops::crop_imm(mask, window.left, window.top, window.width, window.height).to_image();
     let behind: Option<RgbImage> = match background {
@@ -77,28 +87,33 @@ pub fn compose(
         Background::Image(picture) => Some(cover(picture, window.width, window.height)),
         Background::Blur(share) => {
             let sigma = (window.width.min(window.height) as f32 * share).max(1.0);
-            Some(imageops::fast_blur(&photo, sigma))
+            Some(imageops::fast_blur(photo.as_ref(), sigma))
         }
     };
-    let rgba = match &behind {
-        None => RgbaImage::from_fn(window.width, window.height, |x, y| {
-            let [r, g, b] = photo.get_pixel(x, y).0;
-            Rgba([r, g, b, mask.get_pixel(x, y).0[0]])
-        }),
-        Some(behind) => RgbaImage::from_fn(window.width, window.height, |x, y| {
-            let a = u16::from(mask.get_pixel(x, y).0[0]);
-            let front = photo.get_pixel(x, y).0;
-            let back = behind.get_pixel(x, y).0;
-            let mix =
-                |f: u8, b: u8| ((u16::from(f) * a + u16::from(b) * (255 - a) + 127) / 255) as u8;
-            Rgba([
-                mix(front[0], back[0]),
-                mix(front[1], back[1]),
-                mix(front[2], back[2]),
-                255,
-            ])
-        }),
-    };
+    let mut rgba = RgbaImage::new(window.width, window.height);
+    let pixels = rgba
+        .chunks_exact_mut(4)
+        .zip(photo.chunks_exact(3))
+        .zip(mask.iter());
+    match &behind {
+        None => {
+            for ((out, front), &alpha) in pixels {
+                out[..3].copy_from_slice(front);
+                out[3] = alpha;
+            }
+        }
+        Some(behind) => {
+            for (((out, front), &alpha), back) in pixels.zip(behind.chunks_exact(3)) {
+                let a = u16::from(alpha);
+                for channel in 0..3 {
+                    let mixed =
+                        u16::from(front[channel]) * a + u16::from(back[channel]) * (255 - a);
+                    out[channel] = ((mixed + 127) / 255) as u8;
+                }
+                out[3] = 255;
+            }
+        }
+    }
     let foreground = match subject {
         Some(subject) => Region {
             left: subject.left - window.left,
