@@ -19,7 +19,9 @@ use leptos_router::{
 pub use error::AppError;
 
 use components::layout::Layout;
-use pages::{home::HomePage, not_found::NotFound, privacy::PrivacyPage};
+use pages::{
+    developers::DevelopersPage, home::HomePage, not_found::NotFound, privacy::PrivacyPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,6 +58,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=HomePage/>
                     <Route path=path!("/privacy") view=PrivacyPage/>
+                    <Route path=path!("/developers") view=DevelopersPage/>
                 </Routes>
             </Layout>
         </Router>

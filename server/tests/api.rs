@@ -1050,3 +1050,45 @@ async fn anonymous_callers_are_limited_per_address_with_headers() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route() {
+    let api = TestApi::new().await;
+    let response = api
+        .send(
+            Request::get("/api/openapi.json")
+                .body(Body::empty())
+                .expect("get"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc = json(response).await;
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3."));
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, method) in [
+        ("/api/v1/cutouts", "post"),
+        ("/r/{id}", "get"),
+        ("/r/{id}", "delete"),
+        ("/v1.0/removebg", "post"),
+        ("/v1.0/account", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path}"
+        );
+    }
+    let form = &paths["/api/v1/cutouts"]["post"]["requestBody"]["content"]["multipart/form-data"];
+    let image = &form["schema"]["properties"]["image"];
+    assert!(image.is_object(), "the form names its image field: {form}");
+    let statuses: Vec<&String> = paths["/api/v1/cutouts"]["post"]["responses"]
+        .as_object()
+        .expect("responses")
+        .keys()
+        .collect();
+    for status in ["200", "201", "400", "413", "415", "422", "429", "503"] {
+        assert!(
+            statuses.iter().any(|s| s.as_str() == status),
+            "{status} documented"
+        );
+    }
+}

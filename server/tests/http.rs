@@ -156,6 +156,22 @@ async fn the_privacy_page_shows_the_policy_and_its_version() {
 }
 
 #[tokio::test]
+async fn the_developers_page_shows_curl_examples_for_both_apis() {
+    let app = TestApp::new().await;
+    let response = app.get("/developers").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = text(response).await;
+    assert!(html.contains("The imgigo API"));
+    assert!(html.contains("/api/v1/cutouts"), "native example");
+    assert!(html.contains("/v1.0/removebg"), "remove.bg example");
+    assert!(
+        html.contains("href=\"/api/openapi.json\""),
+        "links the OpenAPI document"
+    );
+    assert!(html.contains("href=\"/developers\""), "in the navigation");
+}
+
+#[tokio::test]
 async fn the_policy_server_function_answers_json() {
     let app = TestApp::new().await;
     let response = app

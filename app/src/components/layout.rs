@@ -14,6 +14,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </A>
             <nav aria-label="Main">
                 <A href="/">"Editor"</A>
+                <A href="/developers">"API"</A>
                 <A href="/privacy">"Privacy"</A>
             </nav>
         </header>

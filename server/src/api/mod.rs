@@ -7,6 +7,7 @@
 mod form;
 mod limits;
 pub mod native;
+pub mod openapi;
 mod options;
 pub mod removebg;
 mod reply;
@@ -23,6 +24,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/r/{id}", get(native::download).delete(native::remove))
         .route("/v1.0/removebg", post(removebg::remove_background))
         .route("/v1.0/account", get(removebg::account))
+        .route("/api/openapi.json", get(openapi::document))
         // The byte limit is enforced while reading, with our own message.
         .layer(DefaultBodyLimit::disable())
 }

@@ -33,6 +33,24 @@ use crate::state::ServerState;
 /// The model size `size=preview` asks for: close to the full mask (IoU 0.99) at 60 % of the time.
 pub const PREVIEW_SIZE: usize = 768;
 
+/// Cuts the subject out of a photo.
+#[utoipa::path(
+    post,
+    path = "/api/v1/cutouts",
+    tag = "cutouts",
+    request_body(content = inline(super::openapi::CutoutForm), content_type = "multipart/form-data",
+        description = "Or the photo as the body (image/*) with options in the query, or JSON / form fields with image_b64."),
+    responses(
+        (status = 200, description = "The result image; `X-Result-Url` links to it for 7 days", content_type = "image/png"),
+        (status = 201, description = "With `Accept: application/json`: the link and metadata", body = super::openapi::CutoutCreated),
+        (status = 400, description = "Malformed request (no photo, empty upload)", body = super::openapi::ErrorBody),
+        (status = 413, description = "Over the upload limit", body = super::openapi::ErrorBody),
+        (status = 415, description = "Not a JPEG, PNG or WebP image", body = super::openapi::ErrorBody),
+        (status = 422, description = "Unreadable image, too many pixels or an invalid option", body = super::openapi::ErrorBody),
+        (status = 429, description = "Anonymous rate limit; see `Retry-After`", body = super::openapi::ErrorBody),
+        (status = 503, description = "Queue full (see `Retry-After`) or no model installed", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn create(
     State(app): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -186,6 +204,17 @@ impl FromRequestParts<ServerState> for ResultLink {
     }
 }
 
+/// Downloads a stored result again (for 7 days).
+#[utoipa::path(
+    get,
+    path = "/r/{id}",
+    tag = "cutouts",
+    params(("id" = String, Path, description = "The result id"), ("key" = String, Query, description = "The key from the link")),
+    responses(
+        (status = 200, description = "The result, decrypted with the key", content_type = "image/png"),
+        (status = 404, description = "Unknown id, wrong key, deleted or expired: one answer for all", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn download(link: ResultLink) -> Response {
     match link.service.fetch(link.id, link.key).await {
         Ok(opened) => {
@@ -212,6 +241,17 @@ pub async fn download(link: ResultLink) -> Response {
     }
 }
 
+/// Deletes a stored result before it expires.
+#[utoipa::path(
+    delete,
+    path = "/r/{id}",
+    tag = "cutouts",
+    params(("id" = String, Path, description = "The result id"), ("key" = String, Query, description = "The key from the link")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "Unknown id, wrong key, deleted or expired", body = super::openapi::ErrorBody)
+    )
+)]
 pub async fn remove(link: ResultLink) -> Response {
     match link.service.delete(link.id, link.key).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

@@ -36,6 +36,24 @@ use super::reply::{accepts_json, no_store, retry_after, set};
 /// remove.bg's `preview`: results of at most a quarter megapixel.
 const PREVIEW_PIXELS: u64 = 250_000;
 
+/// remove.bg's background removal, same fields and answers.
+#[utoipa::path(
+    post,
+    path = "/v1.0/removebg",
+    tag = "remove.bg compatible",
+    request_body(content = inline(super::openapi::RemoveBgForm), content_type = "multipart/form-data",
+        description = "Also as application/json or application/x-www-form-urlencoded (with image_file_b64)."),
+    responses(
+        (status = 200, description = "The result image, or with `Accept: application/json` the JSON below", body = super::openapi::RemoveBgResult),
+        (status = 400, description = "Invalid parameters", body = super::openapi::RemoveBgErrors),
+        (status = 403, description = "Unknown API key", body = super::openapi::RemoveBgErrors),
+        (status = 413, description = "File too large", body = super::openapi::RemoveBgErrors),
+        (status = 415, description = "Unsupported file format", body = super::openapi::RemoveBgErrors),
+        (status = 422, description = "Image could not be processed", body = super::openapi::RemoveBgErrors),
+        (status = 429, description = "Rate limit exceeded", body = super::openapi::RemoveBgErrors),
+        (status = 503, description = "Busy or no model", body = super::openapi::RemoveBgErrors)
+    )
+)]
 pub async fn remove_background(
     State(app): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
@@ -138,6 +156,13 @@ async fn remove_photo(
     Ok(response)
 }
 
+/// remove.bg's account endpoint: answers for API keys, which arrive with accounts.
+#[utoipa::path(
+    get,
+    path = "/v1.0/account",
+    tag = "remove.bg compatible",
+    responses((status = 403, description = "No key, or a key not known here", body = super::openapi::RemoveBgErrors))
+)]
 pub async fn account(headers: HeaderMap) -> Response {
     check_key(&headers).unwrap_or_else(|| {
         error(

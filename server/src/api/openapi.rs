@@ -1,0 +1,154 @@
+//! The OpenAPI 3 document of the APIs, generated from the handlers' annotations (utoipa) and
+//! served at `/api/openapi.json`. The schema types here describe the wire formats; the handlers
+//! read the same fields through [`super::form`].
+
+use axum::Json;
+use utoipa::{OpenApi, ToSchema};
+
+/// `multipart/form-data` for `POST /api/v1/cutouts` (the same fields work as JSON, form fields
+/// or query parameters, with `image_b64` instead of the file).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CutoutForm {
+    /// The photo: JPEG, PNG or WebP, up to the upload limit (25 MB, 50 MP by default).
+    #[schema(content_media_type = "application/octet-stream")]
+    pub image: Vec<u8>,
+    /// A background photo instead of transparency.
+    #[schema(content_media_type = "application/octet-stream")]
+    pub bg_image: Option<Vec<u8>>,
+    /// `png` (default), `webp`, `jpg`, `mask` (8-bit alpha PNG) or `zip` (color.jpg + alpha.png).
+    pub format: Option<String>,
+    /// `full` (default, 1024² model input), `preview` (768²) or 256–1024 in steps of 32.
+    pub size: Option<String>,
+    /// A background colour: `#rrggbb`, `#rgb` or a basic colour name.
+    pub bg_color: Option<String>,
+    /// `transparent` (default) or `blur` (the photo itself, blurred).
+    pub background: Option<String>,
+    /// Crop to the subject.
+    pub crop: Option<bool>,
+    /// Margin around the subject when cropping: `20px` or `10%`.
+    pub crop_margin: Option<String>,
+}
+
+/// The JSON answer of `POST /api/v1/cutouts` with `Accept: application/json`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CutoutCreated {
+    pub result: CutoutResult,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CutoutResult {
+    /// `/r/{id}?key=…`: the only way to fetch the result again; the server does not keep the key.
+    pub url: String,
+    /// RFC 3339; 7 days after creation.
+    pub expires_at: String,
+    pub content_type: String,
+    pub width: u32,
+    pub height: u32,
+    pub foreground: Foreground,
+}
+
+/// Where the subject is in the result, in pixels.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Foreground {
+    pub top: u32,
+    pub left: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The native error body: `{"error": {"status": 422, "message": "…"}}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    pub status: u16,
+    /// A sentence a person can act on.
+    pub message: String,
+}
+
+/// remove.bg's request fields (multipart, JSON or urlencoded).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RemoveBgForm {
+    #[schema(content_media_type = "application/octet-stream")]
+    pub image_file: Option<Vec<u8>>,
+    /// The photo, base64-encoded (JSON and urlencoded bodies).
+    pub image_file_b64: Option<String>,
+    /// Refused on this server (no fetching by URL).
+    pub image_url: Option<String>,
+    /// `preview` (default, ≤ 0.25 MP), `full`, `auto`; legacy `small`, `regular`, `medium`, `hd`, `4k`.
+    pub size: Option<String>,
+    /// `auto` (default), `png`, `jpg`, `webp`, `zip`.
+    pub format: Option<String>,
+    /// `rgba` (default) or `alpha`.
+    pub channels: Option<String>,
+    pub bg_color: Option<String>,
+    #[schema(content_media_type = "application/octet-stream")]
+    pub bg_image_file: Option<Vec<u8>>,
+    pub crop: Option<bool>,
+    pub crop_margin: Option<String>,
+    /// Accepted for compatibility; imgigo does not classify the subject.
+    #[schema(rename = "type")]
+    pub kind: Option<String>,
+}
+
+/// remove.bg's JSON answer with `Accept: application/json`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RemoveBgResult {
+    pub data: RemoveBgData,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RemoveBgData {
+    pub result_b64: String,
+    pub foreground_top: u32,
+    pub foreground_left: u32,
+    pub foreground_width: u32,
+    pub foreground_height: u32,
+}
+
+/// remove.bg's error body: `{"errors": [{"title", "code", "detail"}]}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RemoveBgErrors {
+    pub errors: Vec<RemoveBgError>,
+}
+
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RemoveBgError {
+    pub title: String,
+    pub code: String,
+    pub detail: String,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "imgigo API",
+        description = "Private, self-hostable background removal. Uploads stay in memory; results are encrypted under a key only the link holds and destroyed after 7 days."
+    ),
+    paths(
+        super::native::create,
+        super::native::download,
+        super::native::remove,
+        super::removebg::remove_background,
+        super::removebg::account
+    )
+)]
+pub struct ApiDoc;
+
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
