@@ -1,7 +1,7 @@
-//! The cutout API in process, with a small random-weight model (the real one is covered by
-//! `make reference` and by hand with curl): every route, every output format, the bad-input corpus,
-//! the full queue, early delete, the key check, and the privacy invariant that no image byte reaches
-//! a file in plaintext.
+//! The cutout API with a small random-weight model (the real one is covered by `make reference` and
+//! by hand with curl), in process through the full router and over a real socket: every route, every
+//! output format, the bad-input corpus, the full queue, early delete, the key check, the rate limit,
+//! and the privacy invariant that no image byte reaches a file in plaintext.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -1091,4 +1091,115 @@ async fn the_openapi_document_describes_every_api_route() {
             "{status} documented"
         );
     }
+}
+
+// ---- over a real socket ------------------------------------------------------------------------------
+
+/// One HTTP/1.1 exchange over TCP (`Connection: close`): status, headers (lower-case) and body.
+async fn exchange(
+    addr: std::net::SocketAddr,
+    head: &str,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request = format!(
+        "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("write head");
+    stream.write_all(body).await.expect("write body");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|code| code.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, raw[split + 4..].to_vec())
+}
+
+fn value<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("missing header {name}"))
+}
+
+#[tokio::test]
+async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
+    let api = TestApi::with_env(
+        vec![tiny_engine()],
+        QueueLimits::default(),
+        StoreLimits::default(),
+        UploadLimits::default(),
+        true,
+        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
+    )
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let service = api
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = tokio::spawn(async move { axum::serve(listener, service).await });
+
+    let upload = png(&photo(64, 40, 11));
+    let (status, headers, body) = exchange(
+        addr,
+        "POST /api/v1/cutouts?size=256&format=webp HTTP/1.1\r\nContent-Type: image/png",
+        &upload,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(value(&headers, "content-type"), "image/webp");
+    assert_eq!(
+        value(&headers, "x-ratelimit-remaining"),
+        "1",
+        "the peer's own bucket"
+    );
+    let decoded = image::load_from_memory(&body).expect("webp");
+    assert_eq!((decoded.width(), decoded.height()), (64, 40));
+
+    let link = value(&headers, "x-result-url").to_string();
+    let (status, headers, again) = exchange(addr, &format!("GET {link} HTTP/1.1"), b"").await;
+    assert_eq!(status, 200);
+    assert!(value(&headers, "content-disposition").contains("imgigo-cutout.webp"));
+    assert_eq!(again, body);
+
+    // The second upload uses the burst up; the third is refused with Retry-After.
+    let (status, _, _) = exchange(
+        addr,
+        "POST /api/v1/cutouts?size=256 HTTP/1.1\r\nContent-Type: image/png",
+        &upload,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, headers, body) = exchange(
+        addr,
+        "POST /api/v1/cutouts?size=256 HTTP/1.1\r\nContent-Type: image/png",
+        &upload,
+    )
+    .await;
+    assert_eq!(status, 429);
+    let _: u64 = value(&headers, "retry-after").parse().expect("seconds");
+    assert!(String::from_utf8_lossy(&body).contains("try again"));
+    server.abort();
 }
