@@ -76,6 +76,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
 /// warning that says how to fetch them.
 fn start_cutouts(app: &AppState) {
     let app = app.clone();
+    app.set_model_loading(true);
     tokio::spawn(async move {
         let config = app.config.clone();
         let device = app.device.clone();
@@ -100,6 +101,8 @@ fn start_cutouts(app: &AppState) {
             ),
             Err(err) => tracing::error!(error = %err, "loading the model failed"),
         }
+        // After the service is attached, so /readyz never says "unavailable" in between.
+        app.set_model_loading(false);
     });
 }
 

@@ -1052,6 +1052,38 @@ async fn anonymous_callers_are_limited_per_address_with_headers() {
 }
 
 #[tokio::test]
+async fn readyz_reports_the_model_state() {
+    let ready = TestApi::new().await;
+    let response = ready
+        .send(Request::get("/readyz").body(Body::empty()).expect("get"))
+        .await;
+    assert_eq!(json(response).await["checks"]["model"], "ready");
+    let without = TestApi::with(
+        Vec::<Engine>::new(),
+        QueueLimits::default(),
+        StoreLimits::default(),
+        UploadLimits::default(),
+        false,
+    )
+    .await;
+    without.app.set_model_loading(true);
+    let response = without
+        .send(Request::get("/readyz").body(Body::empty()).expect("get"))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "pages still work while the model loads"
+    );
+    assert_eq!(json(response).await["checks"]["model"], "loading");
+    without.app.set_model_loading(false);
+    let response = without
+        .send(Request::get("/readyz").body(Body::empty()).expect("get"))
+        .await;
+    assert_eq!(json(response).await["checks"]["model"], "unavailable");
+}
+
+#[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
     let api = TestApi::new().await;
     let response = api

@@ -245,6 +245,8 @@ async fn readyz_reports_the_database_and_fails_when_it_is_gone() {
     assert_eq!(device["kind"], "cpu");
     let name = device["name"].as_str().expect("device name");
     assert!(name.starts_with("CPU ("), "{name}");
+    // This test app never loads a model.
+    assert_eq!(json["checks"]["model"], "unavailable");
 
     app.app.db.close_by_ref().await.expect("close the pool");
     let response = app.get("/readyz").await;

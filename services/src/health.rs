@@ -10,6 +10,8 @@ pub struct Readiness {
     pub database: &'static str,
     pub database_backend: &'static str,
     pub device: DeviceReport,
+    /// `loading`, `ready` or `unavailable` (pages work either way; cutouts need `ready`).
+    pub model: crate::state::ModelState,
 }
 
 /// The inference device: what was asked for and what was chosen.
@@ -45,5 +47,6 @@ pub async fn readiness(app: &AppState) -> Result<Readiness, Error> {
         database: "ok",
         database_backend: crate::db::backend_name(db),
         device: DeviceReport::of(app),
+        model: app.model_state(),
     })
 }

@@ -1,5 +1,6 @@
 //! The one application state, built once at start and shared by every route, page and job.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use sea_orm::DatabaseConnection;
@@ -20,6 +21,19 @@ pub struct AppState {
     cutouts: Arc<OnceLock<Arc<CutoutService>>>,
     /// Anonymous callers' per-IP limits.
     pub limiter: Arc<RateLimiter>,
+    /// Whether the model is still loading (see [`AppState::model_state`]).
+    loading: Arc<AtomicBool>,
+}
+
+/// Where background removal stands, as `/readyz` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelState {
+    /// The weights are being read and prepared; cutout routes answer 503 meanwhile.
+    Loading,
+    Ready,
+    /// No model (missing or unreadable weights): cutout routes answer 503 with a message.
+    Unavailable,
 }
 
 impl AppState {
@@ -39,6 +53,22 @@ impl AppState {
             db,
             device,
             cutouts: Arc::new(OnceLock::new()),
+            loading: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Marks the model as loading (`true`) or done trying (`false`), for [`AppState::model_state`].
+    pub fn set_model_loading(&self, loading: bool) {
+        self.loading.store(loading, Ordering::Relaxed);
+    }
+
+    pub fn model_state(&self) -> ModelState {
+        if self.cutouts.get().is_some() {
+            ModelState::Ready
+        } else if self.loading.load(Ordering::Relaxed) {
+            ModelState::Loading
+        } else {
+            ModelState::Unavailable
         }
     }
 
