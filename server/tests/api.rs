@@ -48,6 +48,18 @@ impl TestApi {
         .await
     }
 
+    /// A server whose model is not (yet) there.
+    async fn without_model() -> Self {
+        Self::with(
+            Vec::<Engine>::new(),
+            QueueLimits::default(),
+            StoreLimits::default(),
+            UploadLimits::default(),
+            false,
+        )
+        .await
+    }
+
     async fn with<S: Segment>(
         instances: Vec<S>,
         queue: QueueLimits,
@@ -583,14 +595,7 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
 
 #[tokio::test]
 async fn without_a_model_the_routes_say_so() {
-    let api = TestApi::with(
-        Vec::<Engine>::new(),
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        false,
-    )
-    .await;
+    let api = TestApi::without_model().await;
     let response = api.post_raw("", "image/png", corpus("one-pixel.png")).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let message = json(response).await["error"]["message"]
@@ -1058,14 +1063,7 @@ async fn readyz_reports_the_model_state() {
         .send(Request::get("/readyz").body(Body::empty()).expect("get"))
         .await;
     assert_eq!(json(response).await["checks"]["model"], "ready");
-    let without = TestApi::with(
-        Vec::<Engine>::new(),
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        false,
-    )
-    .await;
+    let without = TestApi::without_model().await;
     without.app.set_model_loading(true);
     let response = without
         .send(Request::get("/readyz").body(Body::empty()).expect("get"))
