@@ -1233,3 +1233,104 @@ async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
     assert!(String::from_utf8_lossy(&body).contains("try again"));
     server.abort();
 }
+
+// ---- image_url -----------------------------------------------------------------------------------------
+
+impl TestApi {
+    /// This API with URL fetching set to `policy`.
+    async fn fetching(policy: services::fetch::FetchPolicy) -> Self {
+        let mut api = TestApi::new().await;
+        api.app.fetch = policy;
+        api.router = server::router::build(ServerState::new(api.app.clone()));
+        api
+    }
+}
+
+/// A little web server on loopback: `/photo.png`, `/big.png` (over 2 MB), `/moved` (a redirect).
+async fn photo_host() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    use axum::routing::get;
+    let photo = png(&photo(30, 20, 21));
+    let app = axum::Router::new()
+        .route("/photo.png", get(move || async move { photo.clone() }))
+        .route("/big.png", get(|| async { vec![0u8; 3_000_000] }))
+        .route(
+            "/moved",
+            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/photo.png")]) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (addr, task)
+}
+
+fn url_body(url: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "image_url": url, "size": "full" })).expect("json")
+}
+
+#[tokio::test]
+async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses() {
+    let (host, server) = photo_host().await;
+    let enabled = services::fetch::FetchPolicy {
+        enabled: true,
+        ..Default::default()
+    };
+
+    // On, but the photo host is on loopback: refused, however the address is spelled.
+    let api = TestApi::fetching(enabled).await;
+    for url in [
+        format!("http://{host}/photo.png"),
+        format!("http://localhost:{}/photo.png", host.port()),
+        "http://169.254.169.254/latest/meta-data".to_string(),
+        "file:///etc/passwd".to_string(),
+    ] {
+        let response = api.removebg("application/json", url_body(&url), &[]).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+        let (_, detail) = errors(&json(response).await);
+        assert!(detail.contains("image_url"), "{url}: {detail}");
+    }
+
+    // With private addresses let through (a test-only switch), the fetch itself works:
+    // a photo, a redirect to it, a size limit.
+    let api = TestApi::fetching(services::fetch::FetchPolicy {
+        allow_private: true,
+        max_bytes: 2_000_000,
+        ..enabled
+    })
+    .await;
+    for path in ["/photo.png", "/moved"] {
+        let response = api
+            .removebg(
+                "application/json",
+                url_body(&format!("http://{host}{path}")),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            (header(&response, "x-width"), header(&response, "x-height")),
+            ("30", "20")
+        );
+    }
+    let response = api
+        .removebg(
+            "application/json",
+            url_body(&format!("http://{host}/big.png")),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let response = api
+        .removebg(
+            "application/json",
+            url_body(&format!("http://{host}/missing.png")),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(errors(&json(response).await).1.contains("404"));
+    server.abort();
+}

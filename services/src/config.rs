@@ -40,6 +40,8 @@ pub struct Config {
     pub results_ram_bytes: usize,
     /// Anonymous API calls per IP: `IMGIGO_ANON_PER_MINUTE` (20) and `IMGIGO_ANON_BURST` (10).
     pub anonymous: RateLimit,
+    /// Whether `image_url`/`bg_image_url` are fetched (`IMGIGO_FETCH_URLS=true`; off by default).
+    pub fetch_urls: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -193,6 +195,21 @@ impl Config {
             burst: nonzero(burst),
         };
 
+        let fetch_urls = match pick(&None, "IMGIGO_FETCH_URLS") {
+            None => false,
+            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "IMGIGO_FETCH_URLS",
+                        value,
+                        reason: "expected true or false".into(),
+                    });
+                }
+            },
+        };
+
         let device = match pick(&overrides.device, "IMGIGO_DEVICE") {
             None => DeviceRequest::Auto,
             Some(value) => value.parse().map_err(|reason| ConfigError {
@@ -203,6 +220,7 @@ impl Config {
         };
 
         Ok(Self {
+            fetch_urls,
             upload,
             queue_waiting,
             results_ram_bytes,
@@ -397,6 +415,18 @@ mod tests {
                 assert!(err.to_string().contains("above zero"), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn fetching_urls_is_off_unless_turned_on() {
+        assert!(!load(&[]).unwrap().fetch_urls);
+        assert!(load(&[("IMGIGO_FETCH_URLS", "true")]).unwrap().fetch_urls);
+        assert_eq!(
+            load(&[("IMGIGO_FETCH_URLS", "sometimes")])
+                .unwrap_err()
+                .variable,
+            "IMGIGO_FETCH_URLS"
+        );
     }
 
     #[test]

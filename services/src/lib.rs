@@ -5,6 +5,7 @@ pub mod config;
 pub mod cutout;
 pub mod db;
 pub mod error;
+pub mod fetch;
 pub mod health;
 pub mod privacy;
 pub mod ratelimit;

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use segmentation::device::{self, SelectedDevice};
 
 use crate::cutout::CutoutService;
+use crate::fetch::FetchPolicy;
 use crate::ratelimit::RateLimiter;
 use crate::{Error, config::Config};
 
@@ -23,6 +24,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Whether the model is still loading (see [`AppState::model_state`]).
     loading: Arc<AtomicBool>,
+    /// How `image_url`/`bg_image_url` are fetched (off unless `IMGIGO_FETCH_URLS=true`).
+    pub fetch: FetchPolicy,
 }
 
 /// Where background removal stands, as `/readyz` reports it.
@@ -47,7 +50,13 @@ impl AppState {
 
     pub fn new(config: Config, db: DatabaseConnection, device: SelectedDevice) -> Self {
         let limiter = Arc::new(RateLimiter::new(config.anonymous));
+        let fetch = FetchPolicy {
+            enabled: config.fetch_urls,
+            max_bytes: config.upload.max_bytes,
+            ..FetchPolicy::default()
+        };
         Self {
+            fetch,
             limiter,
             config: Arc::new(config),
             db,

@@ -83,7 +83,7 @@ pub struct RemoveBgForm {
     pub image_file: Option<Vec<u8>>,
     /// The photo, base64-encoded (JSON and urlencoded bodies).
     pub image_file_b64: Option<String>,
-    /// Refused on this server (no fetching by URL).
+    /// Fetched only where the operator enabled it, and only from public addresses.
     pub image_url: Option<String>,
     /// `preview` (default, ≤ 0.25 MP), `full`, `auto`; legacy `small`, `regular`, `medium`, `hd`, `4k`.
     pub size: Option<String>,

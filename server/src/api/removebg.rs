@@ -3,9 +3,9 @@
 //!
 //! The body may be `multipart/form-data`, `application/json` or
 //! `application/x-www-form-urlencoded`, as remove.bg accepts; booleans as JSON booleans or
-//! `"true"`/`"false"`. Fields: `image_file` / `image_file_b64` (`image_url` only where enabled),
-//! `size` (`preview` (default, ≤ 0.25 MP), `full`, `auto`, legacy `small`, `regular`, `medium`,
-//! `hd`, `4k`), `format` (`auto`, `png`, `jpg`, `webp`, `zip`), `channels` (`rgba`, `alpha`),
+//! `"true"`/`"false"`. Fields: `image_file` / `image_file_b64` / `image_url` (fetched only where
+//! `IMGIGO_FETCH_URLS=true`, from public addresses), `size` (`preview` (default, ≤ 0.25 MP), `full`,
+//! `auto`, legacy `small`, `regular`, `medium`, `hd`, `4k`), `format` (`auto`, `png`, `jpg`, `webp`, `zip`), `channels` (`rgba`, `alpha`),
 //! `bg_color`, `bg_image_file`, `crop`, `crop_margin`, `type` (accepted; imgigo does not classify).
 //! Answers carry `X-Width`, `X-Height`, `X-Type`, `X-Credits-Charged` and the `X-Foreground-*` box;
 //! with `Accept: application/json` the image comes base64-encoded in `{"data": {"result_b64": …}}`.
@@ -83,7 +83,7 @@ pub async fn remove_background(
             )
         },
         |request| async move {
-            remove_photo(service, query, headers, request)
+            remove_photo(service, app.fetch, query, headers, request)
                 .await
                 .unwrap_or_else(failure)
         },
@@ -93,6 +93,7 @@ pub async fn remove_background(
 
 async fn remove_photo(
     service: Arc<services::cutout::CutoutService>,
+    fetch: services::fetch::FetchPolicy,
     query: HashMap<String, String>,
     headers: HeaderMap,
     request: Request,
@@ -100,19 +101,36 @@ async fn remove_photo(
     let wants_json = accepts_json(&headers);
     let max_bytes = service.limits.max_bytes;
     let mut form = form::read(request, query, max_bytes).await?;
-    if form.field("image_url").is_some() || form.field("bg_image_url").is_some() {
-        return Err(Error::BadRequest(
-            "image_url and bg_image_url are disabled on this server: upload the file (image_file) or send it as image_file_b64".into(),
-        ));
-    }
-    let image = form
-        .take_file(&["image_file", "image"], &["image_file_b64"], max_bytes)?
-        .ok_or_else(|| {
-            Error::BadRequest("no image given: send image_file or image_file_b64".into())
-        })?;
-    let (request, format_name) = form
-        .take_file(&["bg_image_file"], &["bg_image_file_b64"], max_bytes)
-        .and_then(|background| options(&form, background))?;
+    let fetched = |field: &'static str| {
+        let url = form.field(field).map(str::to_string);
+        let policy = fetch;
+        async move {
+            match url {
+                Some(url) => services::fetch::fetch(&url, field, &policy).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    };
+    let from_url = fetched("image_url").await?;
+    let bg_from_url = fetched("bg_image_url").await?;
+    let image = match (
+        from_url,
+        form.take_file(&["image_file", "image"], &["image_file_b64"], max_bytes)?,
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(Error::BadRequest(
+                "send one image: image_file, image_file_b64 or image_url".into(),
+            ));
+        }
+        (Some(image), None) | (None, Some(image)) => image,
+        (None, None) => {
+            return Err(Error::BadRequest(
+                "no image given: send image_file, image_file_b64 or image_url".into(),
+            ));
+        }
+    };
+    let bg_file = form.take_file(&["bg_image_file"], &["bg_image_file_b64"], max_bytes)?;
+    let (request, format_name) = options(&form, bg_file.or(bg_from_url))?;
     let cutout = service.cut(image, request).await?;
     let mut response = if wants_json {
         let body = json!({
