@@ -1334,3 +1334,61 @@ async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses
     assert!(errors(&json(response).await).1.contains("404"));
     server.abort();
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
+    let api = TestApi::with_env(
+        vec![tiny_engine()],
+        QueueLimits::default(),
+        StoreLimits::default(),
+        UploadLimits::default(),
+        true,
+        &[
+            ("IMGIGO_ANON_BURST", "1"),
+            ("IMGIGO_ANON_PER_MINUTE", "1"),
+            ("IMGIGO_TRUSTED_PROXIES", "10.0.0.2"),
+        ],
+    )
+    .await;
+    let upload = corpus("one-pixel.png");
+    let send = |peer: &str, forwarded: Option<&str>| {
+        let mut request =
+            Request::post("/api/v1/cutouts?size=256").header(header::CONTENT_TYPE, "image/png");
+        if let Some(forwarded) = forwarded {
+            request = request.header("x-forwarded-for", forwarded);
+        }
+        api.send(from(
+            peer,
+            request.body(Body::from(upload.clone())).expect("request"),
+        ))
+    };
+    // Two clients behind the proxy: one bucket each.
+    assert_eq!(
+        send("10.0.0.2", Some("198.51.100.20")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send("10.0.0.2", Some("198.51.100.21")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send("10.0.0.2", Some("198.51.100.20")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A client cannot pick its bucket by sending the header itself: only the proxy is believed.
+    assert_eq!(
+        send("203.0.113.50", Some("198.51.100.99")).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        send("203.0.113.50", Some("198.51.100.98")).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // A spoofed entry before the proxy's own is ignored: the proxy appends the real peer last.
+    assert_eq!(
+        send("10.0.0.2", Some("198.51.100.77, 198.51.100.20"))
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

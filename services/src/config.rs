@@ -42,6 +42,9 @@ pub struct Config {
     pub anonymous: RateLimit,
     /// Whether `image_url`/`bg_image_url` are fetched (`IMGIGO_FETCH_URLS=true`; off by default).
     pub fetch_urls: bool,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`IMGIGO_TRUSTED_PROXIES`, comma-separated
+    /// addresses; none by default, so the peer address is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -210,6 +213,20 @@ impl Config {
             },
         };
 
+        let trusted_proxies = match pick(&None, "IMGIGO_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(value) => value
+                .split(',')
+                .map(|part| part.trim().parse::<std::net::IpAddr>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| ConfigError {
+                    variable: "IMGIGO_TRUSTED_PROXIES",
+                    value: value.clone(),
+                    reason: "expected IP addresses separated by commas, such as 127.0.0.1,::1"
+                        .into(),
+                })?,
+        };
+
         let device = match pick(&overrides.device, "IMGIGO_DEVICE") {
             None => DeviceRequest::Auto,
             Some(value) => value.parse().map_err(|reason| ConfigError {
@@ -220,6 +237,7 @@ impl Config {
         };
 
         Ok(Self {
+            trusted_proxies,
             fetch_urls,
             upload,
             queue_waiting,
@@ -415,6 +433,19 @@ mod tests {
                 assert!(err.to_string().contains("above zero"), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses() {
+        assert!(load(&[]).unwrap().trusted_proxies.is_empty());
+        let config = load(&[("IMGIGO_TRUSTED_PROXIES", "127.0.0.1, ::1")]).unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(
+            load(&[("IMGIGO_TRUSTED_PROXIES", "proxy.local")])
+                .unwrap_err()
+                .variable,
+            "IMGIGO_TRUSTED_PROXIES"
+        );
     }
 
     #[test]

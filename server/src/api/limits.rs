@@ -11,12 +11,30 @@ use services::ratelimit::{Allowance, Verdict};
 
 use super::reply::set;
 
-/// The peer's address; in-process callers without one share a single bucket.
-pub fn client_ip(request: &Request) -> IpAddr {
-    request
+/// The client's address: the peer, or — when the peer is a trusted reverse proxy — the nearest
+/// address in `X-Forwarded-For` that is not itself a trusted proxy. In-process callers without a
+/// peer share a single bucket.
+pub fn client_ip(request: &Request, trusted: &[IpAddr]) -> IpAddr {
+    let peer = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip())
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// Runs `handler` if the caller's bucket has room and adds the allowance headers; otherwise answers
@@ -27,7 +45,10 @@ pub async fn guarded<Fut: Future<Output = Response>>(
     limited: impl FnOnce(String) -> Response,
     handler: impl FnOnce(Request) -> Fut,
 ) -> Response {
-    match app.limiter.check(client_ip(&request)) {
+    match app
+        .limiter
+        .check(client_ip(&request, &app.config.trusted_proxies))
+    {
         Verdict::Allowed(allowance) => {
             let mut response = handler(request).await;
             allowance_headers(response.headers_mut(), allowance);
