@@ -1362,33 +1362,31 @@ async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
             request.body(Body::from(upload.clone())).expect("request"),
         ))
     };
-    // Two clients behind the proxy: one bucket each.
-    assert_eq!(
-        send("10.0.0.2", Some("198.51.100.20")).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        send("10.0.0.2", Some("198.51.100.21")).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        send("10.0.0.2", Some("198.51.100.20")).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // A client cannot pick its bucket by sending the header itself: only the proxy is believed.
-    assert_eq!(
-        send("203.0.113.50", Some("198.51.100.99")).await.status(),
-        StatusCode::OK
-    );
-    assert_eq!(
-        send("203.0.113.50", Some("198.51.100.98")).await.status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
-    // A spoofed entry before the proxy's own is ignored: the proxy appends the real peer last.
-    assert_eq!(
-        send("10.0.0.2", Some("198.51.100.77, 198.51.100.20"))
-            .await
-            .status(),
-        StatusCode::TOO_MANY_REQUESTS
-    );
+    // In order: (peer, X-Forwarded-For, expected status).
+    let steps = [
+        // Two clients behind the proxy: one bucket each.
+        ("10.0.0.2", "198.51.100.20", StatusCode::OK),
+        ("10.0.0.2", "198.51.100.21", StatusCode::OK),
+        ("10.0.0.2", "198.51.100.20", StatusCode::TOO_MANY_REQUESTS),
+        // A client cannot pick its bucket by sending the header itself: only the proxy is believed.
+        ("203.0.113.50", "198.51.100.99", StatusCode::OK),
+        (
+            "203.0.113.50",
+            "198.51.100.98",
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+        // A spoofed entry before the proxy's own is ignored: the proxy appends the real peer last.
+        (
+            "10.0.0.2",
+            "198.51.100.77, 198.51.100.20",
+            StatusCode::TOO_MANY_REQUESTS,
+        ),
+    ];
+    for (peer, forwarded, status) in steps {
+        assert_eq!(
+            send(peer, Some(forwarded)).await.status(),
+            status,
+            "{peer} for {forwarded}"
+        );
+    }
 }
