@@ -1,7 +1,7 @@
-//! The cutout API with a small random-weight model (the real one is covered by `make reference` and
-//! by hand with curl), in process through the full router and over a real socket: every route, every
-//! output format, the bad-input corpus, the full queue, early delete, the key check, the rate limit,
-//! and the privacy invariant that no image byte reaches a file in plaintext.
+//! The cutout API over real HTTP (a loopback listener, a hyper client) with a small random-weight
+//! model (the real one is covered by `make reference` and by hand with curl): every route, every
+//! output format, the bad-input corpus, the full queue, expiry, early delete, the key check, the
+//! rate limit, and the privacy invariant that no image byte reaches a file in plaintext.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -19,15 +19,54 @@ use services::config::{Config, Overrides};
 use services::cutout::queue::Segment;
 use services::cutout::upload::UploadLimits;
 use services::cutout::{CutoutService, Engine, ModelSize, QueueLimits};
-use services::results::{StoreLimits, SystemClock};
+use services::results::StoreLimits;
 use services::testing::TestDatabase;
 use tower::ServiceExt;
 
+/// The app behind a real HTTP listener on loopback (every `send` goes over TCP), plus the router
+/// for the few in-process checks that need a peer address other than loopback.
 struct TestApi {
     router: Router,
     app: AppState,
+    addr: std::net::SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+    clock: Arc<ManualClock>,
     data: tempfile::TempDir,
     _db: TestDatabase,
+}
+
+impl Drop for TestApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A clock the tests move by hand (for result expiry).
+struct ManualClock(Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl services::results::Clock for ManualClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().expect("clock")
+    }
+}
+
+impl ManualClock {
+    fn advance(&self, by: chrono::TimeDelta) {
+        *self.0.lock().expect("clock") += by;
+    }
+}
+
+/// Serves `router` on a fresh loopback port, with peer addresses for the rate limiter.
+async fn listen(router: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("address");
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, service).await;
+    });
+    (addr, task)
 }
 
 fn tiny_engine() -> Engine {
@@ -89,6 +128,11 @@ impl TestApi {
             // Generous anonymous limits unless a test asks otherwise: tests share one address.
             ("IMGIGO_ANON_BURST".to_string(), "1000".to_string()),
             ("IMGIGO_ANON_PER_MINUTE".to_string(), "1000".to_string()),
+            // Requests come from loopback; X-Forwarded-For (see `from`) names other clients.
+            (
+                "IMGIGO_TRUSTED_PROXIES".to_string(),
+                "127.0.0.1".to_string(),
+            ),
         ];
         for (name, value) in env {
             vars.retain(|(k, _)| k != name);
@@ -100,27 +144,54 @@ impl TestApi {
         )
         .expect("config");
         let mut app = AppState::init(config).await.expect("state");
+        let clock = Arc::new(ManualClock(Mutex::new(chrono::Utc::now())));
         if cutouts {
             let service = CutoutService::with_instances(
                 instances,
                 queue,
                 &data.path().join("results"),
                 store,
-                Arc::new(SystemClock),
+                clock.clone(),
             )
             .expect("service")
             .with_upload_limits(upload);
             app = app.with_cutouts(service);
         }
+        let router = server::router::build(ServerState::new(app.clone()));
+        let (addr, server) = listen(router.clone()).await;
         Self {
-            router: server::router::build(ServerState::new(app.clone())),
+            router,
             app,
+            addr,
+            server,
+            clock,
             data,
             _db: db,
         }
     }
 
+    /// Sends `request` over HTTP/1.1 to the listener and hands the answer back.
     async fn send(&self, request: Request<Body>) -> Response<Body> {
+        let (mut parts, body) = request.into_parts();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_string();
+        parts.uri = format!("http://{}{path}", self.addr).parse().expect("uri");
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http::<Body>();
+        let response = client
+            .request(Request::from_parts(parts, body))
+            .await
+            .expect("the server answers");
+        let (parts, body) = response.into_parts();
+        Response::from_parts(parts, Body::new(body))
+    }
+
+    /// Through the router in process: for peer addresses that loopback cannot have.
+    async fn send_in_process(&self, request: Request<Body>) -> Response<Body> {
         self.router
             .clone()
             .oneshot(request)
@@ -981,12 +1052,22 @@ async fn removebg_errors_use_its_shape_and_statuses() {
 
 // ---- anonymous rate limit --------------------------------------------------------------------------
 
+/// The request as if `ip` sent it: over the socket the peer is loopback, a trusted proxy in these
+/// tests, so the client is named in `X-Forwarded-For`.
 fn from(ip: &str, mut request: Request<Body>) -> Request<Body> {
+    let value = http::HeaderValue::from_str(ip).expect("address");
+    request.headers_mut().insert("x-forwarded-for", value);
+    request
+}
+
+/// The request arriving in process from peer `ip` (no proxy involved).
+fn from_peer(ip: &str, mut request: Request<Body>) -> Request<Body> {
     let ip: std::net::IpAddr = ip.parse().expect("address");
-    let addr = std::net::SocketAddr::new(ip, 40000);
     request
         .extensions_mut()
-        .insert(axum::extract::ConnectInfo(addr));
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+            ip, 40000,
+        )));
     request
 }
 
@@ -1242,6 +1323,8 @@ impl TestApi {
         let mut api = TestApi::new().await;
         api.app.fetch = policy;
         api.router = server::router::build(ServerState::new(api.app.clone()));
+        api.server.abort();
+        (api.addr, api.server) = listen(api.router.clone()).await;
         api
     }
 }
@@ -1357,7 +1440,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
         if let Some(forwarded) = forwarded {
             request = request.header("x-forwarded-for", forwarded);
         }
-        api.send(from(
+        api.send_in_process(from_peer(
             peer,
             request.body(Body::from(upload.clone())).expect("request"),
         ))
@@ -1389,4 +1472,30 @@ async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
             "{peer} for {forwarded}"
         );
     }
+}
+
+#[tokio::test]
+async fn results_are_gone_after_seven_days() {
+    let api = TestApi::new().await;
+    let response = api
+        .post_raw("?size=256", "image/png", corpus("one-pixel.png"))
+        .await;
+    let link = header(&response, "x-result-url").to_string();
+    let get = || api.send(Request::get(&link).body(Body::empty()).expect("get"));
+    api.clock
+        .advance(chrono::TimeDelta::days(7) - chrono::TimeDelta::seconds(1));
+    assert_eq!(get().await.status(), StatusCode::OK, "still there on day 7");
+    api.clock.advance(chrono::TimeDelta::seconds(1));
+    assert_eq!(
+        get().await.status(),
+        StatusCode::NOT_FOUND,
+        "gone after 7 days"
+    );
+    let cutouts = api.app.cutouts().expect("cutouts");
+    assert_eq!(
+        cutouts.purge_expired().await.expect("janitor"),
+        1,
+        "and the janitor destroys it"
+    );
+    assert_eq!(cutouts.results().usage(), (0, 0));
 }
