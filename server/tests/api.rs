@@ -20,7 +20,7 @@ use services::cutout::queue::Segment;
 use services::cutout::upload::UploadLimits;
 use services::cutout::{CutoutService, Engine, ModelSize, QueueLimits};
 use services::results::StoreLimits;
-use services::testing::TestDatabase;
+use services::testing::{ManualClock, TestDatabase};
 use tower::ServiceExt;
 
 /// The app behind a real HTTP listener on loopback (every `send` goes over TCP), plus the router
@@ -38,21 +38,6 @@ struct TestApi {
 impl Drop for TestApi {
     fn drop(&mut self) {
         self.server.abort();
-    }
-}
-
-/// A clock the tests move by hand (for result expiry).
-struct ManualClock(Mutex<chrono::DateTime<chrono::Utc>>);
-
-impl services::results::Clock for ManualClock {
-    fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
-
-impl ManualClock {
-    fn advance(&self, by: chrono::TimeDelta) {
-        *self.0.lock().expect("clock") += by;
     }
 }
 
@@ -144,7 +129,7 @@ impl TestApi {
         )
         .expect("config");
         let mut app = AppState::init(config).await.expect("state");
-        let clock = Arc::new(ManualClock(Mutex::new(chrono::Utc::now())));
+        let clock = ManualClock::new();
         if cutouts {
             let service = CutoutService::with_instances(
                 instances,

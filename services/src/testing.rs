@@ -1,13 +1,44 @@
-//! Throw-away databases for tests (feature `test-support`). `IMGIGO_TEST_DATABASE` picks the backend:
+//! Test helpers (feature `test-support`): a clock moved by hand, and throw-away databases.
+//! Throw-away databases: `IMGIGO_TEST_DATABASE` picks the backend:
 //! `sqlite` (default, a fresh file in a temp folder) or `postgres` (a fresh database on the server at
 //! `IMGIGO_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/test`, dropped afterwards,
 //! even when the test panics).
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 use crate::Error;
+
+/// A [`Clock`](crate::results::Clock) that stands still until a test moves it.
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    /// Starting at the real current time.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(Utc::now())))
+    }
+
+    pub fn advance(&self, by: TimeDelta) {
+        let mut now = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now += by;
+    }
+}
+
+impl crate::results::Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 

@@ -2,29 +2,10 @@
 //! 7 days (a clock moved by hand), spilled results are ciphertext on disk, early deletes work and
 //! every failure looks the same from outside.
 
-use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::TimeDelta;
 use services::ErrorKind;
-use services::results::{Clock, ResultId, ResultKey, ResultStore, StoreLimits};
-
-struct ManualClock(Mutex<DateTime<Utc>>);
-
-impl ManualClock {
-    fn new() -> Arc<Self> {
-        Arc::new(Self(Mutex::new(Utc::now())))
-    }
-    fn advance(&self, by: TimeDelta) {
-        let mut now = self.0.lock().expect("clock");
-        *now += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("clock")
-    }
-}
+use services::results::{ResultId, ResultKey, ResultStore, StoreLimits};
+use services::testing::ManualClock;
 
 /// Bytes that stand out in a file scan.
 fn distinctive(seed: u8) -> Vec<u8> {

@@ -48,14 +48,15 @@ pub struct Composed {
 /// Mask values at or above this count as subject for the bounding box.
 const SUBJECT: u8 = 128;
 
+/// `mask` is taken by value: uncropped, it becomes the result's mask without a copy.
 pub fn compose(
     photo: &RgbImage,
-    mask: &GrayImage,
+    mask: GrayImage,
     background: &Background,
     crop: Option<Margin>,
 ) -> Composed {
     let (width, height) = photo.dimensions();
-    let subject = bounding_box(mask);
+    let subject = bounding_box(&mask);
     let window = match (crop, subject) {
         (Some(margin), Some(subject)) => expand(subject, margin, width, height),
         _ => Region {
@@ -75,8 +76,11 @@ pub fn compose(
                 .to_image(),
         )
     };
-    let mask =
-        imageops::crop_imm(mask, window.left, window.top, window.width, window.height).to_image();
+    let mask = if full {
+        mask
+    } else {
+        imageops::crop_imm(&mask, window.left, window.top, window.width, window.height).to_image()
+    };
     let behind: Option<RgbImage> = match background {
         Background::Transparent => None,
         Background::Color(color) => Some(RgbImage::from_pixel(
@@ -210,7 +214,7 @@ mod tests {
     #[test]
     fn transparent_keeps_the_mask_as_alpha_and_reports_the_subject() {
         let (photo, mask) = sample();
-        let out = compose(&photo, &mask, &Background::Transparent, None);
+        let out = compose(&photo, mask.clone(), &Background::Transparent, None);
         assert!(out.transparent);
         assert_eq!(out.rgba.dimensions(), (10, 8));
         assert_eq!(out.rgba.get_pixel(4, 3).0, [200, 0, 0, 255]);
@@ -229,7 +233,7 @@ mod tests {
     #[test]
     fn a_colour_background_fills_what_is_not_subject() {
         let (photo, mask) = sample();
-        let out = compose(&photo, &mask, &Background::Color([0, 0, 255]), None);
+        let out = compose(&photo, mask.clone(), &Background::Color([0, 0, 255]), None);
         assert!(!out.transparent);
         assert_eq!(out.rgba.get_pixel(0, 0).0, [0, 0, 255, 255]);
         assert_eq!(out.rgba.get_pixel(4, 3).0, [200, 0, 0, 255]);
@@ -239,7 +243,7 @@ mod tests {
     fn an_image_background_covers_the_result() {
         let (photo, mask) = sample();
         let green = RgbImage::from_pixel(3, 3, Rgb([0, 255, 0]));
-        let out = compose(&photo, &mask, &Background::Image(green), None);
+        let out = compose(&photo, mask.clone(), &Background::Image(green), None);
         assert_eq!(out.rgba.dimensions(), (10, 8));
         assert_eq!(out.rgba.get_pixel(9, 7).0, [0, 255, 0, 255]);
     }
@@ -248,7 +252,7 @@ mod tests {
     fn blur_uses_the_photo_itself() {
         let photo = RgbImage::from_fn(20, 20, |x, _| Rgb([if x < 10 { 0 } else { 255 }; 3]));
         let mask = GrayImage::new(20, 20); // no subject: all background
-        let out = compose(&photo, &mask, &Background::Blur(0.1), None);
+        let out = compose(&photo, mask.clone(), &Background::Blur(0.1), None);
         let edge = out.rgba.get_pixel(10, 10).0[0];
         assert!(edge > 20 && edge < 235, "the hard edge is blurred: {edge}");
     }
@@ -258,7 +262,7 @@ mod tests {
         let (photo, mask) = sample();
         let tight = compose(
             &photo,
-            &mask,
+            mask.clone(),
             &Background::Transparent,
             Some(Margin::Pixels(0)),
         );
@@ -274,7 +278,7 @@ mod tests {
         );
         let padded = compose(
             &photo,
-            &mask,
+            mask.clone(),
             &Background::Transparent,
             Some(Margin::Pixels(1)),
         );
@@ -290,7 +294,7 @@ mod tests {
         );
         let wide = compose(
             &photo,
-            &mask,
+            mask.clone(),
             &Background::Transparent,
             Some(Margin::Relative(1.0)),
         );
@@ -298,7 +302,7 @@ mod tests {
         // No subject: nothing to crop to, the whole photo comes back.
         let empty = compose(
             &photo,
-            &GrayImage::new(10, 8),
+            GrayImage::new(10, 8),
             &Background::Transparent,
             Some(Margin::Pixels(0)),
         );

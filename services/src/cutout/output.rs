@@ -73,7 +73,7 @@ pub fn encode(image: &RgbImage, mask: &GrayImage, format: OutputFormat) -> Resul
         return Err(Error::Internal("mask and image sizes differ".into()));
     }
     Ok(encode_composed(
-        &compose(image, mask, &Background::Transparent, None),
+        &compose(image, mask.clone(), &Background::Transparent, None),
         format,
     )?
     .bytes)
@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn opaque_backgrounds_encode_without_alpha() {
         let (image, mask) = sample();
-        let composed = compose(&image, &mask, &Background::Color([0, 0, 255]), None);
+        let composed = compose(&image, mask.clone(), &Background::Color([0, 0, 255]), None);
         for format in [OutputFormat::Png, OutputFormat::Webp] {
             let bytes = encode_composed(&composed, format).unwrap().bytes;
             let decoded = image::load_from_memory(&bytes).unwrap();

@@ -116,12 +116,8 @@ impl CutoutService {
         request: CutoutRequest,
     ) -> Result<Cutout, Error> {
         let limits = self.limits;
-        let bytes = Arc::new(bytes);
-        let photo = {
-            let bytes = bytes.clone();
-            blocking(move || upload::decode(&bytes, &limits)).await??
-        };
-        drop(bytes);
+        // The closure owns the upload: its bytes are wiped as soon as decoding ends.
+        let photo = blocking(move || upload::decode(&bytes, &limits)).await??;
         let background = match &request.background {
             BackgroundRequest::Transparent => Background::Transparent,
             BackgroundRequest::Color(color) => Background::Color(*color),
@@ -136,24 +132,23 @@ impl CutoutService {
         let pixels: Arc<dyn Pixels> = photo.clone();
         let mask = self.queue.mask(pixels, request.size).await?;
         let (format, crop, max_pixels) = (request.format, request.crop, request.max_pixels);
-        let (encoded, width, height, foreground) = blocking(move || {
+        let store = self.results.clone();
+        // Compose, encode and seal in one blocking step, sealing the encoded bytes in place.
+        let (encoded, width, height, foreground, (id, key)) = blocking(move || {
             let composed = match scaled(photo.rgb(), &mask, max_pixels) {
                 Some((mut small, small_mask)) => {
-                    let composed = compose(&small, &small_mask, &background, crop);
+                    let composed = compose(&small, small_mask, &background, crop);
                     small.as_mut().zeroize();
                     composed
                 }
-                None => compose(photo.rgb(), &mask, &background, crop),
+                None => compose(photo.rgb(), mask, &background, crop),
             };
             let (width, height) = composed.rgba.dimensions();
-            let foreground = composed.foreground;
-            encode_composed(&composed, format).map(|encoded| (encoded, width, height, foreground))
+            let encoded = encode_composed(&composed, format)?;
+            let sealed = store.put(encoded.content_type, &encoded.bytes)?;
+            Ok::<_, Error>((encoded, width, height, composed.foreground, sealed))
         })
         .await??;
-        let store = self.results.clone();
-        let sealed_bytes = encoded.bytes.clone();
-        let content_type = encoded.content_type;
-        let (id, key) = blocking(move || store.put(content_type, &sealed_bytes)).await??;
         Ok(Cutout {
             encoded,
             width,
