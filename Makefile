@@ -24,7 +24,7 @@ export IMGIGO_MODEL_FILE ?= $(IMGIGO_MODEL_DIR)/isnet-dis-imgly-$(MODEL_VERSION)
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
-.PHONY: help setup toolchain npm weights run build build-release test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
+.PHONY: help setup toolchain npm weights run build build-release bundle-size test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -104,8 +104,16 @@ unit-postgres:
 reference: weights
 	cargo test --locked --profile reference -p segmentation --test reference -- --ignored --nocapture
 
-e2e: build
+# The editor's tests run the real model in the debug server (its arithmetic is optimised even there,
+# see Cargo.toml), so they need the weights.
+e2e: build weights
 	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site npm test
+
+# The hydrate bundle's size as served (release build, wasm-opt), raw and gzip -9.
+bundle-size: build-release
+	@for f in target/site/pkg/imgigo.wasm target/site/pkg/imgigo.js target/site/pkg/imgigo.css; do \
+		printf '%-32s %8d bytes, gzip %8d bytes\n' "$$f" "$$(wc -c < $$f)" "$$(gzip -9c $$f | wc -c)"; \
+	done
 
 clean:
 	cargo clean

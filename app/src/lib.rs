@@ -1,7 +1,11 @@
 //! imgigo's web pages: routes, components and server-function declarations. Compiled twice: with
 //! `ssr` for the server and with `hydrate` for the browser.
 
+// The editor's view types nest deeply; the compiler needs room to lay them out.
+#![recursion_limit = "256"]
+
 pub mod components;
+pub mod editor;
 pub mod error;
 pub mod pages;
 pub mod policy_text;
@@ -19,9 +23,8 @@ use leptos_router::{
 pub use error::AppError;
 
 use components::layout::Layout;
-use pages::{
-    developers::DevelopersPage, home::HomePage, not_found::NotFound, privacy::PrivacyPage,
-};
+use editor::EditorPage;
+use pages::{developers::DevelopersPage, not_found::NotFound, privacy::PrivacyPage};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -56,7 +59,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/") view=EditorPage/>
                     <Route path=path!("/privacy") view=PrivacyPage/>
                     <Route path=path!("/developers") view=DevelopersPage/>
                 </Routes>

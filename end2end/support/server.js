@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -36,17 +36,38 @@ async function waitUntilHealthy(base, child, log) {
   throw new Error(`imgigo did not become healthy within 30 s:\n${log.join('')}`);
 }
 
-export async function startServer() {
+// Polls /readyz until the model has loaded (it loads in the background after start).
+async function waitUntilModelReady(base, child, log) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`imgigo exited early (${child.exitCode}):\n${log.join('')}`);
+    const res = await fetch(`${base}/readyz`).catch(() => null);
+    const model = res?.ok ? (await res.json()).checks?.model : null;
+    if (model === 'ready') return;
+    if (model === 'unavailable') throw new Error(`the model did not load:\n${log.join('')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the model did not load within 120 s:\n${log.join('')}`);
+}
+
+// The converted weights `make weights` writes (IMGIGO_MODEL_FILE overrides).
+export function modelFile() {
+  return process.env.IMGIGO_MODEL_FILE ?? join(homedir(), '.cache', 'imgigo', 'models', 'isnet-dis-imgly-1.4.5.bpk');
+}
+
+// `model: true` starts the server with the real segmentation model and waits until it is loaded.
+export async function startServer({ model = false } = {}) {
   const bin = process.env.IMGIGO_BIN ?? join(root, 'target', 'debug', 'imgigo');
   const siteRoot = process.env.IMGIGO_SITE_ROOT ?? join(root, 'target', 'site');
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: run \`cargo leptos build\` first`);
   if (!existsSync(join(siteRoot, 'pkg', 'imgigo.wasm'))) throw new Error(`no client bundle under ${siteRoot}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'imgigo-e2e-'));
   const port = await freePort();
-  // No model unless a test names one: the page tests do not need it, and loading the real weights
+  // No model unless a test asks for it: the page tests do not need it, and loading the real weights
   // into a debug build would only slow them down.
-  const modelFile = process.env.IMGIGO_E2E_MODEL_FILE ?? join(dataDir, 'no-model.bpk');
-  const env = { ...process.env, IMGIGO_ADDR: `127.0.0.1:${port}`, IMGIGO_DATA_DIR: dataDir, IMGIGO_SITE_ROOT: siteRoot, IMGIGO_LOG: 'warn', IMGIGO_MODEL_FILE: modelFile };
+  const weights = model ? modelFile() : join(dataDir, 'no-model.bpk');
+  if (model && !existsSync(weights)) throw new Error(`no model weights at ${weights}: run \`make weights\` first`);
+  const env = { ...process.env, IMGIGO_ADDR: `127.0.0.1:${port}`, IMGIGO_DATA_DIR: dataDir, IMGIGO_SITE_ROOT: siteRoot, IMGIGO_LOG: 'warn', IMGIGO_MODEL_FILE: weights };
   delete env.DATABASE_URL;
   const log = [];
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,6 +75,7 @@ export async function startServer() {
   child.stderr.on('data', (d) => log.push(d.toString()));
   const base = `http://127.0.0.1:${port}`;
   await waitUntilHealthy(base, child, log);
+  if (model) await waitUntilModelReady(base, child, log);
   return {
     base,
     log,
@@ -83,8 +105,8 @@ export async function launchBrowser() {
 }
 
 // A page that records every console error, uncaught exception and failed request.
-export async function newWatchedPage(browser) {
-  const context = await browser.newContext();
+export async function newWatchedPage(browser, options = {}) {
+  const context = await browser.newContext(options);
   const page = await context.newPage();
   const problems = [];
   page.on('console', (msg) => {

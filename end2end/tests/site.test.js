@@ -1,7 +1,10 @@
 // The site as a person's browser sees it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join, resolve } from 'node:path';
 import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
 
 let server;
 let browser;
@@ -28,13 +31,31 @@ describe('imgigo in Chromium', () => {
   test('hydration makes the page interactive', async () => {
     const { context, page, problems } = await newWatchedPage(browser);
     await page.goto(`${server.base}/`);
+    // Before hydration the picker is disabled: it would do nothing.
     await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
-    await page.getByTestId('backdrop-white').click();
-    await page.getByText('Background: White').waitFor();
-    assert.equal(await page.getByTestId('stage').getAttribute('data-backdrop'), 'white');
-    assert.equal(await page.getByTestId('backdrop-white').getAttribute('aria-pressed'), 'true');
-    assert.equal(await page.getByTestId('backdrop-transparent').getAttribute('aria-pressed'), 'false');
+    assert.equal(await page.getByTestId('file-input').isEnabled(), true);
+    // A preference is applied at once and kept in localStorage (through gloo-storage).
+    await page.getByTestId('theme').selectOption('dark');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('imgigo.prefs')));
+    assert.equal(saved.theme, 'dark');
+    await page.reload();
+    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    assert.equal(await page.getByTestId('theme').inputValue(), 'dark');
     assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('without the model, a photo gets the server\'s explanation', async () => {
+    const { context, page } = await newWatchedPage(browser);
+    await page.goto(`${server.base}/`);
+    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    await page.getByTestId('file-input').setInputFiles(join(root, 'segmentation', 'reference', 'inputs', 'coffee.png'));
+    const notice = page.getByTestId('notice');
+    await notice.waitFor({ timeout: 20_000 });
+    assert.match(await notice.textContent(), /coffee\.png.*Please try again later\./);
+    await page.locator('[data-testid="queue-item"][data-status="failed"]').waitFor();
     await context.close();
   });
 

@@ -1,0 +1,302 @@
+//! Compositing on canvases: the background, then the photo through its mask. The same code draws
+//! the on-screen preview (at the stage's size) and the full-resolution export (1:1), so they agree.
+//! Brush strokes are stamped onto the full-resolution mask; only the stamped area changes.
+
+use wasm_bindgen::prelude::*;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap};
+
+use super::dom;
+use crate::editor::document::{Background, BrushMode, Stroke};
+use crate::editor::geometry::{Rect, Transform};
+
+/// The photo and its (edited) mask at full resolution.
+pub struct Layers {
+    pub original: ImageBitmap,
+    /// Alpha is the mask; colour is unused.
+    pub mask: HtmlCanvasElement,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Blur radius in photo pixels for a strength of 1–100: up to 5 % of the photo's larger side.
+pub fn blur_radius(strength: u8, width: u32, height: u32) -> f64 {
+    f64::from(strength.min(100)) / 100.0 * 0.05 * f64::from(width.max(height))
+}
+
+/// What to draw behind the subject.
+pub enum Backdrop<'a> {
+    None,
+    /// Only on screen: the checkerboard that means "transparent".
+    Checker,
+    Color(&'a str),
+    Blur(f64),
+    Image(&'a ImageBitmap),
+}
+
+impl<'a> Backdrop<'a> {
+    pub fn of(background: &'a Background, image: Option<&'a ImageBitmap>, layers: &Layers) -> Self {
+        match background {
+            Background::Transparent => Self::None,
+            Background::Color { hex } => Self::Color(hex),
+            Background::Blur { strength } => {
+                Self::Blur(blur_radius(*strength, layers.width, layers.height))
+            }
+            Background::Preset { .. } | Background::Own => image.map_or(Self::None, Self::Image),
+        }
+    }
+}
+
+fn draw_photo(
+    ctx: &CanvasRenderingContext2d,
+    image: &ImageBitmap,
+    layers: &Layers,
+    t: &Transform,
+) -> Result<(), JsValue> {
+    ctx.draw_image_with_image_bitmap_and_dw_and_dh(
+        image,
+        t.offset[0],
+        t.offset[1],
+        f64::from(layers.width) * t.scale,
+        f64::from(layers.height) * t.scale,
+    )
+}
+
+fn draw_mask(
+    ctx: &CanvasRenderingContext2d,
+    layers: &Layers,
+    t: &Transform,
+) -> Result<(), JsValue> {
+    ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+        &layers.mask,
+        t.offset[0],
+        t.offset[1],
+        f64::from(layers.width) * t.scale,
+        f64::from(layers.height) * t.scale,
+    )
+}
+
+/// The output rectangle on the target, in target pixels: `[x, y, width, height]`.
+pub fn target_rect(output: Rect, t: &Transform) -> [f64; 4] {
+    let [x, y] = t.to_stage(f64::from(output.x), f64::from(output.y));
+    [
+        x,
+        y,
+        f64::from(output.width) * t.scale,
+        f64::from(output.height) * t.scale,
+    ]
+}
+
+fn clip(ctx: &CanvasRenderingContext2d, [x, y, w, h]: [f64; 4]) {
+    ctx.begin_path();
+    ctx.rect(x, y, w, h);
+    ctx.clip();
+}
+
+/// Draws the backdrop over the output rectangle.
+pub fn draw_backdrop(
+    ctx: &CanvasRenderingContext2d,
+    backdrop: &Backdrop<'_>,
+    layers: &Layers,
+    output: Rect,
+    t: &Transform,
+) -> Result<(), JsValue> {
+    let area = target_rect(output, t);
+    let [x, y, w, h] = area;
+    ctx.save();
+    clip(ctx, area);
+    let result = match backdrop {
+        Backdrop::None => Ok(()),
+        Backdrop::Checker => {
+            let tile = checker_tile()?;
+            if let Some(pattern) = ctx.create_pattern_with_html_canvas_element(&tile, "repeat")? {
+                ctx.set_fill_style_canvas_pattern(&pattern);
+                ctx.fill_rect(x, y, w, h);
+            }
+            Ok(())
+        }
+        Backdrop::Color(hex) => {
+            ctx.set_fill_style_str(hex);
+            ctx.fill_rect(x, y, w, h);
+            Ok(())
+        }
+        Backdrop::Blur(radius) => {
+            let r = radius * t.scale;
+            ctx.set_filter(&format!("blur({r:.2}px)"));
+            // Drawn a little larger than the photo so the blur does not fade at its edges.
+            let grow = 2.0 * r;
+            ctx.draw_image_with_image_bitmap_and_dw_and_dh(
+                &layers.original,
+                t.offset[0] - grow,
+                t.offset[1] - grow,
+                f64::from(layers.width) * t.scale + 2.0 * grow,
+                f64::from(layers.height) * t.scale + 2.0 * grow,
+            )
+        }
+        Backdrop::Image(image) => {
+            // Cover the output rectangle, centred.
+            let (bw, bh) = (f64::from(image.width()), f64::from(image.height()));
+            let scale = (w / bw).max(h / bh);
+            let (dw, dh) = (bw * scale, bh * scale);
+            ctx.draw_image_with_image_bitmap_and_dw_and_dh(
+                image,
+                x + (w - dw) / 2.0,
+                y + (h - dh) / 2.0,
+                dw,
+                dh,
+            )
+        }
+    };
+    ctx.restore();
+    result
+}
+
+/// Draws the photo through its mask over whatever is on `ctx`, inside the output rectangle.
+/// `scratch` is a canvas the size of the target.
+pub fn draw_subject(
+    ctx: &CanvasRenderingContext2d,
+    scratch: &HtmlCanvasElement,
+    layers: &Layers,
+    output: Rect,
+    t: &Transform,
+) -> Result<(), JsValue> {
+    let sctx = dom::context(scratch)?;
+    sctx.clear_rect(
+        0.0,
+        0.0,
+        f64::from(scratch.width()),
+        f64::from(scratch.height()),
+    );
+    draw_photo(&sctx, &layers.original, layers, t)?;
+    sctx.set_global_composite_operation("destination-in")?;
+    draw_mask(&sctx, layers, t)?;
+    sctx.set_global_composite_operation("source-over")?;
+    ctx.save();
+    clip(ctx, target_rect(output, t));
+    let result = ctx.draw_image_with_html_canvas_element(scratch, 0.0, 0.0);
+    ctx.restore();
+    result
+}
+
+/// The before/after comparison: the original photo over the left `fraction` of the target.
+pub fn draw_before(
+    ctx: &CanvasRenderingContext2d,
+    layers: &Layers,
+    t: &Transform,
+    fraction: f64,
+    target: [f64; 2],
+) -> Result<(), JsValue> {
+    let split = target[0] * fraction;
+    ctx.save();
+    clip(ctx, [0.0, 0.0, split, target[1]]);
+    ctx.clear_rect(0.0, 0.0, split, target[1]);
+    draw_photo(ctx, &layers.original, layers, t)?;
+    ctx.restore();
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(split - 1.0, 0.0, 2.0, target[1]);
+    Ok(())
+}
+
+fn checker_tile() -> Result<HtmlCanvasElement, JsValue> {
+    let tile = dom::canvas(16, 16)?;
+    let ctx = dom::context(&tile)?;
+    ctx.set_fill_style_str("#ffffff");
+    ctx.fill_rect(0.0, 0.0, 16.0, 16.0);
+    ctx.set_fill_style_str("#d1d5db");
+    ctx.fill_rect(0.0, 0.0, 8.0, 8.0);
+    ctx.fill_rect(8.0, 8.0, 8.0, 8.0);
+    Ok(tile)
+}
+
+/// Starts the mask over from the model's: the cutout PNG's alpha channel.
+pub fn reset_mask(layers: &Layers, base: &ImageBitmap) -> Result<(), JsValue> {
+    let ctx = dom::context(&layers.mask)?;
+    ctx.set_global_composite_operation("source-over")?;
+    ctx.clear_rect(0.0, 0.0, f64::from(layers.width), f64::from(layers.height));
+    ctx.draw_image_with_image_bitmap_and_dw_and_dh(
+        base,
+        0.0,
+        0.0,
+        f64::from(layers.width),
+        f64::from(layers.height),
+    )
+}
+
+/// Stamps along a stroke. Stamps sit at even steps along the whole path, so drawing a stroke
+/// piece by piece while the pointer moves and replaying it at once give the same pixels.
+pub struct Stamper {
+    /// Distance walked since the last stamp.
+    carry: f64,
+    last: Option<[f32; 2]>,
+}
+
+impl Stamper {
+    pub fn new() -> Self {
+        Self {
+            carry: 0.0,
+            last: None,
+        }
+    }
+
+    fn spacing(stroke: &Stroke) -> f64 {
+        (f64::from(stroke.size) * 0.125).max(0.5)
+    }
+
+    /// Stamps the path from the last point to `point`.
+    pub fn to(
+        &mut self,
+        mask: &HtmlCanvasElement,
+        stroke: &Stroke,
+        point: [f32; 2],
+    ) -> Result<(), JsValue> {
+        let ctx = dom::context(mask)?;
+        let Some(last) = self.last.replace(point) else {
+            return stamp(&ctx, stroke, point[0].into(), point[1].into());
+        };
+        let (dx, dy) = (f64::from(point[0] - last[0]), f64::from(point[1] - last[1]));
+        let length = dx.hypot(dy);
+        let spacing = Self::spacing(stroke);
+        let mut along = spacing - self.carry;
+        while along <= length {
+            let f = along / length;
+            stamp(
+                &ctx,
+                stroke,
+                f64::from(last[0]) + dx * f,
+                f64::from(last[1]) + dy * f,
+            )?;
+            along += spacing;
+        }
+        self.carry = length - (along - spacing);
+        Ok(())
+    }
+}
+
+/// Replays a whole stroke onto the mask.
+pub fn replay(mask: &HtmlCanvasElement, stroke: &Stroke) -> Result<(), JsValue> {
+    let mut stamper = Stamper::new();
+    for &point in &stroke.points {
+        stamper.to(mask, stroke, point)?;
+    }
+    Ok(())
+}
+
+fn stamp(ctx: &CanvasRenderingContext2d, stroke: &Stroke, x: f64, y: f64) -> Result<(), JsValue> {
+    let radius = (f64::from(stroke.size) / 2.0).max(0.5);
+    let hardness = f64::from(stroke.hardness.min(100)) / 100.0;
+    ctx.set_global_composite_operation(match stroke.mode {
+        BrushMode::Erase => "destination-out",
+        BrushMode::Restore => "source-over",
+    })?;
+    if hardness >= 0.99 {
+        ctx.set_fill_style_str("#ffffff");
+    } else {
+        let gradient = ctx.create_radial_gradient(x, y, radius * hardness, x, y, radius)?;
+        gradient.add_color_stop(0.0, "rgba(255,255,255,1)")?;
+        gradient.add_color_stop(1.0, "rgba(255,255,255,0)")?;
+        ctx.set_fill_style_canvas_gradient(&gradient);
+    }
+    ctx.begin_path();
+    ctx.arc(x, y, radius, 0.0, std::f64::consts::TAU)?;
+    ctx.fill();
+    ctx.set_global_composite_operation("source-over")
+}

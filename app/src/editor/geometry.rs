@@ -1,0 +1,270 @@
+//! Rectangles, the crop around the subject and the view's zoom and pan. Pure arithmetic, shared by
+//! the on-screen preview and the full-resolution export so both agree to the pixel.
+
+use serde::{Deserialize, Serialize};
+
+use super::document::Crop;
+
+/// A rectangle in photo pixels; it may reach outside the photo (a crop with margin can).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rect {
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Rect {
+    pub fn of_image(width: u32, height: u32) -> Self {
+        Self {
+            x: 0,
+            y: 0,
+            width,
+            height,
+        }
+    }
+}
+
+/// The smallest box holding every mask value at or above `threshold`, from an RGBA buffer's alpha
+/// channel (the layout `getImageData` returns). `None` when the mask is empty.
+pub fn subject_box(rgba: &[u8], width: u32, height: u32, threshold: u8) -> Option<Rect> {
+    let (w, h) = (width as usize, height as usize);
+    if rgba.len() < w * h * 4 {
+        return None;
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for y in 0..h {
+        let row = &rgba[y * w * 4..(y + 1) * w * 4];
+        let Some(first) = row.chunks_exact(4).position(|px| px[3] >= threshold) else {
+            continue;
+        };
+        let last = row
+            .chunks_exact(4)
+            .rposition(|px| px[3] >= threshold)
+            .unwrap_or(first);
+        x0 = x0.min(first);
+        x1 = x1.max(last);
+        y0 = y0.min(y);
+        y1 = y;
+    }
+    (x0 != usize::MAX).then(|| Rect {
+        x: x0 as i32,
+        y: y0 as i32,
+        width: (x1 - x0 + 1) as u32,
+        height: (y1 - y0 + 1) as u32,
+    })
+}
+
+/// The area the result shows: the whole photo, or the subject with its margin grown to the aspect.
+pub fn output_rect(crop: &Crop, subject: Option<Rect>, width: u32, height: u32) -> Rect {
+    let image = Rect::of_image(width, height);
+    let Some(subject) = subject.filter(|_| crop.enabled) else {
+        return image;
+    };
+    let pad = f64::from(subject.width.max(subject.height)) * f64::from(crop.margin.min(50)) / 100.0;
+    let (mut w, mut h) = (
+        f64::from(subject.width) + 2.0 * pad,
+        f64::from(subject.height) + 2.0 * pad,
+    );
+    if let Some(ratio) = crop.aspect.ratio(width, height) {
+        if w / h < ratio {
+            w = h * ratio;
+        } else {
+            h = w / ratio;
+        }
+    }
+    let cx = f64::from(subject.x) + f64::from(subject.width) / 2.0;
+    let cy = f64::from(subject.y) + f64::from(subject.height) / 2.0;
+    let (w, h) = (w.round().max(1.0), h.round().max(1.0));
+    Rect {
+        x: (cx - w / 2.0).round() as i32,
+        y: (cy - h / 2.0).round() as i32,
+        width: w as u32,
+        height: h as u32,
+    }
+}
+
+/// Zoom (1 = the output fits the stage) and the output point at the stage's centre.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    pub zoom: f64,
+    /// Centre, as a fraction of the output's width and height (0.5, 0.5 = middle).
+    pub center: [f64; 2],
+}
+
+impl Default for View {
+    fn default() -> Self {
+        Self {
+            zoom: 1.0,
+            center: [0.5, 0.5],
+        }
+    }
+}
+
+pub const MIN_ZOOM: f64 = 0.25;
+pub const MAX_ZOOM: f64 = 16.0;
+
+/// Maps photo pixels to stage pixels: `stage = photo * scale + offset`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transform {
+    pub scale: f64,
+    pub offset: [f64; 2],
+}
+
+impl Transform {
+    pub fn to_stage(&self, x: f64, y: f64) -> [f64; 2] {
+        [
+            x * self.scale + self.offset[0],
+            y * self.scale + self.offset[1],
+        ]
+    }
+
+    pub fn to_photo(&self, x: f64, y: f64) -> [f64; 2] {
+        [
+            (x - self.offset[0]) / self.scale,
+            (y - self.offset[1]) / self.scale,
+        ]
+    }
+}
+
+impl View {
+    pub fn zoomed(self, factor: f64) -> Self {
+        Self {
+            zoom: (self.zoom * factor).clamp(MIN_ZOOM, MAX_ZOOM),
+            ..self
+        }
+    }
+
+    /// Moves the view by a distance in stage pixels.
+    pub fn panned(self, output: Rect, stage: [f64; 2], dx: f64, dy: f64) -> Self {
+        let scale = self.transform(output, stage).scale;
+        let [cx, cy] = self.center;
+        Self {
+            center: [
+                (cx - dx / scale / f64::from(output.width.max(1))).clamp(0.0, 1.0),
+                (cy - dy / scale / f64::from(output.height.max(1))).clamp(0.0, 1.0),
+            ],
+            ..self
+        }
+    }
+
+    /// The transform that shows `output` on a stage of `stage` pixels (with a small border).
+    pub fn transform(&self, output: Rect, stage: [f64; 2]) -> Transform {
+        let (ow, oh) = (
+            f64::from(output.width.max(1)),
+            f64::from(output.height.max(1)),
+        );
+        let fit = ((stage[0] * 0.96) / ow).min((stage[1] * 0.96) / oh);
+        let scale = fit * self.zoom;
+        let focus = [
+            f64::from(output.x) + self.center[0] * ow,
+            f64::from(output.y) + self.center[1] * oh,
+        ];
+        Transform {
+            scale,
+            offset: [
+                stage[0] / 2.0 - focus[0] * scale,
+                stage[1] / 2.0 - focus[1] * scale,
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::editor::document::Aspect;
+
+    fn mask(width: u32, height: u32, on: &[(u32, u32)]) -> Vec<u8> {
+        let mut rgba = vec![0u8; (width * height * 4) as usize];
+        for &(x, y) in on {
+            rgba[((y * width + x) * 4 + 3) as usize] = 255;
+        }
+        rgba
+    }
+
+    #[test]
+    fn the_subject_box_holds_every_opaque_pixel() {
+        let rgba = mask(10, 8, &[(2, 3), (7, 5), (4, 1)]);
+        assert_eq!(
+            subject_box(&rgba, 10, 8, 128),
+            Some(Rect {
+                x: 2,
+                y: 1,
+                width: 6,
+                height: 5
+            })
+        );
+        assert_eq!(subject_box(&mask(4, 4, &[]), 4, 4, 1), None);
+        assert_eq!(subject_box(&[0; 3], 4, 4, 1), None, "short buffer");
+    }
+
+    #[test]
+    fn crop_adds_margin_then_grows_to_the_aspect() {
+        let subject = Some(Rect {
+            x: 100,
+            y: 50,
+            width: 200,
+            height: 100,
+        });
+        let mut crop = Crop {
+            enabled: true,
+            margin: 10,
+            aspect: Aspect::Free,
+        };
+        // 10 % of the larger side (200) on every side.
+        assert_eq!(
+            output_rect(&crop, subject, 1000, 1000),
+            Rect {
+                x: 80,
+                y: 30,
+                width: 240,
+                height: 140
+            }
+        );
+        crop.aspect = Aspect::Square;
+        let square = output_rect(&crop, subject, 1000, 1000);
+        assert_eq!((square.width, square.height), (240, 240));
+        assert_eq!(
+            (square.x, square.y),
+            (80, -20),
+            "centred; may reach outside the photo"
+        );
+        crop.aspect = Aspect::Story9x16;
+        let story = output_rect(&crop, subject, 1000, 1000);
+        assert_eq!((story.width, story.height), (240, 427));
+        crop.enabled = false;
+        assert_eq!(
+            output_rect(&crop, subject, 640, 480),
+            Rect::of_image(640, 480)
+        );
+        crop.enabled = true;
+        assert_eq!(output_rect(&crop, None, 640, 480), Rect::of_image(640, 480));
+    }
+
+    #[test]
+    fn the_view_fits_then_zooms_about_the_centre() {
+        let output = Rect::of_image(1000, 500);
+        let stage = [500.0, 500.0];
+        let t = View::default().transform(output, stage);
+        assert!((t.scale - 0.48).abs() < 1e-9);
+        let [x, y] = t.to_stage(500.0, 250.0);
+        assert!((x - 250.0).abs() < 1e-9 && (y - 250.0).abs() < 1e-9);
+        let zoomed = View::default().zoomed(2.0).transform(output, stage);
+        assert!((zoomed.scale - 0.96).abs() < 1e-9);
+        let [px, py] = zoomed.to_photo(250.0, 250.0);
+        assert!((px - 500.0).abs() < 1e-9 && (py - 250.0).abs() < 1e-9);
+        assert_eq!(View::default().zoomed(1000.0).zoom, MAX_ZOOM);
+    }
+
+    #[test]
+    fn panning_moves_the_picture_with_the_pointer() {
+        let output = Rect::of_image(1000, 1000);
+        let stage = [500.0, 500.0];
+        let view = View::default().zoomed(4.0);
+        let before = view.transform(output, stage).to_photo(100.0, 100.0);
+        let moved = view.panned(output, stage, 40.0, -20.0);
+        let after = moved.transform(output, stage).to_photo(140.0, 80.0);
+        assert!((before[0] - after[0]).abs() < 1e-6 && (before[1] - after[1]).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,704 @@
+//! The editor's markup: intake, queue, stage and the panel of controls. Simple changes go straight
+//! into the signals of [`Ui`]; anything needing the browser goes through [`client`].
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::client;
+use super::document::{Aspect, Background};
+use super::geometry::View;
+use super::prefs::{ExportFormat, Theme};
+use super::presets::{LICENSES_URL, PRESETS, SWATCHES, normalise_hex};
+use super::state::{NoticeKind, Tool, Ui};
+
+pub const ACCEPT: &str = "image/jpeg,image/png,image/webp";
+
+#[component]
+pub fn EditorPage() -> impl IntoView {
+    let ui = Ui::new();
+    provide_context(ui);
+    // Effects run only in the browser, after hydration.
+    Effect::new(move |_| {
+        ui.hydrated.set(true);
+        client::start(ui);
+    });
+    on_cleanup(move || client::stop(ui));
+    let has_image = move || ui.shown.get();
+    view! {
+        <Title text="imgigo · remove image backgrounds, privately"/>
+        <section class="hero">
+            <h1>"Remove the background from any photo"</h1>
+            <p class="lede">
+                "Free, open source and private: your photo is processed in memory, never kept in plain form, and never used to train models. Your edits stay in this browser. No account needed."
+            </p>
+        </section>
+        <section
+            class="editor"
+            aria-label="Editor"
+            data-hydrated=move || ui.hydrated.get().to_string()
+            class:has-image=has_image
+            on:dragover=move |ev| {
+                ev.prevent_default();
+                if !ui.dragging.get_untracked() {
+                    ui.dragging.set(true);
+                }
+            }
+            on:dragleave=move |_| ui.dragging.set(false)
+            on:drop=move |ev| {
+                ev.prevent_default();
+                ui.dragging.set(false);
+                client::files_dropped(ui, ev);
+            }
+        >
+            <Intake ui/>
+            <Notices ui/>
+            <Queue ui/>
+            <div class="workspace">
+                <Stage ui/>
+                <Panel ui/>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Intake(ui: Ui) -> impl IntoView {
+    view! {
+        <div class="intake" data-testid="dropzone" class:dragging=move || ui.dragging.get()>
+            <label class="button primary pick">
+                <input
+                    type="file"
+                    class="visually-hidden"
+                    data-testid="file-input"
+                    accept=ACCEPT
+                    multiple
+                    disabled=move || !ui.hydrated.get()
+                    on:change=move |ev| client::files_chosen(ui, ev)
+                />
+                "Choose photos"
+            </label>
+            <p class="hint">
+                "…or drop them here, or paste with " <kbd>"Ctrl"</kbd> "+" <kbd>"V"</kbd>
+                ". JPEG, PNG or WebP."
+            </p>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Notices(ui: Ui) -> impl IntoView {
+    view! {
+        <div class="notices" aria-live="polite">
+            {move || {
+                ui.notice
+                    .get()
+                    .map(|notice| {
+                        let error = notice.kind == NoticeKind::Error;
+                        view! {
+                            <div
+                                class="notice"
+                                class:error=error
+                                role=if error { "alert" } else { "status" }
+                                data-testid="notice"
+                            >
+                                <p>{notice.text}</p>
+                                <button
+                                    type="button"
+                                    class="button ghost"
+                                    aria-label="Dismiss message"
+                                    on:click=move |_| ui.notice.set(None)
+                                >
+                                    "×"
+                                </button>
+                            </div>
+                        }
+                    })
+            }}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Queue(ui: Ui) -> impl IntoView {
+    view! {
+        <ol class="queue" data-testid="queue" aria-label="Your images">
+            <For
+                each=move || ui.items.get()
+                key=|item| (item.id.clone(), item.status.clone(), item.thumbnail.clone())
+                let:item
+            >
+                {
+                    let id = item.id.clone();
+                    let select_id = item.id.clone();
+                    let forget_id = item.id.clone();
+                    let progress = match item.status {
+                        super::state::ItemStatus::Uploading(p) => Some(p),
+                        _ => None,
+                    };
+                    let status = item.status.describe();
+                    let selectable = item.status == super::state::ItemStatus::Done;
+                    view! {
+                        <li
+                            class="queue-item"
+                            data-testid="queue-item"
+                            data-status=item.status.key()
+                            class:current=move || ui.current.get().as_deref() == Some(id.as_str())
+                        >
+                            <button
+                                type="button"
+                                class="thumb"
+                                disabled=!selectable
+                                aria-label=format!("Open {}", item.name)
+                                on:click=move |_| client::select(ui, select_id.clone())
+                            >
+                                {item
+                                    .thumbnail
+                                    .map(|src| view! { <img src=src alt="" width="64" height="64"/> })}
+                            </button>
+                            <span class="queue-name" title=item.name.clone()>{item.name.clone()}</span>
+                            <span class="queue-status" data-testid="queue-status">{status}</span>
+                            {progress
+                                .map(|p| {
+                                    view! {
+                                        <progress max="100" value=p.to_string() aria-label="Upload progress"></progress>
+                                    }
+                                })}
+                            <button
+                                type="button"
+                                class="button ghost small"
+                                aria-label=format!("Remove {} from history", item.name)
+                                on:click=move |_| client::forget(ui, forget_id.clone())
+                            >
+                                "×"
+                            </button>
+                        </li>
+                    }
+                }
+            </For>
+        </ol>
+    }
+    .into_any()
+}
+
+#[component]
+fn Stage(ui: Ui) -> impl IntoView {
+    let zoom_percent = move || format!("{:.0} %", ui.view.get().zoom * 100.0);
+    let brush_tool = move || ui.tool.get() != Tool::Move;
+    view! {
+        <div class="stage-column">
+            <div
+                class="stage"
+                data-testid="stage"
+                data-ready=move || ui.shown.get().to_string()
+                data-tool=move || ui.tool.get().key()
+                class:brushing=brush_tool
+            >
+                <canvas
+                    id="editor-canvas"
+                    data-testid="canvas"
+                    aria-label="Result preview"
+                    role="img"
+                    on:pointerdown=move |ev| client::pointer(ui, ev)
+                    on:pointermove=move |ev| client::pointer(ui, ev)
+                    on:pointerup=move |ev| client::pointer(ui, ev)
+                    on:pointercancel=move |ev| client::pointer(ui, ev)
+                    on:pointerleave=move |ev| client::pointer(ui, ev)
+                    on:wheel=move |ev| client::wheel(ui, ev)
+                ></canvas>
+                <p class="stage-empty" hidden=move || ui.shown.get()>
+                    {move || {
+                        if ui.items.with(|items| items.is_empty()) {
+                            "Your cutout will appear here."
+                        } else {
+                            "Working on it…"
+                        }
+                    }}
+                </p>
+            </div>
+            <div class="view-controls" hidden=move || !ui.shown.get()>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="zoom-out"
+                    aria-label="Zoom out"
+                    on:click=move |_| ui.view.update(|v| *v = v.zoomed(1.0 / 1.25))
+                >
+                    "−"
+                </button>
+                <output data-testid="zoom-level" aria-label="Zoom">{zoom_percent}</output>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="zoom-in"
+                    aria-label="Zoom in"
+                    on:click=move |_| ui.view.update(|v| *v = v.zoomed(1.25))
+                >
+                    "+"
+                </button>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="zoom-fit"
+                    on:click=move |_| ui.view.set(View::default())
+                >
+                    "Fit"
+                </button>
+                <label class="compare">
+                    <span>"Before / after"</span>
+                    <input
+                        type="range"
+                        min="0"
+                        max="100"
+                        data-testid="compare"
+                        prop:value=move || ui.compare.get().to_string()
+                        on:input=move |ev| {
+                            ui.compare.set(event_target_value(&ev).parse().unwrap_or(0))
+                        }
+                    />
+                </label>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// A labelled range input that shows its value.
+#[component]
+fn Slider(
+    label: &'static str,
+    /// `data-testid` of the input.
+    id: &'static str,
+    range: (u32, u32),
+    value: impl Fn() -> u32 + Send + Sync + Copy + 'static,
+    set: impl Fn(u32) + 'static,
+    #[prop(optional, into)] disabled: Signal<bool>,
+) -> impl IntoView {
+    view! {
+        <label class="slider">
+            <span>{label} ": " <span class="value">{value}</span></span>
+            <input
+                type="range"
+                min=range.0.to_string()
+                max=range.1.to_string()
+                data-testid=id
+                disabled=move || disabled.get()
+                prop:value=move || value().to_string()
+                on:input=move |ev| {
+                    if let Ok(value) = event_target_value(&ev).parse() {
+                        set(value);
+                    }
+                }
+            />
+        </label>
+    }
+    .into_any()
+}
+
+#[component]
+fn Panel(ui: Ui) -> impl IntoView {
+    let disabled = move || !ui.shown.get();
+    view! {
+        <div class="panel">
+            <BackgroundControls ui disabled/>
+            <RefineControls ui disabled/>
+            <CropControls ui disabled/>
+            <ExportControls ui disabled/>
+            <HistoryControls ui/>
+        </div>
+    }
+    .into_any()
+}
+
+fn current_background(ui: Ui) -> Option<Background> {
+    ui.doc
+        .with(|doc| doc.as_ref().map(|doc| doc.look().background.clone()))
+}
+
+#[component]
+fn BackgroundControls(
+    ui: Ui,
+    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let kind = move || current_background(ui).map(|b| b.kind());
+    let colour = move || match current_background(ui) {
+        Some(Background::Color { hex }) => hex,
+        _ => "#ffffff".to_string(),
+    };
+    let blur = move || match current_background(ui) {
+        Some(Background::Blur { strength }) => strength,
+        _ => 40,
+    };
+    let set_colour = move |hex: String| {
+        if let Some(hex) = normalise_hex(&hex) {
+            ui.set_look(|look| look.background = Background::Color { hex });
+        }
+    };
+    let swatches = SWATCHES
+        .into_iter()
+        .map(|(hex, name)| {
+            view! {
+                <button
+                    type="button"
+                    class="swatch-dot"
+                    data-testid=format!("swatch-{}", hex.trim_start_matches('#'))
+                    aria-label=name
+                    title=name
+                    disabled=disabled
+                    aria-pressed=move || (current_background(ui) == Some(Background::Color { hex: hex.to_string() })).to_string()
+                    on:click=move |_| set_colour(hex.to_string())
+                ></button>
+            }
+        })
+        .collect_view();
+    let presets = PRESETS
+        .into_iter()
+        .map(|preset| {
+            let id = preset.id;
+            view! {
+                <button
+                    type="button"
+                    class="preset"
+                    data-testid=format!("preset-{id}")
+                    disabled=disabled
+                    aria-pressed=move || (current_background(ui) == Some(Background::Preset { id: id.to_string() })).to_string()
+                    on:click=move |_| ui.set_look(|look| look.background = Background::Preset { id: id.to_string() })
+                >
+                    <img src=preset.thumbnail() alt="" width="72" height="54" loading="lazy"/>
+                    <span>{preset.label}</span>
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="group" data-testid="backgrounds">
+            <legend>"Background"</legend>
+            <div class="choices">
+                <button
+                    type="button"
+                    class="choice"
+                    data-testid="bg-transparent"
+                    disabled=disabled
+                    aria-pressed=move || (kind() == Some("transparent")).to_string()
+                    on:click=move |_| ui.set_look(|look| look.background = Background::Transparent)
+                >
+                    "Transparent"
+                </button>
+                <button
+                    type="button"
+                    class="choice"
+                    data-testid="bg-blur"
+                    disabled=disabled
+                    aria-pressed=move || (kind() == Some("blur")).to_string()
+                    on:click=move |_| {
+                        ui.set_look(|look| look.background = Background::Blur { strength: blur() })
+                    }
+                >
+                    "Blur photo"
+                </button>
+            </div>
+            <div class="colours">
+                <label class="colour-picker">
+                    <span>"Colour"</span>
+                    <input
+                        type="color"
+                        data-testid="bg-color"
+                        disabled=disabled
+                        prop:value=colour
+                        on:input=move |ev| set_colour(event_target_value(&ev))
+                    />
+                </label>
+                <div class="swatches" role="group" aria-label="Colour swatches">
+                    {swatches}
+                </div>
+            </div>
+            <div hidden=move || kind() != Some("blur")>
+                <Slider
+                    label="Blur strength"
+                    id="blur-strength"
+                    range=(1, 100)
+                    value=move || u32::from(blur())
+                    set=move |strength| {
+                        let strength = strength.clamp(1, 100) as u8;
+                        ui.set_look(|look| look.background = Background::Blur { strength });
+                    }
+                />
+            </div>
+            <div class="presets" role="group" aria-label="Photos">
+                {presets}
+            </div>
+            <label class="button own-background">
+                <input
+                    type="file"
+                    class="visually-hidden"
+                    accept=ACCEPT
+                    data-testid="bg-own-input"
+                    disabled=disabled
+                    on:change=move |ev| client::own_background(ui, ev)
+                />
+                "Use my own image…"
+            </label>
+            <p class="fine-print">
+                "Photos are free to use: " <a href=LICENSES_URL>"sources and licences"</a> "."
+            </p>
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn RefineControls(
+    ui: Ui,
+    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let tools = Tool::ALL
+        .into_iter()
+        .map(|tool| {
+            view! {
+                <button
+                    type="button"
+                    class="choice"
+                    data-testid=format!("tool-{}", tool.key())
+                    disabled=disabled
+                    aria-pressed=move || (ui.tool.get() == tool).to_string()
+                    aria-keyshortcuts=tool.shortcut()
+                    title=format!("{} ({})", tool.label(), tool.shortcut())
+                    on:click=move |_| ui.tool.set(tool)
+                >
+                    {tool.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    let can_undo = move || ui.doc.with(|d| d.as_ref().is_some_and(|d| d.can_undo()));
+    let can_redo = move || ui.doc.with(|d| d.as_ref().is_some_and(|d| d.can_redo()));
+    view! {
+        <fieldset class="group">
+            <legend>"Refine"</legend>
+            <div class="choices" role="group" aria-label="Tool">{tools}</div>
+            <Slider
+                label="Brush size"
+                id="brush-size"
+                range=(4, 200)
+                value=move || ui.prefs.get().brush_size
+                set=move |size| ui.prefs.update(|p| p.brush_size = size)
+            />
+            <Slider
+                label="Hardness"
+                id="brush-hardness"
+                range=(0, 100)
+                value=move || u32::from(ui.prefs.get().hardness)
+                set=move |hardness| ui.prefs.update(|p| p.hardness = hardness.min(100) as u8)
+            />
+            <div class="choices">
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="undo"
+                    aria-keyshortcuts="Control+Z"
+                    disabled=move || !can_undo()
+                    on:click=move |_| ui.undo()
+                >
+                    "Undo"
+                </button>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="redo"
+                    aria-keyshortcuts="Control+Shift+Z"
+                    disabled=move || !can_redo()
+                    on:click=move |_| ui.redo()
+                >
+                    "Redo"
+                </button>
+            </div>
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn CropControls(
+    ui: Ui,
+    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let crop = move || ui.look().map(|look| look.crop).unwrap_or_default();
+    let aspects = Aspect::ALL
+        .into_iter()
+        .map(|aspect| {
+            view! {
+                <option value=aspect.key() prop:selected=move || crop().aspect == aspect>
+                    {aspect.label()}
+                </option>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="group">
+            <legend>"Crop"</legend>
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid="crop-enabled"
+                    disabled=disabled
+                    prop:checked=move || crop().enabled
+                    on:change=move |ev| {
+                        let enabled = event_target_checked(&ev);
+                        ui.set_look(|look| look.crop.enabled = enabled);
+                    }
+                />
+                "Crop to the subject"
+            </label>
+            <Slider
+                label="Margin (%)"
+                id="crop-margin"
+                range=(0, 50)
+                disabled=Signal::derive(move || disabled() || !crop().enabled)
+                value=move || u32::from(crop().margin)
+                set=move |margin| ui.set_look(|look| look.crop.margin = margin.min(50) as u8)
+            />
+            <label class="select">
+                <span>"Shape"</span>
+                <select
+                    data-testid="crop-aspect"
+                    disabled=move || disabled() || !crop().enabled
+                    on:change=move |ev| {
+                        if let Some(aspect) = Aspect::from_key(&event_target_value(&ev)) {
+                            ui.set_look(|look| look.crop.aspect = aspect);
+                        }
+                    }
+                >
+                    {aspects}
+                </select>
+            </label>
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn ExportControls(
+    ui: Ui,
+    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let formats = ExportFormat::ALL
+        .into_iter()
+        .map(|format| {
+            view! {
+                <option value=format.key() prop:selected=move || ui.prefs.get().format == format>
+                    {format.label()}
+                </option>
+            }
+        })
+        .collect_view();
+    let link = move || ui.current_item().and_then(|item| item.link);
+    let size = move || {
+        ui.size
+            .get()
+            .map(|(w, h)| format!("Full resolution: {w} × {h} pixels"))
+    };
+    view! {
+        <fieldset class="group">
+            <legend>"Export"</legend>
+            <label class="select">
+                <span>"Format"</span>
+                <select
+                    data-testid="export-format"
+                    on:change=move |ev| {
+                        if let Some(format) = ExportFormat::from_key(&event_target_value(&ev)) {
+                            ui.prefs.update(|p| p.format = format);
+                        }
+                    }
+                >
+                    {formats}
+                </select>
+            </label>
+            <p class="fine-print">{size}</p>
+            <div class="choices">
+                <button
+                    type="button"
+                    class="button primary"
+                    data-testid="download"
+                    disabled=move || disabled() || ui.busy_exporting.get()
+                    on:click=move |_| client::export(ui, false)
+                >
+                    "Download"
+                </button>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="copy"
+                    disabled=move || disabled() || ui.busy_exporting.get()
+                    on:click=move |_| client::export(ui, true)
+                >
+                    "Copy"
+                </button>
+            </div>
+            {move || {
+                link()
+                    .map(|link| {
+                        view! {
+                            <p class="result-link">
+                                "The server keeps the plain cutout for you until "
+                                <time datetime=link.expires.clone()>{link.expiry_day().to_string()}</time>
+                                ": "
+                                <a href=link.url.clone() data-testid="result-link" download="">
+                                    "download it again"
+                                </a>
+                                ". Only this link can open it."
+                            </p>
+                        }
+                    })
+            }}
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn HistoryControls(ui: Ui) -> impl IntoView {
+    let themes = Theme::ALL
+        .into_iter()
+        .map(|theme| {
+            view! {
+                <option value=theme.key() prop:selected=move || ui.prefs.get().theme == theme>
+                    {theme.label()}
+                </option>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="group">
+            <legend>"This browser"</legend>
+            <p class="fine-print">
+                "Your images and edits are kept only in this browser, so a reload brings them back."
+            </p>
+            <button
+                type="button"
+                class="button danger"
+                data-testid="clear-history"
+                disabled=move || ui.items.with(|items| items.is_empty())
+                on:click=move |_| client::clear_history(ui)
+            >
+                "Clear history"
+            </button>
+            <label class="select">
+                <span>"Theme"</span>
+                <select
+                    data-testid="theme"
+                    on:change=move |ev| {
+                        if let Some(theme) = Theme::from_key(&event_target_value(&ev)) {
+                            ui.prefs.update(|p| p.theme = theme);
+                            client::apply_theme(ui);
+                        }
+                    }
+                >
+                    {themes}
+                </select>
+            </label>
+        </fieldset>
+    }
+    .into_any()
+}

@@ -1,0 +1,319 @@
+// The editor with the real server and the real segmentation model: bring a photo in three ways,
+// change the background, refine with the brush, export, reload, and check what went over the wire.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PNG } from 'pngjs';
+import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
+const PDF = join(root, 'services', 'tests', 'corpus', 'document.pdf');
+const CORRUPT = join(root, 'services', 'tests', 'corpus', 'corrupt-chunk.png');
+const ARTIFACTS = join(root, 'end2end', 'artifacts');
+const UPLOAD_PATH = '/api/v1/cutouts';
+
+let server;
+let browser;
+let context;
+let page;
+let problems;
+// Every request the editor's page made, with its body.
+const requests = [];
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer({ model: true });
+  browser = await launchBrowser();
+  ({ context, page, problems } = await newWatchedPage(browser, { acceptDownloads: true, viewport: { width: 1280, height: 900 } }));
+  context.on('request', (r) =>
+    requests.push({ method: r.method(), url: r.url(), type: r.headers()['content-type'] ?? '', body: r.postDataBuffer() }),
+  );
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const photo = PNG.sync.read(readFileSync(PHOTO));
+
+async function openEditor() {
+  await page.goto(`${server.base}/`);
+  await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+}
+
+// Waits until `count` images are done and the stage shows one.
+async function waitForCutouts(count) {
+  await page.locator('[data-testid="queue-item"][data-status="done"]').nth(count - 1).waitFor({ timeout: 120_000 });
+  await page.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 30_000 });
+}
+
+// The server's copy of the current result: the cutout PNG, whose alpha is the model's mask.
+async function serverMask() {
+  const href = await page.getByTestId('result-link').getAttribute('href');
+  assert.match(href, /^\/r\/[^?]+\?key=/);
+  const res = await fetch(`${server.base}${href}`);
+  assert.equal(res.status, 200);
+  return PNG.sync.read(Buffer.from(await res.arrayBuffer()));
+}
+
+async function exportPng() {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
+  const path = await download.path();
+  return { name: download.suggestedFilename(), png: PNG.sync.read(readFileSync(path)) };
+}
+
+function alphaAt(png, x, y) {
+  return png.data[(y * png.width + x) * 4 + 3];
+}
+
+// A point well inside the subject: the opaque pixel whose square around it is opaque, nearest the
+// centre of the opaque pixels.
+function innerPoint(mask, radius) {
+  let best = null;
+  const opaque = (x, y) => alphaAt(mask, x, y) === 255;
+  for (let y = radius; y < mask.height - radius; y += 3) {
+    for (let x = radius; x < mask.width - radius; x += 3) {
+      if (!opaque(x, y)) continue;
+      let all = true;
+      for (let dy = -radius; dy <= radius && all; dy += 2) {
+        for (let dx = -radius; dx <= radius && all; dx += 2) all = opaque(x + dx, y + dy);
+      }
+      if (!all) continue;
+      const d = Math.hypot(x - mask.width / 2, y - mask.height / 2);
+      if (!best || d < best.d) best = { x, y, d };
+    }
+  }
+  assert.ok(best, 'the mask has a solid region');
+  return best;
+}
+
+// Where photo pixel (x, y) is on the page.
+async function pagePoint(x, y) {
+  const canvas = page.getByTestId('canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const [scale, ox, oy] = (await canvas.getAttribute('data-transform')).split(' ').map(Number);
+  const box = await canvas.boundingBox();
+  const ratio = await page.evaluate(() => window.devicePixelRatio);
+  return { x: box.x + (x * scale + ox) / ratio, y: box.y + (y * scale + oy) / ratio };
+}
+
+// Moves a slider the way a person does: the value changes and an input event fires.
+async function setRange(testid, value) {
+  await page.getByTestId(testid).evaluate((el, v) => {
+    el.value = v;
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  }, String(value));
+}
+
+async function bytesOf(path) {
+  return readFileSync(path).toString('base64');
+}
+
+describe('the editor, with the real model', () => {
+  test('a photo chosen with the file picker is cut out and shown', async () => {
+    await openEditor();
+    await page.screenshot({ path: join(ARTIFACTS, '01-empty-editor.png') });
+    await page.getByTestId('file-input').setInputFiles(PHOTO);
+    await waitForCutouts(1);
+    await page.screenshot({ path: join(ARTIFACTS, '02-cutout-over-checkerboard.png') });
+    assert.equal(await page.getByTestId('queue-item').count(), 1);
+    const mask = await serverMask();
+    assert.deepEqual([mask.width, mask.height], [photo.width, photo.height]);
+    const transparent = mask.data.filter((_, i) => i % 4 === 3 && mask.data[i] === 0).length;
+    const opaque = mask.data.filter((_, i) => i % 4 === 3 && mask.data[i] === 255).length;
+    assert.ok(transparent > 1000 && opaque > 1000, `a real cut: ${transparent} clear, ${opaque} solid pixels`);
+  });
+
+  test('a photo dropped on the editor is cut out', async () => {
+    const b64 = await bytesOf(PHOTO);
+    const transfer = await page.evaluateHandle((data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped-cat.png', { type: 'image/png' }));
+      return dt;
+    }, b64);
+    await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer: transfer });
+    await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
+    await waitForCutouts(2);
+    await page.locator('.queue-item.current', { hasText: 'dropped-cat.png' }).waitFor();
+  });
+
+  test('a photo pasted from the clipboard is cut out', async () => {
+    const b64 = await bytesOf(PHOTO);
+    await page.evaluate((data) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'pasted-cat.png', { type: 'image/png' }));
+      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+    }, b64);
+    await waitForCutouts(3);
+    await page.locator('.queue-item.current', { hasText: 'pasted-cat.png' }).waitFor();
+  });
+
+  test('a colour background exports as a PNG with the colour exactly where the mask is clear', async () => {
+    const mask = await serverMask();
+    await page.getByTestId('swatch-93c5fd').click();
+    assert.equal(await page.getByTestId('swatch-93c5fd').getAttribute('aria-pressed'), 'true');
+    await page.screenshot({ path: join(ARTIFACTS, '03-colour-background.png') });
+    const { name, png } = await exportPng();
+    assert.equal(name, 'pasted-cat-imgigo.png');
+    assert.deepEqual([png.width, png.height], [photo.width, photo.height]);
+    let clear = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      assert.equal(png.data[i + 3], 255, 'a colour background is opaque everywhere');
+      if (mask.data[i + 3] === 0) {
+        clear++;
+        assert.deepEqual([...png.data.subarray(i, i + 3)], [0x93, 0xc5, 0xfd], `pixel ${i / 4} shows the colour`);
+      } else if (mask.data[i + 3] === 255) {
+        for (let c = 0; c < 3; c++) assert.ok(Math.abs(png.data[i + c] - photo.data[i + c]) <= 2, `pixel ${i / 4} shows the photo`);
+      }
+    }
+    assert.ok(clear > 1000);
+  });
+
+  test('a transparent PNG export has exactly the mask as its alpha, and the photo on the subject', async () => {
+    const mask = await serverMask();
+    await page.getByTestId('bg-transparent').click();
+    const { png } = await exportPng();
+    let mismatched = 0;
+    for (let i = 3; i < png.data.length; i += 4) if (png.data[i] !== mask.data[i]) mismatched++;
+    assert.equal(mismatched, 0, 'alpha equals the mask on every pixel');
+    for (let i = 0; i < png.data.length; i += 4) {
+      if (png.data[i + 3] !== 255) continue;
+      for (let c = 0; c < 3; c++) assert.ok(Math.abs(png.data[i + c] - photo.data[i + c]) <= 2);
+    }
+  });
+
+  test('the erase brush clears the subject, undo brings it back', async () => {
+    const mask = await serverMask();
+    const spot = innerPoint(mask, 14);
+    await page.getByTestId('tool-erase').click();
+    await setRange('brush-hardness', 100);
+    await setRange('brush-size', 24);
+    const a = await pagePoint(spot.x - 4, spot.y);
+    assert.ok(a.y > 0 && a.y < 900, `the spot is on screen: ${JSON.stringify(a)}`);
+    const b = await pagePoint(spot.x + 4, spot.y);
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.x, b.y, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId('undo').waitFor({ state: 'visible' });
+    assert.equal(await page.getByTestId('undo').isEnabled(), true);
+    await page.screenshot({ path: join(ARTIFACTS, '04-erased-with-brush.png') });
+    const erased = (await exportPng()).png;
+    assert.equal(alphaAt(erased, spot.x, spot.y), 0, 'erased under the brush');
+    assert.equal(alphaAt(erased, 2, 2), alphaAt(mask, 2, 2), 'untouched elsewhere');
+
+    await page.getByTestId('undo').click();
+    const undone = (await exportPng()).png;
+    for (let i = 3; i < undone.data.length; i += 4) assert.equal(undone.data[i], mask.data[i]);
+    await page.getByTestId('redo').click();
+    assert.equal(alphaAt((await exportPng()).png, spot.x, spot.y), 0, 'redo erases again');
+    // Ctrl+Z works as well.
+    await page.getByTestId('tool-move').focus();
+    await page.keyboard.press('Control+z');
+    assert.equal(alphaAt((await exportPng()).png, spot.x, spot.y), 255);
+    await page.keyboard.press('Control+Shift+z');
+  });
+
+  test('a reload restores the workspace from IndexedDB exactly', async () => {
+    await page.getByTestId('swatch-fde68a').click();
+    await page.getByTestId('crop-enabled').check();
+    await setRange('crop-margin', 0);
+    const before = (await exportPng()).png;
+    const items = await page.getByTestId('queue-item').count();
+    const link = await page.getByTestId('result-link').getAttribute('href');
+    await page.reload();
+    await page.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('queue-item').count(), items);
+    assert.equal(await page.getByTestId('result-link').getAttribute('href'), link);
+    assert.equal(await page.getByTestId('swatch-fde68a').getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.getByTestId('crop-enabled').isChecked(), true);
+    assert.equal(await page.getByTestId('undo').isEnabled(), true, 'the undo history came back too');
+    await page.screenshot({ path: join(ARTIFACTS, '05-restored-after-reload.png') });
+    const after = (await exportPng()).png;
+    assert.deepEqual([after.width, after.height], [before.width, before.height]);
+    const [x, y, w, h] = (await page.getByTestId('canvas').getAttribute('data-output')).split(' ').map(Number);
+    assert.deepEqual([after.width, after.height], [w, h], 'the export is the cropped area');
+    assert.ok(w * h < photo.width * photo.height && x >= 0 && y >= 0, `cropped to the subject: ${[x, y, w, h]}`);
+    assert.ok(Buffer.compare(after.data, before.data) === 0, 'the same pixels after the reload');
+  });
+
+  test('a file that is not a photo gets a readable error and is never uploaded', async () => {
+    const uploadsBefore = requests.filter((r) => new URL(r.url).pathname === UPLOAD_PATH).length;
+    await page.getByTestId('file-input').setInputFiles(PDF);
+    const notice = page.getByTestId('notice');
+    await notice.waitFor();
+    assert.match(await notice.textContent(), /document\.pdf.*isn't a photo we can read\. Choose a JPEG, PNG or WebP image\./);
+    assert.equal(await notice.getAttribute('role'), 'alert');
+    await page.locator('[data-testid="queue-item"][data-status="failed"]').first().waitFor();
+    assert.equal(requests.filter((r) => new URL(r.url).pathname === UPLOAD_PATH).length, uploadsBefore);
+
+    // A PNG the server cannot decode: the server's reason, then what to do.
+    await page.getByTestId('file-input').setInputFiles(CORRUPT);
+    await page.locator('[data-testid="notice"]', { hasText: 'corrupt-chunk.png' }).waitFor({ timeout: 60_000 });
+    assert.match(await page.getByTestId('notice').textContent(), /Try another copy of the photo/);
+    await page.screenshot({ path: join(ARTIFACTS, '06-error-message.png') });
+  });
+
+  test('only the upload carries image data; the workspace never leaves the browser', async () => {
+    const uploads = requests.filter((r) => new URL(r.url).pathname === UPLOAD_PATH);
+    assert.equal(uploads.length, 4, 'picker, drop, paste and the corrupt PNG');
+    for (const upload of uploads) {
+      assert.equal(upload.method, 'POST');
+      assert.match(upload.type, /^multipart\/form-data; boundary=/);
+    }
+    const imageMagic = [Buffer.from([0x89, 0x50, 0x4e, 0x47]), Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('WEBP'), Buffer.from('data:image')];
+    for (const r of requests) {
+      if (new URL(r.url).pathname === UPLOAD_PATH) continue;
+      if (!r.body) {
+        // Chromium leaves out bodies it streams from files; only bodiless methods may get here.
+        assert.ok(['GET', 'HEAD', 'DELETE'].includes(r.method), `${r.method} ${r.url} sends a body we cannot see`);
+        continue;
+      }
+      for (const magic of imageMagic) assert.ok(!r.body.includes(magic), `${r.method} ${r.url} carries image data`);
+      assert.ok(r.body.length < 4096, `${r.method} ${r.url} sends ${r.body.length} bytes`);
+    }
+    assert.deepEqual(problems.filter((p) => !p.includes('422') && !p.includes('Unprocessable')), []);
+  });
+
+  test('clear history empties the browser and deletes the server copies', async () => {
+    const link = await page.getByTestId('result-link').getAttribute('href');
+    await page.getByTestId('clear-history').click();
+    await page.locator('[data-testid="notice"]', { hasText: 'History cleared' }).waitFor();
+    assert.equal(await page.getByTestId('queue-item').count(), 0);
+    assert.equal(await page.locator('[data-testid="stage"]').getAttribute('data-ready'), 'false');
+    const names = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    assert.deepEqual(names, []);
+    assert.equal((await fetch(`${server.base}${link}`)).status, 404, 'the result link is gone');
+    await page.reload();
+    await page.locator('.editor[data-hydrated="true"]').waitFor();
+    assert.equal(await page.getByTestId('queue-item').count(), 0);
+  });
+
+  test('on a phone-sized screen everything fits and works by keyboard', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const small = await phone.newPage();
+    await small.goto(`${server.base}/`);
+    await small.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await small.getByTestId('file-input').setInputFiles(PHOTO);
+    await small.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 120_000 });
+    const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);
+    await small.screenshot({ path: join(ARTIFACTS, '07-phone.png'), fullPage: true });
+    // Keyboard: E picks the eraser, and the tool buttons say which one is on.
+    await small.keyboard.press('e');
+    assert.equal(await small.getByTestId('tool-erase').getAttribute('aria-pressed'), 'true');
+    // Every control has a name a screen reader can say.
+    const unnamed = await small.evaluate(() =>
+      [...document.querySelectorAll('.editor button, .editor input, .editor select')]
+        .filter((el) => !(el.getAttribute('aria-label') || el.labels?.[0]?.textContent?.trim() || el.textContent.trim() || el.title))
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(unnamed, []);
+    await phone.close();
+  });
+});
