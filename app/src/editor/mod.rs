@@ -5,6 +5,7 @@
 
 pub mod document;
 pub mod geometry;
+pub mod history;
 pub mod messages;
 pub mod prefs;
 pub mod presets;

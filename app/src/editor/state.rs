@@ -174,16 +174,22 @@ impl Ui {
         }));
     }
 
-    /// The look in force for the open image.
+    /// The look in force for the open image (tracked: views re-run when it changes).
     pub fn look(&self) -> Option<Look> {
         self.doc
             .with(|doc| doc.as_ref().map(|doc| doc.look().clone()))
     }
 
+    /// The same, read without subscribing (for the engine and event handlers).
+    pub fn look_untracked(&self) -> Option<Look> {
+        self.doc
+            .with_untracked(|doc| doc.as_ref().map(|doc| doc.look().clone()))
+    }
+
     /// Changes the open image's look (an undoable step) and remembers the background for the next
     /// image.
     pub fn set_look(&self, change: impl FnOnce(&mut Look)) {
-        let Some(mut look) = self.look() else {
+        let Some(mut look) = self.look_untracked() else {
             return;
         };
         change(&mut look);
@@ -255,6 +261,11 @@ mod tests {
 
     #[test]
     fn a_look_change_is_an_undoable_step_and_the_next_images_default() {
+        // Signals live in a reactive owner (its own arena when leptos sandboxes them).
+        Owner::new_root(None).with(look_changes);
+    }
+
+    fn look_changes() {
         let ui = Ui::new();
         // Nothing open: nothing changes.
         ui.set_look(|look| look.crop.enabled = true);

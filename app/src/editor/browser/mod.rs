@@ -23,6 +23,7 @@ use web_sys::{
 
 use super::document::{Background, BrushMode, Document, Look, Stroke};
 use super::geometry::{self, Rect, Transform, View};
+use super::history;
 use super::messages::{self, UploadFailure};
 use super::prefs::{self, Prefs};
 use super::presets;
@@ -530,25 +531,32 @@ async fn store_new(ui: Ui, record: &ItemRecord, images: &Images) -> Result<(), S
         match store::add(&db, record, images).await {
             Ok(()) => break,
             Err(StoreError::Quota) => {
-                let records = store::records(&db).await?;
-                let Some(oldest) = records.iter().find(|r| r.id != record.id) else {
+                let ids = stored_ids(&db).await?;
+                let Some(oldest) = history::make_room(&ids, &record.id) else {
                     return Err(StoreError::Quota);
                 };
-                store::remove(&db, &oldest.id).await?;
-                drop_item(ui, &oldest.id);
+                store::remove(&db, oldest).await?;
+                drop_item(ui, oldest);
             }
             Err(other) => return Err(other),
         }
     }
     // Keep the history to its size.
-    let records = store::records(&db).await?;
-    if records.len() > store::KEEP {
-        for old in &records[..records.len() - store::KEEP] {
-            store::remove(&db, &old.id).await?;
-            drop_item(ui, &old.id);
-        }
+    let ids = stored_ids(&db).await?;
+    for old in history::over_limit(&ids, history::KEEP) {
+        store::remove(&db, old).await?;
+        drop_item(ui, old);
     }
     Ok(())
+}
+
+/// The stored images' ids, oldest first.
+async fn stored_ids(db: &Database) -> Result<Vec<String>, StoreError> {
+    Ok(store::records(db)
+        .await?
+        .into_iter()
+        .map(|record| record.id)
+        .collect())
 }
 
 fn drop_item(ui: Ui, id: &str) {
@@ -727,7 +735,7 @@ impl Engine {
     }
 
     fn transform(&mut self) -> Option<(Transform, Rect, [f64; 2], HtmlCanvasElement)> {
-        let look = self.ui.look()?;
+        let look = self.ui.look_untracked()?;
         let output = self.output(&look)?;
         let (canvas, size) = self.stage()?;
         let view = self.ui.view.get_untracked();
@@ -1098,7 +1106,7 @@ impl Engine {
         &mut self,
         format: prefs::ExportFormat,
     ) -> Option<Result<HtmlCanvasElement, JsValue>> {
-        let look = self.ui.look()?;
+        let look = self.ui.look_untracked()?;
         let output = self.output(&look)?;
         let open = self.open.as_ref()?;
         let image = self.backdrop_image(&look.background);

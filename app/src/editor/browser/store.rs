@@ -3,7 +3,7 @@
 //! and which image is open (`meta`). Nothing here is ever sent to the server.
 
 use idb::builder::{DatabaseBuilder, ObjectStoreBuilder};
-use idb::{Database, Factory, TransactionMode, TransactionResult};
+use idb::{Database, Factory, TransactionMode};
 use js_sys::{Object, Reflect};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsCast;
@@ -20,8 +20,6 @@ const ITEMS: &str = "items";
 const IMAGES: &str = "images";
 const META: &str = "meta";
 const CURRENT: &str = "current";
-/// Older images beyond this many are dropped from the history.
-pub const KEEP: usize = 20;
 
 #[derive(Debug)]
 pub enum StoreError {
@@ -143,11 +141,34 @@ pub async fn open() -> Result<Database, StoreError> {
         .await?)
 }
 
+/// Waits for the transaction's outcome; a write over the quota ends in an abort. (Listening on the
+/// transaction ourselves: idb's own future reported committed transactions as aborted in Chromium.)
 async fn finish(transaction: idb::Transaction) -> Result<(), StoreError> {
-    match transaction.commit()?.await? {
-        TransactionResult::Committed => Ok(()),
-        // The usual reason a write is aborted by the browser.
-        TransactionResult::Aborted => Err(StoreError::Quota),
+    let transaction: web_sys::IdbTransaction = transaction.into();
+    let (promise, resolve, _) = super::dom::deferred()?;
+    let done = resolve.clone();
+    let on_complete = Closure::<dyn FnMut()>::new(move || {
+        let _ = done.call1(&JsValue::NULL, &JsValue::TRUE);
+    });
+    let on_abort = Closure::<dyn FnMut()>::new(move || {
+        let _ = resolve.call1(&JsValue::NULL, &JsValue::FALSE);
+    });
+    transaction.set_oncomplete(Some(on_complete.as_ref().unchecked_ref()));
+    transaction.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
+    // No explicit commit: the transaction commits by itself once its requests are done.
+    let committed = JsFuture::from(promise).await?.is_truthy();
+    drop((on_complete, on_abort));
+    if committed {
+        return Ok(());
+    }
+    match transaction.error() {
+        Some(error) if error.name() == "QuotaExceededError" => Err(StoreError::Quota),
+        Some(error) => Err(StoreError::Other(format!(
+            "{}: {}",
+            error.name(),
+            error.message()
+        ))),
+        None => Err(StoreError::Other("the browser aborted the write".into())),
     }
 }
 
