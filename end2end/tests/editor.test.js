@@ -233,10 +233,12 @@ describe('the editor, with the real model', () => {
     assert.equal(await page.getByTestId('swatch-fde68a').getAttribute('aria-pressed'), 'true');
     assert.equal(await page.getByTestId('crop-enabled').isChecked(), true);
     assert.equal(await page.getByTestId('undo').isEnabled(), true, 'the undo history came back too');
+    await page.getByTestId('stage').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, '05-restored-after-reload.png') });
     const after = (await exportPng()).png;
     assert.deepEqual([after.width, after.height], [before.width, before.height]);
     const [x, y, w, h] = (await page.getByTestId('canvas').getAttribute('data-output')).split(' ').map(Number);
+    assert.equal(await page.getByTestId('export-size').textContent(), `Full resolution: ${w} × ${h} pixels (cropped)`);
     assert.deepEqual([after.width, after.height], [w, h], 'the export is the cropped area');
     assert.ok(w * h < photo.width * photo.height && x >= 0 && y >= 0, `cropped to the subject: ${[x, y, w, h]}`);
     assert.ok(Buffer.compare(after.data, before.data) === 0, 'the same pixels after the reload');
@@ -256,6 +258,7 @@ describe('the editor, with the real model', () => {
     await page.getByTestId('file-input').setInputFiles(CORRUPT);
     await page.locator('[data-testid="notice"]', { hasText: 'corrupt-chunk.png' }).waitFor({ timeout: 60_000 });
     assert.match(await page.getByTestId('notice').textContent(), /Try another copy of the photo/);
+    await page.getByTestId('notice').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, '06-error-message.png') });
   });
 

@@ -139,6 +139,8 @@ pub struct Ui {
     pub busy_exporting: RwSignal<bool>,
     /// The photo's size of the open image.
     pub size: RwSignal<Option<(u32, u32)>>,
+    /// The size of the result (the crop, or the whole photo).
+    pub output: RwSignal<Option<(u32, u32)>>,
 }
 
 impl Ui {
@@ -157,6 +159,7 @@ impl Ui {
             dragging: RwSignal::new(false),
             busy_exporting: RwSignal::new(false),
             size: RwSignal::new(None),
+            output: RwSignal::new(None),
         }
     }
 

@@ -139,6 +139,7 @@ fn Queue(ui: Ui) -> impl IntoView {
                         _ => None,
                     };
                     let status = item.status.describe();
+                    let status_title = status.clone();
                     let selectable = item.status == super::state::ItemStatus::Done;
                     view! {
                         <li
@@ -159,7 +160,9 @@ fn Queue(ui: Ui) -> impl IntoView {
                                     .map(|src| view! { <img src=src alt="" width="64" height="64"/> })}
                             </button>
                             <span class="queue-name" title=item.name.clone()>{item.name.clone()}</span>
-                            <span class="queue-status" data-testid="queue-status">{status}</span>
+                            <span class="queue-status" data-testid="queue-status" title=status_title>
+                                {status}
+                            </span>
                             {progress
                                 .map(|p| {
                                     view! {
@@ -595,9 +598,12 @@ fn ExportControls(
         .collect_view();
     let link = move || ui.current_item().and_then(|item| item.link);
     let size = move || {
-        ui.size
-            .get()
-            .map(|(w, h)| format!("Full resolution: {w} × {h} pixels"))
+        let (w, h) = ui.output.get().or(ui.size.get())?;
+        let cropped = ui.output.get() != ui.size.get();
+        Some(format!(
+            "Full resolution: {w} × {h} pixels{}",
+            if cropped { " (cropped)" } else { "" }
+        ))
     };
     view! {
         <fieldset class="group">
@@ -615,7 +621,7 @@ fn ExportControls(
                     {formats}
                 </select>
             </label>
-            <p class="fine-print">{size}</p>
+            <p class="fine-print" data-testid="export-size">{size}</p>
             <div class="choices">
                 <button
                     type="button"

@@ -802,6 +802,10 @@ impl Engine {
             "data-transform",
             &format!("{} {} {}", t.scale, t.offset[0], t.offset[1]),
         );
+        let size = Some((output.width, output.height));
+        if self.ui.output.get_untracked() != size {
+            self.ui.output.set(size);
+        }
         let _ = canvas.set_attribute(
             "data-output",
             &format!(
@@ -1182,6 +1186,7 @@ fn close(ui: Ui) {
     ui.doc.set(None);
     ui.current.set(None);
     ui.size.set(None);
+    ui.output.set(None);
     if let Some(canvas) = with(|engine| engine.canvas()).flatten()
         && let Ok(ctx) = dom::context(&canvas)
     {
