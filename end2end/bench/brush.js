@@ -25,7 +25,16 @@ async function paste(page, b64, width, height, name) {
     },
     { b64, width, height, name },
   );
-  await page.locator('.queue-item.current', { hasText: name }).waitFor({ timeout: 300_000 });
+  try {
+    await page.locator('[data-testid="queue-item"][data-status="done"]', { hasText: name }).waitFor({ timeout: 300_000 });
+    // An edited image stays open when a new one arrives; open the new one.
+    await page.getByRole('button', { name: `Open ${name}` }).click();
+    await page.locator('.queue-item.current', { hasText: name }).waitFor({ timeout: 60_000 });
+  } catch (err) {
+    const state = await page.locator('.queue-item').allTextContents();
+    const notices = await page.locator('[data-testid="notice"]').allTextContents();
+    throw new Error(`${name} did not open: ${JSON.stringify({ state, notices })}`);
+  }
   await page.locator('[data-testid="stage"][data-ready="true"]').waitFor();
 }
 
