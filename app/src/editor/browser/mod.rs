@@ -352,11 +352,13 @@ fn files_of(list: &web_sys::FileList) -> Vec<File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
+/// The file input an event came from.
+fn input_of(event: &leptos::ev::Event) -> Option<HtmlInputElement> {
+    event.target()?.dyn_into().ok()
+}
+
 pub fn files_chosen(ui: Ui, event: leptos::ev::Event) {
-    let Some(input) = event
-        .target()
-        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-    else {
+    let Some(input) = input_of(&event) else {
         return;
     };
     let files = input
@@ -667,13 +669,15 @@ async fn open_layers(record: &ItemRecord, images: &Images) -> Result<Open, JsVal
 impl Engine {
     /// Brings the mask in line with the edit's strokes, then draws.
     fn sync_and_draw(&mut self) {
-        let wanted: Option<Vec<Stroke>> = self
-            .ui
-            .doc
-            .with_untracked(|doc| doc.as_ref().map(|doc| doc.strokes().cloned().collect()));
-        if let (Some(open), Some(wanted)) = (self.open.as_mut(), wanted)
-            && open.applied != wanted
-        {
+        // Most redraws (pan, zoom, background) leave the strokes alone: compare before copying.
+        let wanted: Option<Vec<Stroke>> = match self.open.as_ref() {
+            Some(open) => self.ui.doc.with_untracked(|doc| {
+                let doc = doc.as_ref()?;
+                (!doc.strokes().eq(open.applied.iter())).then(|| doc.strokes().cloned().collect())
+            }),
+            None => None,
+        };
+        if let (Some(open), Some(wanted)) = (self.open.as_mut(), wanted) {
             let result = if wanted.starts_with(&open.applied) {
                 wanted[open.applied.len()..]
                     .iter()
@@ -1014,10 +1018,7 @@ pub fn wheel(ui: Ui, event: leptos::ev::WheelEvent) {
 // Backgrounds of one's own
 
 pub fn own_background(ui: Ui, event: leptos::ev::Event) {
-    let Some(input) = event
-        .target()
-        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-    else {
+    let Some(input) = input_of(&event) else {
         return;
     };
     let Some(file) = input.files().and_then(|list| list.get(0)) else {

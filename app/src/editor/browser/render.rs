@@ -107,7 +107,10 @@ pub fn draw_backdrop(
     let result = match backdrop {
         Backdrop::None => Ok(()),
         Backdrop::Checker => {
-            let tile = checker_tile()?;
+            let tile = CHECKER.with(|cell| match cell.get() {
+                Some(tile) => Ok(tile.clone()),
+                None => checker_tile().map(|tile| cell.get_or_init(|| tile).clone()),
+            })?;
             if let Some(pattern) = ctx.create_pattern_with_html_canvas_element(&tile, "repeat")? {
                 ctx.set_fill_style_canvas_pattern(&pattern);
                 ctx.fill_rect(x, y, w, h);
@@ -194,6 +197,11 @@ pub fn draw_before(
     ctx.set_fill_style_str("#ffffff");
     ctx.fill_rect(split - 1.0, 0.0, 2.0, target[1]);
     Ok(())
+}
+
+thread_local! {
+    /// The checkerboard tile, made once (the stage redraws on every pointer move).
+    static CHECKER: std::cell::OnceCell<HtmlCanvasElement> = const { std::cell::OnceCell::new() };
 }
 
 fn checker_tile() -> Result<HtmlCanvasElement, JsValue> {
