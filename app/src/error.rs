@@ -76,6 +76,9 @@ mod ssr {
                 ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+                ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             };
             if status.is_server_error() {
                 // The full chain goes to the log; the person gets the public sentence.

@@ -1,3 +1,7 @@
 //! sea-orm entities: one module per table. The schema itself is owned by the `migrations` crate.
 
+pub mod account_tokens;
+pub mod api_keys;
+pub mod consents;
+pub mod sessions;
 pub mod users;

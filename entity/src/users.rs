@@ -17,6 +17,10 @@ pub struct Model {
     pub role: Role,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// When the person followed the verification link; `None` until then (login waits for it).
+    pub email_verified_at: Option<DateTimeUtc>,
+    /// "Sign out everywhere": sessions that logged in before this moment are no longer valid.
+    pub sessions_revoked_at: Option<DateTimeUtc>,
 }
 
 /// What an account may do. Stored as text so a new role needs no schema change.
@@ -26,13 +30,38 @@ pub struct Model {
 pub enum Role {
     #[sea_orm(string_value = "user")]
     User,
-    #[sea_orm(string_value = "staff")]
-    Staff,
+    /// Answers privacy requests and support questions.
+    #[sea_orm(string_value = "support")]
+    Support,
     #[sea_orm(string_value = "admin")]
     Admin,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Support => "support",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether this role is staff (support or admin).
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Support | Role::Admin)
+    }
+}
+
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(has_many = "super::consents::Entity")]
+    Consents,
+    #[sea_orm(has_many = "super::sessions::Entity")]
+    Sessions,
+    #[sea_orm(has_many = "super::account_tokens::Entity")]
+    AccountTokens,
+    #[sea_orm(has_many = "super::api_keys::Entity")]
+    ApiKeys,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 
 pub use segmentation::device::DeviceRequest;
 
+use chrono::TimeDelta;
+
 use crate::cutout::upload::UploadLimits;
+use crate::mail::{MailConfig, OUTBOX_DIR};
+use crate::secret::ServerSecret;
 use crate::ratelimit::RateLimit;
 use std::num::NonZeroU32;
 
@@ -45,6 +49,17 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` is believed (`IMGIGO_TRUSTED_PROXIES`, comma-separated
     /// addresses; none by default, so the peer address is the client).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where account mail goes: `IMGIGO_SMTP_URL` (none: `.eml` files in `data/outbox/`) and the
+    /// sender `IMGIGO_MAIL_FROM`.
+    pub mail: MailConfig,
+    /// `IMGIGO_SECRET` (hex or base64, at least 32 bytes); without it `data/secret.key` is used.
+    pub secret: Option<ServerSecret>,
+    /// A signed-in session ends after this long without a request (`IMGIGO_SESSION_IDLE_MINUTES`, 30).
+    pub session_idle: TimeDelta,
+    /// …and this long after logging in, used or not (`IMGIGO_SESSION_MAX_HOURS`, 12).
+    pub session_max: TimeDelta,
+    /// Calls per API key: `IMGIGO_KEY_PER_MINUTE` (120) and `IMGIGO_KEY_BURST` (60).
+    pub api_key_limit: RateLimit,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -236,7 +251,54 @@ impl Config {
             })?,
         };
 
+        let smtp_url = pick(&None, "IMGIGO_SMTP_URL").map(|url| url.trim().to_string());
+        let from = pick(&None, "IMGIGO_MAIL_FROM")
+            .map(|from| from.trim().to_string())
+            .unwrap_or_else(|| default_sender(&public_url));
+        let mail = MailConfig {
+            smtp_url,
+            from,
+            outbox_dir: data_dir.join(OUTBOX_DIR),
+        };
+        if let Err(reason) = mail.validate() {
+            let variable = if reason.starts_with("IMGIGO_SMTP_URL") {
+                "IMGIGO_SMTP_URL"
+            } else {
+                "IMGIGO_MAIL_FROM"
+            };
+            return Err(ConfigError {
+                variable,
+                // The SMTP URL may carry a password: never echo it.
+                value: if variable == "IMGIGO_SMTP_URL" {
+                    "…".into()
+                } else {
+                    mail.from.clone()
+                },
+                reason,
+            });
+        }
+
+        let secret = match pick(&None, "IMGIGO_SECRET") {
+            None => None,
+            Some(value) => Some(ServerSecret::parse(&value).ok_or(ConfigError {
+                variable: "IMGIGO_SECRET",
+                value: "…".into(),
+                reason: "expected at least 32 random bytes as hex or base64 (for example `openssl rand -hex 32`)".into(),
+            })?),
+        };
+        let session_idle = TimeDelta::minutes(number("IMGIGO_SESSION_IDLE_MINUTES", 30)? as i64);
+        let session_max = TimeDelta::hours(number("IMGIGO_SESSION_MAX_HOURS", 12)? as i64);
+        let api_key_limit = RateLimit {
+            per_minute: nonzero(number("IMGIGO_KEY_PER_MINUTE", 120)?),
+            burst: nonzero(number("IMGIGO_KEY_BURST", 60)?),
+        };
+
         Ok(Self {
+            mail,
+            secret,
+            session_idle,
+            session_max,
+            api_key_limit,
             trusted_proxies,
             fetch_urls,
             upload,
@@ -273,6 +335,16 @@ fn default_model_file(home: Option<String>) -> PathBuf {
             .join("models")
             .join(MODEL_FILE_NAME),
     }
+}
+
+/// `imgigo <no-reply@HOST>` for the public address's host (`localhost` for a bare IP address).
+fn default_sender(public_url: &str) -> String {
+    let host = url::Url::parse(public_url)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .filter(|host| host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('['))
+        .unwrap_or_else(|| "localhost".into());
+    format!("imgigo <no-reply@{host}>")
 }
 
 fn sqlite_url_for(data_dir: &std::path::Path) -> String {

@@ -31,6 +31,15 @@ pub enum Error {
     /// Every worker is busy and the queue is full: try again after `retry_after` seconds.
     #[error("the service is busy")]
     Busy { retry_after: u64 },
+    /// Not signed in, or wrong credentials; the text says what to do.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in but not allowed (role, unverified address, revoked key).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Throttled or locked out: try again after `retry_after` seconds.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("database error: {0}")]
     Database(#[source] DbErr),
     #[error("internal error: {0}")]
@@ -53,6 +62,9 @@ pub enum ErrorKind {
     UnsupportedMedia,
     Unprocessable,
     Busy,
+    Unauthorized,
+    Forbidden,
+    TooManyRequests,
 }
 
 impl Error {
@@ -67,6 +79,9 @@ impl Error {
             Error::UnsupportedMedia(_) => ErrorKind::UnsupportedMedia,
             Error::Unprocessable(_) => ErrorKind::Unprocessable,
             Error::Busy { .. } => ErrorKind::Busy,
+            Error::Unauthorized(_) => ErrorKind::Unauthorized,
+            Error::Forbidden(_) => ErrorKind::Forbidden,
+            Error::TooManyRequests { .. } => ErrorKind::TooManyRequests,
             Error::Database(_) | Error::Internal(_) => ErrorKind::Internal,
         }
     }
@@ -80,7 +95,10 @@ impl Error {
             | Error::BadRequest(_)
             | Error::TooLarge(_)
             | Error::UnsupportedMedia(_)
-            | Error::Unprocessable(_) => self.to_string(),
+            | Error::Unprocessable(_)
+            | Error::Unauthorized(_)
+            | Error::Forbidden(_)
+            | Error::TooManyRequests { .. } => self.to_string(),
             Error::Busy { retry_after } => {
                 format!("Every cutout worker is busy. Please try again in {retry_after} seconds.")
             }

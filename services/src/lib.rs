@@ -1,15 +1,20 @@
 //! Everything the imgigo server *does*, independent of how it is called (pages, REST API, CLI, jobs).
 //! One module per responsibility; no HTTP handlers and no UI components live here.
 
+pub mod abuse;
+pub mod accounts;
 pub mod config;
 pub mod cutout;
 pub mod db;
 pub mod error;
 pub mod fetch;
 pub mod health;
+pub mod mail;
 pub mod privacy;
 pub mod ratelimit;
 pub mod results;
+pub mod secret;
+pub mod sessions;
 pub mod state;
 
 pub use error::{Error, ErrorKind};

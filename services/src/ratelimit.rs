@@ -2,6 +2,7 @@
 //! only — an address is never written to disk or to a log. The janitor calls
 //! [`RateLimiter::forget_idle`] so buckets of addresses that went quiet disappear.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 
@@ -15,6 +16,16 @@ use governor::{Quota, RateLimiter as Gcra};
 pub struct RateLimit {
     pub per_minute: NonZeroU32,
     pub burst: NonZeroU32,
+}
+
+impl RateLimit {
+    /// `per_minute` requests a minute with bursts of `burst` (zeros count as one).
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        Self {
+            per_minute: NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN),
+            burst: NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN),
+        }
+    }
 }
 
 impl Default for RateLimit {
@@ -47,13 +58,14 @@ pub enum Verdict {
     },
 }
 
-pub struct RateLimiter {
-    gcra: Gcra<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>,
+/// A token bucket per key: client addresses by default, API keys' ids for signed callers.
+pub struct RateLimiter<K: Hash + Eq + Clone = IpAddr> {
+    gcra: Gcra<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>,
     clock: DefaultClock,
     limit: RateLimit,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq + Clone> RateLimiter<K> {
     pub fn new(limit: RateLimit) -> Self {
         let clock = DefaultClock::default();
         let quota = Quota::per_minute(limit.per_minute).allow_burst(limit.burst);
@@ -65,11 +77,11 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one request from `ip`'s bucket.
-    pub fn check(&self, ip: IpAddr) -> Verdict {
+    /// Takes one request from `key`'s bucket.
+    pub fn check(&self, key: K) -> Verdict {
         let limit = self.limit.burst.get();
         let seconds_per_request = 60.0 / f64::from(self.limit.per_minute.get());
-        match self.gcra.check_key(&ip) {
+        match self.gcra.check_key(&key) {
             Ok(snapshot) => {
                 let remaining = snapshot.remaining_burst_capacity();
                 let reset = (f64::from(limit - remaining.min(limit)) * seconds_per_request).ceil();
@@ -90,6 +102,11 @@ impl RateLimiter {
         }
     }
 
+    /// The limit this limiter applies.
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+
     /// Drops the buckets of addresses that are full again (nothing to remember about them).
     pub fn forget_idle(&self) {
         self.gcra.retain_recent();
@@ -105,7 +122,7 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
-    fn limiter(per_minute: u32, burst: u32) -> RateLimiter {
+    fn limiter(per_minute: u32, burst: u32) -> RateLimiter<IpAddr> {
         RateLimiter::new(RateLimit {
             per_minute: NonZeroU32::new(per_minute).expect("nonzero"),
             burst: NonZeroU32::new(burst).expect("nonzero"),

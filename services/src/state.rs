@@ -6,9 +6,14 @@ use std::sync::{Arc, OnceLock};
 use sea_orm::DatabaseConnection;
 use segmentation::device::{self, SelectedDevice};
 
+use crate::abuse::Abuse;
+use crate::accounts::password::Passwords;
 use crate::cutout::CutoutService;
 use crate::fetch::FetchPolicy;
+use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
+use crate::results::{Clock, SystemClock};
+use crate::secret::ServerSecret;
 use crate::{Error, config::Config};
 
 #[derive(Clone)]
@@ -26,6 +31,18 @@ pub struct AppState {
     loading: Arc<AtomicBool>,
     /// How `image_url`/`bg_image_url` are fetched (off unless `IMGIGO_FETCH_URLS=true`).
     pub fetch: FetchPolicy,
+    /// Account mail (SMTP, the file outbox, or memory in tests).
+    pub mailer: Arc<Mailer>,
+    /// Keys the digests of mailed links.
+    pub secret: Arc<ServerSecret>,
+    /// "Now" for accounts and sessions (tests move it by hand).
+    pub clock: Arc<dyn Clock>,
+    /// Login/registration throttles and lockout.
+    pub abuse: Arc<Abuse>,
+    /// argon2id hashing, a few at a time.
+    pub passwords: Arc<Passwords>,
+    /// Per-API-key limits (keyed by the key's id).
+    pub key_limiter: Arc<RateLimiter<i64>>,
 }
 
 /// Where background removal stands, as `/readyz` reports it.
@@ -44,12 +61,26 @@ impl AppState {
     /// connects to the configured database and migrates it.
     pub async fn init(config: Config) -> Result<Self, Error> {
         let device = device::select(config.device)?;
+        let mut config = config;
+        if config.secret.is_none() {
+            config.secret = Some(ServerSecret::load_or_create(&config.data_dir)?);
+        }
+        let mailer = Mailer::from_config(&config.mail)?;
         let db = crate::db::connect_and_migrate(&config.database_url).await?;
-        Ok(Self::new(config, db, device))
+        Ok(Self::new(config, db, device).with_mailer(mailer))
     }
 
+    /// The state with a random secret unless one is configured, and mail to the configured
+    /// transport (the outbox when none); [`AppState::init`] is what the server uses.
     pub fn new(config: Config, db: DatabaseConnection, device: SelectedDevice) -> Self {
         let limiter = Arc::new(RateLimiter::new(config.anonymous));
+        let key_limiter = Arc::new(RateLimiter::new(config.api_key_limit));
+        let secret = Arc::new(config.secret.clone().unwrap_or_else(ServerSecret::random));
+        let mailer = Mailer::from_config(&config.mail).unwrap_or_else(|err| {
+            tracing::error!(error = %err, "mail is misconfigured; writing to memory only");
+            Mailer::memory(&config.mail.from).0
+        });
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let fetch = FetchPolicy {
             enabled: config.fetch_urls,
             max_bytes: config.upload.max_bytes,
@@ -63,7 +94,26 @@ impl AppState {
             device,
             cutouts: Arc::new(OnceLock::new()),
             loading: Arc::new(AtomicBool::new(false)),
+            mailer: Arc::new(mailer),
+            secret,
+            abuse: Arc::new(Abuse::new(clock.clone())),
+            clock,
+            passwords: Arc::new(Passwords::default()),
+            key_limiter,
         }
+    }
+
+    /// Sends account mail through `mailer`.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Arc::new(mailer);
+        self
+    }
+
+    /// Uses `clock` for accounts, sessions and lockouts (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.abuse = Arc::new(Abuse::new(clock.clone()));
+        self.clock = clock;
+        self
     }
 
     /// Marks the model as loading (`true`) or done trying (`false`), for [`AppState::model_state`].

@@ -317,6 +317,14 @@ fn failure(err: Error) -> Response {
             "Service busy",
         ),
         ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+        ErrorKind::Unauthorized | ErrorKind::Forbidden => {
+            (StatusCode::FORBIDDEN, "auth_failed", "Invalid API Key")
+        }
+        ErrorKind::TooManyRequests => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            "Rate limit exceeded",
+        ),
         ErrorKind::Conflict | ErrorKind::Internal => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",

@@ -1,4 +1,5 @@
-//! Privacy: the policy the product promises. Consent, export, deletion and restriction come with the
-//! privacy centre.
+//! Privacy: the policy the product promises and the consent ledger. Export, deletion and
+//! restriction come with the privacy centre.
 
+pub mod consent;
 pub mod policy;

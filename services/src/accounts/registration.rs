@@ -1,0 +1,154 @@
+//! Signing up and confirming the address. Registering with an address that already has an account
+//! answers exactly like a new one and mails the owner instead (no enumeration).
+
+use std::net::IpAddr;
+
+use entity::account_tokens::Purpose as TokenPurpose;
+use entity::consents::{Method, Purpose};
+use entity::users::{self, Role};
+use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+
+use super::{find_by_email, link, normalize_email, normalize_name, password, tokens};
+use crate::abuse::Action;
+use crate::mail::templates;
+use crate::privacy::consent;
+use crate::{AppState, Error};
+
+/// What the sign-up form sends.
+#[derive(Clone, Debug, Default)]
+pub struct Registration {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    /// "I am 13 or older."
+    pub age_confirmed: bool,
+    /// "I accept the privacy policy" (the version in force).
+    pub policy_accepted: bool,
+    /// Product news by mail; unticked unless the person ticks it.
+    pub marketing: bool,
+}
+
+/// Creates the account (unverified) and mails the confirmation link. The answer is the same when
+/// the address is already registered.
+#[tracing::instrument(skip_all)]
+pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<(), Error> {
+    app.abuse.check(Action::Register, ip)?;
+    let name = normalize_name(&form.name)?;
+    let email = normalize_email(&form.email)?;
+    password::check_policy(&form.password, &email)?;
+    if !form.age_confirmed {
+        return Err(Error::Invalid {
+            field: "age",
+            message: "imgigo accounts are for people aged 13 or older; please confirm your age"
+                .into(),
+        });
+    }
+    if !form.policy_accepted {
+        return Err(Error::Invalid {
+            field: "policy",
+            message: "please read and accept the privacy policy to create an account".into(),
+        });
+    }
+
+    // Hash first in every case: the answer takes as long whether or not the address is taken.
+    let hash = app.passwords.hash(&form.password).await?;
+    if let Some(existing) = find_by_email(&app.db, &email).await? {
+        tell_owner(app, &existing);
+        return Ok(());
+    }
+
+    let now = app.clock.now();
+    let txn = app.db.begin().await?;
+    let inserted = users::ActiveModel {
+        name: Set(name),
+        email: Set(email.clone()),
+        password_hash: Set(hash),
+        role: Set(Role::User),
+        created_at: Set(now),
+        updated_at: Set(now),
+        email_verified_at: Set(None),
+        sessions_revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    let user = match inserted.map_err(Error::from) {
+        Ok(user) => user,
+        // Someone registered the same address a moment ago.
+        Err(Error::Conflict(_)) => {
+            drop(txn);
+            if let Some(existing) = find_by_email(&app.db, &email).await? {
+                tell_owner(app, &existing);
+            }
+            return Ok(());
+        }
+        Err(err) => return Err(err),
+    };
+    consent::record(&txn, user.id, Purpose::PrivacyPolicy, true, Method::Signup, now).await?;
+    consent::record(&txn, user.id, Purpose::Marketing, form.marketing, Method::Signup, now).await?;
+    let token = tokens::issue(app, &txn, user.id, TokenPurpose::VerifyEmail, None).await?;
+    txn.commit().await?;
+
+    send_verification(app, &user, &token);
+    tracing::info!(user_id = user.id, "account registered");
+    Ok(())
+}
+
+fn tell_owner(app: &AppState, existing: &users::Model) {
+    if app.abuse.may_mail(&existing.email) {
+        app.mailer.send_in_background(templates::already_registered(
+            &existing.email,
+            &existing.name,
+            &link(app, "/login"),
+            &link(app, "/forgot"),
+        ));
+    }
+}
+
+fn send_verification(app: &AppState, user: &users::Model, token: &str) {
+    let hours = tokens::lifetime(TokenPurpose::VerifyEmail).num_hours();
+    app.mailer.send_in_background(templates::verify_email(
+        &user.email,
+        &user.name,
+        &link(app, &format!("/verify?token={token}")),
+        hours,
+    ));
+}
+
+/// Confirms the address with the mailed token.
+#[tracing::instrument(skip_all)]
+pub async fn verify_email(app: &AppState, token: &str) -> Result<users::Model, Error> {
+    let txn = app.db.begin().await?;
+    let row = tokens::redeem(app, &txn, token, TokenPurpose::VerifyEmail).await?;
+    let user = super::find_by_id_in(&txn, row.user_id)
+        .await?
+        .ok_or(Error::NotFound("account"))?;
+    let user = if user.email_verified_at.is_some() {
+        user
+    } else {
+        let mut active: users::ActiveModel = user.into();
+        let now = app.clock.now();
+        active.email_verified_at = Set(Some(now));
+        active.updated_at = Set(now);
+        active.update(&txn).await?
+    };
+    txn.commit().await?;
+    tracing::info!(user_id = user.id, "email verified");
+    Ok(user)
+}
+
+/// Sends a fresh confirmation link if `email` has an unverified account; answers the same always.
+#[tracing::instrument(skip_all)]
+pub async fn resend_verification(app: &AppState, email: &str, ip: IpAddr) -> Result<(), Error> {
+    app.abuse.check(Action::MailRequest, ip)?;
+    let email = normalize_email(email)?;
+    let Some(user) = find_by_email(&app.db, &email).await? else {
+        return Ok(());
+    };
+    if user.email_verified_at.is_some() || !app.abuse.may_mail(&email) {
+        return Ok(());
+    }
+    let token = tokens::issue(app, &app.db, user.id, TokenPurpose::VerifyEmail, None).await?;
+    send_verification(app, &user, &token);
+    Ok(())
+}

@@ -1,0 +1,189 @@
+//! The account mails. Each is a short plain-text part and the same words as simple HTML (names and
+//! addresses escaped). Links are absolute, built from `IMGIGO_PUBLIC_URL`.
+
+use html_escape::{encode_double_quoted_attribute, encode_text};
+
+/// One mail, before it becomes a MIME message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mail {
+    /// What kind of mail this is, for logs and tests (never the address).
+    pub kind: &'static str,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Lines of a mail: paragraphs, with at most one link each.
+enum Line<'a> {
+    Text(String),
+    Link { label: &'a str, url: &'a str },
+}
+
+fn compose(kind: &'static str, to: &str, subject: &str, name: &str, lines: &[Line<'_>]) -> Mail {
+    let mut text = format!("Hello {name},\n\n");
+    let mut html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:sans-serif;line-height:1.5\"><p>Hello {},</p>",
+        encode_text(name)
+    );
+    for line in lines {
+        match line {
+            Line::Text(sentence) => {
+                text.push_str(sentence);
+                text.push_str("\n\n");
+                html.push_str(&format!("<p>{}</p>", encode_text(sentence)));
+            }
+            Line::Link { label, url } => {
+                text.push_str(&format!("{label}:\n{url}\n\n"));
+                html.push_str(&format!(
+                    "<p><a href=\"{}\">{}</a></p>",
+                    encode_double_quoted_attribute(url),
+                    encode_text(label)
+                ));
+            }
+        }
+    }
+    text.push_str("— imgigo\n");
+    html.push_str("<p>— imgigo</p></body></html>");
+    Mail {
+        kind,
+        to: to.to_string(),
+        subject: subject.to_string(),
+        text,
+        html,
+    }
+}
+
+pub fn verify_email(to: &str, name: &str, link: &str, hours: i64) -> Mail {
+    compose(
+        "verify_email",
+        to,
+        "Confirm your email address for imgigo",
+        name,
+        &[
+            Line::Text("Thanks for creating an imgigo account. Please confirm that this address is yours:".into()),
+            Line::Link { label: "Confirm my email address", url: link },
+            Line::Text(format!("The link works once and for {hours} hours. If you did not sign up, ignore this mail and the account will be removed.")),
+        ],
+    )
+}
+
+/// Sent instead of a second account when someone registers with an address that has one.
+pub fn already_registered(to: &str, name: &str, login: &str, forgot: &str) -> Mail {
+    compose(
+        "already_registered",
+        to,
+        "You already have an imgigo account",
+        name,
+        &[
+            Line::Text("Someone (probably you) tried to create an imgigo account with this address, which already has one. No new account was made.".into()),
+            Line::Link { label: "Log in", url: login },
+            Line::Link { label: "Forgot your password? Choose a new one", url: forgot },
+            Line::Text("If this wasn't you, you can ignore this mail.".into()),
+        ],
+    )
+}
+
+pub fn password_reset(to: &str, name: &str, link: &str, minutes: i64) -> Mail {
+    compose(
+        "password_reset",
+        to,
+        "Choose a new imgigo password",
+        name,
+        &[
+            Line::Text("We received a request to reset the password of your imgigo account.".into()),
+            Line::Link { label: "Choose a new password", url: link },
+            Line::Text(format!("The link works once and for {minutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is.")),
+        ],
+    )
+}
+
+pub fn password_changed(to: &str, name: &str, forgot: &str) -> Mail {
+    compose(
+        "password_changed",
+        to,
+        "Your imgigo password was changed",
+        name,
+        &[
+            Line::Text("The password of your imgigo account was just changed, and every other session was signed out.".into()),
+            Line::Text("If you did not do this, choose a new password at once:".into()),
+            Line::Link { label: "Reset my password", url: forgot },
+        ],
+    )
+}
+
+pub fn confirm_new_email(to: &str, name: &str, link: &str, hours: i64) -> Mail {
+    compose(
+        "confirm_new_email",
+        to,
+        "Confirm your new email address for imgigo",
+        name,
+        &[
+            Line::Text("You asked to use this address for your imgigo account. Please confirm it:".into()),
+            Line::Link { label: "Use this address", url: link },
+            Line::Text(format!("The link works once and for {hours} hours. Until then your account keeps its old address.")),
+        ],
+    )
+}
+
+/// Sent to the old address once the new one is confirmed.
+pub fn email_changed(to: &str, name: &str, new_email: &str, forgot: &str) -> Mail {
+    compose(
+        "email_changed",
+        to,
+        "Your imgigo email address was changed",
+        name,
+        &[
+            Line::Text(format!("Your imgigo account now uses {} instead of this address.", mask_email(new_email))),
+            Line::Text("If you did not do this, reset your password and write to privacy@imgigo.com:".into()),
+            Line::Link { label: "Reset my password", url: forgot },
+        ],
+    )
+}
+
+pub fn api_key_created(to: &str, name: &str, key_name: &str, prefix: &str, account: &str) -> Mail {
+    compose(
+        "api_key_created",
+        to,
+        "A new imgigo API key was created",
+        name,
+        &[
+            Line::Text(format!("A new API key \"{key_name}\" (starting {prefix}) was created on your imgigo account.")),
+            Line::Text("If you did not create it, revoke it and change your password:".into()),
+            Line::Link { label: "Your account and API keys", url: account },
+        ],
+    )
+}
+
+/// `a•••@example.com`: enough for the owner to recognise, not enough to harvest.
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}•••@{domain}")
+        }
+        None => "•••".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_carry_the_link_and_escape_names() {
+        let mail = verify_email("a@example.com", "<b>Ada</b>", "https://x.test/verify?token=a&b", 24);
+        assert!(mail.text.contains("Hello <b>Ada</b>,"));
+        assert!(mail.text.contains("https://x.test/verify?token=a&b"));
+        assert!(mail.html.contains("Hello &lt;b&gt;Ada&lt;/b&gt;,"));
+        assert!(mail.html.contains("href=\"https://x.test/verify?token=a&amp;b\""));
+        assert_eq!(mail.kind, "verify_email");
+    }
+
+    #[test]
+    fn the_old_address_sees_the_new_one_masked() {
+        let mail = email_changed("old@example.com", "Ada", "new.person@example.org", "https://x/forgot");
+        assert!(mail.text.contains("n•••@example.org"));
+        assert!(!mail.text.contains("new.person"));
+    }
+}

@@ -1,0 +1,151 @@
+//! The server's secret: the key that makes the single-use links' stored digests useless without it
+//! (HMAC-SHA256). From `IMGIGO_SECRET` (at least 32 bytes, hex or base64) when several nodes share a
+//! database; otherwise a random key created once in `data/secret.key` (owner-only permissions).
+
+use std::path::Path;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::Error;
+
+pub const SECRET_FILE: &str = "secret.key";
+
+#[derive(Clone)]
+pub struct ServerSecret(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret(…)")
+    }
+}
+
+impl PartialEq for ServerSecret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_slice() == other.0.as_slice()
+    }
+}
+
+impl Eq for ServerSecret {}
+
+impl ServerSecret {
+    /// A fresh random secret (tests, and the first start).
+    pub fn random() -> Self {
+        let mut bytes = Zeroizing::new(vec![0u8; 32]);
+        rand::rng().fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    /// Decodes `IMGIGO_SECRET`: hex or base64, at least 32 bytes.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let bytes = decode_hex(text)
+            .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
+            .or_else(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok())?;
+        (bytes.len() >= 32).then(|| Self(Zeroizing::new(bytes)))
+    }
+
+    /// The secret in `dir/secret.key`, created (mode 0600) when missing.
+    pub fn load_or_create(dir: &Path) -> Result<Self, Error> {
+        let path = dir.join(SECRET_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) if bytes.len() >= 32 => return Ok(Self(Zeroizing::new(bytes))),
+            Ok(_) => {
+                return Err(Error::Internal(format!(
+                    "{} is shorter than 32 bytes; delete it to make a new one",
+                    path.display()
+                )));
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => {
+                return Err(Error::Internal(format!(
+                    "cannot read {}: {err}",
+                    path.display()
+                )));
+            }
+        }
+        std::fs::create_dir_all(dir)
+            .map_err(|err| Error::Internal(format!("cannot create {}: {err}", dir.display())))?;
+        let secret = Self::random();
+        write_private(&path, &secret.0)
+            .map_err(|err| Error::Internal(format!("cannot write {}: {err}", path.display())))?;
+        Ok(secret)
+    }
+
+    /// HMAC-SHA256 of `message` under this secret, as lowercase hex.
+    pub fn sign_hex(&self, message: &[u8]) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(message);
+        hex(&mac.finalize().into_bytes())
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut out, byte| {
+        let _ = write!(out, "{byte:02x}");
+        out
+    })
+}
+
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_is_made_once_and_read_back() {
+        let dir = tempfile::tempdir().expect("dir");
+        let first = ServerSecret::load_or_create(dir.path()).expect("create");
+        let second = ServerSecret::load_or_create(dir.path()).expect("read");
+        assert_eq!(first.sign_hex(b"x"), second.sign_hex(b"x"));
+        assert_ne!(first.sign_hex(b"x"), ServerSecret::random().sign_hex(b"x"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+                .expect("meta")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn configured_secrets_must_be_long_enough() {
+        assert!(ServerSecret::parse(&"ab".repeat(32)).is_some());
+        assert!(ServerSecret::parse(&"ab".repeat(8)).is_none());
+        assert!(ServerSecret::parse("not a secret").is_none());
+    }
+}
