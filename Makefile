@@ -21,17 +21,22 @@ MODEL_VERSION := 1.4.5
 export IMGIGO_MODEL_DIR ?= $(HOME)/.cache/imgigo/models
 export IMGIGO_MODEL_FILE ?= $(IMGIGO_MODEL_DIR)/isnet-dis-imgly-$(MODEL_VERSION).bpk
 
+# The mail tests' SMTP server (aiosmtpd, from PyPI) lives in a virtual environment outside git.
+AIOSMTPD_VERSION := 1.4.6
+IMGIGO_VENV ?= $(HOME)/.cache/imgigo/venv
+export IMGIGO_PYTHON ?= $(IMGIGO_VENV)/bin/python
+
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
-.PHONY: help setup toolchain npm weights run build build-release bundle-size test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
+.PHONY: help setup toolchain npm weights smtp-sink run build build-release bundle-size test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
 	@echo "make test   run the whole test suite"
 
 ## Set-up: only what is missing is installed; a second run does nothing.
-setup: toolchain npm weights
+setup: toolchain npm weights smtp-sink
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -50,6 +55,13 @@ npm: end2end/node_modules/.package-lock.json
 
 end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lock.json
 	cd end2end && npm ci --no-audit --no-fund
+	@touch $@
+
+smtp-sink: $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
+
+$(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION):
+	python3 -m venv "$(IMGIGO_VENV)"
+	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$(AIOSMTPD_VERSION)"
 	@touch $@
 
 weights: $(IMGIGO_MODEL_FILE)

@@ -46,6 +46,23 @@ pub enum Command {
     Migrate,
     /// Cut the subject out of photos on this machine: writes OUT/<name>.<ext> for each input.
     Cutout(CutoutArgs),
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
+pub enum AdminCommand {
+    /// Create a confirmed admin account. The password is asked for twice on a terminal, or read
+    /// from the first line of standard input otherwise.
+    Create {
+        /// The admin's email address (used to log in).
+        #[arg(long)]
+        email: String,
+        /// The admin's name.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, clap::Args, Clone, PartialEq, Eq)]

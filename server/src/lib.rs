@@ -1,8 +1,12 @@
 //! The imgigo server: configuration, telemetry, the HTTP router and the command-line entry points.
 //! The binary in `main.rs` only parses the command line and calls into here.
 
+pub mod access;
+pub mod admin_cli;
 pub mod api;
 pub mod cli;
+pub mod client_ip;
+pub mod csrf;
 pub mod cutout_cli;
 pub mod health;
 pub mod http_headers;

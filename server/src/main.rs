@@ -33,6 +33,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::Admin(command)) = &cli.command {
+        return runtime.block_on(server::admin_cli::run(config, command));
+    }
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Migrate) => server::serve::migrate(config).await,

@@ -11,9 +11,32 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use services::sessions::DbSessionStore;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
-use crate::{api, health};
+use crate::{access, api, client_ip, csrf, health};
+
+/// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
+pub fn session_cookie_name(tls: bool) -> &'static str {
+    if tls { "__Host-imgigo_session" } else { "imgigo_session" }
+}
+
+/// Sessions in the database; a cookie only once something is stored (a login), `HttpOnly`,
+/// `SameSite=Lax`, `Secure` over HTTPS, expiring after the idle time.
+fn session_layer(app: &services::AppState) -> SessionManagerLayer<DbSessionStore> {
+    let tls = app.config.served_over_tls();
+    let idle = time::Duration::seconds(app.config.session_idle.num_seconds());
+    SessionManagerLayer::new(DbSessionStore::new(app.db.clone()))
+        .with_name(session_cookie_name(tls))
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(tls)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(idle))
+}
 
 pub fn build(state: ServerState) -> Router {
     let routes = generate_route_list(app::App);
@@ -21,6 +44,7 @@ pub fn build(state: ServerState) -> Router {
     let context = move || provide_context(services_state.clone());
     let hsts = Hsts(state.app.config.served_over_tls());
     let options = state.leptos_options.clone();
+    let app = state.app.clone();
 
     Router::new()
         .route("/healthz", get(health::healthz))
@@ -34,6 +58,13 @@ pub fn build(state: ServerState) -> Router {
             app::shell,
         ))
         .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            access::require_account,
+        ))
+        .layer(session_layer(&app))
+        .layer(middleware::from_fn_with_state(app.clone(), csrf::check_origin))
+        .layer(middleware::from_fn_with_state(app, client_ip::attach))
         .layer(middleware::from_fn_with_state(hsts, security_headers))
         .layer(CompressionLayer::new())
         .layer(

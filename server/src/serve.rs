@@ -44,6 +44,7 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         "inference device selected"
     );
     start_cutouts(&app);
+    spawn_account_janitor(&app);
     tracing::info!(
         database = services::db::backend_name(&app.db),
         "database ready"
@@ -122,6 +123,30 @@ fn spawn_janitor(app: &AppState) {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired results destroyed"),
                 Err(err) => tracing::warn!(error = %err, "the result janitor failed"),
+            }
+        }
+    });
+}
+
+/// Every ten minutes: forgets throttle buckets and lockouts that ended, deletes expired sessions
+/// and expired mail links. Logs counts only.
+fn spawn_account_janitor(app: &AppState) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let store = services::sessions::DbSessionStore::new(app.db.clone());
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            app.abuse.forget_idle();
+            match store.purge_expired().await {
+                Ok(0) => {}
+                Ok(sessions) => tracing::info!(sessions, "expired sessions deleted"),
+                Err(err) => tracing::warn!(error = %err, "the session janitor failed"),
+            }
+            match services::accounts::tokens::purge_expired(&app).await {
+                Ok(0) => {}
+                Ok(tokens) => tracing::info!(tokens, "expired mail links deleted"),
+                Err(err) => tracing::warn!(error = %err, "the token janitor failed"),
             }
         }
     });

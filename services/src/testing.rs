@@ -199,3 +199,99 @@ mod tests {
         );
     }
 }
+
+/// A real SMTP server on loopback for mail tests: Python's `aiosmtpd` writing every message it
+/// receives into a maildir. The interpreter is `IMGIGO_PYTHON`, or the virtual environment that
+/// `make setup` creates in `~/.cache/imgigo/venv`.
+pub struct SmtpSink {
+    pub port: u16,
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl SmtpSink {
+    pub fn python() -> std::path::PathBuf {
+        std::env::var_os("IMGIGO_PYTHON")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|home| {
+                    std::path::Path::new(&home).join(".cache/imgigo/venv/bin/python")
+                })
+            })
+            .unwrap_or_else(|| "python3".into())
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("a free port");
+        let dir = tempfile::tempdir().expect("a maildir folder");
+        let python = Self::python();
+        let child = std::process::Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(dir.path().join("maildir"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "cannot start aiosmtpd with {} ({err}); run `make setup` or set IMGIGO_PYTHON",
+                    python.display()
+                )
+            });
+        let mut sink = Self { port, dir, child };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return sink;
+            }
+            if let Ok(Some(status)) = sink.child.try_wait() {
+                panic!(
+                    "aiosmtpd exited ({status}); is it installed for {}? run `make setup`",
+                    python.display()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("aiosmtpd did not start listening on port {port}");
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Every message received so far, as raw RFC 5322 text.
+    pub fn messages(&self) -> Vec<String> {
+        let new = self.dir.path().join("maildir/new");
+        let Ok(entries) = std::fs::read_dir(new) else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+        files.sort();
+        files
+            .into_iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .collect()
+    }
+
+    /// Waits up to ten seconds for a message that `matches`.
+    pub async fn wait_for(&self, matches: impl Fn(&str) -> bool) -> String {
+        for _ in 0..200 {
+            if let Some(found) = self.messages().into_iter().find(|m| matches(m)) {
+                return found;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no matching mail arrived at the SMTP sink");
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

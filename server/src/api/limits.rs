@@ -1,65 +1,74 @@
-//! Anonymous callers' rate limit at the API's door: the peer address (never stored or logged) picks
-//! the bucket; answers carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`.
+//! The API's door: `X-Api-Key` identifies a caller (per-key limits), anyone else is limited per
+//! address (never stored or logged); answers carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use services::AppState;
+use services::accounts::api_keys::{self, KeyIdentity};
 use services::ratelimit::{Allowance, Verdict};
+use services::{AppState, Error};
 
 use super::reply::set;
 
-/// The client's address: the peer, or — when the peer is a trusted reverse proxy — the nearest
-/// address in `X-Forwarded-For` that is not itself a trusted proxy. In-process callers without a
-/// peer share a single bucket.
-pub fn client_ip(request: &Request, trusted: &[IpAddr]) -> IpAddr {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-    if !trusted.contains(&peer) {
-        return peer;
-    }
-    let forwarded: Vec<IpAddr> = request
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .filter_map(|part| part.trim().parse().ok())
-        .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
+/// Who is calling: the owner of a valid `X-Api-Key` (per-key limits) or an anonymous address
+/// (per-IP limits).
+#[derive(Clone, Debug)]
+pub enum Caller {
+    Key(KeyIdentity),
+    Anonymous(IpAddr),
 }
 
-/// Runs `handler` if the caller's bucket has room and adds the allowance headers; otherwise answers
-/// `limited(message)` (each API words its 429 in its own shape) with `Retry-After`.
+/// Identifies the caller, then runs `handler` if their bucket has room, adding the allowance
+/// headers. A bad key or a full bucket is answered by `failure` (each API words errors in its own
+/// shape) — 401/403 for the key, 429 with `Retry-After` for the limit.
 pub async fn guarded<Fut: Future<Output = Response>>(
     app: &AppState,
-    request: Request,
-    limited: impl FnOnce(String) -> Response,
+    mut request: Request,
+    failure: impl FnOnce(Error) -> Response,
     handler: impl FnOnce(Request) -> Fut,
 ) -> Response {
-    match app
-        .limiter
-        .check(client_ip(&request, &app.config.trusted_proxies))
-    {
+    let caller = match identify(app, request.headers(), client_ip(app, &request)).await {
+        Ok(caller) => caller,
+        Err(err) => return failure(err),
+    };
+    let verdict = match &caller {
+        Caller::Key(identity) => app.key_limiter.check(identity.key_id),
+        Caller::Anonymous(ip) => app.limiter.check(*ip),
+    };
+    match verdict {
         Verdict::Allowed(allowance) => {
+            request.extensions_mut().insert(caller);
             let mut response = handler(request).await;
             allowance_headers(response.headers_mut(), allowance);
             response
         }
         Verdict::Limited { limit, retry_after } => {
-            let mut response = limited(limited_message(retry_after));
+            let mut response = failure(Error::TooManyRequests {
+                message: limited_message(&caller, retry_after),
+                retry_after,
+            });
             limited_headers(response.headers_mut(), limit, retry_after);
             response
         }
     }
+}
+
+pub fn client_ip<B>(app: &AppState, request: &http::Request<B>) -> IpAddr {
+    crate::client_ip::client_ip(request, &app.config.trusted_proxies)
+}
+
+/// The caller behind `X-Api-Key`, or the client's address without one.
+pub async fn identify(app: &AppState, headers: &HeaderMap, ip: IpAddr) -> Result<Caller, Error> {
+    let key = match headers.get("x-api-key") {
+        None => return Ok(Caller::Anonymous(ip)),
+        Some(value) => value
+            .to_str()
+            .map_err(|_| Error::Unauthorized(api_keys::INVALID_KEY.into()))?
+            .to_string(),
+    };
+    api_keys::authenticate(app, &key).await.map(Caller::Key)
 }
 
 fn allowance_headers(headers: &mut HeaderMap, allowance: Allowance) {
@@ -80,8 +89,13 @@ fn limited_headers(headers: &mut HeaderMap, limit: u32, retry_after: u64) {
 }
 
 /// The sentence for a limited caller.
-fn limited_message(retry_after: u64) -> String {
-    format!(
-        "Too many requests from your address: anonymous use is limited. Please try again in {retry_after} seconds."
-    )
+fn limited_message(caller: &Caller, retry_after: u64) -> String {
+    match caller {
+        Caller::Key(_) => format!(
+            "Too many requests for this API key. Please try again in {retry_after} seconds."
+        ),
+        Caller::Anonymous(_) => format!(
+            "Too many requests from your address: anonymous use is limited (an API key lifts the limit). Please try again in {retry_after} seconds."
+        ),
+    }
 }

@@ -18,8 +18,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use app::AppError;
-
 use services::cutout::{BackgroundRequest, CutoutRequest, CutoutService, ModelSize, OutputFormat};
 use services::results::{ResultId, ResultKey};
 use services::{AppState, Error};
@@ -63,7 +61,7 @@ pub async fn create(
     limits::guarded(
         &app,
         request,
-        |message| AppError::new(429, message).into_response(),
+        failure,
         |request| async move {
             cut_photo(service, query, headers, request)
                 .await

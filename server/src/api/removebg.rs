@@ -11,8 +11,8 @@
 //! with `Accept: application/json` the image comes base64-encoded in `{"data": {"result_b64": …}}`.
 //! Errors use remove.bg's `{"errors": [{"title", "code", "detail"}]}` shape.
 //!
-//! API keys come with accounts (a later step): until then every key is unknown (403) and anonymous
-//! calls are allowed.
+//! `X-Api-Key` is optional: a valid key gets per-key limits, a missing one the anonymous per-address
+//! limits, and a wrong or revoked one 403 `auth_failed` (as remove.bg answers).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -60,9 +60,6 @@ pub async fn remove_background(
     headers: HeaderMap,
     request: Request,
 ) -> Response {
-    if let Some(refused) = check_key(&headers) {
-        return refused;
-    }
     let Some(service) = app.cutouts() else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -74,14 +71,7 @@ pub async fn remove_background(
     limits::guarded(
         &app,
         request,
-        |message| {
-            error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_exceeded",
-                "Rate limit exceeded",
-                &message,
-            )
-        },
+        failure,
         |request| async move {
             remove_photo(service, app.fetch, query, headers, request)
                 .await
@@ -174,34 +164,47 @@ async fn remove_photo(
     Ok(response)
 }
 
-/// remove.bg's account endpoint: answers for API keys, which arrive with accounts.
+/// remove.bg's account endpoint: the key's allowance. Credits come with billing; until then every
+/// account has none and `free_calls` is the key's remaining burst.
 #[utoipa::path(
     get,
     path = "/v1.0/account",
     tag = "remove.bg compatible",
-    responses((status = 403, description = "No key, or a key not known here", body = super::openapi::RemoveBgErrors))
+    responses(
+        (status = 200, description = "The key's account", body = serde_json::Value),
+        (status = 403, description = "No key, or a key that is not valid", body = super::openapi::RemoveBgErrors)
+    )
 )]
-pub async fn account(headers: HeaderMap) -> Response {
-    check_key(&headers).unwrap_or_else(|| {
-        error(
+pub async fn account(State(app): State<AppState>, request: Request) -> Response {
+    let request = request.map(|_| ());
+    if request.headers().get("x-api-key").is_none() {
+        return error(
             StatusCode::FORBIDDEN,
             "auth_failed",
             "Missing API Key",
             "send your API key in the X-Api-Key header",
-        )
-    })
-}
-
-/// `Some(403)` for any key: keys arrive with accounts, so none is known yet.
-fn check_key(headers: &HeaderMap) -> Option<Response> {
-    headers.get("x-api-key").map(|_| {
-        error(
-            StatusCode::FORBIDDEN,
-            "auth_failed",
-            "Invalid API Key",
-            "this API key is not known here; leave X-Api-Key out to use the anonymous limits",
-        )
-    })
+        );
+    }
+    let ip = limits::client_ip(&app, &request);
+    match limits::identify(&app, request.headers(), ip).await {
+        Ok(limits::Caller::Key(_)) => {
+            let limit = app.config.api_key_limit;
+            let body = serde_json::json!({
+                "data": { "attributes": {
+                    "credits": { "total": 0, "subscription": 0, "payg": 0, "enterprise": 0 },
+                    "api": { "free_calls": limit.burst.get(), "sizes": "all",
+                             "per_minute": limit.per_minute.get() }
+                } }
+            });
+            let mut response = axum::Json(body).into_response();
+            no_store(&mut response);
+            response
+        }
+        Ok(limits::Caller::Anonymous(_)) => failure(Error::Unauthorized(
+            services::accounts::api_keys::INVALID_KEY.into(),
+        )),
+        Err(err) => failure(err),
+    }
 }
 
 /// The request's options, and the format's name for the `X-Imgigo-Format` header.
