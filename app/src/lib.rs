@@ -4,6 +4,7 @@
 // The editor's view types nest deeply; the compiler needs room to lay them out.
 #![recursion_limit = "256"]
 
+pub mod account;
 pub mod components;
 pub mod editor;
 pub mod error;
@@ -24,6 +25,9 @@ pub use error::AppError;
 
 use components::layout::Layout;
 use editor::EditorPage;
+use pages::account::{AccountPage, ConfirmEmailPage};
+use pages::auth::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage};
+use pages::staff::{AdminPage, StaffPage};
 use pages::{developers::DevelopersPage, not_found::NotFound, privacy::PrivacyPage};
 
 /// The HTML document around the app, rendered on the server only.
@@ -62,6 +66,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=EditorPage/>
                     <Route path=path!("/privacy") view=PrivacyPage/>
                     <Route path=path!("/developers") view=DevelopersPage/>
+                    <Route path=path!("/register") view=RegisterPage/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/verify") view=VerifyPage/>
+                    <Route path=path!("/forgot") view=ForgotPage/>
+                    <Route path=path!("/reset") view=ResetPage/>
+                    <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/account/email") view=ConfirmEmailPage/>
+                    <Route path=path!("/staff") view=StaffPage/>
+                    <Route path=path!("/admin") view=AdminPage/>
                 </Routes>
             </Layout>
         </Router>

@@ -120,7 +120,11 @@ impl MigrationTrait for Migration {
                     .col(user)
                     .col(ColumnDef::new(Consents::Purpose).string_len(32).not_null())
                     .col(ColumnDef::new(Consents::Granted).boolean().not_null())
-                    .col(ColumnDef::new(Consents::PolicyVersion).string_len(32).not_null())
+                    .col(
+                        ColumnDef::new(Consents::PolicyVersion)
+                            .string_len(32)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Consents::Method).string_len(32).not_null())
                     .col(time(Consents::CreatedAt))
                     .foreign_key(&mut foreign)
@@ -174,14 +178,22 @@ impl MigrationTrait for Migration {
                     .table(AccountTokens::Table)
                     .col(id(AccountTokens::Id))
                     .col(user)
-                    .col(ColumnDef::new(AccountTokens::Purpose).string_len(32).not_null())
+                    .col(
+                        ColumnDef::new(AccountTokens::Purpose)
+                            .string_len(32)
+                            .not_null(),
+                    )
                     .col(
                         ColumnDef::new(AccountTokens::TokenHash)
                             .string_len(64)
                             .not_null()
                             .unique_key(),
                     )
-                    .col(ColumnDef::new(AccountTokens::NewEmail).string_len(320).null())
+                    .col(
+                        ColumnDef::new(AccountTokens::NewEmail)
+                            .string_len(320)
+                            .null(),
+                    )
                     .col(time(AccountTokens::CreatedAt))
                     .col(time(AccountTokens::ExpiresAt))
                     .foreign_key(&mut foreign)

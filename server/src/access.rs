@@ -54,14 +54,12 @@ pub async fn require_account(
                 Some(query) => format!("{path}?{query}"),
                 None => path,
             };
-            let target = format!(
-                "/login?next={}",
-                url_encode(&next_path)
-            );
+            let target = format!("/login?next={}", url_encode(&next_path));
             let mut response = Redirect::to(&target).into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
             response
         }
         (Some(user), Some(roles)) if !roles.contains(&user.role) => {

@@ -36,7 +36,9 @@ fn read_password() -> Result<Zeroizing<String>, String> {
             .lock()
             .read_line(&mut line)
             .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
-        Ok(Zeroizing::new(line.trim_end_matches(['\r', '\n']).to_string()))
+        Ok(Zeroizing::new(
+            line.trim_end_matches(['\r', '\n']).to_string(),
+        ))
     }
 }
 

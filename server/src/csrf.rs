@@ -25,7 +25,10 @@ fn exempt(path: &str) -> bool {
 }
 
 fn changes_state(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
 }
 
 /// Whether `origin` is this site: the configured public address, or the address the request was

@@ -21,7 +21,11 @@ use crate::{access, api, client_ip, csrf, health};
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
 pub fn session_cookie_name(tls: bool) -> &'static str {
-    if tls { "__Host-imgigo_session" } else { "imgigo_session" }
+    if tls {
+        "__Host-imgigo_session"
+    } else {
+        "imgigo_session"
+    }
 }
 
 /// Sessions in the database; a cookie only once something is stored (a login), `HttpOnly`,

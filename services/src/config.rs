@@ -11,8 +11,8 @@ use chrono::TimeDelta;
 
 use crate::cutout::upload::UploadLimits;
 use crate::mail::{MailConfig, OUTBOX_DIR};
-use crate::secret::ServerSecret;
 use crate::ratelimit::RateLimit;
+use crate::secret::ServerSecret;
 use std::num::NonZeroU32;
 
 /// The running configuration of one imgigo process.

@@ -44,7 +44,11 @@ impl ServerSecret {
         let text = text.trim();
         let bytes = decode_hex(text)
             .or_else(|| base64::engine::general_purpose::STANDARD.decode(text).ok())
-            .or_else(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok())?;
+            .or_else(|| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(text)
+                    .ok()
+            })?;
         (bytes.len() >= 32).then(|| Self(Zeroizing::new(bytes)))
     }
 
@@ -93,7 +97,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len())

@@ -183,23 +183,6 @@ fn rand_suffix() -> u32 {
     (RandomState::new().hash_one(std::time::SystemTime::now()) % 1_000_000) as u32
 }
 
-#[cfg(test)]
-mod tests {
-    use super::replace_database;
-
-    #[test]
-    fn swaps_the_database_name() {
-        assert_eq!(
-            replace_database("postgres://u@h:5432/test", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            replace_database("postgres://u@h/test?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
-    }
-}
-
 /// A real SMTP server on loopback for mail tests: Python's `aiosmtpd` writing every message it
 /// receives into a maildir. The interpreter is `IMGIGO_PYTHON`, or the virtual environment that
 /// `make setup` creates in `~/.cache/imgigo/venv`.
@@ -214,9 +197,8 @@ impl SmtpSink {
         std::env::var_os("IMGIGO_PYTHON")
             .map(std::path::PathBuf::from)
             .or_else(|| {
-                std::env::var_os("HOME").map(|home| {
-                    std::path::Path::new(&home).join(".cache/imgigo/venv/bin/python")
-                })
+                std::env::var_os("HOME")
+                    .map(|home| std::path::Path::new(&home).join(".cache/imgigo/venv/bin/python"))
             })
             .unwrap_or_else(|| "python3".into())
     }
@@ -293,5 +275,22 @@ impl Drop for SmtpSink {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_database;
+
+    #[test]
+    fn swaps_the_database_name() {
+        assert_eq!(
+            replace_database("postgres://u@h:5432/test", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            replace_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
     }
 }

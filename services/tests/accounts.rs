@@ -134,7 +134,10 @@ async fn register_records_consent_and_login_waits_for_the_verified_address() {
         .expect("a user");
     assert_eq!(user.email, "ada@example.com");
     assert_eq!(user.role, Role::User);
-    assert!(user.password_hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(
+        user.password_hash
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
     assert!(!user.password_hash.contains(PASSWORD));
     assert!(user.email_verified_at.is_none());
 
@@ -152,8 +155,11 @@ async fn register_records_consent_and_login_waits_for_the_verified_address() {
             (Purpose::Marketing, true, Method::Signup)
         ]
     );
-    assert!(consents.iter().all(|c| c.policy_version
-        == services::privacy::policy::POLICY_VERSION));
+    assert!(
+        consents
+            .iter()
+            .all(|c| c.policy_version == services::privacy::policy::POLICY_VERSION)
+    );
 
     // Unverified: the right password is refused with a sentence that says why.
     let err = login::authenticate(&h.app, "ada@example.com", PASSWORD, ip(1))
@@ -164,7 +170,10 @@ async fn register_records_consent_and_login_waits_for_the_verified_address() {
 
     let mail = h.mail("verify_email", "ada@example.com", 1).await;
     assert!(mail.text.contains("https://imgigo.test/verify?token="));
-    assert!(mail.html.contains("<a href=\"https://imgigo.test/verify?token="));
+    assert!(
+        mail.html
+            .contains("<a href=\"https://imgigo.test/verify?token=")
+    );
     let token = h.token("verify_email", "ada@example.com", 1).await;
     let verified = registration::verify_email(&h.app, &token)
         .await
@@ -188,11 +197,41 @@ async fn register_records_consent_and_login_waits_for_the_verified_address() {
 async fn registration_refuses_bad_input_with_reasons() {
     let h = harness().await;
     let cases: Vec<(Registration, &str)> = vec![
-        (Registration { password: "short".into(), ..form("a@example.com") }, "password"),
-        (Registration { email: "not-an-address".into(), ..form("a@example.com") }, "email"),
-        (Registration { name: " ".into(), ..form("a@example.com") }, "name"),
-        (Registration { age_confirmed: false, ..form("a@example.com") }, "age"),
-        (Registration { policy_accepted: false, ..form("a@example.com") }, "policy"),
+        (
+            Registration {
+                password: "short".into(),
+                ..form("a@example.com")
+            },
+            "password",
+        ),
+        (
+            Registration {
+                email: "not-an-address".into(),
+                ..form("a@example.com")
+            },
+            "email",
+        ),
+        (
+            Registration {
+                name: " ".into(),
+                ..form("a@example.com")
+            },
+            "name",
+        ),
+        (
+            Registration {
+                age_confirmed: false,
+                ..form("a@example.com")
+            },
+            "age",
+        ),
+        (
+            Registration {
+                policy_accepted: false,
+                ..form("a@example.com")
+            },
+            "policy",
+        ),
     ];
     for (registration, field) in cases {
         match registration::register(&h.app, registration, ip(2)).await {
@@ -201,7 +240,10 @@ async fn registration_refuses_bad_input_with_reasons() {
         }
     }
     assert_eq!(
-        entity::users::Entity::find().count(&h.app.db).await.expect("count"),
+        entity::users::Entity::find()
+            .count(&h.app.db)
+            .await
+            .expect("count"),
         0
     );
 }
@@ -218,7 +260,10 @@ async fn an_existing_address_gets_the_same_answer_and_its_owner_a_mail() {
     let mail = h.mail("already_registered", "ada@example.com", 1).await;
     assert!(mail.text.contains("https://imgigo.test/forgot"));
     assert_eq!(
-        entity::users::Entity::find().count(&h.app.db).await.expect("count"),
+        entity::users::Entity::find()
+            .count(&h.app.db)
+            .await
+            .expect("count"),
         1
     );
     // The original password still works; the second one does not.
@@ -248,7 +293,10 @@ async fn wrong_and_unknown_logins_look_the_same_and_lock_out_then_unlock() {
         .await
         .expect_err("locked, even with the right password");
     assert_eq!(locked.kind(), ErrorKind::TooManyRequests);
-    assert!(locked.public_message().contains("paused for 15 minutes"), "{locked}");
+    assert!(
+        locked.public_message().contains("paused for 15 minutes"),
+        "{locked}"
+    );
     // …and an unknown address locks the same way (no enumeration through the lockout).
     for n in 0..5 {
         let _ = login::authenticate(&h.app, "nobody@example.com", "x", ip(30 + n)).await;
@@ -280,7 +328,9 @@ async fn one_address_is_throttled_on_login_and_registration() {
     assert_eq!(limited, Some(10), "ten attempts at once, then a wait");
     let mut refused = None;
     for n in 0..10 {
-        if let Err(err) = registration::register(&h.app, form(&format!("r{n}@example.com")), from).await {
+        if let Err(err) =
+            registration::register(&h.app, form(&format!("r{n}@example.com")), from).await
+        {
             assert_eq!(err.kind(), ErrorKind::TooManyRequests, "{err}");
             refused = Some(n);
             break;
@@ -319,7 +369,12 @@ async fn verification_links_expire() {
     registration::resend_verification(&h.app, "nobody@example.com", ip(1))
         .await
         .expect("same answer");
-    assert!(h.settle().await.iter().all(|m| m.to != "nobody@example.com"));
+    assert!(
+        h.settle()
+            .await
+            .iter()
+            .all(|m| m.to != "nobody@example.com")
+    );
 }
 
 #[tokio::test]
@@ -331,7 +386,12 @@ async fn password_reset_works_once_ends_sessions_and_tells_the_owner() {
         .await
         .expect("sign in");
     session.save().await.expect("save");
-    assert!(sessions::current_user(&h.app, &session).await.expect("current").is_some());
+    assert!(
+        sessions::current_user(&h.app, &session)
+            .await
+            .expect("current")
+            .is_some()
+    );
 
     recovery::request_reset(&h.app, "nobody@example.com", ip(6))
         .await
@@ -348,14 +408,26 @@ async fn password_reset_works_once_ends_sessions_and_tells_the_owner() {
     recovery::reset(&h.app, &token, "a brand new passphrase")
         .await
         .expect("reset (the refused attempt did not use the link up)");
-    assert!(recovery::reset(&h.app, &token, "another new passphrase").await.is_err(), "reused");
+    assert!(
+        recovery::reset(&h.app, &token, "another new passphrase")
+            .await
+            .is_err(),
+        "reused"
+    );
     h.mail("password_changed", "ada@example.com", 1).await;
 
     assert!(
-        sessions::current_user(&h.app, &session).await.expect("current").is_none(),
+        sessions::current_user(&h.app, &session)
+            .await
+            .expect("current")
+            .is_none(),
         "the old session ended"
     );
-    assert!(login::authenticate(&h.app, "ada@example.com", PASSWORD, ip(6)).await.is_err());
+    assert!(
+        login::authenticate(&h.app, "ada@example.com", PASSWORD, ip(6))
+            .await
+            .is_err()
+    );
     login::authenticate(&h.app, "ada@example.com", "a brand new passphrase", ip(6))
         .await
         .expect("new password");
@@ -385,9 +457,14 @@ async fn sessions_rotate_expire_and_end_everywhere() {
     first.insert("probe", 1).await.expect("insert");
     first.save().await.expect("save");
     let before = first.id().expect("an id");
-    sessions::sign_in(&h.app, &first, &user, Some("Mozilla/5.0 Chrome/131.0 Safari/537.36"))
-        .await
-        .expect("sign in");
+    sessions::sign_in(
+        &h.app,
+        &first,
+        &user,
+        Some("Mozilla/5.0 Chrome/131.0 Safari/537.36"),
+    )
+    .await
+    .expect("sign in");
     first.save().await.expect("save");
     assert_ne!(first.id(), Some(before), "the id rotates at login");
     let row = entity::sessions::Entity::find_by_id(first.id().expect("id").to_string())
@@ -401,36 +478,64 @@ async fn sessions_rotate_expire_and_end_everywhere() {
     // The same session, loaded again from the database as the next request would.
     let again = Session::new(first.id(), Arc::new(store.clone()), None);
     assert_eq!(
-        sessions::current_user(&h.app, &again).await.expect("current").map(|u| u.id),
+        sessions::current_user(&h.app, &again)
+            .await
+            .expect("current")
+            .map(|u| u.id),
         Some(user.id)
     );
 
     // Idle for longer than 30 minutes: gone.
     h.clock.advance(TimeDelta::minutes(31));
-    assert!(sessions::current_user(&h.app, &again).await.expect("current").is_none());
+    assert!(
+        sessions::current_user(&h.app, &again)
+            .await
+            .expect("current")
+            .is_none()
+    );
 
     // Active, but 12 hours after login: gone too.
     let second = h.session();
-    sessions::sign_in(&h.app, &second, &user, None).await.expect("sign in");
+    sessions::sign_in(&h.app, &second, &user, None)
+        .await
+        .expect("sign in");
     for _ in 0..25 {
         h.clock.advance(TimeDelta::minutes(29));
-        if sessions::current_user(&h.app, &second).await.expect("current").is_none() {
+        if sessions::current_user(&h.app, &second)
+            .await
+            .expect("current")
+            .is_none()
+        {
             break;
         }
     }
-    assert!(sessions::current_user(&h.app, &second).await.expect("current").is_none());
+    assert!(
+        sessions::current_user(&h.app, &second)
+            .await
+            .expect("current")
+            .is_none()
+    );
 
     // Sign out everywhere ends a session on another device at once.
     let laptop = h.session();
-    sessions::sign_in(&h.app, &laptop, &user, None).await.expect("sign in");
+    sessions::sign_in(&h.app, &laptop, &user, None)
+        .await
+        .expect("sign in");
     laptop.save().await.expect("save");
     let phone = h.session();
-    sessions::sign_in(&h.app, &phone, &user, None).await.expect("sign in");
+    sessions::sign_in(&h.app, &phone, &user, None)
+        .await
+        .expect("sign in");
     phone.save().await.expect("save");
     sessions::sign_out_everywhere(&h.app, &phone, user.id)
         .await
         .expect("everywhere");
-    assert!(sessions::current_user(&h.app, &laptop).await.expect("current").is_none());
+    assert!(
+        sessions::current_user(&h.app, &laptop)
+            .await
+            .expect("current")
+            .is_none()
+    );
     assert_eq!(
         entity::sessions::Entity::find()
             .filter(entity::sessions::Column::UserId.eq(user.id))
@@ -444,9 +549,14 @@ async fn sessions_rotate_expire_and_end_everywhere() {
         .await
         .expect("find")
         .expect("user");
-    sessions::sign_in(&h.app, &fresh, &user, None).await.expect("sign in");
+    sessions::sign_in(&h.app, &fresh, &user, None)
+        .await
+        .expect("sign in");
     assert!(
-        sessions::current_user(&h.app, &fresh).await.expect("current").is_some(),
+        sessions::current_user(&h.app, &fresh)
+            .await
+            .expect("current")
+            .is_some(),
         "logging in again works"
     );
 }
@@ -469,19 +579,33 @@ async fn password_and_email_changes_check_the_password_and_confirm_by_mail() {
         .expect("rename");
     assert_eq!(renamed.name, "Augusta");
 
-    profile::request_email_change(&h.app, &renamed, "augusta@example.org", "new passphrase here")
-        .await
-        .expect("request");
+    profile::request_email_change(
+        &h.app,
+        &renamed,
+        "augusta@example.org",
+        "new passphrase here",
+    )
+    .await
+    .expect("request");
     let token = h.token("confirm_new_email", "augusta@example.org", 1).await;
-    let unchanged = services::accounts::find_by_id(&h.app, user.id).await.expect("find").expect("user");
-    assert_eq!(unchanged.email, "ada@example.com", "not before confirmation");
+    let unchanged = services::accounts::find_by_id(&h.app, user.id)
+        .await
+        .expect("find")
+        .expect("user");
+    assert_eq!(
+        unchanged.email, "ada@example.com",
+        "not before confirmation"
+    );
     let changed = profile::confirm_email_change(&h.app, &token)
         .await
         .expect("confirm");
     assert_eq!(changed.email, "augusta@example.org");
     let told = h.mail("email_changed", "ada@example.com", 1).await;
     assert!(told.text.contains("a•••@example.org"));
-    assert!(profile::confirm_email_change(&h.app, &token).await.is_err(), "once only");
+    assert!(
+        profile::confirm_email_change(&h.app, &token).await.is_err(),
+        "once only"
+    );
     login::authenticate(&h.app, "augusta@example.org", "new passphrase here", ip(8))
         .await
         .expect("new address logs in");
@@ -491,7 +615,9 @@ async fn password_and_email_changes_check_the_password_and_confirm_by_mail() {
 async fn api_keys_are_shown_once_stored_hashed_and_revocable() {
     let h = harness().await;
     let user = h.verified_user("ada@example.com").await;
-    let created = api_keys::create(&h.app, &user, "laptop").await.expect("create");
+    let created = api_keys::create(&h.app, &user, "laptop")
+        .await
+        .expect("create");
     assert!(created.secret.starts_with("imgigo_"));
     assert_eq!(created.secret.len(), "imgigo_".len() + 43);
     assert!(created.secret.starts_with(&created.key.prefix));
@@ -527,7 +653,11 @@ async fn api_keys_are_shown_once_stored_hashed_and_revocable() {
         .await
         .expect_err("revoked");
     assert_eq!(revoked.public_message(), wrong.public_message());
-    assert!(api_keys::list(&h.app, user.id).await.expect("list")[0].revoked_at.is_some());
+    assert!(
+        api_keys::list(&h.app, user.id).await.expect("list")[0]
+            .revoked_at
+            .is_some()
+    );
 }
 
 #[tokio::test]
@@ -547,7 +677,10 @@ async fn roles_gate_staff_actions_and_admins_bootstrap() {
     );
     let user = h.verified_user("ada@example.com").await;
     assert_eq!(
-        roles::overview(&h.app, &user).await.expect_err("user").kind(),
+        roles::overview(&h.app, &user)
+            .await
+            .expect_err("user")
+            .kind(),
         ErrorKind::Forbidden
     );
     assert_eq!(
@@ -560,7 +693,9 @@ async fn roles_gate_staff_actions_and_admins_bootstrap() {
     let support = roles::set_role(&h.app, &admin, "ada@example.com", Role::Support)
         .await
         .expect("promote");
-    let overview = roles::overview(&h.app, &support).await.expect("support sees counts");
+    let overview = roles::overview(&h.app, &support)
+        .await
+        .expect("support sees counts");
     assert_eq!((overview.accounts, overview.staff), (2, 2));
     assert_eq!(
         roles::set_role(&h.app, &support, "ada@example.com", Role::Admin)

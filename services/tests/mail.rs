@@ -7,18 +7,31 @@ use services::testing::SmtpSink;
 fn all_kinds(to: &str) -> Vec<templates::Mail> {
     vec![
         templates::verify_email(to, "Ada", "https://imgigo.test/verify?token=abc", 48),
-        templates::already_registered(to, "Ada", "https://imgigo.test/login", "https://imgigo.test/forgot"),
+        templates::already_registered(
+            to,
+            "Ada",
+            "https://imgigo.test/login",
+            "https://imgigo.test/forgot",
+        ),
         templates::password_reset(to, "Ada", "https://imgigo.test/reset?token=abc", 60),
         templates::password_changed(to, "Ada", "https://imgigo.test/forgot"),
         templates::confirm_new_email(to, "Ada", "https://imgigo.test/account/email?token=abc", 24),
         templates::email_changed(to, "Ada", "new@example.org", "https://imgigo.test/forgot"),
-        templates::api_key_created(to, "Ada", "laptop", "imgigo_AbCdEf", "https://imgigo.test/account"),
+        templates::api_key_created(
+            to,
+            "Ada",
+            "laptop",
+            "imgigo_AbCdEf",
+            "https://imgigo.test/account",
+        ),
     ]
 }
 
 fn unfold(raw: &str) -> String {
     // Quoted-printable soft line breaks and header folding, enough to search the text.
-    raw.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
 }
 
 #[tokio::test]
@@ -41,7 +54,10 @@ async fn every_account_mail_goes_through_smtp_with_text_and_html() {
             .await;
         let text = unfold(&raw);
         assert!(text.contains("To: ada@example.com"), "{raw}");
-        assert!(text.contains("From: imgigo <no-reply@imgigo.test>"), "{raw}");
+        assert!(
+            text.contains("From: imgigo <no-reply@imgigo.test>"),
+            "{raw}"
+        );
         assert!(text.contains("multipart/alternative"), "{raw}");
         assert!(text.contains("Content-Type: text/plain"), "{raw}");
         assert!(text.contains("Content-Type: text/html"), "{raw}");
@@ -65,7 +81,12 @@ async fn without_smtp_mail_lands_in_the_outbox_as_eml_files() {
     .expect("mailer");
     assert_eq!(mailer.kind(), "outbox");
     mailer
-        .send(templates::verify_email("ada@example.com", "Ada", "http://127.0.0.1:3000/verify?token=xyz", 48))
+        .send(templates::verify_email(
+            "ada@example.com",
+            "Ada",
+            "http://127.0.0.1:3000/verify?token=xyz",
+            48,
+        ))
         .await
         .expect("written");
     let files: Vec<_> = std::fs::read_dir(&outbox)
@@ -92,7 +113,11 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_hang() {
     })
     .expect("mailer");
     let err = mailer
-        .send(templates::password_changed("ada@example.com", "Ada", "https://x/forgot"))
+        .send(templates::password_changed(
+            "ada@example.com",
+            "Ada",
+            "https://x/forgot",
+        ))
         .await
         .expect_err("nobody listens");
     assert_eq!(err.kind(), services::ErrorKind::Internal);

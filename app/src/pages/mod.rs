@@ -1,4 +1,8 @@
+pub mod account;
+pub mod auth;
 pub mod developers;
 pub mod error;
+mod forms;
 pub mod not_found;
 pub mod privacy;
+pub mod staff;

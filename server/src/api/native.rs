@@ -58,16 +58,11 @@ pub async fn create(
     let Some(service) = app.cutouts() else {
         return unavailable();
     };
-    limits::guarded(
-        &app,
-        request,
-        failure,
-        |request| async move {
-            cut_photo(service, query, headers, request)
-                .await
-                .unwrap_or_else(failure)
-        },
-    )
+    limits::guarded(&app, request, failure, |request| async move {
+        cut_photo(service, query, headers, request)
+            .await
+            .unwrap_or_else(failure)
+    })
     .await
 }
 

@@ -68,16 +68,11 @@ pub async fn remove_background(
             "the segmentation model is not installed on this server",
         );
     };
-    limits::guarded(
-        &app,
-        request,
-        failure,
-        |request| async move {
-            remove_photo(service, app.fetch, query, headers, request)
-                .await
-                .unwrap_or_else(failure)
-        },
-    )
+    limits::guarded(&app, request, failure, |request| async move {
+        remove_photo(service, app.fetch, query, headers, request)
+            .await
+            .unwrap_or_else(failure)
+    })
     .await
 }
 

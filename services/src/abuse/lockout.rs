@@ -102,7 +102,8 @@ impl Lockout {
     pub fn forget_expired(&self) {
         let now = self.clock.now();
         let policy = self.policy;
-        self.entries().retain(|_, entry| !expired(entry, now, policy));
+        self.entries()
+            .retain(|_, entry| !expired(entry, now, policy));
     }
 
     pub fn tracked(&self) -> usize {
@@ -132,7 +133,11 @@ mod tests {
         assert_eq!(lockout.locked_for("a@x.test"), None);
         assert_eq!(lockout.record_failure("a@x.test"), Some(900));
         assert!(lockout.locked_for("a@x.test").is_some());
-        assert_eq!(lockout.locked_for("b@x.test"), None, "other addresses are free");
+        assert_eq!(
+            lockout.locked_for("b@x.test"),
+            None,
+            "other addresses are free"
+        );
         clock.advance(TimeDelta::minutes(16));
         assert_eq!(lockout.locked_for("a@x.test"), None);
         lockout.forget_expired();

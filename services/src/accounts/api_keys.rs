@@ -136,7 +136,10 @@ pub async fn authenticate(app: &AppState, presented: &str) -> Result<KeyIdentity
         return Err(refuse());
     }
     let now = app.clock.now();
-    if key.last_used_at.is_none_or(|at| now - at >= LAST_USED_EVERY) {
+    if key
+        .last_used_at
+        .is_none_or(|at| now - at >= LAST_USED_EVERY)
+    {
         api_keys::Entity::update_many()
             .col_expr(
                 api_keys::Column::LastUsedAt,

@@ -9,8 +9,7 @@ use super::{find_by_email, normalize_email};
 use crate::abuse::{Action, wait_words};
 use crate::{AppState, Error};
 
-pub const WRONG_CREDENTIALS: &str =
-    "That email and password don't match an account. Check both, or choose a new password with \"Forgot your password?\".";
+pub const WRONG_CREDENTIALS: &str = "That email and password don't match an account. Check both, or choose a new password with \"Forgot your password?\".";
 
 pub const UNVERIFIED: &str = "Please confirm your email address first: open the link we mailed you. No mail? Ask for a new one below.";
 

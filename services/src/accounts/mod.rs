@@ -102,14 +102,24 @@ mod tests {
             normalize_email("  Ada@Example.COM ").expect("valid"),
             "ada@example.com"
         );
-        for bad in ["", "ada", "ada@", "@example.com", "a b@example.com", "ada@example"] {
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "a b@example.com",
+            "ada@example",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(normalize_name("  Ada Lovelace ").expect("valid"), "Ada Lovelace");
+        assert_eq!(
+            normalize_name("  Ada Lovelace ").expect("valid"),
+            "Ada Lovelace"
+        );
         assert!(normalize_name("   ").is_err());
         assert!(normalize_name(&"a".repeat(101)).is_err());
         assert!(normalize_name("Ada\u{0}").is_err());

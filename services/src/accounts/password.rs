@@ -136,9 +136,22 @@ mod tests {
     async fn hashes_verify_and_carry_the_owasp_parameters() {
         let passwords = Passwords::default();
         let hash = passwords.hash("correct horse battery").await.expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(passwords.verify("correct horse battery", &hash).await.expect("verify"));
-        assert!(!passwords.verify("correct horse batterY", &hash).await.expect("verify"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            passwords
+                .verify("correct horse battery", &hash)
+                .await
+                .expect("verify")
+        );
+        assert!(
+            !passwords
+                .verify("correct horse batterY", &hash)
+                .await
+                .expect("verify")
+        );
         assert!(!passwords.verify("x", "not a hash").await.expect("verify"));
         let again = passwords.hash("correct horse battery").await.expect("hash");
         assert_ne!(hash, again, "every hash has its own salt");

@@ -11,7 +11,11 @@ use crate::{AppState, Error};
 
 const WRONG_PASSWORD: &str = "That is not your current password.";
 
-pub async fn update_name(app: &AppState, user: &users::Model, name: &str) -> Result<users::Model, Error> {
+pub async fn update_name(
+    app: &AppState,
+    user: &users::Model,
+    name: &str,
+) -> Result<users::Model, Error> {
     let name = normalize_name(name)?;
     let mut active: users::ActiveModel = user.clone().into();
     active.name = Set(name);
@@ -77,7 +81,14 @@ pub async fn request_email_change(
     if !app.abuse.may_mail(&new_email) {
         return Ok(());
     }
-    let token = tokens::issue(app, &app.db, user.id, Purpose::ChangeEmail, Some(new_email.clone())).await?;
+    let token = tokens::issue(
+        app,
+        &app.db,
+        user.id,
+        Purpose::ChangeEmail,
+        Some(new_email.clone()),
+    )
+    .await?;
     app.mailer.send_in_background(templates::confirm_new_email(
         &new_email,
         &user.name,

@@ -84,8 +84,24 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
         }
         Err(err) => return Err(err),
     };
-    consent::record(&txn, user.id, Purpose::PrivacyPolicy, true, Method::Signup, now).await?;
-    consent::record(&txn, user.id, Purpose::Marketing, form.marketing, Method::Signup, now).await?;
+    consent::record(
+        &txn,
+        user.id,
+        Purpose::PrivacyPolicy,
+        true,
+        Method::Signup,
+        now,
+    )
+    .await?;
+    consent::record(
+        &txn,
+        user.id,
+        Purpose::Marketing,
+        form.marketing,
+        Method::Signup,
+        now,
+    )
+    .await?;
     let token = tokens::issue(app, &txn, user.id, TokenPurpose::VerifyEmail, None).await?;
     txn.commit().await?;
 

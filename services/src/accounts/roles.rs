@@ -74,7 +74,12 @@ pub async fn set_role(
     active.role = Set(role);
     active.updated_at = Set(app.clock.now());
     let user = active.update(&app.db).await?;
-    tracing::info!(user_id = user.id, admin_id = admin.id, role = role.as_str(), "role changed");
+    tracing::info!(
+        user_id = user.id,
+        admin_id = admin.id,
+        role = role.as_str(),
+        "role changed"
+    );
     Ok(user)
 }
 

@@ -7,9 +7,7 @@ use base64::Engine;
 use chrono::TimeDelta;
 use entity::account_tokens::{self, Purpose};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::{AppState, Error};
 
@@ -22,7 +20,8 @@ pub fn lifetime(purpose: Purpose) -> TimeDelta {
     }
 }
 
-const LINK_EXPIRED: &str = "This link has expired or was already used. Ask for a new one and use the newest mail.";
+const LINK_EXPIRED: &str =
+    "This link has expired or was already used. Ask for a new one and use the newest mail.";
 
 fn digest(app: &AppState, purpose: Purpose, token: &str) -> String {
     let label = match purpose {
@@ -83,7 +82,9 @@ pub async fn redeem(
         .one(db)
         .await?
         .ok_or_else(expired)?;
-    let deleted = account_tokens::Entity::delete_by_id(row.id).exec(db).await?;
+    let deleted = account_tokens::Entity::delete_by_id(row.id)
+        .exec(db)
+        .await?;
     if deleted.rows_affected != 1 || row.expires_at <= app.clock.now() {
         return Err(expired());
     }

@@ -61,9 +61,17 @@ pub fn verify_email(to: &str, name: &str, link: &str, hours: i64) -> Mail {
         "Confirm your email address for imgigo",
         name,
         &[
-            Line::Text("Thanks for creating an imgigo account. Please confirm that this address is yours:".into()),
-            Line::Link { label: "Confirm my email address", url: link },
-            Line::Text(format!("The link works once and for {hours} hours. If you did not sign up, ignore this mail and the account will be removed.")),
+            Line::Text(
+                "Thanks for creating an imgigo account. Please confirm that this address is yours:"
+                    .into(),
+            ),
+            Line::Link {
+                label: "Confirm my email address",
+                url: link,
+            },
+            Line::Text(format!(
+                "The link works once and for {hours} hours. If you did not sign up, ignore this mail and the account will be removed."
+            )),
         ],
     )
 }
@@ -91,9 +99,16 @@ pub fn password_reset(to: &str, name: &str, link: &str, minutes: i64) -> Mail {
         "Choose a new imgigo password",
         name,
         &[
-            Line::Text("We received a request to reset the password of your imgigo account.".into()),
-            Line::Link { label: "Choose a new password", url: link },
-            Line::Text(format!("The link works once and for {minutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is.")),
+            Line::Text(
+                "We received a request to reset the password of your imgigo account.".into(),
+            ),
+            Line::Link {
+                label: "Choose a new password",
+                url: link,
+            },
+            Line::Text(format!(
+                "The link works once and for {minutes} minutes. If you did not ask for it, ignore this mail: your password stays as it is."
+            )),
         ],
     )
 }
@@ -119,9 +134,16 @@ pub fn confirm_new_email(to: &str, name: &str, link: &str, hours: i64) -> Mail {
         "Confirm your new email address for imgigo",
         name,
         &[
-            Line::Text("You asked to use this address for your imgigo account. Please confirm it:".into()),
-            Line::Link { label: "Use this address", url: link },
-            Line::Text(format!("The link works once and for {hours} hours. Until then your account keeps its old address.")),
+            Line::Text(
+                "You asked to use this address for your imgigo account. Please confirm it:".into(),
+            ),
+            Line::Link {
+                label: "Use this address",
+                url: link,
+            },
+            Line::Text(format!(
+                "The link works once and for {hours} hours. Until then your account keeps its old address."
+            )),
         ],
     )
 }
@@ -134,9 +156,18 @@ pub fn email_changed(to: &str, name: &str, new_email: &str, forgot: &str) -> Mai
         "Your imgigo email address was changed",
         name,
         &[
-            Line::Text(format!("Your imgigo account now uses {} instead of this address.", mask_email(new_email))),
-            Line::Text("If you did not do this, reset your password and write to privacy@imgigo.com:".into()),
-            Line::Link { label: "Reset my password", url: forgot },
+            Line::Text(format!(
+                "Your imgigo account now uses {} instead of this address.",
+                mask_email(new_email)
+            )),
+            Line::Text(
+                "If you did not do this, reset your password and write to privacy@imgigo.com:"
+                    .into(),
+            ),
+            Line::Link {
+                label: "Reset my password",
+                url: forgot,
+            },
         ],
     )
 }
@@ -148,9 +179,14 @@ pub fn api_key_created(to: &str, name: &str, key_name: &str, prefix: &str, accou
         "A new imgigo API key was created",
         name,
         &[
-            Line::Text(format!("A new API key \"{key_name}\" (starting {prefix}) was created on your imgigo account.")),
+            Line::Text(format!(
+                "A new API key \"{key_name}\" (starting {prefix}) was created on your imgigo account."
+            )),
             Line::Text("If you did not create it, revoke it and change your password:".into()),
-            Line::Link { label: "Your account and API keys", url: account },
+            Line::Link {
+                label: "Your account and API keys",
+                url: account,
+            },
         ],
     )
 }
@@ -172,17 +208,30 @@ mod tests {
 
     #[test]
     fn parts_carry_the_link_and_escape_names() {
-        let mail = verify_email("a@example.com", "<b>Ada</b>", "https://x.test/verify?token=a&b", 24);
+        let mail = verify_email(
+            "a@example.com",
+            "<b>Ada</b>",
+            "https://x.test/verify?token=a&b",
+            24,
+        );
         assert!(mail.text.contains("Hello <b>Ada</b>,"));
         assert!(mail.text.contains("https://x.test/verify?token=a&b"));
         assert!(mail.html.contains("Hello &lt;b&gt;Ada&lt;/b&gt;,"));
-        assert!(mail.html.contains("href=\"https://x.test/verify?token=a&amp;b\""));
+        assert!(
+            mail.html
+                .contains("href=\"https://x.test/verify?token=a&amp;b\"")
+        );
         assert_eq!(mail.kind, "verify_email");
     }
 
     #[test]
     fn the_old_address_sees_the_new_one_masked() {
-        let mail = email_changed("old@example.com", "Ada", "new.person@example.org", "https://x/forgot");
+        let mail = email_changed(
+            "old@example.com",
+            "Ada",
+            "new.person@example.org",
+            "https://x/forgot",
+        );
         assert!(mail.text.contains("n•••@example.org"));
         assert!(!mail.text.contains("new.person"));
     }

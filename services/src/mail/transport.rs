@@ -4,9 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{
-    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Mail;
 use crate::Error;
@@ -43,8 +41,9 @@ impl MailConfig {
             .parse::<Mailbox>()
             .map_err(|_| "IMGIGO_MAIL_FROM is not a mail address".to_string())?;
         if let Some(url) = &self.smtp_url {
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map_err(|_| "IMGIGO_SMTP_URL is not a valid smtp:// or smtps:// URL".to_string())?;
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|_| {
+                "IMGIGO_SMTP_URL is not a valid smtp:// or smtps:// URL".to_string()
+            })?;
         }
         Ok(())
     }
@@ -95,9 +94,14 @@ impl Mailer {
     /// A mailer that keeps what it sends, for tests to read.
     pub fn memory(from: &str) -> (Self, Arc<Mutex<Vec<Mail>>>) {
         let sent = Arc::new(Mutex::new(Vec::new()));
-        let from = from
-            .parse::<Mailbox>()
-            .unwrap_or_else(|_| Mailbox::new(None, "imgigo@localhost".parse().unwrap_or_else(|_| unreachable!())));
+        let from = from.parse::<Mailbox>().unwrap_or_else(|_| {
+            Mailbox::new(
+                None,
+                "imgigo@localhost"
+                    .parse()
+                    .unwrap_or_else(|_| unreachable!()),
+            )
+        });
         (
             Self {
                 transport: Transport::Memory(sent.clone()),
@@ -172,6 +176,7 @@ impl Mailer {
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), Error> {
-    std::fs::create_dir_all(dir)
-        .map_err(|err| Error::Internal(format!("cannot create the outbox {}: {err}", dir.display())))
+    std::fs::create_dir_all(dir).map_err(|err| {
+        Error::Internal(format!("cannot create the outbox {}: {err}", dir.display()))
+    })
 }

@@ -41,7 +41,10 @@ pub async fn sign_in(
         // A login right after "sign out everywhere" must count as after it.
         now = now.max(millis(revoked) + 1);
     }
-    session.insert(USER_ID, user.id).await.map_err(session_error)?;
+    session
+        .insert(USER_ID, user.id)
+        .await
+        .map_err(session_error)?;
     session.insert(AUTH_AT, now).await.map_err(session_error)?;
     session.insert(SEEN_AT, now).await.map_err(session_error)?;
     session
@@ -54,12 +57,23 @@ pub async fn sign_in(
 
 /// The account signed in on this session, if the session is still valid. An invalid one is ended
 /// (its cookie removed). Never creates a session for an anonymous visitor.
-pub async fn current_user(app: &AppState, session: &Session) -> Result<Option<users::Model>, Error> {
+pub async fn current_user(
+    app: &AppState,
+    session: &Session,
+) -> Result<Option<users::Model>, Error> {
     let Some(user_id) = session.get::<i64>(USER_ID).await.map_err(session_error)? else {
         return Ok(None);
     };
-    let auth = session.get::<i64>(AUTH_AT).await.map_err(session_error)?.unwrap_or(0);
-    let seen = session.get::<i64>(SEEN_AT).await.map_err(session_error)?.unwrap_or(0);
+    let auth = session
+        .get::<i64>(AUTH_AT)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
+    let seen = session
+        .get::<i64>(SEEN_AT)
+        .await
+        .map_err(session_error)?
+        .unwrap_or(0);
     let now = millis(app.clock.now());
     let idle = app.config.session_idle.num_milliseconds();
     let absolute = app.config.session_max.num_milliseconds();
@@ -153,10 +167,28 @@ mod tests {
 
     #[test]
     fn browser_families() {
-        assert_eq!(browser_family("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"), "Firefox");
-        assert_eq!(browser_family("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"), "Chrome");
-        assert_eq!(browser_family("Mozilla/5.0 AppleWebKit/537.36 Chrome/131.0 Safari/537.36 Edg/131.0"), "Edge");
-        assert_eq!(browser_family("Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Version/18.1 Safari/605.1.15"), "Safari");
+        assert_eq!(
+            browser_family(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+            ),
+            "Firefox"
+        );
+        assert_eq!(
+            browser_family(
+                "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+            ),
+            "Chrome"
+        );
+        assert_eq!(
+            browser_family("Mozilla/5.0 AppleWebKit/537.36 Chrome/131.0 Safari/537.36 Edg/131.0"),
+            "Edge"
+        );
+        assert_eq!(
+            browser_family(
+                "Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Version/18.1 Safari/605.1.15"
+            ),
+            "Safari"
+        );
         assert_eq!(browser_family("curl/8.5.0"), "curl");
         assert_eq!(browser_family(""), "Other");
     }

@@ -4,6 +4,8 @@
 pub mod auth;
 mod store;
 
-pub use auth::{CurrentUser, browser_family, current_user, revoke_all, sign_in, sign_out, sign_out_everywhere};
+pub use auth::{
+    CurrentUser, browser_family, current_user, revoke_all, sign_in, sign_out, sign_out_everywhere,
+};
 pub use store::DbSessionStore;
 pub use tower_sessions::Session;

@@ -1,0 +1,97 @@
+//! Accounts in the web app: the server functions behind the register / log-in / account pages
+//! ([`api`]) and what they return. Each server function authenticates (where needed), validates,
+//! calls one `services::accounts` function and maps the error.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+mod ssr;
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in account, as the pages show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub name: String,
+    pub email: String,
+    /// `user`, `support` or `admin`.
+    pub role: String,
+}
+
+impl Me {
+    pub fn is_staff(&self) -> bool {
+        self.role == "support" || self.role == "admin"
+    }
+}
+
+/// One API key in the list (never the key itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    /// `YYYY-MM-DD HH:MM UTC`.
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked: Option<String>,
+}
+
+/// The account page's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub me: Me,
+    pub keys: Vec<KeyView>,
+}
+
+/// A key just created: the only time its secret is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewKey {
+    pub name: String,
+    pub prefix: String,
+    pub secret: String,
+}
+
+/// Counts for the staff page (no personal data).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffView {
+    pub accounts: u64,
+    pub verified: u64,
+    pub staff: u64,
+    pub live_api_keys: u64,
+    pub can_manage_roles: bool,
+}
+
+/// Where to go after logging in: a path on this site only (never `//host` or a full URL).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.contains(['\r', '\n']) =>
+        {
+            path.to_string()
+        }
+        _ => "/account".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next(Some("/admin")), "/admin");
+        assert_eq!(safe_next(Some("/account?tab=keys")), "/account?tab=keys");
+        for bad in [
+            "//evil.test",
+            "https://evil.test",
+            "/\\evil.test",
+            "",
+            "account",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/account", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/account");
+    }
+}

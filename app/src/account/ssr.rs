@@ -1,0 +1,54 @@
+//! Server-side helpers for the account server functions: the application state, the session, the
+//! signed-in account, the client's address and browser.
+
+use axum::Extension;
+use entity::users;
+use http::HeaderMap;
+use leptos::prelude::use_context;
+use services::AppState;
+use services::abuse::ClientIp;
+use services::sessions::{self, Session};
+
+use crate::AppError;
+
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(AppError::internal)
+}
+
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| AppError::internal())
+}
+
+/// The signed-in account, or 401 with a sentence that says to log in.
+pub async fn signed_in() -> Result<(AppState, Session, users::Model), AppError> {
+    let app = app_state()?;
+    let session = session().await?;
+    match sessions::current_user(&app, &session).await? {
+        Some(user) => Ok((app, session, user)),
+        None => Err(AppError::new(
+            401,
+            "Please log in to continue (sessions end after 30 minutes without use).",
+        )),
+    }
+}
+
+pub async fn client_ip() -> std::net::IpAddr {
+    leptos_axum::extract::<Extension<ClientIp>>()
+        .await
+        .map(|Extension(ClientIp(ip))| ip)
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+pub async fn user_agent() -> Option<String> {
+    let headers = leptos_axum::extract::<HeaderMap>().await.ok()?;
+    headers
+        .get(http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string)
+}
+
+pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
