@@ -13,6 +13,9 @@ pub struct AppError {
     pub status: u16,
     /// A sentence safe to show a person.
     pub message: String,
+    /// Seconds to wait before trying again (throttling, a busy queue); sent as `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl fmt::Display for AppError {
@@ -26,6 +29,7 @@ impl AppError {
         Self {
             status,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -84,7 +88,16 @@ mod ssr {
                 // The full chain goes to the log; the person gets the public sentence.
                 tracing::error!(error = ?err, "request failed");
             }
-            AppError::new(status.as_u16(), err.public_message())
+            let retry_after = match &err {
+                Error::Busy { retry_after } | Error::TooManyRequests { retry_after, .. } => {
+                    Some(*retry_after)
+                }
+                _ => None,
+            };
+            AppError {
+                retry_after,
+                ..AppError::new(status.as_u16(), err.public_message())
+            }
         }
     }
 

@@ -1005,7 +1005,7 @@ async fn removebg_errors_use_its_shape_and_statuses() {
             "application/json",
             &[("x-api-key", "abc123")],
             StatusCode::FORBIDDEN,
-            "not known",
+            "not valid",
         ),
     ];
     for (body, content_type, extra, status, words) in cases {

@@ -35,6 +35,10 @@ impl TestApp {
             .collect();
         vars.push(("DATABASE_URL".into(), db.url.clone()));
         vars.push(("IMGIGO_SITE_ROOT".into(), site.path().display().to_string()));
+        vars.push((
+            "IMGIGO_DATA_DIR".into(),
+            site.path().join("data").display().to_string(),
+        ));
         let config = Config::load(
             |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
             &Overrides::default(),
@@ -191,6 +195,8 @@ async fn the_policy_server_function_answers_json() {
     let response = app
         .send(
             Request::post("/_app/privacy_policy")
+                // Server functions, like every state-changing request, need this site's Origin.
+                .header(header::ORIGIN, "http://127.0.0.1:3000")
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ACCEPT, "application/json")
                 .body(Body::empty())

@@ -38,8 +38,14 @@ async fn request_logs_carry_the_path_but_never_the_query() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let db = TestDatabase::new().await;
+    let data = tempfile::tempdir().expect("data folder");
+    let data_dir = data.path().display().to_string();
     let config = Config::load(
-        |name| (name == "DATABASE_URL").then(|| db.url.clone()),
+        |name| match name {
+            "DATABASE_URL" => Some(db.url.clone()),
+            "IMGIGO_DATA_DIR" => Some(data_dir.clone()),
+            _ => None,
+        },
         &Overrides::default(),
     )
     .expect("config");

@@ -4,21 +4,26 @@
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use super::ssr::{app_state, client_ip, session, signed_in, stamp, user_agent};
+use super::ssr::{app_state, client_ip, session, signed_in, stamp, user_agent, with_status};
 use super::{AccountView, Me, NewKey, StaffView};
 use crate::AppError;
 
 /// The signed-in account, if any (the header shows "Log in" or "Account").
 #[server(prefix = "/_app", endpoint = "current_account")]
 pub async fn current_account() -> Result<Option<Me>, AppError> {
-    let app = app_state()?;
-    let session = session().await?;
-    let user = services::sessions::current_user(&app, &session).await?;
-    Ok(user.map(|user| Me {
-        name: user.name,
-        email: user.email,
-        role: user.role.as_str().to_string(),
-    }))
+    with_status(
+        async move {
+            let app = app_state()?;
+            let session = session().await?;
+            let user = services::sessions::current_user(&app, &session).await?;
+            Ok(user.map(|user| Me {
+                name: user.name,
+                email: user.email,
+                role: user.role.as_str().to_string(),
+            }))
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "register")]
@@ -30,176 +35,274 @@ pub async fn register(
     policy: Option<String>,
     marketing: Option<String>,
 ) -> Result<(), AppError> {
-    use services::accounts::registration::{self, Registration};
-    let app = app_state()?;
-    let form = Registration {
-        name,
-        email,
-        password,
-        age_confirmed: age.is_some(),
-        policy_accepted: policy.is_some(),
-        marketing: marketing.is_some(),
-    };
-    registration::register(&app, form, client_ip().await).await?;
-    Ok(())
+    with_status(
+        async move {
+            use services::accounts::registration::{self, Registration};
+            let app = app_state()?;
+            let form = Registration {
+                name,
+                email,
+                password,
+                age_confirmed: age.is_some(),
+                policy_accepted: policy.is_some(),
+                marketing: marketing.is_some(),
+            };
+            registration::register(&app, form, client_ip().await).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "login")]
 pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    let app = app_state()?;
-    let session = session().await?;
-    let user =
-        services::accounts::login::authenticate(&app, &email, &password, client_ip().await).await?;
-    services::sessions::sign_in(&app, &session, &user, user_agent().await.as_deref()).await?;
-    leptos_axum::redirect(&super::safe_next(next.as_deref()));
-    Ok(())
+    with_status(
+        async move {
+            let app = app_state()?;
+            let session = session().await?;
+            let user =
+                services::accounts::login::authenticate(&app, &email, &password, client_ip().await)
+                    .await?;
+            services::sessions::sign_in(&app, &session, &user, user_agent().await.as_deref())
+                .await?;
+            leptos_axum::redirect(&super::safe_next(next.as_deref()));
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    let session = session().await?;
-    services::sessions::sign_out(&session).await?;
-    leptos_axum::redirect("/");
-    Ok(())
+    with_status(
+        async move {
+            let session = session().await?;
+            services::sessions::sign_out(&session).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "verify_email")]
 pub async fn verify_email(token: String) -> Result<(), AppError> {
-    let app = app_state()?;
-    services::accounts::registration::verify_email(&app, &token).await?;
-    Ok(())
+    with_status(
+        async move {
+            let app = app_state()?;
+            services::accounts::registration::verify_email(&app, &token).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "resend_verification")]
 pub async fn resend_verification(email: String) -> Result<(), AppError> {
-    let app = app_state()?;
-    services::accounts::registration::resend_verification(&app, &email, client_ip().await).await?;
-    Ok(())
+    with_status(
+        async move {
+            let app = app_state()?;
+            services::accounts::registration::resend_verification(&app, &email, client_ip().await)
+                .await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "forgot_password")]
 pub async fn forgot_password(email: String) -> Result<(), AppError> {
-    let app = app_state()?;
-    services::accounts::recovery::request_reset(&app, &email, client_ip().await).await?;
-    Ok(())
+    with_status(
+        async move {
+            let app = app_state()?;
+            services::accounts::recovery::request_reset(&app, &email, client_ip().await).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    let app = app_state()?;
-    services::accounts::recovery::reset(&app, &token, &password).await?;
-    Ok(())
+    with_status(
+        async move {
+            let app = app_state()?;
+            services::accounts::recovery::reset(&app, &token, &password).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "account_overview")]
 pub async fn account_overview() -> Result<AccountView, AppError> {
-    let (app, _, user) = signed_in().await?;
-    let keys = services::accounts::api_keys::list(&app, user.id)
-        .await?
-        .into_iter()
-        .map(|key| super::KeyView {
-            id: key.id,
-            name: key.name,
-            prefix: key.prefix,
-            created: stamp(key.created_at),
-            last_used: key.last_used_at.map(stamp),
-            revoked: key.revoked_at.map(stamp),
-        })
-        .collect();
-    Ok(AccountView {
-        me: Me {
-            name: user.name,
-            email: user.email,
-            role: user.role.as_str().to_string(),
-        },
-        keys,
-    })
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            let keys = services::accounts::api_keys::list(&app, user.id)
+                .await?
+                .into_iter()
+                .map(|key| super::KeyView {
+                    id: key.id,
+                    name: key.name,
+                    prefix: key.prefix,
+                    created: stamp(key.created_at),
+                    last_used: key.last_used_at.map(stamp),
+                    revoked: key.revoked_at.map(stamp),
+                })
+                .collect();
+            Ok(AccountView {
+                me: Me {
+                    name: user.name,
+                    email: user.email,
+                    role: user.role.as_str().to_string(),
+                },
+                keys,
+            })
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "update_name")]
 pub async fn update_name(name: String) -> Result<(), AppError> {
-    let (app, _, user) = signed_in().await?;
-    services::accounts::profile::update_name(&app, &user, &name).await?;
-    Ok(())
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            services::accounts::profile::update_name(&app, &user, &name).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "change_email")]
 pub async fn change_email(email: String, current_password: String) -> Result<(), AppError> {
-    let (app, _, user) = signed_in().await?;
-    services::accounts::profile::request_email_change(&app, &user, &email, &current_password)
-        .await?;
-    Ok(())
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            services::accounts::profile::request_email_change(
+                &app,
+                &user,
+                &email,
+                &current_password,
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "confirm_email_change")]
 pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
-    let app = app_state()?;
-    services::accounts::profile::confirm_email_change(&app, &token).await?;
-    Ok(())
+    with_status(
+        async move {
+            let app = app_state()?;
+            services::accounts::profile::confirm_email_change(&app, &token).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "change_password")]
 pub async fn change_password(current_password: String, password: String) -> Result<(), AppError> {
-    let (app, session, user) = signed_in().await?;
-    let user =
-        services::accounts::profile::change_password(&app, &user, &current_password, &password)
+    with_status(
+        async move {
+            let (app, session, user) = signed_in().await?;
+            let user = services::accounts::profile::change_password(
+                &app,
+                &user,
+                &current_password,
+                &password,
+            )
             .await?;
-    // Every other session ended; this one starts afresh.
-    services::sessions::sign_in(&app, &session, &user, user_agent().await.as_deref()).await?;
-    Ok(())
+            // Every other session ended; this one starts afresh.
+            services::sessions::sign_in(&app, &session, &user, user_agent().await.as_deref())
+                .await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    let (app, session, user) = signed_in().await?;
-    services::sessions::sign_out_everywhere(&app, &session, user.id).await?;
-    leptos_axum::redirect("/login?signed_out=everywhere");
-    Ok(())
+    with_status(
+        async move {
+            let (app, session, user) = signed_in().await?;
+            services::sessions::sign_out_everywhere(&app, &session, user.id).await?;
+            leptos_axum::redirect("/login?signed_out=everywhere");
+            Ok(())
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "create_api_key")]
 pub async fn create_api_key(name: String) -> Result<NewKey, AppError> {
-    let (app, _, user) = signed_in().await?;
-    let created = services::accounts::api_keys::create(&app, &user, &name).await?;
-    Ok(NewKey {
-        name: created.key.name,
-        prefix: created.key.prefix,
-        secret: created.secret,
-    })
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            let created = services::accounts::api_keys::create(&app, &user, &name).await?;
+            Ok(NewKey {
+                name: created.key.name,
+                prefix: created.key.prefix,
+                secret: created.secret,
+            })
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/_app", endpoint = "revoke_api_key")]
 pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
-    let (app, _, user) = signed_in().await?;
-    services::accounts::api_keys::revoke(&app, user.id, id).await?;
-    Ok(())
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            services::accounts::api_keys::revoke(&app, user.id, id).await?;
+            Ok(())
+        }
+        .await,
+    )
 }
 
 /// Staff only (support and admin).
 #[server(prefix = "/_app", endpoint = "staff_overview")]
 pub async fn staff_overview() -> Result<StaffView, AppError> {
-    let (app, _, user) = signed_in().await?;
-    let counts = services::accounts::roles::overview(&app, &user).await?;
-    Ok(StaffView {
-        accounts: counts.accounts,
-        verified: counts.verified,
-        staff: counts.staff,
-        live_api_keys: counts.live_api_keys,
-        can_manage_roles: user.role == entity::users::Role::Admin,
-    })
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            let counts = services::accounts::roles::overview(&app, &user).await?;
+            Ok(StaffView {
+                accounts: counts.accounts,
+                verified: counts.verified,
+                staff: counts.staff,
+                live_api_keys: counts.live_api_keys,
+                can_manage_roles: user.role == entity::users::Role::Admin,
+            })
+        }
+        .await,
+    )
 }
 
 /// Admin only.
 #[server(prefix = "/_app", endpoint = "set_role")]
 pub async fn set_role(email: String, role: String) -> Result<(), AppError> {
-    use entity::users::Role;
-    let (app, _, user) = signed_in().await?;
-    let role = match role.as_str() {
-        "user" => Role::User,
-        "support" => Role::Support,
-        "admin" => Role::Admin,
-        _ => return Err(AppError::new(422, "role: choose user, support or admin")),
-    };
-    services::accounts::roles::set_role(&app, &user, &email, role).await?;
-    Ok(())
+    with_status(
+        async move {
+            use entity::users::Role;
+            let (app, _, user) = signed_in().await?;
+            let role = match role.as_str() {
+                "user" => Role::User,
+                "support" => Role::Support,
+                "admin" => Role::Admin,
+                _ => return Err(AppError::new(422, "role: choose user, support or admin")),
+            };
+            services::accounts::roles::set_role(&app, &user, &email, role).await?;
+            Ok(())
+        }
+        .await,
+    )
 }

@@ -52,3 +52,17 @@ pub async fn user_agent() -> Option<String> {
 pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
+
+/// A server function's result, with the error's status (401, 403, 422, 429…) on the response
+/// instead of server_fn's default 500.
+pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(err.status_code());
+        if let Some(seconds) = err.retry_after {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+    }
+    result
+}

@@ -1,0 +1,709 @@
+//! Accounts over HTTP, in process: the forms' server functions with real cookies, the Origin check,
+//! the account gate and roles, the session cookie's attributes, and API keys on the cutout APIs.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use http::{Request, Response, StatusCode, header};
+use http_body_util::BodyExt;
+use server::state::ServerState;
+use services::AppState;
+use services::config::{Config, Overrides};
+use services::cutout::{CutoutService, Engine, QueueLimits};
+use services::mail::{Mail, Mailer};
+use services::results::StoreLimits;
+use services::testing::{ManualClock, TestDatabase};
+use tower::ServiceExt;
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+const PASSWORD: &str = "correct horse battery staple";
+
+struct TestApp {
+    router: Router,
+    app: AppState,
+    mail: Arc<Mutex<Vec<Mail>>>,
+    _db: TestDatabase,
+    _data: tempfile::TempDir,
+}
+
+fn tiny_engine() -> Engine {
+    let cpu = services::cutout::device::cpu();
+    let model = segmentation::IsNetConfig::tiny().init(&cpu.device);
+    Engine::from_segmenter(segmentation::Segmenter::new(model, cpu.device))
+}
+
+impl TestApp {
+    async fn new() -> Self {
+        Self::with_env(&[]).await
+    }
+
+    async fn with_env(env: &[(&str, &str)]) -> Self {
+        let db = TestDatabase::new().await;
+        let data = tempfile::tempdir().expect("data folder");
+        std::fs::create_dir_all(data.path().join("site/pkg")).expect("site");
+        let mut vars = vec![
+            ("DATABASE_URL".to_string(), db.url.clone()),
+            (
+                "IMGIGO_DATA_DIR".to_string(),
+                data.path().display().to_string(),
+            ),
+            (
+                "IMGIGO_SITE_ROOT".to_string(),
+                data.path().join("site").display().to_string(),
+            ),
+            ("IMGIGO_KEY_BURST".to_string(), "7".to_string()),
+        ];
+        for (name, value) in env {
+            vars.push((name.to_string(), value.to_string()));
+        }
+        let config = Config::load(
+            |name| {
+                vars.iter()
+                    .rev()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            },
+            &Overrides::default(),
+        )
+        .expect("config");
+        let (mailer, mail) = Mailer::memory("imgigo <no-reply@imgigo.test>");
+        let service = CutoutService::with_instances(
+            vec![tiny_engine()],
+            QueueLimits::default(),
+            &data.path().join("results"),
+            StoreLimits::default(),
+            ManualClock::new(),
+        )
+        .expect("service");
+        let app = AppState::init(config)
+            .await
+            .expect("state")
+            .with_mailer(mailer)
+            .with_cutouts(service);
+        let router = server::router::build(ServerState::new(app.clone()));
+        Self {
+            router,
+            app,
+            mail,
+            _db: db,
+            _data: data,
+        }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible router")
+    }
+
+    async fn get(&self, path: &str, cookie: Option<&str>) -> Response<Body> {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// Calls a server function the way the hydrated page does: a form-encoded POST from this
+    /// origin, JSON back.
+    async fn call(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Response<Body> {
+        self.call_from(name, form, cookie, Some(ORIGIN)).await
+    }
+
+    async fn call_from(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Response<Body> {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut request = Request::post(format!("/_app/{name}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::HOST, "127.0.0.1:3000");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
+
+    async fn mail(&self, kind: &str, to: &str) -> Mail {
+        for _ in 0..300 {
+            if let Some(mail) = self
+                .mail
+                .lock()
+                .expect("mail")
+                .iter()
+                .rev()
+                .find(|m| m.kind == kind && m.to == to)
+            {
+                return mail.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no {kind} mail to {to}");
+    }
+
+    async fn token(&self, kind: &str, to: &str) -> String {
+        let mail = self.mail(kind, to).await;
+        let start = mail.text.find("token=").expect("token") + "token=".len();
+        mail.text[start..]
+            .split_whitespace()
+            .next()
+            .expect("token")
+            .to_string()
+    }
+
+    /// Registers and verifies `email`; returns the session cookie of a login.
+    async fn account(&self, email: &str) -> String {
+        let response = self
+            .call(
+                "register",
+                &[
+                    ("name", "Ada"),
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("age", "on"),
+                    ("policy", "on"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            text(response).await
+        );
+        let token = self.token("verify_email", email).await;
+        let response = self.call("verify_email", &[("token", &token)], None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        self.login(email, PASSWORD).await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .call("login", &[("email", email), ("password", password)], None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        session_cookie(&response).expect("a session cookie after login")
+    }
+}
+
+async fn text(response: Response<Body>) -> String {
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+fn set_cookies(response: &Response<Body>) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `name=value` of the session cookie set by `response`.
+fn session_cookie(response: &Response<Body>) -> Option<String> {
+    set_cookies(response)
+        .into_iter()
+        .find(|c| c.contains("imgigo_session=") && !c.contains("Max-Age=0"))
+        .and_then(|c| c.split(';').next().map(str::to_string))
+}
+
+#[tokio::test]
+async fn anonymous_visits_and_registration_set_no_cookie() {
+    let app = TestApp::new().await;
+    for path in [
+        "/",
+        "/privacy",
+        "/developers",
+        "/register",
+        "/login",
+        "/forgot",
+        "/verify?token=x",
+        "/reset?token=x",
+    ] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(set_cookies(&response).is_empty(), "{path} set a cookie");
+    }
+    let response = app
+        .call(
+            "register",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("age", "on"),
+                ("policy", "on"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(set_cookies(&response).is_empty());
+    let token = app.token("verify_email", "ada@example.com").await;
+    let response = app.call("verify_email", &[("token", &token)], None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        set_cookies(&response).is_empty(),
+        "verifying does not log in"
+    );
+    let response = app.call("verify_email", &[("token", &token)], None).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::BAD_REQUEST,
+        "a link works once"
+    );
+    assert!(text(response).await.contains("expired or was already used"));
+}
+
+#[tokio::test]
+async fn state_changing_requests_need_this_sites_origin() {
+    let app = TestApp::new().await;
+    let form = [("email", "ada@example.com"), ("password", PASSWORD)];
+    let missing = app.call_from("login", &form, None, None).await;
+    assert_eq!(missing.status(), StatusCode::FORBIDDEN);
+    assert!(
+        text(missing)
+            .await
+            .contains("did not say which site sent it")
+    );
+    let foreign = app
+        .call_from("login", &form, None, Some("https://evil.test"))
+        .await;
+    assert_eq!(foreign.status(), StatusCode::FORBIDDEN);
+    assert!(text(foreign).await.contains("another website"));
+    // The same request from this site reaches the login (and fails on the unknown account).
+    let ours = app.call("login", &form, None).await;
+    assert_eq!(ours.status(), StatusCode::UNAUTHORIZED);
+    // A signed-in session's cookie is no help to a forged request either.
+    let cookie = app.account("eve@example.com").await;
+    let forged = app
+        .call_from(
+            "create_api_key",
+            &[("name", "stolen")],
+            Some(&cookie),
+            Some("https://evil.test"),
+        )
+        .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let no_origin = app.call_from("logout", &[], Some(&cookie), None).await;
+    assert_eq!(no_origin.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/account", Some(&cookie)).await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[tokio::test]
+async fn login_sets_a_rotating_http_only_lax_cookie_and_logout_ends_it() {
+    let app = TestApp::new().await;
+    let response = app
+        .call(
+            "register",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("age", "on"),
+                ("policy", "on"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let unverified = app
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(unverified.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookies(&unverified).is_empty());
+    assert!(
+        text(unverified)
+            .await
+            .contains("confirm your email address")
+    );
+
+    let token = app.token("verify_email", "ada@example.com").await;
+    app.call("verify_email", &[("token", &token)], None).await;
+
+    let wrong = app
+        .call(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "not the password"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(set_cookies(&wrong).is_empty());
+
+    let response = app
+        .call(
+            "login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("next", "/account"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let raw = set_cookies(&response).join("\n");
+    assert!(raw.contains("HttpOnly"), "{raw}");
+    assert!(raw.contains("SameSite=Lax"), "{raw}");
+    assert!(!raw.contains("Secure"), "plain http: {raw}");
+    assert!(raw.contains("Path=/"), "{raw}");
+    assert_eq!(
+        response.headers().get("serverfnredirect").is_some()
+            || response.headers().get(header::LOCATION).is_some(),
+        true
+    );
+    let first = session_cookie(&response).expect("cookie");
+
+    // Logging in again from that session gives it a new id.
+    let again = app
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            Some(&first),
+        )
+        .await;
+    let second = session_cookie(&again).expect("cookie");
+    assert_ne!(first, second, "the session id rotates at login");
+    assert_eq!(
+        app.get("/account", Some(&first)).await.status(),
+        StatusCode::SEE_OTHER,
+        "the old id is dead"
+    );
+
+    let account = app.get("/account", Some(&second)).await;
+    assert_eq!(account.status(), StatusCode::OK);
+    let me = app.call("current_account", &[], Some(&second)).await;
+    assert!(text(me).await.contains("ada@example.com"));
+
+    let out = app.call("logout", &[], Some(&second)).await;
+    assert!(
+        set_cookies(&out).iter().any(|c| c.contains("Max-Age=0")),
+        "the cookie is removed"
+    );
+    assert_eq!(
+        app.get("/account", Some(&second)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn over_https_the_cookie_is_secure_and_host_prefixed() {
+    let app = TestApp::with_env(&[("IMGIGO_PUBLIC_URL", "https://imgigo.test")]).await;
+    let response = app
+        .call_from(
+            "register",
+            &[
+                ("name", "Ada"),
+                ("email", "ada@example.com"),
+                ("password", PASSWORD),
+                ("age", "on"),
+                ("policy", "on"),
+            ],
+            None,
+            Some("https://imgigo.test"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let token = app.token("verify_email", "ada@example.com").await;
+    app.call_from(
+        "verify_email",
+        &[("token", &token)],
+        None,
+        Some("https://imgigo.test"),
+    )
+    .await;
+    let response = app
+        .call_from(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            None,
+            Some("https://imgigo.test"),
+        )
+        .await;
+    let raw = set_cookies(&response).join("\n");
+    assert!(raw.starts_with("__Host-imgigo_session="), "{raw}");
+    assert!(
+        raw.contains("Secure") && raw.contains("HttpOnly") && raw.contains("SameSite=Lax"),
+        "{raw}"
+    );
+}
+
+#[tokio::test]
+async fn gated_pages_send_visitors_to_log_in_and_refuse_the_wrong_role() {
+    let app = TestApp::new().await;
+    let response = app.get("/account", None).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/login?next=%2Faccount")
+    );
+    let response = app.get("/admin", None).await;
+    assert_eq!(
+        response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/login?next=%2Fadmin")
+    );
+    let anonymous = app.call("staff_overview", &[], None).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    let user = app.account("ada@example.com").await;
+    assert_eq!(
+        app.get("/admin", Some(&user)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/staff", Some(&user)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call("staff_overview", &[], Some(&user)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.call(
+            "set_role",
+            &[("email", "ada@example.com"), ("role", "admin")],
+            Some(&user)
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    services::accounts::roles::create_admin(&app.app, "Root", "root@example.com", PASSWORD)
+        .await
+        .expect("admin");
+    let admin = app.login("root@example.com", PASSWORD).await;
+    assert_eq!(
+        app.get("/admin", Some(&admin)).await.status(),
+        StatusCode::OK
+    );
+    let counts = app.call("staff_overview", &[], Some(&admin)).await;
+    assert_eq!(counts.status(), StatusCode::OK);
+    assert!(text(counts).await.contains("\"accounts\":2"));
+    let promoted = app
+        .call(
+            "set_role",
+            &[("email", "ada@example.com"), ("role", "support")],
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(promoted.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/staff", Some(&user)).await.status(),
+        StatusCode::OK,
+        "support sees the staff page"
+    );
+    assert_eq!(
+        app.get("/admin", Some(&user)).await.status(),
+        StatusCode::FORBIDDEN,
+        "but not admin"
+    );
+}
+
+#[tokio::test]
+async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
+    let app =
+        TestApp::with_env(&[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")]).await;
+    let cookie = app.account("ada@example.com").await;
+    let created = app
+        .call("create_api_key", &[("name", "script")], Some(&cookie))
+        .await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&text(created).await).expect("json");
+    let secret = body["secret"].as_str().expect("secret").to_string();
+    assert!(secret.starts_with("imgigo_"));
+    let listed = text(app.call("account_overview", &[], Some(&cookie)).await).await;
+    assert!(!listed.contains(&secret), "the list never shows the key");
+    assert!(listed.contains(&secret[..13]), "but shows its prefix");
+    app.mail("api_key_created", "ada@example.com").await;
+
+    let photo = {
+        let mut bytes = Vec::new();
+        image::RgbImage::from_pixel(48, 32, image::Rgb([200, 120, 40]))
+            .write_to(
+                &mut std::io::Cursor::new(&mut bytes),
+                image::ImageFormat::Png,
+            )
+            .expect("png");
+        bytes
+    };
+    let cutout = |key: Option<&str>| {
+        let mut request =
+            Request::post("/api/v1/cutouts?size=256").header(header::CONTENT_TYPE, "image/png");
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        request.body(Body::from(photo.clone())).expect("request")
+    };
+    // Anonymous: two, then 429.
+    for _ in 0..2 {
+        assert_eq!(app.send(cutout(None)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.send(cutout(None)).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // With the key: its own, larger allowance.
+    let keyed = app.send(cutout(Some(&secret))).await;
+    assert_eq!(keyed.status(), StatusCode::OK);
+    assert_eq!(
+        keyed
+            .headers()
+            .get("x-ratelimit-limit")
+            .and_then(|v| v.to_str().ok()),
+        Some("7")
+    );
+    let account = app
+        .send(
+            Request::get("/v1.0/account")
+                .header("x-api-key", &secret)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(account.status(), StatusCode::OK);
+
+    let bad = app.send(cutout(Some("imgigo_made-up"))).await;
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert!(text(bad).await.contains("not valid"));
+
+    let id = {
+        let listed: serde_json::Value = serde_json::from_str(
+            &text(app.call("account_overview", &[], Some(&cookie)).await).await,
+        )
+        .expect("json");
+        listed["keys"][0]["id"].as_i64().expect("id")
+    };
+    let revoked = app
+        .call("revoke_api_key", &[("id", &id.to_string())], Some(&cookie))
+        .await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let refused = app.send(cutout(Some(&secret))).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let removebg = app
+        .send(
+            Request::post("/v1.0/removebg")
+                .header("x-api-key", &secret)
+                .header(header::CONTENT_TYPE, "image/png")
+                .body(Body::from(photo.clone()))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(
+        removebg.status(),
+        StatusCode::FORBIDDEN,
+        "remove.bg answers bad keys with 403"
+    );
+}
+
+#[tokio::test]
+async fn login_is_locked_after_repeated_failures_with_retry_after() {
+    let app = TestApp::new().await;
+    app.account("ada@example.com").await;
+    for _ in 0..4 {
+        let response = app
+            .call(
+                "login",
+                &[("email", "ada@example.com"), ("password", "wrong password")],
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let locked = app
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", "wrong password")],
+            None,
+        )
+        .await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        locked
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("900")
+    );
+    let right = app
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        right.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even for the right password"
+    );
+    assert!(set_cookies(&right).is_empty());
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_other_devices() {
+    let app = TestApp::new().await;
+    let laptop = app.account("ada@example.com").await;
+    let phone = app.login("ada@example.com", PASSWORD).await;
+    assert_eq!(
+        app.get("/account", Some(&laptop)).await.status(),
+        StatusCode::OK
+    );
+    let response = app.call("sign_out_everywhere", &[], Some(&phone)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        app.get("/account", Some(&laptop)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        app.get("/account", Some(&phone)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
