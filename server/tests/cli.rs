@@ -170,3 +170,89 @@ fn cutout_refuses_unknown_formats_and_sizes_before_loading_anything() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("multiple of 32"));
 }
+
+/// Runs `imgigo ARGS` with `stdin` as standard input.
+fn imgigo_with_input(vars: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_imgigo"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("IMGIGO_") || name == "DATABASE_URL" {
+            command.env_remove(name);
+        }
+    }
+    let mut child = command
+        .envs(vars.iter().copied())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run imgigo");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write the password");
+    child.wait_with_output().expect("imgigo finishes")
+}
+
+#[test]
+fn admin_create_bootstraps_one_admin_with_the_password_from_stdin() {
+    let data = tempfile::tempdir().expect("data folder");
+    let dir = data.path().display().to_string();
+    let vars = [("IMGIGO_DATA_DIR", dir.as_str())];
+    let args = [
+        "admin",
+        "create",
+        "--email",
+        "Root@Example.com",
+        "--name",
+        "Root",
+    ];
+
+    let short = imgigo_with_input(&vars, &args, "short\n");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+
+    let created = imgigo_with_input(&vars, &args, "a long admin passphrase\n");
+    let stdout = String::from_utf8_lossy(&created.stdout);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert!(
+        stdout.contains("Created admin account root@example.com"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("passphrase")
+            && !String::from_utf8_lossy(&created.stderr).contains("passphrase")
+    );
+
+    let again = imgigo_with_input(&vars, &args, "a long admin passphrase\n");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+
+    // The admin can log in with that password.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let url = format!("sqlite://{}/imgigo.db?mode=rwc", dir);
+        let db = services::db::connect(&url).await.expect("db");
+        let config = services::config::Config::load(|_| None, &Default::default()).expect("config");
+        let app = services::AppState::new(config, db, services::cutout::device::cpu());
+        let admin = services::accounts::login::authenticate(
+            &app,
+            "root@example.com",
+            "a long admin passphrase",
+            std::net::IpAddr::from([127, 0, 0, 1]),
+        )
+        .await
+        .expect("the admin logs in");
+        assert_eq!(admin.role, entity::users::Role::Admin);
+    });
+}
