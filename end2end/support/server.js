@@ -56,7 +56,7 @@ export function modelFile() {
 }
 
 // `model: true` starts the server with the real segmentation model and waits until it is loaded.
-export async function startServer({ model = false } = {}) {
+export async function startServer({ model = false, env: extra = {} } = {}) {
   const bin = process.env.IMGIGO_BIN ?? join(root, 'target', 'debug', 'imgigo');
   const siteRoot = process.env.IMGIGO_SITE_ROOT ?? join(root, 'target', 'site');
   if (!existsSync(bin)) throw new Error(`no server binary at ${bin}: run \`cargo leptos build\` first`);
@@ -67,7 +67,7 @@ export async function startServer({ model = false } = {}) {
   // into a debug build would only slow them down.
   const weights = model ? modelFile() : join(dataDir, 'no-model.bpk');
   if (model && !existsSync(weights)) throw new Error(`no model weights at ${weights}: run \`make weights\` first`);
-  const env = { ...process.env, IMGIGO_ADDR: `127.0.0.1:${port}`, IMGIGO_DATA_DIR: dataDir, IMGIGO_SITE_ROOT: siteRoot, IMGIGO_LOG: 'warn', IMGIGO_MODEL_FILE: weights };
+  const env = { ...process.env, IMGIGO_ADDR: `127.0.0.1:${port}`, IMGIGO_DATA_DIR: dataDir, IMGIGO_SITE_ROOT: siteRoot, IMGIGO_LOG: 'warn', IMGIGO_MODEL_FILE: weights, ...extra };
   delete env.DATABASE_URL;
   const log = [];
   const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -97,6 +97,15 @@ fn user_id(
     (column, foreign)
 }
 
+/// An index on a table's `user_id`, for "everything of this account" (export, deletion).
+fn by_user(name: &str, table: impl IntoIden, column: impl IntoIden) -> IndexCreateStatement {
+    Index::create()
+        .name(name)
+        .table(table)
+        .col(column)
+        .to_owned()
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -132,13 +141,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("consents_user")
-                    .table(Consents::Table)
-                    .col(Consents::UserId)
-                    .to_owned(),
-            )
+            .create_index(by_user("consents_user", Consents::Table, Consents::UserId))
             .await?;
 
         let (user, mut foreign) = user_id(Sessions::Table, Sessions::UserId, true);
@@ -162,13 +165,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("sessions_user")
-                    .table(Sessions::Table)
-                    .col(Sessions::UserId)
-                    .to_owned(),
-            )
+            .create_index(by_user("sessions_user", Sessions::Table, Sessions::UserId))
             .await?;
 
         let (user, mut foreign) = user_id(AccountTokens::Table, AccountTokens::UserId, false);
@@ -232,13 +229,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("api_keys_user")
-                    .table(ApiKeys::Table)
-                    .col(ApiKeys::UserId)
-                    .to_owned(),
-            )
+            .create_index(by_user("api_keys_user", ApiKeys::Table, ApiKeys::UserId))
             .await
     }
 

@@ -32,6 +32,12 @@ fn AccountLinks() -> impl IntoView {
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    // Effects run only in the browser: the mark tells tests (and styles) that forms are live.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <header class="site-header">

@@ -41,13 +41,12 @@ pub fn AccountPage() -> impl IntoView {
                     Err(err) => view! {
                         <p class="form-error" role="alert">{err.message}" "<a href="/login?next=/account">"Log in"</a></p>
                     }.into_any(),
-                    Ok(AccountView { me, keys }) => view! {
+                    Ok(AccountView { me, .. }) => view! {
                         <p class="lede" data-testid="signed-in-as">
                             "Signed in as " <strong>{me.name.clone()}</strong> " (" {me.email.clone()} ")"
                             {(me.role != "user").then(|| format!(" · role: {}", me.role))}
                         </p>
                         {me.is_staff().then(|| view! { <p><a href="/staff">"Staff page"</a></p> })}
-                        <KeyList keys=keys revoke=revoke/>
                     }.into_any(),
                 })}
             </Transition>
@@ -64,6 +63,11 @@ pub fn AccountPage() -> impl IntoView {
                     <button class="button" type="submit">"Create a key"</button>
                 </ActionForm>
                 <FormError message=Signal::derive(failure(create))/>
+                <Transition fallback=|| ()>
+                    {move || overview.get().and_then(Result::ok).map(|view| view! {
+                        <KeyList keys=view.keys revoke=revoke/>
+                    })}
+                </Transition>
                 {move || new_key().map(|key| view! {
                     <div class="new-key" role="status">
                         <p>"Your new key “" {key.name} "”. Copy it now: it will not be shown again."</p>
@@ -75,7 +79,16 @@ pub fn AccountPage() -> impl IntoView {
             <fieldset class="group">
                 <legend>"Name"</legend>
                 <ActionForm action=rename attr:class="inline-form">
-                    <label>"Your name" <input name="name" autocomplete="name" required maxlength="100"/></label>
+                    <label>
+                        "Your name"
+                        <input
+                            name="name"
+                            autocomplete="name"
+                            required
+                            maxlength="100"
+                            value=move || overview.get().and_then(Result::ok).map(|view| view.me.name)
+                        />
+                    </label>
                     <button class="button" type="submit">"Save"</button>
                 </ActionForm>
                 <FormError message=Signal::derive(failure(rename))/>
