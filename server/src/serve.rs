@@ -128,8 +128,8 @@ fn spawn_janitor(app: &AppState) {
     });
 }
 
-/// Every ten minutes: forgets throttle buckets and lockouts that ended, deletes expired sessions
-/// and expired mail links. Logs counts only.
+/// Every ten minutes: forgets throttle buckets and lockouts that ended, deletes expired sessions,
+/// accounts never confirmed within 7 days, and expired mail links. Logs counts only.
 fn spawn_account_janitor(app: &AppState) {
     let app = app.clone();
     tokio::spawn(async move {
@@ -142,6 +142,11 @@ fn spawn_account_janitor(app: &AppState) {
                 Ok(0) => {}
                 Ok(sessions) => tracing::info!(sessions, "expired sessions deleted"),
                 Err(err) => tracing::warn!(error = %err, "the session janitor failed"),
+            }
+            match services::accounts::registration::purge_unverified(&app).await {
+                Ok(0) => {}
+                Ok(accounts) => tracing::info!(accounts, "unconfirmed accounts deleted"),
+                Err(err) => tracing::warn!(error = %err, "the unconfirmed-account janitor failed"),
             }
             match services::accounts::tokens::purge_expired(&app).await {
                 Ok(0) => {}

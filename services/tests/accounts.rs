@@ -344,6 +344,24 @@ async fn one_address_is_throttled_on_login_and_registration() {
 }
 
 #[tokio::test]
+async fn one_inbox_gets_a_few_requested_mails_then_no_more_for_a_while() {
+    let h = harness().await;
+    h.verified_user("ada@example.com").await;
+    for n in 0..6 {
+        recovery::request_reset(&h.app, "ada@example.com", ip(60 + n))
+            .await
+            .expect("the same answer every time");
+    }
+    let resets = h
+        .settle()
+        .await
+        .iter()
+        .filter(|m| m.kind == "password_reset")
+        .count();
+    assert_eq!(resets, 3, "a burst of three per address, then one a minute");
+}
+
+#[tokio::test]
 async fn verification_links_expire() {
     let h = harness().await;
     registration::register(&h.app, form("ada@example.com"), ip(1))
@@ -374,6 +392,50 @@ async fn verification_links_expire() {
             .await
             .iter()
             .all(|m| m.to != "nobody@example.com")
+    );
+}
+
+#[tokio::test]
+async fn unconfirmed_accounts_are_deleted_after_seven_days_with_their_rows() {
+    let h = harness().await;
+    h.verified_user("kept@example.com").await;
+    registration::register(&h.app, form("never@example.com"), ip(9))
+        .await
+        .expect("register");
+    h.mail("verify_email", "never@example.com", 1).await;
+    h.clock.advance(TimeDelta::days(6));
+    assert_eq!(
+        registration::purge_unverified(&h.app).await.expect("purge"),
+        0
+    );
+    h.clock.advance(TimeDelta::days(1) + TimeDelta::minutes(1));
+    assert_eq!(
+        registration::purge_unverified(&h.app).await.expect("purge"),
+        1
+    );
+    let left: Vec<String> = entity::users::Entity::find()
+        .all(&h.app.db)
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    assert_eq!(left, ["kept@example.com"]);
+    assert_eq!(
+        entity::account_tokens::Entity::find()
+            .count(&h.app.db)
+            .await
+            .expect("count"),
+        0,
+        "its link went with it"
+    );
+    assert_eq!(
+        entity::consents::Entity::find()
+            .count(&h.app.db)
+            .await
+            .expect("count"),
+        2,
+        "only the kept account's consent rows remain"
     );
 }
 

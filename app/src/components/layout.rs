@@ -2,33 +2,6 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_location;
-
-use crate::account::api::{Logout, current_account};
-
-/// "Log in" for visitors; "Account" and "Log out" once signed in. Asked again on every navigation.
-#[component]
-fn AccountLinks() -> impl IntoView {
-    let location = use_location();
-    let logout = ServerAction::<Logout>::new();
-    let me = Resource::new(
-        move || (location.pathname.get(), logout.version().get()),
-        |_| current_account(),
-    );
-    view! {
-        <Transition fallback=|| ()>
-            {move || me.get().map(|result| match result {
-                Ok(Some(_)) => view! {
-                    <a href="/account" rel="external">"Account"</a>
-                    <ActionForm action=logout attr:class="logout">
-                        <button class="link-button" type="submit">"Log out"</button>
-                    </ActionForm>
-                }.into_any(),
-                _ => view! { <a href="/login" rel="external">"Log in"</a> }.into_any(),
-            })}
-        </Transition>
-    }
-}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -49,7 +22,10 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <A href="/">"Editor"</A>
                 <A href="/developers">"API"</A>
                 <A href="/privacy">"Privacy"</A>
-                <AccountLinks/>
+                // One static link: the account page sends visitors to log in. (An account-aware
+                // header would need a resource on every page, and a second suspense boundary in
+                // every streamed page.)
+                <a href="/account" rel="external">"Account"</a>
             </nav>
         </header>
         <main id="content">{children()}</main>

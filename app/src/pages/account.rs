@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::forms::{FormError, FormOk, failure, succeeded};
 use crate::account::api::{
-    ChangeEmail, ChangePassword, ConfirmEmailChange, CreateApiKey, RevokeApiKey, SignOutEverywhere,
-    UpdateName, account_overview,
+    ChangeEmail, ChangePassword, ConfirmEmailChange, CreateApiKey, Logout, RevokeApiKey,
+    SignOutEverywhere, UpdateName, account_overview,
 };
 use crate::account::{AccountView, KeyView};
 
@@ -18,6 +18,7 @@ pub fn AccountPage() -> impl IntoView {
     let change_email = ServerAction::<ChangeEmail>::new();
     let change_password = ServerAction::<ChangePassword>::new();
     let everywhere = ServerAction::<SignOutEverywhere>::new();
+    let logout = ServerAction::<Logout>::new();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
     let overview = Resource::new(
@@ -47,6 +48,9 @@ pub fn AccountPage() -> impl IntoView {
                             {(me.role != "user").then(|| format!(" · role: {}", me.role))}
                         </p>
                         {me.is_staff().then(|| view! { <p><a href="/staff">"Staff page"</a></p> })}
+                        <ActionForm action=logout>
+                            <button class="button" type="submit">"Log out"</button>
+                        </ActionForm>
                     }.into_any(),
                 })}
             </Transition>

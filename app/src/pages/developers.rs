@@ -14,6 +14,9 @@ const JSON: &str = "curl -H 'Accept: application/json' -H 'Content-Type: image/j
 const AGAIN: &str = "curl -o again.png 'https://YOUR-HOST/r/ID?key=KEY'
 curl -X DELETE 'https://YOUR-HOST/r/ID?key=KEY'";
 
+const KEYED: &str = "curl -H 'X-Api-Key: imgigo_…' -F image=@photo.jpg \\
+  -o cutout.png https://YOUR-HOST/api/v1/cutouts";
+
 const REMOVEBG: &str = "curl -F image_file=@photo.jpg -F size=auto \\
   -o no-bg.png https://YOUR-HOST/v1.0/removebg";
 
@@ -44,6 +47,14 @@ pub fn DevelopersPage() -> impl IntoView {
                 "Results are encrypted with a key that only your link holds; we cannot open them. "
                 "They are destroyed after 7 days."
             </p>
+            <h2>"Higher limits with an API key"</h2>
+            <p>
+                "With an " <a href="/register" rel="external">"account"</a> ", create keys on your "
+                <a href="/account" rel="external">"account page"</a> " and send one in the "
+                <code>"X-Api-Key"</code> " header: the call then counts against the key's own limit instead of "
+                "your address's. A wrong or revoked key is refused, never silently ignored."
+            </p>
+            <pre><code>{KEYED}</code></pre>
             <h2>"Coming from remove.bg"</h2>
             <p>"Change the base URL; the fields, headers and error format are the same."</p>
             <pre><code>{REMOVEBG}</code></pre>

@@ -133,8 +133,27 @@ pub struct RemoveBgError {
     pub detail: String,
 }
 
+/// `X-Api-Key`: optional on the cutout routes (it swaps the anonymous per-address limit for the
+/// key's own), required by `GET /v1.0/account`.
+struct ApiKeyScheme;
+
+impl utoipa::Modify for ApiKeyScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Api-Key",
+                "An API key from your account page (imgigo_…). Optional on the cutout routes: without it calls are anonymous and limited per address.",
+            ))),
+        );
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&ApiKeyScheme),
     info(
         title = "imgigo API",
         description = "Private, self-hostable background removal. Uploads stay in memory; results are encrypted under a key only the link holds and destroyed after 7 days."

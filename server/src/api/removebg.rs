@@ -41,12 +41,13 @@ const PREVIEW_PIXELS: u64 = 250_000;
     post,
     path = "/v1.0/removebg",
     tag = "remove.bg compatible",
+    security((), ("api_key" = [])),
     request_body(content = inline(super::openapi::RemoveBgForm), content_type = "multipart/form-data",
         description = "Also as application/json or application/x-www-form-urlencoded (with image_file_b64)."),
     responses(
         (status = 200, description = "The result image, or with `Accept: application/json` the JSON below", body = super::openapi::RemoveBgResult),
         (status = 400, description = "Invalid parameters", body = super::openapi::RemoveBgErrors),
-        (status = 403, description = "Unknown API key", body = super::openapi::RemoveBgErrors),
+        (status = 403, description = "A wrong or revoked API key", body = super::openapi::RemoveBgErrors),
         (status = 413, description = "File too large", body = super::openapi::RemoveBgErrors),
         (status = 415, description = "Unsupported file format", body = super::openapi::RemoveBgErrors),
         (status = 422, description = "Image could not be processed", body = super::openapi::RemoveBgErrors),
@@ -165,6 +166,7 @@ async fn remove_photo(
     get,
     path = "/v1.0/account",
     tag = "remove.bg compatible",
+    security(("api_key" = [])),
     responses(
         (status = 200, description = "The key's account", body = serde_json::Value),
         (status = 403, description = "No key, or a key that is not valid", body = super::openapi::RemoveBgErrors)

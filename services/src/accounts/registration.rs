@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use entity::account_tokens::Purpose as TokenPurpose;
 use entity::consents::{Method, Purpose};
 use entity::users::{self, Role};
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
 use super::{find_by_email, link, normalize_email, normalize_name, password, tokens};
 use crate::abuse::Action;
@@ -167,4 +167,19 @@ pub async fn resend_verification(app: &AppState, email: &str, ip: IpAddr) -> Res
     let token = tokens::issue(app, &app.db, user.id, TokenPurpose::VerifyEmail, None).await?;
     send_verification(app, &user, &token);
     Ok(())
+}
+
+/// Accounts whose address was never confirmed are deleted this long after registering (the
+/// verification mail says so); their consent rows and links go with them.
+pub const UNVERIFIED_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// Deletes accounts never confirmed within [`UNVERIFIED_KEPT`]; returns how many.
+pub async fn purge_unverified(app: &AppState) -> Result<u64, Error> {
+    let cutoff = app.clock.now() - UNVERIFIED_KEPT;
+    let result = users::Entity::delete_many()
+        .filter(users::Column::EmailVerifiedAt.is_null())
+        .filter(users::Column::CreatedAt.lt(cutoff))
+        .exec(&app.db)
+        .await?;
+    Ok(result.rows_affected)
 }

@@ -70,7 +70,7 @@ pub fn verify_email(to: &str, name: &str, link: &str, hours: i64) -> Mail {
                 url: link,
             },
             Line::Text(format!(
-                "The link works once and for {hours} hours. If you did not sign up, ignore this mail and the account will be removed."
+                "The link works once and for {hours} hours. If you did not sign up, ignore this mail: an account that is never confirmed is deleted after 7 days."
             )),
         ],
     )
