@@ -27,6 +27,7 @@ use components::layout::Layout;
 use editor::EditorPage;
 use pages::account::{AccountPage, ConfirmEmailPage};
 use pages::auth::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage};
+use pages::cookies::CookiesPage;
 use pages::staff::{AdminPage, StaffPage};
 use pages::{developers::DevelopersPage, not_found::NotFound, privacy::PrivacyPage};
 
@@ -66,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=EditorPage/>
                     <Route path=path!("/privacy") view=PrivacyPage/>
                     <Route path=path!("/developers") view=DevelopersPage/>
+                    <Route path=path!("/cookies") view=CookiesPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/verify") view=VerifyPage/>

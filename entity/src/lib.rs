@@ -2,6 +2,7 @@
 
 pub mod account_tokens;
 pub mod api_keys;
+pub mod audit_log;
 pub mod consents;
 pub mod sessions;
 pub mod users;

@@ -21,6 +21,9 @@ pub struct Model {
     pub email_verified_at: Option<DateTimeUtc>,
     /// "Sign out everywhere": sessions that logged in before this moment are no longer valid.
     pub sessions_revoked_at: Option<DateTimeUtc>,
+    /// Restriction of processing (GDPR art. 18): while set, no cutouts on the account, API keys
+    /// refused, and only legally required mail.
+    pub restricted_at: Option<DateTimeUtc>,
 }
 
 /// What an account may do. Stored as text so a new role needs no schema change.
@@ -62,6 +65,8 @@ pub enum Relation {
     AccountTokens,
     #[sea_orm(has_many = "super::api_keys::Entity")]
     ApiKeys,
+    #[sea_orm(has_many = "super::audit_log::Entity")]
+    AuditLog,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

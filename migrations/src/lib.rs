@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_create_users;
 mod m20261128_000002_accounts;
+mod m20261128_000003_privacy_centre;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_create_users::Migration),
             Box::new(m20261128_000002_accounts::Migration),
+            Box::new(m20261128_000003_privacy_centre::Migration),
         ]
     }
 }

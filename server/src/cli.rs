@@ -46,6 +46,9 @@ pub enum Command {
     Migrate,
     /// Cut the subject out of photos on this machine: writes OUT/<name>.<ext> for each input.
     Cutout(CutoutArgs),
+    /// Run the retention jobs once (for cron): expired results, sessions and links, accounts never
+    /// confirmed within 7 days.
+    Purge,
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),

@@ -2,6 +2,7 @@
 //! The binary in `main.rs` only parses the command line and calls into here.
 
 pub mod access;
+pub mod account_export;
 pub mod admin_cli;
 pub mod api;
 pub mod cli;

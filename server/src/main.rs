@@ -39,6 +39,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Some(Command::Migrate) => server::serve::migrate(config).await,
+            Some(Command::Purge) => server::serve::purge(config).await,
             _ => server::serve::run(config).await,
         }
     });

@@ -17,7 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
-use crate::{access, api, client_ip, csrf, health};
+use crate::{access, account_export, api, client_ip, csrf, health};
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
 pub fn session_cookie_name(tls: bool) -> &'static str {
@@ -53,6 +53,7 @@ pub fn build(state: ServerState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/account/export", get(account_export::download))
         .merge(api::routes())
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(options.clone())

@@ -128,33 +128,39 @@ fn spawn_janitor(app: &AppState) {
     });
 }
 
-/// Every ten minutes: forgets throttle buckets and lockouts that ended, deletes expired sessions,
-/// accounts never confirmed within 7 days, and expired mail links. Logs counts only.
+/// Every ten minutes: the retention jobs on the database (expired sessions and mailed links,
+/// accounts never confirmed within 7 days) and the in-RAM throttles. Logs counts only.
 fn spawn_account_janitor(app: &AppState) {
     let app = app.clone();
     tokio::spawn(async move {
-        let store = services::sessions::DbSessionStore::new(app.db.clone());
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
-            app.abuse.forget_idle();
-            match store.purge_expired().await {
-                Ok(0) => {}
-                Ok(sessions) => tracing::info!(sessions, "expired sessions deleted"),
-                Err(err) => tracing::warn!(error = %err, "the session janitor failed"),
-            }
-            match services::accounts::registration::purge_unverified(&app).await {
-                Ok(0) => {}
-                Ok(accounts) => tracing::info!(accounts, "unconfirmed accounts deleted"),
-                Err(err) => tracing::warn!(error = %err, "the unconfirmed-account janitor failed"),
-            }
-            match services::accounts::tokens::purge_expired(&app).await {
-                Ok(0) => {}
-                Ok(tokens) => tracing::info!(tokens, "expired mail links deleted"),
-                Err(err) => tracing::warn!(error = %err, "the token janitor failed"),
+            if let Err(err) = services::jobs::purge_accounts(&app).await {
+                tracing::warn!(error = %err, "the retention jobs failed");
             }
         }
     });
+}
+
+/// `imgigo purge`: the retention jobs once (for cron): the database jobs, and expired results in
+/// the encrypted spill folder. Prints the counts.
+pub async fn purge(config: Config) -> Result<(), ServeError> {
+    let results_dir = config.data_dir.join("results");
+    let db = services::db::connect_and_migrate(&config.database_url).await?;
+    let app = AppState::new(config, db, services::cutout::device::cpu());
+    let purged = services::jobs::purge_accounts(&app).await?;
+    let store = services::results::ResultStore::open(
+        &results_dir,
+        services::results::StoreLimits::default(),
+        Arc::new(SystemClock),
+    )?;
+    let results = store.purge_expired();
+    println!(
+        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts",
+        purged.sessions, purged.links, purged.unconfirmed_accounts
+    );
+    Ok(())
 }
 
 /// Applies pending migrations and exits.

@@ -673,3 +673,156 @@ async fn sign_out_everywhere_ends_other_devices() {
         StatusCode::SEE_OTHER
     );
 }
+
+// ---- the privacy centre ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn download_my_data_is_a_json_attachment_with_the_account() {
+    let app = TestApp::new().await;
+    let anonymous = app.get("/account/export", None).await;
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::SEE_OTHER,
+        "visitors log in first"
+    );
+    let cookie = app.account("ada@example.com").await;
+    let response = app.get("/account/export", Some(&cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let disposition = response
+        .headers()
+        .get(header::CONTENT_DISPOSITION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"imgigo-data-"),
+        "{disposition}"
+    );
+    assert_eq!(
+        response
+            .headers()
+            .get(header::CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let document: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
+    assert_eq!(document["schema"], services::privacy::export::SCHEMA);
+    assert_eq!(document["users"]["email"], "ada@example.com");
+    assert_eq!(document["sessions"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn restriction_and_deletion_work_from_the_account_page() {
+    let app = TestApp::new().await;
+    let cookie = app.account("ada@example.com").await;
+    let created = app
+        .call("create_api_key", &[("name", "script")], Some(&cookie))
+        .await;
+    let body: serde_json::Value = serde_json::from_str(&text(created).await).expect("json");
+    let secret = body["secret"].as_str().expect("secret").to_string();
+    let account = |key: &str| {
+        Request::get("/v1.0/account")
+            .header("x-api-key", key)
+            .body(Body::empty())
+            .expect("request")
+    };
+    assert_eq!(app.send(account(&secret)).await.status(), StatusCode::OK);
+
+    let restricted = app
+        .call("set_restriction", &[("restricted", "true")], Some(&cookie))
+        .await;
+    assert_eq!(restricted.status(), StatusCode::OK);
+    let refused = app.send(account(&secret)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(text(refused).await.contains("restricted"));
+    app.call("set_restriction", &[("restricted", "false")], Some(&cookie))
+        .await;
+    assert_eq!(
+        app.send(account(&secret)).await.status(),
+        StatusCode::OK,
+        "lifted"
+    );
+
+    let objection = app
+        .call(
+            "set_consent",
+            &[("purpose", "marketing"), ("granted", "false")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(objection.status(), StatusCode::OK);
+    let overview: serde_json::Value =
+        serde_json::from_str(&text(app.call("account_overview", &[], Some(&cookie)).await).await)
+            .expect("json");
+    assert_eq!(overview["marketing"], false);
+    assert_eq!(
+        overview["consents"].as_array().map(Vec::len),
+        Some(3),
+        "signup ×2 + settings"
+    );
+
+    let wrong = app
+        .call(
+            "delete_account",
+            &[("password", "not it"), ("confirm", "on")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let deleted = app
+        .call(
+            "delete_account",
+            &[("password", PASSWORD), ("confirm", "on")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    assert!(
+        set_cookies(&deleted)
+            .iter()
+            .any(|c| c.contains("Max-Age=0")),
+        "signed out"
+    );
+    app.mail("account_deleted", "ada@example.com").await;
+    assert_eq!(
+        app.get("/account", Some(&cookie)).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    let login = app
+        .call(
+            "login",
+            &[("email", "ada@example.com"), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(
+        login.status(),
+        StatusCode::UNAUTHORIZED,
+        "the account is gone"
+    );
+    assert_eq!(
+        app.send(account(&secret)).await.status(),
+        StatusCode::FORBIDDEN,
+        "its keys too"
+    );
+}
+
+#[tokio::test]
+async fn the_cookie_page_and_the_rights_list_are_public() {
+    let app = TestApp::new().await;
+    let cookies = app.get("/cookies", None).await;
+    assert_eq!(cookies.status(), StatusCode::OK);
+    assert!(set_cookies(&cookies).is_empty());
+    let html = text(cookies).await;
+    assert!(html.contains("imgigo_session") && html.contains("HttpOnly"));
+    let privacy = text(app.get("/privacy", None).await).await;
+    for button in [
+        "Download my data",
+        "Delete my account",
+        "Restrict processing",
+        "Turn off",
+    ] {
+        assert!(privacy.contains(button), "the privacy page names {button}");
+    }
+    assert!(privacy.contains("href=\"/account#your-data\""));
+}

@@ -256,3 +256,22 @@ fn admin_create_bootstraps_one_admin_with_the_password_from_stdin() {
         assert_eq!(admin.role, entity::users::Role::Admin);
     });
 }
+
+#[test]
+fn purge_runs_the_retention_jobs_once_and_prints_counts() {
+    let data = tempfile::tempdir().expect("data folder");
+    let dir = data.path().display().to_string();
+    let output = imgigo(&[("IMGIGO_DATA_DIR", dir.as_str())], &["purge"]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "purged: 0 expired results, 0 sessions, 0 mailed links, 0 unconfirmed accounts"
+        ),
+        "{stdout}"
+    );
+}

@@ -62,6 +62,30 @@ pub async fn connect_and_migrate(url: &str) -> Result<DatabaseConnection, Error>
     Ok(db)
 }
 
+/// Every table of the application's schema (not the migration bookkeeping), sorted.
+pub async fn table_names(db: &DatabaseConnection) -> Result<Vec<String>, Error> {
+    use sea_orm::{FromQueryResult, JsonValue, Statement};
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DatabaseBackend::Sqlite => {
+            "SELECT name AS name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        }
+        _ => {
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        }
+    };
+    let rows = JsonValue::find_by_statement(Statement::from_string(backend, sql))
+        .all(db)
+        .await?;
+    let mut names: Vec<String> = rows
+        .iter()
+        .filter_map(|row| row.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .filter(|name| name != "seaql_migrations")
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
 /// `sqlite` or `postgres`, for logs and `/readyz`.
 pub fn backend_name(db: &DatabaseConnection) -> &'static str {
     match db.get_database_backend() {

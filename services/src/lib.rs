@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod fetch;
 pub mod health;
+pub mod jobs;
 pub mod mail;
 pub mod privacy;
 pub mod ratelimit;

@@ -151,13 +151,58 @@ pub async fn account_overview() -> Result<AccountView, AppError> {
                     revoked: key.revoked_at.map(stamp),
                 })
                 .collect();
+            use entity::consents::Purpose;
+            use services::privacy::{audit, consent};
+            let history = consent::history(&app.db, user.id).await?;
+            let current = |purpose: Purpose| {
+                history
+                    .iter()
+                    .rev()
+                    .find(|row| row.purpose == purpose)
+                    .map(|row| row.granted)
+            };
+            let marketing = current(Purpose::Marketing).unwrap_or(false);
+            let analytics = match current(Purpose::Analytics) {
+                Some(granted) => granted,
+                None => !super::ssr::opted_out_by_browser().await,
+            };
+            let word = |value: serde_json::Result<serde_json::Value>| {
+                value
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            let consents = history
+                .iter()
+                .map(|row| super::ConsentView {
+                    purpose: word(serde_json::to_value(row.purpose)),
+                    granted: row.granted,
+                    policy_version: row.policy_version.clone(),
+                    method: word(serde_json::to_value(row.method)),
+                    at: stamp(row.created_at),
+                })
+                .collect();
+            let audit = audit::for_subject(&app, user.id)
+                .await?
+                .into_iter()
+                .map(|row| super::AuditView {
+                    staff_role: row.staff_role,
+                    action: row.action,
+                    at: stamp(row.created_at),
+                })
+                .collect();
             Ok(AccountView {
+                restricted: user.restricted_at.map(stamp),
                 me: Me {
                     name: user.name,
                     email: user.email,
                     role: user.role.as_str().to_string(),
                 },
                 keys,
+                consents,
+                marketing,
+                analytics,
+                audit,
             })
         }
         .await,
@@ -301,6 +346,64 @@ pub async fn set_role(email: String, role: String) -> Result<(), AppError> {
                 _ => return Err(AppError::new(422, "role: choose user, support or admin")),
             };
             services::accounts::roles::set_role(&app, &user, &email, role).await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Objection: marketing mail and cookieless analytics on or off (a new consent row each time).
+#[server(prefix = "/_app", endpoint = "set_consent")]
+pub async fn set_consent(purpose: String, granted: String) -> Result<(), AppError> {
+    with_status(
+        async move {
+            use entity::consents::{Method, Purpose};
+            let (app, _, user) = signed_in().await?;
+            let purpose = match purpose.as_str() {
+                "marketing" => Purpose::Marketing,
+                "analytics" => Purpose::Analytics,
+                _ => return Err(AppError::new(422, "purpose: choose marketing or analytics")),
+            };
+            let now = app.clock.now();
+            services::privacy::consent::record(
+                &app.db,
+                user.id,
+                purpose,
+                granted == "true",
+                Method::Settings,
+                now,
+            )
+            .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Restriction of processing on (`restricted = "true"`) or off.
+#[server(prefix = "/_app", endpoint = "set_restriction")]
+pub async fn set_restriction(restricted: String) -> Result<(), AppError> {
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            services::privacy::restriction::set_restricted(&app, &user, restricted == "true")
+                .await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Erasure: the password again and a ticked confirmation.
+#[server(prefix = "/_app", endpoint = "delete_account")]
+pub async fn delete_account(password: String, confirm: Option<String>) -> Result<(), AppError> {
+    with_status(
+        async move {
+            let (app, session, user) = signed_in().await?;
+            services::privacy::deletion::delete_account(&app, &user, &password, confirm.is_some())
+                .await?;
+            services::sessions::sign_out(&session).await?;
+            leptos_axum::redirect("/?account=deleted");
             Ok(())
         }
         .await,

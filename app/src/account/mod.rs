@@ -35,11 +35,37 @@ pub struct KeyView {
     pub revoked: Option<String>,
 }
 
+/// One consent choice in the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentView {
+    /// `privacy_policy`, `marketing`, `analytics`.
+    pub purpose: String,
+    pub granted: bool,
+    pub policy_version: String,
+    /// `signup`, `settings`, …
+    pub method: String,
+    pub at: String,
+}
+
+/// One staff access to the account's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub staff_role: String,
+    pub action: String,
+    pub at: String,
+}
+
 /// The account page's data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
     pub me: Me,
     pub keys: Vec<KeyView>,
+    pub consents: Vec<ConsentView>,
+    pub marketing: bool,
+    pub analytics: bool,
+    /// When processing was restricted, if it is.
+    pub restricted: Option<String>,
+    pub audit: Vec<AuditView>,
 }
 
 /// A key just created: the only time its secret is shown.

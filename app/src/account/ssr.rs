@@ -66,3 +66,17 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
+
+/// Whether the browser asks not to be tracked (`Sec-GPC: 1` or `DNT: 1`): analytics then default
+/// to off until the person says otherwise.
+pub async fn opted_out_by_browser() -> bool {
+    let Ok(headers) = leptos_axum::extract::<HeaderMap>().await else {
+        return false;
+    };
+    ["sec-gpc", "dnt"].iter().any(|name| {
+        headers
+            .get(*name)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.trim() == "1")
+    })
+}

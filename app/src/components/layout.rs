@@ -35,7 +35,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="https://www.gnu.org/licenses/agpl-3.0.html" rel="license">"AGPL-3.0"</a>
                 ". Your images are processed in memory and never used to train models."
             </p>
-            <p><A href="/privacy">"Privacy policy"</A></p>
+            <p><A href="/privacy">"Privacy policy"</A>" · "<A href="/cookies">"Cookies"</A></p>
         </footer>
     }
 }

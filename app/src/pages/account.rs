@@ -7,8 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::forms::{FormError, FormOk, failure, succeeded};
 use crate::account::api::{
-    ChangeEmail, ChangePassword, ConfirmEmailChange, CreateApiKey, Logout, RevokeApiKey,
-    SignOutEverywhere, UpdateName, account_overview,
+    ChangeEmail, ChangePassword, ConfirmEmailChange, CreateApiKey, DeleteAccount, Logout,
+    RevokeApiKey, SetConsent, SetRestriction, SignOutEverywhere, UpdateName, account_overview,
 };
 use crate::account::{AccountView, KeyView};
 
@@ -21,12 +21,17 @@ pub fn AccountPage() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let create = ServerAction::<CreateApiKey>::new();
     let revoke = ServerAction::<RevokeApiKey>::new();
+    let consent = ServerAction::<SetConsent>::new();
+    let restrict = ServerAction::<SetRestriction>::new();
+    let delete = ServerAction::<DeleteAccount>::new();
     let overview = Resource::new(
         move || {
             (
                 rename.version().get(),
                 create.version().get(),
                 revoke.version().get(),
+                consent.version().get(),
+                restrict.version().get(),
             )
         },
         |_| account_overview(),
@@ -127,6 +132,39 @@ pub fn AccountPage() -> impl IntoView {
                 />
             </fieldset>
 
+            <fieldset class="group" id="your-data" data-testid="privacy-centre">
+                <legend>"Your data and your rights"</legend>
+                <p>
+                    <a class="button" href="/account/export" rel="external" download data-testid="download-data">
+                        "Download my data"
+                    </a>
+                    " Everything we hold about you, as JSON (access and portability)."
+                </p>
+                <Transition fallback=|| ()>
+                    {move || overview.get().and_then(Result::ok).map(|view| view! {
+                        <PrivacyChoices view=view consent=consent restrict=restrict/>
+                    })}
+                </Transition>
+                <FormError message=Signal::derive(failure(consent))/>
+                <FormError message=Signal::derive(failure(restrict))/>
+                <details class="danger-zone">
+                    <summary>"Delete my account"</summary>
+                    <p class="fine-print">
+                        "Deletes your account and everything stored with it at once: profile, consent records, "
+                        "sessions, API keys and access records. Your images are never stored, so there is nothing else to delete."
+                    </p>
+                    <ActionForm action=delete attr:class="auth-form">
+                        <label>"Your password" <input type="password" name="password" autocomplete="current-password" required/></label>
+                        <label class="check">
+                            <input type="checkbox" name="confirm" required/>
+                            "Yes, delete my account and all its data for good."
+                        </label>
+                        <FormError message=Signal::derive(failure(delete))/>
+                        <button class="button danger" type="submit" data-testid="delete-account">"Delete my account"</button>
+                    </ActionForm>
+                </details>
+            </fieldset>
+
             <fieldset class="group">
                 <legend>"Sessions"</legend>
                 <p class="fine-print">"A session ends after 30 minutes without use and 12 hours after logging in."</p>
@@ -136,6 +174,62 @@ pub fn AccountPage() -> impl IntoView {
                 <FormError message=Signal::derive(failure(everywhere))/>
             </fieldset>
         </section>
+    }
+}
+
+#[component]
+fn PrivacyChoices(
+    view: AccountView,
+    consent: ServerAction<SetConsent>,
+    restrict: ServerAction<SetRestriction>,
+) -> impl IntoView {
+    let toggle = move |purpose: &'static str,
+                       on: bool,
+                       label_on: &'static str,
+                       label_off: &'static str| {
+        view! {
+            <ActionForm action=consent attr:class="inline-form">
+                <input type="hidden" name="purpose" value=purpose/>
+                <input type="hidden" name="granted" value=(!on).to_string()/>
+                <span>{if on { label_on } else { label_off }}</span>
+                <button class="button small" type="submit" data-testid=format!("toggle-{purpose}")>
+                    {if on { "Turn off" } else { "Turn on" }}
+                </button>
+            </ActionForm>
+        }
+    };
+    let restricted = view.restricted.clone();
+    view! {
+        {toggle("marketing", view.marketing, "Product news by email: on.", "Product news by email: off.")}
+        {toggle("analytics", view.analytics, "Cookieless usage statistics: on.", "Cookieless usage statistics: off.")}
+        <ActionForm action=restrict attr:class="inline-form">
+            <input type="hidden" name="restricted" value=restricted.is_none().to_string()/>
+            <span data-testid="restriction-state">
+                {match restricted.clone() {
+                    Some(at) => format!("Processing is restricted since {at}: your data is only stored, API keys are paused."),
+                    None => "Processing is not restricted.".to_string(),
+                }}
+            </span>
+            <button class="button small" type="submit" data-testid="toggle-restriction">
+                {if restricted.is_some() { "Lift the restriction" } else { "Restrict processing" }}
+            </button>
+        </ActionForm>
+        <h3>"Consent history"</h3>
+        <ul class="history" data-testid="consent-history">
+            {view.consents.into_iter().map(|c| view! {
+                <li>{c.at}": "{c.purpose}" "{if c.granted { "given" } else { "withdrawn" }}" ("{c.method}", policy "{c.policy_version}")"</li>
+            }).collect_view()}
+        </ul>
+        <h3>"Staff access to your data"</h3>
+        {if view.audit.is_empty() {
+            view! { <p class="fine-print">"No staff member has accessed your data."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="history" data-testid="audit-log">
+                    {view.audit.into_iter().map(|a| view! { <li>{a.at}": "{a.staff_role}" — "{a.action}</li> }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
     }
 }
 

@@ -1,5 +1,6 @@
 pub mod account;
 pub mod auth;
+pub mod cookies;
 pub mod developers;
 pub mod error;
 mod forms;

@@ -39,6 +39,40 @@ fn Policy(doc: PolicyDocument) -> impl IntoView {
         .collect_view();
     view! {
         {blocks}
+        <RightsAsButtons/>
         <p class="policy-version">"Policy version " <span data-testid="policy-version">{doc.version}</span></p>
+    }
+}
+
+/// Section 6's rights, each with the button that exercises it (in the privacy centre on the
+/// account page), so nobody has to write to us for them.
+#[component]
+fn RightsAsButtons() -> impl IntoView {
+    let rights: [(&str, &str); 6] = [
+        ("Access", "“Download my data”"),
+        (
+            "Correction",
+            "“Save” (name) and “Send a confirmation link” (email address)",
+        ),
+        ("Deletion", "“Delete my account”"),
+        (
+            "Objection",
+            "“Turn off” next to product news and usage statistics, or the unsubscribe link in any newsletter",
+        ),
+        ("Portability", "“Download my data” (a JSON file)"),
+        ("Restriction", "“Restrict processing”"),
+    ];
+    view! {
+        <section class="rights" data-testid="rights-buttons">
+            <h2>"Your rights, as buttons"</h2>
+            <p>
+                "Every right above is a button in the " <a href="/account#your-data" rel="external">"privacy centre"</a>
+                " on your account page; it works at once, without writing to us:"
+            </p>
+            <ul>
+                {rights.into_iter().map(|(right, button)| view! { <li><strong>{right}</strong>": "{button}"."</li> }).collect_view()}
+            </ul>
+            <p>"Which cookies we set, and when: " <a href="/cookies">"the cookie list"</a>"."</p>
+        </section>
     }
 }

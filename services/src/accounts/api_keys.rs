@@ -54,6 +54,11 @@ pub async fn create(app: &AppState, user: &users::Model, name: &str) -> Result<C
             message: "use at most 100 letters, digits and punctuation".into(),
         });
     }
+    if crate::privacy::restriction::is_restricted(user) {
+        return Err(Error::Forbidden(
+            "Processing of your account's data is restricted, so no new keys can be made. Lift the restriction first.".into(),
+        ));
+    }
     let live = api_keys::Entity::find()
         .filter(api_keys::Column::UserId.eq(user.id))
         .filter(api_keys::Column::RevokedAt.is_null())
@@ -134,6 +139,14 @@ pub async fn authenticate(app: &AppState, presented: &str) -> Result<KeyIdentity
         .ok_or_else(refuse)?;
     if key.revoked_at.is_some() {
         return Err(refuse());
+    }
+    let owner = super::find_by_id(app, key.user_id)
+        .await?
+        .ok_or_else(refuse)?;
+    if crate::privacy::restriction::is_restricted(&owner) {
+        return Err(Error::Forbidden(
+            crate::privacy::restriction::RESTRICTED.into(),
+        ));
     }
     let now = app.clock.now();
     if key

@@ -191,6 +191,20 @@ pub fn api_key_created(to: &str, name: &str, key_name: &str, prefix: &str, accou
     )
 }
 
+/// Sent after an account is deleted, to the address it had.
+pub fn account_deleted(to: &str, name: &str) -> Mail {
+    compose(
+        "account_deleted",
+        to,
+        "Your imgigo account was deleted",
+        name,
+        &[
+            Line::Text("Your imgigo account and everything stored with it (profile, consent records, sessions, API keys, access records) were deleted just now, at your request.".into()),
+            Line::Text("You can still use imgigo without an account. If you did not ask for this, write to privacy@imgigo.com.".into()),
+        ],
+    )
+}
+
 /// `a•••@example.com`: enough for the owner to recognise, not enough to harvest.
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {

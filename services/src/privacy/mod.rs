@@ -1,5 +1,10 @@
-//! Privacy: the policy the product promises and the consent ledger. Export, deletion and
-//! restriction come with the privacy centre.
+//! Privacy: the policy the product promises, and the rights in it as software — the consent
+//! ledger, "download my data" ([`export`]), "delete my account" ([`deletion`]), restriction of
+//! processing ([`restriction`]) and the staff-access audit ([`audit`]).
 
+pub mod audit;
 pub mod consent;
+pub mod deletion;
+pub mod export;
 pub mod policy;
+pub mod restriction;

@@ -1,0 +1,37 @@
+//! Retention jobs: what the server's janitor runs every ten minutes and `imgigo purge` runs once
+//! (for cron). Each removes what the privacy policy says must go and reports counts only.
+
+use crate::sessions::DbSessionStore;
+use crate::{AppState, Error};
+
+/// How many rows or files each job removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Sessions past their expiry.
+    pub sessions: u64,
+    /// Mailed links past their expiry.
+    pub links: u64,
+    /// Accounts never confirmed within 7 days.
+    pub unconfirmed_accounts: u64,
+}
+
+/// The database jobs. Forgets in-RAM throttles and lockouts that ended, too.
+pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
+    app.abuse.forget_idle();
+    // Accounts first: their sessions and links go with them and are not counted twice.
+    let unconfirmed_accounts = crate::accounts::registration::purge_unverified(app).await?;
+    let purged = Purged {
+        sessions: DbSessionStore::new(app.db.clone()).purge_expired().await?,
+        links: crate::accounts::tokens::purge_expired(app).await?,
+        unconfirmed_accounts,
+    };
+    if purged != Purged::default() {
+        tracing::info!(
+            sessions = purged.sessions,
+            links = purged.links,
+            unconfirmed_accounts = purged.unconfirmed_accounts,
+            "retention: expired data deleted"
+        );
+    }
+    Ok(purged)
+}

@@ -1,0 +1,40 @@
+//! "Delete my account" (erasure): after the password is entered again and the person confirms,
+//! the `users` row is deleted and every table that names the account goes with it (foreign keys
+//! cascade: consents, sessions, links, API keys, audit rows), so its sessions end at once. A
+//! confirmation mail goes to the address that was deleted (a legally required mail).
+
+use entity::users;
+use sea_orm::{EntityTrait, TransactionTrait};
+
+use crate::mail::templates;
+use crate::{AppState, Error};
+
+pub async fn delete_account(
+    app: &AppState,
+    user: &users::Model,
+    password: &str,
+    confirmed: bool,
+) -> Result<(), Error> {
+    if !confirmed {
+        return Err(Error::Invalid {
+            field: "confirm",
+            message:
+                "tick the box to confirm that the account and everything in it should be deleted"
+                    .into(),
+        });
+    }
+    if !app.passwords.verify(password, &user.password_hash).await? {
+        return Err(Error::Invalid {
+            field: "password",
+            message: "that is not your current password".into(),
+        });
+    }
+    let txn = app.db.begin().await?;
+    crate::sessions::revoke_all(app, &txn, user.id).await?;
+    users::Entity::delete_by_id(user.id).exec(&txn).await?;
+    txn.commit().await?;
+    app.mailer
+        .send_in_background(templates::account_deleted(&user.email, &user.name));
+    tracing::info!("account deleted");
+    Ok(())
+}

@@ -1,0 +1,323 @@
+//! The privacy rights on a real database (SQLite, and PostgreSQL with IMGIGO_TEST_DATABASE=postgres):
+//! the export covers every table of the schema, deletion leaves no row naming the person, restriction
+//! pauses API keys, staff access is audited and shown to the person.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use sea_orm::{FromQueryResult, JsonValue, Statement};
+use services::accounts::registration::{self, Registration};
+use services::accounts::{api_keys, recovery};
+use services::mail::{Mail, Mailer};
+use services::privacy::{audit, deletion, export, restriction};
+use services::sessions::{self, DbSessionStore, Session};
+use services::testing::{ManualClock, TestDatabase};
+use services::{AppState, ErrorKind};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Harness {
+    app: AppState,
+    clock: Arc<ManualClock>,
+    mail: Arc<Mutex<Vec<Mail>>>,
+    _db: TestDatabase,
+}
+
+async fn harness() -> Harness {
+    let test_db = TestDatabase::new().await;
+    let db = test_db.connect().await.expect("connect and migrate");
+    let config = services::config::Config::load(|_| None, &Default::default()).expect("config");
+    let (mailer, mail) = Mailer::memory("imgigo <no-reply@imgigo.test>");
+    let clock = ManualClock::new();
+    let app = AppState::new(config, db, services::cutout::device::cpu())
+        .with_mailer(mailer)
+        .with_clock(clock.clone());
+    Harness {
+        app,
+        clock,
+        mail,
+        _db: test_db,
+    }
+}
+
+impl Harness {
+    async fn token(&self, kind: &str, to: &str) -> String {
+        for _ in 0..300 {
+            let found = self
+                .mail
+                .lock()
+                .expect("mail")
+                .iter()
+                .rev()
+                .find(|m| m.kind == kind && m.to == to)
+                .cloned();
+            if let Some(mail) = found {
+                let start = mail.text.find("token=").expect("token") + "token=".len();
+                return mail.text[start..]
+                    .split_whitespace()
+                    .next()
+                    .expect("token")
+                    .to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no {kind} mail to {to}");
+    }
+
+    async fn has_mail(&self, kind: &str, to: &str) -> bool {
+        for _ in 0..300 {
+            if self
+                .mail
+                .lock()
+                .expect("mail")
+                .iter()
+                .any(|m| m.kind == kind && m.to == to)
+            {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// An account with a row in every table: consents, a session, a pending link, an API key, an
+    /// audit row.
+    async fn full_account(&self, email: &str) -> entity::users::Model {
+        let ip = IpAddr::from([203, 0, 113, 9]);
+        registration::register(
+            &self.app,
+            Registration {
+                name: "Ada".into(),
+                email: email.into(),
+                password: PASSWORD.into(),
+                age_confirmed: true,
+                policy_accepted: true,
+                marketing: true,
+            },
+            ip,
+        )
+        .await
+        .expect("register");
+        let token = self.token("verify_email", email).await;
+        let user = registration::verify_email(&self.app, &token)
+            .await
+            .expect("verify");
+        let session = Session::new(
+            None,
+            Arc::new(DbSessionStore::new(self.app.db.clone())),
+            None,
+        );
+        sessions::sign_in(&self.app, &session, &user, Some("Firefox/133.0"))
+            .await
+            .expect("sign in");
+        session.save().await.expect("save");
+        recovery::request_reset(&self.app, email, ip)
+            .await
+            .expect("a pending link");
+        self.token("password_reset", email).await;
+        api_keys::create(&self.app, &user, "script")
+            .await
+            .expect("key");
+        let admin = services::accounts::roles::create_admin(
+            &self.app,
+            "Root",
+            &format!(
+                "admin-{}@staff.test",
+                email.split('@').next().unwrap_or("x")
+            ),
+            PASSWORD,
+        )
+        .await
+        .expect("admin");
+        audit::record(&self.app, &admin, user.id, "read the account's request")
+            .await
+            .expect("audit");
+        user
+    }
+}
+
+/// Every row of every table, as JSON objects.
+async fn all_rows(app: &AppState) -> Vec<(String, JsonValue)> {
+    let backend = app.db.get_database_backend();
+    let mut rows = Vec::new();
+    for table in services::db::table_names(&app.db).await.expect("tables") {
+        let found = JsonValue::find_by_statement(Statement::from_string(
+            backend,
+            format!("SELECT * FROM \"{table}\""),
+        ))
+        .all(&app.db)
+        .await
+        .expect("select");
+        rows.extend(found.into_iter().map(|row| (table.clone(), row)));
+    }
+    rows
+}
+
+#[tokio::test]
+async fn the_export_holds_a_row_from_every_table_of_the_schema() {
+    let h = harness().await;
+    let user = h.full_account("ada@example.com").await;
+    let document = export::export(&h.app, &user).await.expect("export");
+    assert_eq!(document["schema"], export::SCHEMA);
+    let tables = services::db::table_names(&h.app.db).await.expect("tables");
+    assert!(tables.len() >= 6, "{tables:?}");
+    for table in &tables {
+        let section = &document[table.as_str()];
+        let filled = match section {
+            JsonValue::Array(rows) => !rows.is_empty(),
+            JsonValue::Object(fields) => !fields.is_empty(),
+            _ => false,
+        };
+        assert!(
+            filled,
+            "the export has no rows from table `{table}`: add it to privacy/export.rs"
+        );
+    }
+    assert_eq!(document["users"]["email"], "ada@example.com");
+    let text = document.to_string();
+    assert!(!text.contains("argon2"), "no password hash");
+    assert!(
+        !text.contains("key_hash") && !text.contains("token_hash"),
+        "no digests"
+    );
+    assert_eq!(document["consents"].as_array().map(Vec::len), Some(2));
+    assert_eq!(document["sessions"][0]["browser"], "Firefox");
+    assert_eq!(document["audit_log"][0]["staff_role"], "admin");
+}
+
+#[tokio::test]
+async fn deletion_needs_the_password_and_leaves_no_row_naming_the_person() {
+    let h = harness().await;
+    let user = h.full_account("ada@example.com").await;
+    let other = h.full_account("bob@example.com").await;
+
+    let err = deletion::delete_account(&h.app, &user, PASSWORD, false)
+        .await
+        .expect_err("unconfirmed");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+    let err = deletion::delete_account(&h.app, &user, "wrong password", true)
+        .await
+        .expect_err("password");
+    assert_eq!(err.kind(), ErrorKind::Invalid);
+
+    deletion::delete_account(&h.app, &user, PASSWORD, true)
+        .await
+        .expect("delete");
+    assert!(h.has_mail("account_deleted", "ada@example.com").await);
+
+    let id = user.id;
+    let id_columns = ["user_id", "subject_id"];
+    for (table, row) in all_rows(&h.app).await {
+        let text = row.to_string();
+        assert!(
+            !text.contains("ada@example.com"),
+            "{table} still names the email: {text}"
+        );
+        for column in id_columns {
+            assert_ne!(
+                row.get(column).and_then(JsonValue::as_i64),
+                Some(id),
+                "{table}.{column}: {text}"
+            );
+        }
+        if table == "users" {
+            assert_ne!(
+                row.get("id").and_then(JsonValue::as_i64),
+                Some(id),
+                "the users row"
+            );
+        }
+    }
+    // The other account is untouched.
+    let left = export::export(&h.app, &other).await.expect("export");
+    assert_eq!(left["api_keys"].as_array().map(Vec::len), Some(1));
+    assert!(
+        services::accounts::login::authenticate(
+            &h.app,
+            "ada@example.com",
+            PASSWORD,
+            IpAddr::from([198, 51, 100, 1])
+        )
+        .await
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn restriction_pauses_api_keys_until_lifted() {
+    let h = harness().await;
+    let user = h.full_account("ada@example.com").await;
+    let created = api_keys::create(&h.app, &user, "second")
+        .await
+        .expect("key");
+    api_keys::authenticate(&h.app, &created.secret)
+        .await
+        .expect("works");
+
+    let user = restriction::set_restricted(&h.app, &user, true)
+        .await
+        .expect("restrict");
+    assert!(user.restricted_at.is_some());
+    let refused = api_keys::authenticate(&h.app, &created.secret)
+        .await
+        .expect_err("paused");
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+    assert!(refused.public_message().contains("restricted"), "{refused}");
+    assert_eq!(
+        api_keys::create(&h.app, &user, "third")
+            .await
+            .err()
+            .map(|e| e.kind()),
+        Some(ErrorKind::Forbidden)
+    );
+    let document = export::export(&h.app, &user).await.expect("export");
+    assert!(!document["users"]["restricted_at"].is_null());
+
+    let user = restriction::set_restricted(&h.app, &user, false)
+        .await
+        .expect("lift");
+    assert!(user.restricted_at.is_none());
+    api_keys::authenticate(&h.app, &created.secret)
+        .await
+        .expect("works again");
+}
+
+#[tokio::test]
+async fn the_retention_jobs_remove_expired_links_and_unconfirmed_accounts_and_count_them() {
+    let h = harness().await;
+    h.full_account("kept@example.com").await;
+    registration::register(
+        &h.app,
+        Registration {
+            name: "Never".into(),
+            email: "never@example.com".into(),
+            password: PASSWORD.into(),
+            age_confirmed: true,
+            policy_accepted: true,
+            marketing: false,
+        },
+        IpAddr::from([203, 0, 113, 10]),
+    )
+    .await
+    .expect("register");
+    h.token("verify_email", "never@example.com").await;
+    assert_eq!(
+        services::jobs::purge_accounts(&h.app).await.expect("purge"),
+        services::jobs::Purged::default(),
+        "nothing is due yet"
+    );
+    h.clock.advance(TimeDelta::days(8));
+    let purged = services::jobs::purge_accounts(&h.app).await.expect("purge");
+    assert_eq!(purged.unconfirmed_accounts, 1);
+    // The kept account's reset link (60 min) and the unconfirmed one's verification link (48 h,
+    // gone with its account) are both expired now.
+    assert_eq!(purged.links, 1);
+    let tables = all_rows(&h.app).await;
+    assert!(
+        tables
+            .iter()
+            .all(|(_, row)| !row.to_string().contains("never@example.com"))
+    );
+}
