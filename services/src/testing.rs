@@ -278,6 +278,77 @@ impl Drop for SmtpSink {
     }
 }
 
+/// An application state for account tests: a fresh database (the backend this run asked for),
+/// a clock moved by hand, public address `https://imgigo.test`, and mail kept in memory.
+pub struct AccountsHarness {
+    pub app: crate::AppState,
+    pub clock: Arc<ManualClock>,
+    pub mail: Arc<Mutex<Vec<crate::mail::Mail>>>,
+    _db: TestDatabase,
+}
+
+impl AccountsHarness {
+    pub async fn new() -> Self {
+        let test_db = TestDatabase::new().await;
+        let db = test_db.connect().await.expect("connect and migrate");
+        let config = crate::config::Config::load(
+            |name| (name == "IMGIGO_PUBLIC_URL").then(|| "https://imgigo.test".to_string()),
+            &Default::default(),
+        )
+        .expect("config");
+        let clock = ManualClock::new();
+        let (mailer, mail) = crate::mail::Mailer::memory("imgigo <no-reply@imgigo.test>");
+        let app = crate::AppState::new(config, db, crate::cutout::device::cpu())
+            .with_mailer(mailer)
+            .with_clock(clock.clone());
+        Self {
+            app,
+            clock,
+            mail,
+            _db: test_db,
+        }
+    }
+
+    /// Waits for the `n`-th mail of `kind` to `to` (account mail is sent in the background).
+    pub async fn mail(&self, kind: &str, to: &str, n: usize) -> crate::mail::Mail {
+        for _ in 0..300 {
+            let found: Vec<crate::mail::Mail> = self
+                .mail
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .iter()
+                .filter(|mail| mail.kind == kind && mail.to == to)
+                .cloned()
+                .collect();
+            if found.len() >= n {
+                return found[n - 1].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no {kind} mail #{n} to {to}");
+    }
+
+    /// Every mail sent so far, after giving background sends a moment.
+    pub async fn settle(&self) -> Vec<crate::mail::Mail> {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        self.mail
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The token in the link of the `n`-th mail of `kind` to `to`.
+    pub async fn token(&self, kind: &str, to: &str, n: usize) -> String {
+        let mail = self.mail(kind, to, n).await;
+        let start = mail.text.find("token=").expect("a link with a token") + "token=".len();
+        mail.text[start..]
+            .split_whitespace()
+            .next()
+            .expect("token")
+            .to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::replace_database;

@@ -5,48 +5,24 @@
 //! (rotation, idle and absolute expiry, sign out everywhere), API keys and roles.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use chrono::TimeDelta;
 use entity::consents::{Method, Purpose};
 use entity::users::Role;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use services::ErrorKind;
 use services::accounts::registration::{self, Registration};
 use services::accounts::{api_keys, login, profile, recovery, roles};
-use services::mail::{Mail, Mailer};
 use services::sessions::{self, DbSessionStore, Session};
-use services::testing::{ManualClock, TestDatabase};
-use services::{AppState, ErrorKind};
+use services::testing::AccountsHarness;
 
 const PASSWORD: &str = "correct horse battery staple";
 
-struct Harness {
-    app: AppState,
-    clock: Arc<ManualClock>,
-    mail: Arc<Mutex<Vec<Mail>>>,
-    _db: TestDatabase,
-}
+type Harness = AccountsHarness;
 
 async fn harness() -> Harness {
-    let test_db = TestDatabase::new().await;
-    let db = test_db.connect().await.expect("connect and migrate");
-    let config = services::config::Config::load(
-        |name| (name == "IMGIGO_PUBLIC_URL").then(|| "https://imgigo.test".to_string()),
-        &Default::default(),
-    )
-    .expect("config");
-    let clock = ManualClock::new();
-    let (mailer, mail) = Mailer::memory("imgigo <no-reply@imgigo.test>");
-    let app = AppState::new(config, db, services::cutout::device::cpu())
-        .with_mailer(mailer)
-        .with_clock(clock.clone());
-    Harness {
-        app,
-        clock,
-        mail,
-        _db: test_db,
-    }
+    AccountsHarness::new().await
 }
 
 fn ip(n: u8) -> IpAddr {
@@ -64,42 +40,13 @@ fn form(email: &str) -> Registration {
     }
 }
 
-impl Harness {
-    /// Waits for the `n`-th mail of `kind` to `to` (mail is sent in the background).
-    async fn mail(&self, kind: &str, to: &str, n: usize) -> Mail {
-        for _ in 0..200 {
-            let found: Vec<Mail> = self
-                .mail
-                .lock()
-                .expect("mail")
-                .iter()
-                .filter(|mail| mail.kind == kind && mail.to == to)
-                .cloned()
-                .collect();
-            if found.len() >= n {
-                return found[n - 1].clone();
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no {kind} mail #{n} to {to}");
-    }
+/// What these tests add to the shared harness.
+trait Helpers {
+    async fn verified_user(&self, email: &str) -> entity::users::Model;
+    fn session(&self) -> Session;
+}
 
-    async fn settle(&self) -> Vec<Mail> {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        self.mail.lock().expect("mail").clone()
-    }
-
-    /// The token in the mail's link.
-    async fn token(&self, kind: &str, to: &str, n: usize) -> String {
-        let mail = self.mail(kind, to, n).await;
-        let start = mail.text.find("token=").expect("a link with a token") + "token=".len();
-        mail.text[start..]
-            .split_whitespace()
-            .next()
-            .expect("token")
-            .to_string()
-    }
-
+impl Helpers for Harness {
     async fn verified_user(&self, email: &str) -> entity::users::Model {
         registration::register(&self.app, form(email), ip(1))
             .await

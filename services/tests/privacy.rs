@@ -3,85 +3,31 @@
 //! pauses API keys, staff access is audited and shown to the person.
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use chrono::TimeDelta;
 use sea_orm::{FromQueryResult, JsonValue, Statement};
 use services::accounts::registration::{self, Registration};
 use services::accounts::{api_keys, recovery};
-use services::mail::{Mail, Mailer};
 use services::privacy::{audit, deletion, export, restriction};
 use services::sessions::{self, DbSessionStore, Session};
-use services::testing::{ManualClock, TestDatabase};
+use services::testing::AccountsHarness;
 use services::{AppState, ErrorKind};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-struct Harness {
-    app: AppState,
-    clock: Arc<ManualClock>,
-    mail: Arc<Mutex<Vec<Mail>>>,
-    _db: TestDatabase,
-}
+type Harness = AccountsHarness;
 
 async fn harness() -> Harness {
-    let test_db = TestDatabase::new().await;
-    let db = test_db.connect().await.expect("connect and migrate");
-    let config = services::config::Config::load(|_| None, &Default::default()).expect("config");
-    let (mailer, mail) = Mailer::memory("imgigo <no-reply@imgigo.test>");
-    let clock = ManualClock::new();
-    let app = AppState::new(config, db, services::cutout::device::cpu())
-        .with_mailer(mailer)
-        .with_clock(clock.clone());
-    Harness {
-        app,
-        clock,
-        mail,
-        _db: test_db,
-    }
+    AccountsHarness::new().await
 }
 
-impl Harness {
-    async fn token(&self, kind: &str, to: &str) -> String {
-        for _ in 0..300 {
-            let found = self
-                .mail
-                .lock()
-                .expect("mail")
-                .iter()
-                .rev()
-                .find(|m| m.kind == kind && m.to == to)
-                .cloned();
-            if let Some(mail) = found {
-                let start = mail.text.find("token=").expect("token") + "token=".len();
-                return mail.text[start..]
-                    .split_whitespace()
-                    .next()
-                    .expect("token")
-                    .to_string();
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no {kind} mail to {to}");
-    }
+/// What these tests add to the shared harness.
+trait Helpers {
+    async fn full_account(&self, email: &str) -> entity::users::Model;
+}
 
-    async fn has_mail(&self, kind: &str, to: &str) -> bool {
-        for _ in 0..300 {
-            if self
-                .mail
-                .lock()
-                .expect("mail")
-                .iter()
-                .any(|m| m.kind == kind && m.to == to)
-            {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        false
-    }
-
+impl Helpers for Harness {
     /// An account with a row in every table: consents, a session, a pending link, an API key, an
     /// audit row.
     async fn full_account(&self, email: &str) -> entity::users::Model {
@@ -100,7 +46,7 @@ impl Harness {
         )
         .await
         .expect("register");
-        let token = self.token("verify_email", email).await;
+        let token = self.token("verify_email", email, 1).await;
         let user = registration::verify_email(&self.app, &token)
             .await
             .expect("verify");
@@ -116,7 +62,7 @@ impl Harness {
         recovery::request_reset(&self.app, email, ip)
             .await
             .expect("a pending link");
-        self.token("password_reset", email).await;
+        self.token("password_reset", email, 1).await;
         api_keys::create(&self.app, &user, "script")
             .await
             .expect("key");
@@ -205,7 +151,7 @@ async fn deletion_needs_the_password_and_leaves_no_row_naming_the_person() {
     deletion::delete_account(&h.app, &user, PASSWORD, true)
         .await
         .expect("delete");
-    assert!(h.has_mail("account_deleted", "ada@example.com").await);
+    h.mail("account_deleted", "ada@example.com", 1).await;
 
     let id = user.id;
     let id_columns = ["user_id", "subject_id"];
@@ -302,7 +248,7 @@ async fn the_retention_jobs_remove_expired_links_and_unconfirmed_accounts_and_co
     )
     .await
     .expect("register");
-    h.token("verify_email", "never@example.com").await;
+    h.token("verify_email", "never@example.com", 1).await;
     assert_eq!(
         services::jobs::purge_accounts(&h.app).await.expect("purge"),
         services::jobs::Purged::default(),
