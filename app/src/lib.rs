@@ -28,6 +28,7 @@ use editor::EditorPage;
 use pages::account::{AccountPage, ConfirmEmailPage};
 use pages::auth::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage};
 use pages::cookies::CookiesPage;
+use pages::requests::RequestPage;
 use pages::staff::{AdminPage, StaffPage};
 use pages::{developers::DevelopersPage, not_found::NotFound, privacy::PrivacyPage};
 
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/privacy") view=PrivacyPage/>
                     <Route path=path!("/developers") view=DevelopersPage/>
                     <Route path=path!("/cookies") view=CookiesPage/>
+                    <Route path=path!("/privacy/request") view=RequestPage/>
                     <Route path=path!("/register") view=RegisterPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/verify") view=VerifyPage/>

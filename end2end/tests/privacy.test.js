@@ -12,7 +12,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 const artifacts = join(root, 'end2end', 'artifacts');
 const EMAIL = 'grace@example.com';
 const PASSWORD = 'a long and private passphrase';
-const PUBLIC_PAGES = ['/', '/privacy', '/cookies', '/developers', '/register', '/login', '/forgot', '/verify', '/reset', '/no-such-page'];
+const PUBLIC_PAGES = ['/', '/privacy', '/privacy/request', '/cookies', '/developers', '/register', '/login', '/forgot', '/verify', '/reset', '/no-such-page'];
 
 let smtp;
 let server;

@@ -4,5 +4,6 @@ pub mod account_tokens;
 pub mod api_keys;
 pub mod audit_log;
 pub mod consents;
+pub mod privacy_requests;
 pub mod sessions;
 pub mod users;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261128_000001_create_users;
 mod m20261128_000002_accounts;
 mod m20261128_000003_privacy_centre;
+mod m20261128_000004_privacy_requests;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_users::Migration),
             Box::new(m20261128_000002_accounts::Migration),
             Box::new(m20261128_000003_privacy_centre::Migration),
+            Box::new(m20261128_000004_privacy_requests::Migration),
         ]
     }
 }

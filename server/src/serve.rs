@@ -157,8 +157,8 @@ pub async fn purge(config: Config) -> Result<(), ServeError> {
     )?;
     let results = store.purge_expired();
     println!(
-        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts",
-        purged.sessions, purged.links, purged.unconfirmed_accounts
+        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts, {} closed requests",
+        purged.sessions, purged.links, purged.unconfirmed_accounts, purged.closed_requests
     );
     Ok(())
 }

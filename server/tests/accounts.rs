@@ -826,3 +826,66 @@ async fn the_cookie_page_and_the_rights_list_are_public() {
     }
     assert!(privacy.contains("href=\"/account#your-data\""));
 }
+
+#[tokio::test]
+async fn privacy_requests_reach_the_staff_queue_and_only_staff_answer() {
+    let app = TestApp::new().await;
+    let sent = app
+        .call(
+            "submit_privacy_request",
+            &[
+                ("email", "visitor@example.com"),
+                ("kind", "access"),
+                ("message", "What do you hold about me?"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(sent.status(), StatusCode::OK);
+    assert!(set_cookies(&sent).is_empty(), "no account, no cookie");
+    let id: i64 = text(sent).await.trim().parse().expect("the reference");
+    app.mail("request_received", "visitor@example.com").await;
+    let refused = app
+        .call(
+            "submit_privacy_request",
+            &[("email", "nope"), ("kind", "access"), ("message", "x")],
+            None,
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let user = app.account("ada@example.com").await;
+    assert_eq!(
+        app.call("staff_requests", &[], Some(&user)).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let answer = [
+        ("id", id.to_string()),
+        ("response", "Nothing: you have no account.".to_string()),
+        ("close", "on".to_string()),
+    ];
+    let answer: Vec<(&str, &str)> = answer.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(
+        app.call("answer_request", &answer, Some(&user))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    services::accounts::roles::create_admin(&app.app, "Root", "root@example.com", PASSWORD)
+        .await
+        .expect("admin");
+    let admin = app.login("root@example.com", PASSWORD).await;
+    let queue = text(app.call("staff_requests", &[], Some(&admin)).await).await;
+    assert!(queue.contains("visitor@example.com") && queue.contains("What do you hold about me?"));
+    assert_eq!(
+        app.call("answer_request", &answer, Some(&admin))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let reply = app.mail("request_answered", "visitor@example.com").await;
+    assert!(reply.text.contains("Nothing: you have no account."));
+    let staff_page = app.get("/staff", Some(&admin)).await;
+    assert_eq!(staff_page.status(), StatusCode::OK);
+}

@@ -270,7 +270,7 @@ fn purge_runs_the_retention_jobs_once_and_prints_counts() {
     );
     assert!(
         stdout.contains(
-            "purged: 0 expired results, 0 sessions, 0 mailed links, 0 unconfirmed accounts"
+            "purged: 0 expired results, 0 sessions, 0 mailed links, 0 unconfirmed accounts, 0 closed requests"
         ),
         "{stdout}"
     );

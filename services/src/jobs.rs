@@ -13,6 +13,8 @@ pub struct Purged {
     pub links: u64,
     /// Accounts never confirmed within 7 days.
     pub unconfirmed_accounts: u64,
+    /// Privacy requests closed more than a year ago.
+    pub closed_requests: u64,
 }
 
 /// The database jobs. Forgets in-RAM throttles and lockouts that ended, too.
@@ -24,12 +26,14 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
         sessions: DbSessionStore::new(app.db.clone()).purge_expired().await?,
         links: crate::accounts::tokens::purge_expired(app).await?,
         unconfirmed_accounts,
+        closed_requests: crate::privacy::requests::purge_closed(app).await?,
     };
     if purged != Purged::default() {
         tracing::info!(
             sessions = purged.sessions,
             links = purged.links,
             unconfirmed_accounts = purged.unconfirmed_accounts,
+            closed_requests = purged.closed_requests,
             "retention: expired data deleted"
         );
     }

@@ -9,6 +9,7 @@ use chrono::TimeDelta;
 use sea_orm::{FromQueryResult, JsonValue, Statement};
 use services::accounts::registration::{self, Registration};
 use services::accounts::{api_keys, recovery};
+use services::privacy::requests::{self, NewRequest};
 use services::privacy::{audit, deletion, export, restriction};
 use services::sessions::{self, DbSessionStore, Session};
 use services::testing::AccountsHarness;
@@ -77,6 +78,30 @@ impl Helpers for Harness {
         )
         .await
         .expect("admin");
+        requests::submit(
+            &self.app,
+            Some(&user),
+            NewRequest {
+                kind: "other".into(),
+                message: "Which data centre holds my account?".into(),
+                ..Default::default()
+            },
+            ip,
+        )
+        .await
+        .expect("a request while signed in");
+        requests::submit(
+            &self.app,
+            None,
+            NewRequest {
+                email: email.into(),
+                kind: "access".into(),
+                message: "Sent without logging in.".into(),
+            },
+            IpAddr::from([203, 0, 113, 77]),
+        )
+        .await
+        .expect("a request by address");
         audit::record(&self.app, &admin, user.id, "read the account's request")
             .await
             .expect("audit");
@@ -265,5 +290,115 @@ async fn the_retention_jobs_remove_expired_links_and_unconfirmed_accounts_and_co
         tables
             .iter()
             .all(|(_, row)| !row.to_string().contains("never@example.com"))
+    );
+}
+
+fn request(kind: &str, email: &str, message: &str) -> NewRequest {
+    NewRequest {
+        email: email.into(),
+        kind: kind.into(),
+        message: message.into(),
+    }
+}
+
+#[tokio::test]
+async fn requests_get_a_deadline_a_queue_with_overdue_first_and_an_audited_answer() {
+    let h = harness().await;
+    let ip = IpAddr::from([192, 0, 2, 1]);
+    let user = h.full_account("ada@example.com").await;
+    let admin =
+        services::accounts::roles::create_admin(&h.app, "Root", "root@staff.test", PASSWORD)
+            .await
+            .expect("admin");
+
+    let bad = requests::submit(&h.app, None, request("nonsense", "x@example.com", "hi"), ip)
+        .await
+        .expect_err("unknown kind");
+    assert_eq!(bad.kind(), ErrorKind::Invalid);
+    let empty = requests::submit(&h.app, None, request("other", "x@example.com", "  "), ip)
+        .await
+        .expect_err("empty message");
+    assert_eq!(empty.kind(), ErrorKind::Invalid);
+
+    let early = requests::submit(
+        &h.app,
+        None,
+        request(
+            "deletion",
+            "Someone@Example.com",
+            "Please delete what you hold about me.",
+        ),
+        ip,
+    )
+    .await
+    .expect("anonymous request");
+    assert_eq!(early.email, "someone@example.com");
+    assert_eq!(early.due_at - early.created_at, requests::ANSWER_WITHIN);
+    let mail = h.mail("request_received", "someone@example.com", 1).await;
+    assert!(mail.subject.contains(&format!("#{}", early.id)));
+    h.clock.advance(TimeDelta::days(31));
+    let late = requests::submit(
+        &h.app,
+        Some(&user),
+        request("correction", "", "My name is misspelt."),
+        ip,
+    )
+    .await
+    .expect("signed-in request");
+    assert_eq!(late.email, "ada@example.com", "the account's address");
+
+    assert_eq!(
+        requests::queue(&h.app, &user)
+            .await
+            .expect_err("not staff")
+            .kind(),
+        ErrorKind::Forbidden
+    );
+    let queue = requests::queue(&h.app, &admin).await.expect("queue");
+    let dues: Vec<_> = queue.iter().map(|r| r.due_at).collect();
+    assert!(
+        dues.windows(2).all(|w| w[0] <= w[1]),
+        "by deadline, overdue first"
+    );
+    assert!(queue.iter().any(|r| r.id == early.id));
+    assert!(requests::overdue(&h.app, &queue[0]), "past 30 days");
+    assert!(!requests::overdue(
+        &h.app,
+        queue.iter().find(|r| r.id == late.id).expect("late")
+    ));
+
+    let answered = requests::answer(
+        &h.app,
+        &admin,
+        late.id,
+        "Fixed: use the Name field any time.",
+        true,
+    )
+    .await
+    .expect("answer");
+    assert!(answered.closed_at.is_some());
+    let mail = h.mail("request_answered", "ada@example.com", 1).await;
+    assert!(mail.text.contains("Fixed: use the Name field any time."));
+    let audit_rows = audit::for_subject(&h.app, user.id).await.expect("audit");
+    assert!(
+        audit_rows
+            .iter()
+            .any(|row| row.action == format!("answered your privacy request #{}", late.id))
+    );
+    let mine = requests::for_user(&h.app, &user).await.expect("mine");
+    assert!(mine.iter().any(|r| r.id == late.id && r.response.is_some()));
+
+    h.clock.advance(TimeDelta::days(366));
+    assert_eq!(
+        requests::purge_closed(&h.app).await.expect("purge"),
+        1,
+        "closed a year ago"
+    );
+    assert!(
+        requests::for_user(&h.app, &user)
+            .await
+            .expect("mine")
+            .iter()
+            .all(|r| r.id != late.id)
     );
 }

@@ -191,7 +191,13 @@ pub async fn account_overview() -> Result<AccountView, AppError> {
                     at: stamp(row.created_at),
                 })
                 .collect();
+            let requests = services::privacy::requests::for_user(&app, &user)
+                .await?
+                .iter()
+                .map(super::ssr::request_view)
+                .collect();
             Ok(AccountView {
+                requests,
                 restricted: user.restricted_at.map(stamp),
                 me: Me {
                     name: user.name,
@@ -404,6 +410,75 @@ pub async fn delete_account(password: String, confirm: Option<String>) -> Result
                 .await?;
             services::sessions::sign_out(&session).await?;
             leptos_axum::redirect("/?account=deleted");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// A privacy request for anything the buttons don't cover; answers the request's reference.
+#[server(prefix = "/_app", endpoint = "submit_privacy_request")]
+pub async fn submit_privacy_request(
+    email: String,
+    kind: String,
+    message: String,
+) -> Result<i64, AppError> {
+    with_status(
+        async move {
+            use services::privacy::requests::{self, NewRequest};
+            let app = app_state()?;
+            let session = session().await?;
+            let user = services::sessions::current_user(&app, &session).await?;
+            let request = requests::submit(
+                &app,
+                user.as_ref(),
+                NewRequest {
+                    email,
+                    kind,
+                    message,
+                },
+                client_ip().await,
+            )
+            .await?;
+            Ok(request.id)
+        }
+        .await,
+    )
+}
+
+/// The staff queue (support and admin).
+#[server(prefix = "/_app", endpoint = "staff_requests")]
+pub async fn staff_requests() -> Result<Vec<super::QueueItem>, AppError> {
+    with_status(
+        async move {
+            use services::privacy::requests;
+            let (app, _, user) = signed_in().await?;
+            let queue = requests::queue(&app, &user).await?;
+            Ok(queue
+                .iter()
+                .map(|row| super::QueueItem {
+                    request: super::ssr::request_view(row),
+                    email: row.email.clone(),
+                    overdue: requests::overdue(&app, row),
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// Staff answer a request (mailed to the requester); ticking `close` closes it.
+#[server(prefix = "/_app", endpoint = "answer_request")]
+pub async fn answer_request(
+    id: i64,
+    response: String,
+    close: Option<String>,
+) -> Result<(), AppError> {
+    with_status(
+        async move {
+            let (app, _, user) = signed_in().await?;
+            services::privacy::requests::answer(&app, &user, id, &response, close.is_some())
+                .await?;
             Ok(())
         }
         .await,

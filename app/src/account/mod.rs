@@ -55,6 +55,27 @@ pub struct AuditView {
     pub at: String,
 }
 
+/// A privacy request, as its sender sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: i64,
+    pub kind: String,
+    pub message: String,
+    /// `open`, `answered`, `closed`.
+    pub status: String,
+    pub response: Option<String>,
+    pub created: String,
+    pub due: String,
+}
+
+/// A privacy request in the staff queue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueItem {
+    pub request: RequestView,
+    pub email: String,
+    pub overdue: bool,
+}
+
 /// The account page's data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
@@ -66,6 +87,7 @@ pub struct AccountView {
     /// When processing was restricted, if it is.
     pub restricted: Option<String>,
     pub audit: Vec<AuditView>,
+    pub requests: Vec<RequestView>,
 }
 
 /// A key just created: the only time its secret is shown.

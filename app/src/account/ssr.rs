@@ -80,3 +80,15 @@ pub async fn opted_out_by_browser() -> bool {
             .is_some_and(|value| value.trim() == "1")
     })
 }
+
+pub fn request_view(row: &entity::privacy_requests::Model) -> super::RequestView {
+    super::RequestView {
+        id: row.id,
+        kind: row.kind.as_str().to_string(),
+        message: row.message.clone(),
+        status: row.status.as_str().to_string(),
+        response: row.response.clone(),
+        created: stamp(row.created_at),
+        due: row.due_at.format("%Y-%m-%d").to_string(),
+    }
+}

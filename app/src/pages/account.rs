@@ -220,6 +220,22 @@ fn PrivacyChoices(
                 <li>{c.at}": "{c.purpose}" "{if c.granted { "given" } else { "withdrawn" }}" ("{c.method}", policy "{c.policy_version}")"</li>
             }).collect_view()}
         </ul>
+        <h3>"Your requests"</h3>
+        {if view.requests.is_empty() {
+            view! { <p class="fine-print">"None. Anything the buttons don't cover: " <a href="/privacy/request">"send a privacy request"</a>"."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="history" data-testid="my-requests">
+                    {view.requests.into_iter().map(|r| view! {
+                        <li>
+                            "#"{r.id}" "{r.kind}" — "{r.status}" (sent "{r.created}", answer due "{r.due}")"
+                            {r.response.map(|answer| view! { <blockquote>{answer}</blockquote> })}
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <p class="fine-print"><a href="/privacy/request">"Send another request"</a></p>
+            }.into_any()
+        }}
         <h3>"Staff access to your data"</h3>
         {if view.audit.is_empty() {
             view! { <p class="fine-print">"No staff member has accessed your data."</p> }.into_any()

@@ -6,4 +6,5 @@ pub mod error;
 mod forms;
 pub mod not_found;
 pub mod privacy;
+pub mod requests;
 pub mod staff;

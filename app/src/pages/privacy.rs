@@ -72,6 +72,10 @@ fn RightsAsButtons() -> impl IntoView {
             <ul>
                 {rights.into_iter().map(|(right, button)| view! { <li><strong>{right}</strong>": "{button}"."</li> }).collect_view()}
             </ul>
+            <p>
+                "Anything else, or no account? " <a href="/privacy/request">"Send a privacy request"</a>
+                ": it gets a reference at once and an answer within 30 days."
+            </p>
             <p>"Which cookies we set, and when: " <a href="/cookies">"the cookie list"</a>"."</p>
         </section>
     }

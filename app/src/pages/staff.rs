@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::forms::{FormError, FormOk, failure, succeeded};
-use crate::account::api::{SetRole, staff_overview};
+use crate::account::api::{AnswerRequest, SetRole, staff_overview, staff_requests};
 
 #[component]
 fn Counts(admin_only: bool) -> impl IntoView {
@@ -48,6 +48,51 @@ fn Counts(admin_only: bool) -> impl IntoView {
     }
 }
 
+/// The privacy-request queue: by deadline, overdue first; answering mails the requester.
+#[component]
+fn RequestQueue() -> impl IntoView {
+    let answer = ServerAction::<AnswerRequest>::new();
+    let queue = Resource::new(move || answer.version().get(), |_| staff_requests());
+    view! {
+        <fieldset class="group" data-testid="request-queue">
+            <legend>"Privacy requests (answer within 30 days)"</legend>
+            <FormError message=Signal::derive(failure(answer))/>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || queue.get().map(|result| match result {
+                    Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <p class="fine-print">"No requests."</p> }.into_any(),
+                    Ok(items) => view! {
+                        <ul class="queue-list">
+                            {items.into_iter().map(|item| {
+                                let r = item.request;
+                                let closed = r.status == "closed";
+                                view! {
+                                    <li class:overdue=item.overdue data-testid="queue-entry">
+                                        <p>
+                                            <strong>"#"{r.id}" "{r.kind}</strong>" from "{item.email}" — "{r.status}
+                                            ", due "{r.due}{item.overdue.then_some(" (overdue)")}
+                                        </p>
+                                        <blockquote>{r.message}</blockquote>
+                                        {r.response.map(|text| view! { <p class="fine-print">"Answered: "{text}</p> })}
+                                        {(!closed).then(|| view! {
+                                            <ActionForm action=answer attr:class="auth-form">
+                                                <input type="hidden" name="id" value=r.id.to_string()/>
+                                                <label>"Answer (mailed to the requester)" <textarea name="response" rows="3" required maxlength="5000"></textarea></label>
+                                                <label class="check"><input type="checkbox" name="close" checked/>"Close the request"</label>
+                                                <button class="button" type="submit">"Send the answer"</button>
+                                            </ActionForm>
+                                        })}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Transition>
+        </fieldset>
+    }
+}
+
 #[component]
 pub fn StaffPage() -> impl IntoView {
     view! {
@@ -55,6 +100,7 @@ pub fn StaffPage() -> impl IntoView {
         <section class="account" data-testid="staff">
             <h1>"Staff"</h1>
             <Counts admin_only=false/>
+            <RequestQueue/>
         </section>
     }
 }

@@ -191,6 +191,42 @@ pub fn api_key_created(to: &str, name: &str, key_name: &str, prefix: &str, accou
     )
 }
 
+/// The reference and deadline of a privacy request.
+pub fn request_received(to: &str, id: i64, kind: &str, due: &str) -> Mail {
+    compose(
+        "request_received",
+        to,
+        &format!("Your privacy request #{id} was received"),
+        "there",
+        &[
+            Line::Text(format!(
+                "We received your privacy request #{id} ({kind}). We will answer by {due} at the latest (within 30 days), by mail to this address."
+            )),
+            Line::Text(
+                "Most rights are also buttons on your account page, and work at once.".into(),
+            ),
+        ],
+    )
+}
+
+/// Staff's answer to a privacy request.
+pub fn request_answered(to: &str, id: i64, response: &str, closed: bool) -> Mail {
+    compose(
+        "request_answered",
+        to,
+        &format!("An answer to your privacy request #{id}"),
+        "there",
+        &[
+            Line::Text(response.to_string()),
+            Line::Text(if closed {
+                "This request is now closed. Reply with a new request if anything is left.".into()
+            } else {
+                "The request stays open; we will write again.".into()
+            }),
+        ],
+    )
+}
+
 /// Sent after an account is deleted, to the address it had.
 pub fn account_deleted(to: &str, name: &str) -> Mail {
     compose(

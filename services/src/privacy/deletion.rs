@@ -1,10 +1,10 @@
 //! "Delete my account" (erasure): after the password is entered again and the person confirms,
 //! the `users` row is deleted and every table that names the account goes with it (foreign keys
-//! cascade: consents, sessions, links, API keys, audit rows), so its sessions end at once. A
+//! cascade: consents, sessions, links, API keys, audit rows, requests), so its sessions end at once. A
 //! confirmation mail goes to the address that was deleted (a legally required mail).
 
 use entity::users;
-use sea_orm::{EntityTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::mail::templates;
 use crate::{AppState, Error};
@@ -31,6 +31,11 @@ pub async fn delete_account(
     }
     let txn = app.db.begin().await?;
     crate::sessions::revoke_all(app, &txn, user.id).await?;
+    // Requests sent from the address without signing in name the person too.
+    entity::privacy_requests::Entity::delete_many()
+        .filter(entity::privacy_requests::Column::Email.eq(user.email.as_str()))
+        .exec(&txn)
+        .await?;
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
     txn.commit().await?;
     app.mailer

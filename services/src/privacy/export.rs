@@ -7,7 +7,8 @@
 //!   email_verified_at, sessions_revoked_at, restricted_at}, "consents": [{purpose, granted,
 //!   policy_version, method, created_at}], "sessions": [{created_at, expires_at, browser}],
 //!   "account_tokens": [{purpose, created_at, expires_at, new_email}], "api_keys": [{name, prefix,
-//!   created_at, last_used_at, revoked_at}], "audit_log": [{staff_role, action, created_at}]}`.
+//!   created_at, last_used_at, revoked_at}], "privacy_requests": [{id, kind, message, status,
+//!   response, created_at, due_at, closed_at}], "audit_log": [{staff_role, action, created_at}]}`.
 //! A new table that holds personal data must be added here (a test enumerates the schema).
 
 use entity::{account_tokens, api_keys, audit_log, consents, sessions, users};
@@ -45,6 +46,7 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Value, Error>
         .order_by_asc(audit_log::Column::Id)
         .all(db)
         .await?;
+    let requests = super::requests::for_user(app, user).await?;
     Ok(json!({
         "schema": SCHEMA,
         "exported_at": app.clock.now(),
@@ -83,6 +85,16 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Value, Error>
             "created_at": k.created_at,
             "last_used_at": k.last_used_at,
             "revoked_at": k.revoked_at,
+        })).collect::<Vec<_>>(),
+        "privacy_requests": requests.iter().rev().map(|r| json!({
+            "id": r.id,
+            "kind": r.kind.as_str(),
+            "message": r.message,
+            "status": r.status.as_str(),
+            "response": r.response,
+            "created_at": r.created_at,
+            "due_at": r.due_at,
+            "closed_at": r.closed_at,
         })).collect::<Vec<_>>(),
         "audit_log": audit.iter().map(|a| json!({
             "staff_role": a.staff_role,
