@@ -1,5 +1,6 @@
 //! sea-orm entities: one module per table. The schema itself is owned by the `migrations` crate.
 
+pub mod account_results;
 pub mod account_tokens;
 pub mod api_keys;
 pub mod audit_log;

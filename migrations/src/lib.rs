@@ -7,6 +7,7 @@ mod m20261128_000001_create_users;
 mod m20261128_000002_accounts;
 mod m20261128_000003_privacy_centre;
 mod m20261128_000004_privacy_requests;
+mod m20261128_000005_account_results;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_accounts::Migration),
             Box::new(m20261128_000003_privacy_centre::Migration),
             Box::new(m20261128_000004_privacy_requests::Migration),
+            Box::new(m20261128_000005_account_results::Migration),
         ]
     }
 }

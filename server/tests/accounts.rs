@@ -761,6 +761,29 @@ async fn restriction_and_deletion_work_from_the_account_page() {
         "signup ×2 + settings"
     );
 
+    // A result made with the key: its link works until the account is deleted.
+    let mut bytes = Vec::new();
+    image::RgbImage::from_pixel(40, 30, image::Rgb([10, 200, 90]))
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .expect("png");
+    let made = app
+        .send(
+            Request::post("/api/v1/cutouts?size=256")
+                .header("x-api-key", &secret)
+                .header(header::ACCEPT, "application/json")
+                .header(header::CONTENT_TYPE, "image/png")
+                .body(Body::from(bytes))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made: serde_json::Value = serde_json::from_str(&text(made).await).expect("json");
+    let link = made["result"]["url"].as_str().expect("link").to_string();
+    assert_eq!(app.get(&link, None).await.status(), StatusCode::OK);
+
     let wrong = app
         .call(
             "delete_account",
@@ -804,6 +827,11 @@ async fn restriction_and_deletion_work_from_the_account_page() {
         app.send(account(&secret)).await.status(),
         StatusCode::FORBIDDEN,
         "its keys too"
+    );
+    assert_eq!(
+        app.get(&link, None).await.status(),
+        StatusCode::NOT_FOUND,
+        "the results its key made are destroyed"
     );
 }
 

@@ -28,6 +28,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
         unconfirmed_accounts,
         closed_requests: crate::privacy::requests::purge_closed(app).await?,
     };
+    crate::accounts::results::purge_expired(app).await?;
     if purged != Purged::default() {
         tracing::info!(
             sessions = purged.sessions,

@@ -102,6 +102,14 @@ impl Helpers for Harness {
         )
         .await
         .expect("a request by address");
+        services::accounts::results::record(
+            &self.app,
+            user.id,
+            &format!("made-with-the-key-of-{email}"),
+            self.app.clock.now() + TimeDelta::days(7),
+        )
+        .await
+        .expect("a result made with the key");
         audit::record(&self.app, &admin, user.id, "read the account's request")
             .await
             .expect("audit");

@@ -20,6 +20,37 @@ pub enum Caller {
     Anonymous(IpAddr),
 }
 
+/// Who owns what this request creates: the API key's account, if any (with the state to record it).
+#[derive(Clone)]
+pub struct Owner {
+    pub app: AppState,
+    pub user_id: i64,
+}
+
+impl Owner {
+    /// The owner behind the key that [`guarded`] identified, if the caller used one.
+    pub fn of(app: &AppState, request: &Request) -> Option<Self> {
+        match request.extensions().get::<Caller>() {
+            Some(Caller::Key(identity)) => Some(Self {
+                app: app.clone(),
+                user_id: identity.user_id,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Records a result the account created, so deleting the account destroys it.
+    pub async fn record(&self, cutout: &services::cutout::Cutout) -> Result<(), Error> {
+        services::accounts::results::record(
+            &self.app,
+            self.user_id,
+            cutout.id.as_str(),
+            cutout.expires_at,
+        )
+        .await
+    }
+}
+
 /// Identifies the caller, then runs `handler` if their bucket has room, adding the allowance
 /// headers. A bad key or a full bucket is answered by `failure` (each API words errors in its own
 /// shape) — 401/403 for the key, 429 with `Retry-After` for the limit.

@@ -60,8 +60,9 @@ pub async fn create(
     let Some(service) = app.cutouts() else {
         return unavailable();
     };
-    limits::guarded(&app, request, failure, |request| async move {
-        cut_photo(service, query, headers, request)
+    limits::guarded(&app, request, failure, |request| async {
+        let owner = limits::Owner::of(&app, &request);
+        cut_photo(service, query, headers, request, owner)
             .await
             .unwrap_or_else(failure)
     })
@@ -73,6 +74,7 @@ async fn cut_photo(
     query: HashMap<String, String>,
     headers: HeaderMap,
     request: Request,
+    owner: Option<limits::Owner>,
 ) -> Result<Response, Error> {
     let wants_json = accepts_json(&headers);
     let max_bytes = service.limits.max_bytes;
@@ -90,6 +92,9 @@ async fn cut_photo(
         )
         .and_then(|background| options(&form, background))?;
     let cutout = service.cut(image, request).await?;
+    if let Some(owner) = owner {
+        owner.record(&cutout).await?;
+    }
     let link = format!("/r/{}?key={}", cutout.id.as_str(), cutout.key.encode());
     let expires = cutout.expires_at.to_rfc3339();
     if wants_json {

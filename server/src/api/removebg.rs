@@ -69,8 +69,9 @@ pub async fn remove_background(
             "the segmentation model is not installed on this server",
         );
     };
-    limits::guarded(&app, request, failure, |request| async move {
-        remove_photo(service, app.fetch, query, headers, request)
+    limits::guarded(&app, request, failure, |request| async {
+        let owner = limits::Owner::of(&app, &request);
+        remove_photo(service, app.fetch, query, headers, request, owner)
             .await
             .unwrap_or_else(failure)
     })
@@ -83,6 +84,7 @@ async fn remove_photo(
     query: HashMap<String, String>,
     headers: HeaderMap,
     request: Request,
+    owner: Option<limits::Owner>,
 ) -> Result<Response, Error> {
     let wants_json = accepts_json(&headers);
     let max_bytes = service.limits.max_bytes;
@@ -118,6 +120,9 @@ async fn remove_photo(
     let bg_file = form.take_file(&["bg_image_file"], &["bg_image_file_b64"], max_bytes)?;
     let (request, format_name) = options(&form, bg_file.or(bg_from_url))?;
     let cutout = service.cut(image, request).await?;
+    if let Some(owner) = owner {
+        owner.record(&cutout).await?;
+    }
     let mut response = if wants_json {
         let body = json!({
             "data": {

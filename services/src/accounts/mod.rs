@@ -7,6 +7,7 @@
 //! - [`profile`]: name, password and email changes.
 //! - [`api_keys`]: keys for the cutout API, stored hashed.
 //! - [`roles`]: user / support / admin, and `imgigo admin create`.
+//! - [`results`]: which results an account's API key created (ids only).
 //!
 //! Every answer that could reveal whether an address has an account is the same either way, and
 //! mail goes out in the background so timing does not tell either.
@@ -17,6 +18,7 @@ pub mod password;
 pub mod profile;
 pub mod recovery;
 pub mod registration;
+pub mod results;
 pub mod roles;
 pub mod tokens;
 

@@ -172,6 +172,13 @@ impl CutoutService {
         blocking(move || store.delete(&id, &key)).await?
     }
 
+    /// Destroys results without their keys (an account's, when it is deleted); returns how many
+    /// were still there.
+    pub async fn destroy(&self, ids: Vec<ResultId>) -> Result<usize, Error> {
+        let store = self.results.clone();
+        blocking(move || ids.iter().filter(|id| store.destroy(id)).count()).await
+    }
+
     /// Destroys expired results; the janitor calls this periodically.
     pub async fn purge_expired(&self) -> Result<usize, Error> {
         let store = self.results.clone();

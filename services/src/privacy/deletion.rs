@@ -1,6 +1,7 @@
 //! "Delete my account" (erasure): after the password is entered again and the person confirms,
 //! the `users` row is deleted and every table that names the account goes with it (foreign keys
-//! cascade: consents, sessions, links, API keys, audit rows, requests), so its sessions end at once. A
+//! cascade: consents, sessions, links, API keys, audit rows, requests, result ids), and the results
+//! its API keys created are destroyed in the result store, so its sessions end at once. A
 //! confirmation mail goes to the address that was deleted (a legally required mail).
 
 use entity::users;
@@ -29,6 +30,12 @@ pub async fn delete_account(
             message: "that is not your current password".into(),
         });
     }
+    // Results made with the account's keys: destroyed even though we never held their keys.
+    let results: Vec<crate::results::ResultId> = crate::accounts::results::for_user(app, user.id)
+        .await?
+        .iter()
+        .filter_map(|row| crate::results::ResultId::parse(&row.result_id))
+        .collect();
     let txn = app.db.begin().await?;
     crate::sessions::revoke_all(app, &txn, user.id).await?;
     // Requests sent from the address without signing in name the person too.
@@ -38,6 +45,10 @@ pub async fn delete_account(
         .await?;
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
     txn.commit().await?;
+    if let Some(cutouts) = app.cutouts() {
+        let destroyed = cutouts.destroy(results).await?;
+        tracing::info!(destroyed, "results of a deleted account destroyed");
+    }
     app.mailer
         .send_in_background(templates::account_deleted(&user.email, &user.name));
     tracing::info!("account deleted");

@@ -8,7 +8,8 @@
 //!   policy_version, method, created_at}], "sessions": [{created_at, expires_at, browser}],
 //!   "account_tokens": [{purpose, created_at, expires_at, new_email}], "api_keys": [{name, prefix,
 //!   created_at, last_used_at, revoked_at}], "privacy_requests": [{id, kind, message, status,
-//!   response, created_at, due_at, closed_at}], "audit_log": [{staff_role, action, created_at}]}`.
+//!   response, created_at, due_at, closed_at}], "account_results": [{result_id, created_at,
+//!   expires_at}], "audit_log": [{staff_role, action, created_at}]}`.
 //! A new table that holds personal data must be added here (a test enumerates the schema).
 
 use entity::{account_tokens, api_keys, audit_log, consents, sessions, users};
@@ -47,6 +48,7 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Value, Error>
         .all(db)
         .await?;
     let requests = super::requests::for_user(app, user).await?;
+    let results = crate::accounts::results::for_user(app, user.id).await?;
     Ok(json!({
         "schema": SCHEMA,
         "exported_at": app.clock.now(),
@@ -85,6 +87,11 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Value, Error>
             "created_at": k.created_at,
             "last_used_at": k.last_used_at,
             "revoked_at": k.revoked_at,
+        })).collect::<Vec<_>>(),
+        "account_results": results.iter().map(|r| json!({
+            "result_id": r.result_id,
+            "created_at": r.created_at,
+            "expires_at": r.expires_at,
         })).collect::<Vec<_>>(),
         "privacy_requests": requests.iter().rev().map(|r| json!({
             "id": r.id,

@@ -159,6 +159,14 @@ impl ResultStore {
         Ok(())
     }
 
+    /// Destroys a result without its key (its account was deleted); `false` if it was gone already.
+    pub fn destroy(&self, id: &ResultId) -> bool {
+        let mut inner = self.lock();
+        let known = inner.entries.contains_key(id);
+        self.remove(&mut inner, id);
+        known
+    }
+
     /// Destroys every expired result (RAM and files); returns how many. The janitor calls this.
     pub fn purge_expired(&self) -> usize {
         let now = self.clock.now();
