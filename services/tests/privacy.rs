@@ -363,6 +363,13 @@ async fn requests_get_a_deadline_a_queue_with_overdue_first_and_an_audited_answe
         ErrorKind::Forbidden
     );
     let queue = requests::queue(&h.app, &admin).await.expect("queue");
+    let seen = audit::for_subject(&h.app, user.id).await.expect("audit");
+    assert!(
+        seen.iter()
+            .any(|row| row.action
+                == format!("saw your privacy request #{} in the staff queue", late.id)),
+        "looking at the queue is audited for the account's requests"
+    );
     let dues: Vec<_> = queue.iter().map(|r| r.due_at).collect();
     assert!(
         dues.windows(2).all(|w| w[0] <= w[1]),

@@ -127,6 +127,21 @@ pub async fn queue(
         .all(&app.db)
         .await?;
     pending.extend(closed);
+    // Seeing a request is seeing the person's data: each account-linked one is audited.
+    for request in &pending {
+        if let Some(subject) = request.user_id {
+            audit::record(
+                app,
+                staff,
+                subject,
+                &format!(
+                    "saw your privacy request #{} in the staff queue",
+                    request.id
+                ),
+            )
+            .await?;
+        }
+    }
     Ok(pending)
 }
 
