@@ -77,13 +77,13 @@ $(IMGIGO_MODEL_FILE):
 	rm -rf "$(IMGIGO_MODEL_DIR)/npm"
 
 ## Run
-run: setup build-release
+run: toolchain npm weights build-release
 	./target/release/imgigo serve
 
-build-release: setup
+build-release: toolchain npm
 	cargo leptos build --release
 
-build: setup
+build: toolchain npm
 	cargo leptos build
 
 ## Test
@@ -105,10 +105,10 @@ wasm-check:
 gpu-check:
 	cargo clippy --locked -p segmentation --features wgpu --all-targets -- -D warnings
 
-unit-sqlite:
+unit-sqlite: smtp-sink
 	IMGIGO_TEST_DATABASE=sqlite cargo test --locked --workspace --exclude frontend
 
-unit-postgres:
+unit-postgres: smtp-sink
 	@pg_isready -q -d "$(IMGIGO_TEST_POSTGRES_URL)" || { echo "PostgreSQL is not answering at $(IMGIGO_TEST_POSTGRES_URL); start it or set IMGIGO_TEST_POSTGRES_URL"; exit 1; }
 	IMGIGO_TEST_DATABASE=postgres cargo test --locked --workspace --exclude frontend
 
@@ -118,7 +118,7 @@ reference: weights
 
 # The editor's tests run the real model in the debug server (its arithmetic is optimised even there,
 # see Cargo.toml), so they need the weights.
-e2e: build weights
+e2e: build weights smtp-sink
 	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site npm test
 
 # The hydrate bundle's size as served (release build, wasm-opt), raw and gzip -9.

@@ -79,6 +79,8 @@ export async function startServer({ model = false, env: extra = {} } = {}) {
   return {
     base,
     log,
+    dataDir,
+    bin,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));

@@ -3,6 +3,7 @@
 // and deletes the account (logging in fails afterwards).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
@@ -115,6 +116,43 @@ describe('the privacy centre in Chromium', () => {
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('alert').filter({ hasText: "don't match an account" }).waitFor({ timeout: 20_000 });
+    await context.close();
+  });
+
+  test('a request sent from the form reaches the staff queue, and the answer reaches the sender', async () => {
+    const { context, page } = await newWatchedPage(browser);
+    await page.goto(`${server.base}/privacy/request`);
+    await hydrated(page);
+    await page.getByLabel(/Your email address/).fill('visitor@example.com');
+    await page.getByLabel('What is it about?').selectOption('access');
+    await page.getByLabel('Your request').fill('Do you hold anything about me?');
+    await page.getByRole('button', { name: 'Send the request' }).click();
+    const reference = (await page.getByTestId('request-reference').textContent({ timeout: 20_000 })).match(/#(\d+)/)[1];
+    await smtp.waitFor((m) => m.includes(`Subject: Your privacy request #${reference} was received`));
+    assert.deepEqual(await context.cookies(), [], 'no account, no cookie');
+
+    // The first admin, made the way an operator does it.
+    const made = spawnSync(server.bin, ['admin', 'create', '--email', 'admin@example.com', '--name', 'Admin'], {
+      input: `${PASSWORD}\n`,
+      env: { ...process.env, IMGIGO_DATA_DIR: server.dataDir, IMGIGO_LOG: 'warn' },
+      encoding: 'utf8',
+    });
+    assert.equal(made.status, 0, made.stderr);
+    await page.goto(`${server.base}/login?next=/staff`);
+    await hydrated(page);
+    await page.getByLabel('Email address').first().fill('admin@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${server.base}/staff`, { timeout: 20_000 });
+    const entry = page.getByTestId('queue-entry').filter({ hasText: `#${reference}` });
+    await entry.waitFor({ timeout: 20_000 });
+    assert.match(await entry.textContent(), /visitor@example\.com.*open.*Do you hold anything about me\?/s);
+    await entry.getByLabel('Answer (mailed to the requester)').fill('Nothing: you have no account with us.');
+    await page.screenshot({ path: join(artifacts, '11-staff-queue.png'), fullPage: true });
+    await entry.getByRole('button', { name: 'Send the answer' }).click();
+    await page.getByTestId('queue-entry').filter({ hasText: `#${reference}` }).filter({ hasText: 'closed' }).waitFor({ timeout: 20_000 });
+    const answer = await smtp.waitFor((m) => m.includes(`Subject: An answer to your privacy request #${reference}`));
+    assert.match(answer, /Nothing: you have no account with us\./);
     await context.close();
   });
 });
