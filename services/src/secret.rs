@@ -84,16 +84,8 @@ impl ServerSecret {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
         mac.update(message);
-        hex(&mac.finalize().into_bytes())
+        format!("{:x}", mac.finalize().into_bytes())
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {

@@ -14,7 +14,6 @@ use sha2::{Digest, Sha256};
 
 use super::link;
 use crate::mail::templates;
-use crate::secret::hex;
 use crate::{AppState, Error};
 
 pub const KEY_PREFIX: &str = "imgigo_";
@@ -41,7 +40,7 @@ pub struct KeyIdentity {
 }
 
 fn digest(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
 #[tracing::instrument(skip_all)]
@@ -132,17 +131,17 @@ pub async fn authenticate(app: &AppState, presented: &str) -> Result<KeyIdentity
     if !presented.starts_with(KEY_PREFIX) || presented.len() > 128 {
         return Err(refuse());
     }
-    let key = api_keys::Entity::find()
+    // The key and its owner in one query: this runs on every keyed API call.
+    let (key, owner) = api_keys::Entity::find()
         .filter(api_keys::Column::KeyHash.eq(digest(presented)))
+        .find_also_related(users::Entity)
         .one(&app.db)
         .await?
         .ok_or_else(refuse)?;
+    let owner = owner.ok_or_else(refuse)?;
     if key.revoked_at.is_some() {
         return Err(refuse());
     }
-    let owner = super::find_by_id(app, key.user_id)
-        .await?
-        .ok_or_else(refuse)?;
     if crate::privacy::restriction::is_restricted(&owner) {
         return Err(Error::Forbidden(
             crate::privacy::restriction::RESTRICTED.into(),

@@ -1,7 +1,7 @@
 //! "Delete my account" (erasure): after the password is entered again and the person confirms,
 //! the `users` row is deleted and every table that names the account goes with it (foreign keys
-//! cascade: consents, sessions, links, API keys, audit rows, requests, result ids), and the results
-//! its API keys created are destroyed in the result store, so its sessions end at once. A
+//! cascade: consents, sessions — so they end at once —, links, API keys, audit rows, requests,
+//! result ids), and the results its API keys created are destroyed in the result store. A
 //! confirmation mail goes to the address that was deleted (a legally required mail).
 
 use entity::users;
@@ -37,7 +37,6 @@ pub async fn delete_account(
         .filter_map(|row| crate::results::ResultId::parse(&row.result_id))
         .collect();
     let txn = app.db.begin().await?;
-    crate::sessions::revoke_all(app, &txn, user.id).await?;
     // Requests sent from the address without signing in name the person too.
     entity::privacy_requests::Entity::delete_many()
         .filter(entity::privacy_requests::Column::Email.eq(user.email.as_str()))
