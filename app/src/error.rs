@@ -88,12 +88,7 @@ mod ssr {
                 // The full chain goes to the log; the person gets the public sentence.
                 tracing::error!(error = ?err, "request failed");
             }
-            let retry_after = match &err {
-                Error::Busy { retry_after } | Error::TooManyRequests { retry_after, .. } => {
-                    Some(*retry_after)
-                }
-                _ => None,
-            };
+            let retry_after = err.retry_after();
             AppError {
                 retry_after,
                 ..AppError::new(status.as_u16(), err.public_message())

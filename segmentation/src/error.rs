@@ -21,4 +21,7 @@ pub enum Error {
         expected: Vec<usize>,
         found: Vec<usize>,
     },
+    /// The network's output could not be read as a mask (wrong size, not floats, not finite).
+    #[error("the model's output is unusable: {0}")]
+    Output(String),
 }

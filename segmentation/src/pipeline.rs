@@ -34,7 +34,8 @@ impl Segmenter {
 
     /// The alpha mask of `image` at its own size, computed at `size`×`size` (1024 is the trained
     /// size; smaller sizes are faster previews).
-    pub fn segment(&self, image: &RgbImage, size: usize) -> GrayImage {
+    /// An output that cannot be read is an error, never an empty mask.
+    pub fn segment(&self, image: &RgbImage, size: usize) -> Result<GrayImage, crate::Error> {
         let (width, height) = image.dimensions();
         let (width, height) = (width as usize, height as usize);
         let input = preprocess(image, size, &self.device);
@@ -62,20 +63,43 @@ pub fn preprocess(image: &RgbImage, size: usize, device: &Device) -> Tensor<4> {
     Tensor::<4>::from_data(TensorData::new(planar, [1, 3, size, size]), device)
 }
 
-/// The model's `[1, 1, h, w]` output → an 8-bit mask at `width`×`height`.
-pub fn postprocess(mask: Tensor<4>, width: usize, height: usize) -> GrayImage {
-    let [_, _, mask_h, mask_w] = mask.dims();
-    let values: Vec<f32> = mask.into_data().try_to_vec::<f32>().unwrap_or_default();
-    let mut pixels = vec![0u8; width * height];
-    if values.len() == mask_w * mask_h {
-        resize::plane(
-            (mask_w, mask_h),
-            |x, y| values[y * mask_w + x],
-            (width, height),
-            &mut pixels,
-            |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
-        );
+/// The model's `[1, 1, h, w]` output → an 8-bit mask at `width`×`height`. An output of the wrong
+/// shape or type, or with a value that is not a finite number, is an error.
+pub fn postprocess(
+    mask: Tensor<4>,
+    width: usize,
+    height: usize,
+) -> Result<GrayImage, crate::Error> {
+    let unusable = |why: String| crate::Error::Output(why);
+    let [batch, channels, mask_h, mask_w] = mask.dims();
+    if batch != 1 || channels != 1 || mask_h == 0 || mask_w == 0 {
+        return Err(unusable(format!(
+            "expected one [1, 1, h, w] map, got [{batch}, {channels}, {mask_h}, {mask_w}]"
+        )));
     }
+    let values: Vec<f32> = mask
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|err| unusable(format!("not 32-bit floats: {err:?}")))?;
+    if values.len() != mask_w * mask_h {
+        return Err(unusable(format!(
+            "{} values for a {mask_w}×{mask_h} map",
+            values.len()
+        )));
+    }
+    if values.iter().any(|v| !v.is_finite()) {
+        return Err(unusable(
+            "it holds values that are not finite numbers".into(),
+        ));
+    }
+    let mut pixels = vec![0u8; width * height];
+    resize::plane(
+        (mask_w, mask_h),
+        |x, y| values[y * mask_w + x],
+        (width, height),
+        &mut pixels,
+        |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
+    );
     GrayImage::from_raw(width as u32, height as u32, pixels)
-        .unwrap_or_else(|| GrayImage::new(width as u32, height as u32))
+        .ok_or_else(|| unusable(format!("no {width}×{height} mask")))
 }

@@ -73,7 +73,7 @@ fn burn_masks_match_onnxruntime_on_every_reference_photo() {
 
         // The product's 8-bit mask at the photo's size.
         let (width, height) = photo.dimensions();
-        let mask = postprocess(output, width as usize, height as usize);
+        let mask = postprocess(output, width as usize, height as usize).expect("mask");
         let expected8 = image::open(dir.join(format!("{name}.mask.png"))).expect("reference");
         assert_eq!(expected8.dimensions(), (width, height));
         let a: Vec<f32> = mask.pixels().map(|p| f32::from(p[0]) / 255.0).collect();

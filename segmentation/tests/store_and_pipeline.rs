@@ -74,7 +74,7 @@ fn the_mask_has_the_source_size_whatever_the_model_size() {
     let segmenter = Segmenter::new(IsNetConfig::tiny().init(&device), device);
     let image = RgbImage::from_fn(75, 41, |x, y| Rgb([(x * 3) as u8, (y * 5) as u8, 90]));
     for size in [32, 64] {
-        let mask = segmenter.segment(&image, size);
+        let mask = segmenter.segment(&image, size).expect("mask");
         assert_eq!(mask.dimensions(), (75, 41));
     }
 }

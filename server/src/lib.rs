@@ -6,6 +6,7 @@ pub mod account_export;
 pub mod admin_cli;
 pub mod api;
 pub mod cli;
+pub mod connections;
 pub mod client_ip;
 pub mod csrf;
 pub mod cutout_cli;

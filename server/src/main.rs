@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         Err(err) => {
             tracing::error!(error = %err, "imgigo stopped");
             eprintln!("imgigo: {err}");
-            ExitCode::FAILURE
+            ExitCode::from(err.exit_code())
         }
     }
 }

@@ -3,13 +3,13 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::serve::ListenerExt;
 use services::AppState;
 use services::config::Config;
 use services::cutout::CutoutService;
 use services::results::SystemClock;
 use tokio::net::TcpListener;
 
+use crate::connections::{self, ConnectionLimits};
 use crate::router;
 use crate::state::ServerState;
 
@@ -26,8 +26,30 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+impl ServeError {
+    /// 2 for what the operator must fix (as for invalid configuration), 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ServeError::Services(services::Error::Setup(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// What cuts the subjects out: the real model from `IMGIGO_MODEL_FILE`, or (the `imgigo-fake`
+/// test server only) the deterministic fake engine.
+pub enum Model {
+    Weights,
+    Fake(services::cutout::fake::FakeEngine),
+}
+
 /// Migrates the database, then serves until Ctrl-C or SIGTERM.
 pub async fn run(config: Config) -> Result<(), ServeError> {
+    run_with(config, Model::Weights).await
+}
+
+/// [`run`] with the mask maker chosen by the caller.
+pub async fn run_with(config: Config, model: Model) -> Result<(), ServeError> {
     let addr = config.addr;
     let pkg = config.site_root.join("pkg");
     if !pkg.join("imgigo.wasm").exists() {
@@ -43,7 +65,8 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         name = %app.device.name,
         "inference device selected"
     );
-    start_cutouts(&app);
+    start_cutouts(&app, model);
+    spawn_janitor(&app);
     spawn_account_janitor(&app);
     tracing::info!(
         database = services::db::backend_name(&app.db),
@@ -55,19 +78,9 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
         .map_err(|source| ServeError::Bind { addr, source })?;
     let local = listener.local_addr()?;
     tracing::info!("imgigo is listening on http://{local}");
-    // Pages stream in several chunks; without TCP_NODELAY each waits on the peer's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-        }
-    });
-
-    // The peer address feeds the anonymous rate limiter (in RAM only).
-    let service =
-        router::build(ServerState::new(app)).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = ConnectionLimits::from_config(&app.config);
+    let router = router::build(ServerState::new(app));
+    connections::serve(listener, router, limits, shutdown_signal()).await;
     tracing::info!("imgigo stopped");
     Ok(())
 }
@@ -75,15 +88,25 @@ pub async fn run(config: Config) -> Result<(), ServeError> {
 /// Loads the model and opens the result store in the background, so the server answers at once
 /// (the cutout routes say 503 until the model is there). Without weights it stays that way, with a
 /// warning that says how to fetch them.
-fn start_cutouts(app: &AppState) {
+fn start_cutouts(app: &AppState, model: Model) {
     let app = app.clone();
     app.set_model_loading(true);
     tokio::spawn(async move {
         let config = app.config.clone();
         let device = app.device.clone();
         let started = std::time::Instant::now();
-        let loaded = tokio::task::spawn_blocking(move || {
-            CutoutService::start(&config, &device, Arc::new(SystemClock))
+        let Some(results) = app.results() else {
+            tracing::error!("no result store: background removal stays off");
+            app.set_model_loading(false);
+            return;
+        };
+        let loaded = tokio::task::spawn_blocking(move || match model {
+            Model::Weights => {
+                CutoutService::start(&config, &device, results, Arc::new(SystemClock))
+            }
+            Model::Fake(fake) => {
+                CutoutService::serving(vec![fake], &config, results, Arc::new(SystemClock))
+            }
         })
         .await;
         match loaded {
@@ -93,7 +116,6 @@ fn start_cutouts(app: &AppState) {
                     "segmentation model loaded"
                 );
                 app.set_cutouts(service);
-                spawn_janitor(&app);
             }
             Ok(Err(err)) => tracing::warn!(
                 error = %err,
@@ -107,19 +129,18 @@ fn start_cutouts(app: &AppState) {
     });
 }
 
-/// Destroys expired results every ten minutes (reads already refuse them after 7 days) and
-/// forgets rate-limit buckets that are full again.
+/// Destroys expired results every ten minutes (reads already refuse them after 7 days), with or
+/// without a model.
 fn spawn_janitor(app: &AppState) {
-    let Some(cutouts) = app.cutouts() else {
+    let Some(results) = app.results() else {
         return;
     };
-    let limiter = app.limiter.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
-            limiter.forget_idle();
-            match cutouts.purge_expired().await {
+            let store = results.clone();
+            match tokio::task::spawn_blocking(move || store.purge_expired()).await {
                 Ok(0) => {}
                 Ok(purged) => tracing::info!(purged, "expired results destroyed"),
                 Err(err) => tracing::warn!(error = %err, "the result janitor failed"),
@@ -146,7 +167,7 @@ fn spawn_account_janitor(app: &AppState) {
 /// `imgigo purge`: the retention jobs once (for cron): the database jobs, and expired results in
 /// the encrypted spill folder. Prints the counts.
 pub async fn purge(config: Config) -> Result<(), ServeError> {
-    let results_dir = config.data_dir.join("results");
+    let results_dir = config.data_dir.join(services::results::RESULTS_DIR);
     let db = services::db::connect_and_migrate(&config.database_url).await?;
     let app = AppState::new(config, db, services::cutout::device::cpu());
     let purged = services::jobs::purge_accounts(&app).await?;
@@ -157,8 +178,12 @@ pub async fn purge(config: Config) -> Result<(), ServeError> {
     )?;
     let results = store.purge_expired();
     println!(
-        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts, {} closed requests",
-        purged.sessions, purged.links, purged.unconfirmed_accounts, purged.closed_requests
+        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts, {} closed requests, {} outbox mails",
+        purged.sessions,
+        purged.links,
+        purged.unconfirmed_accounts,
+        purged.closed_requests,
+        purged.outbox_mail
     );
     Ok(())
 }

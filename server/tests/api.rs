@@ -3,305 +3,20 @@
 //! output format, the bad-input corpus, the full queue, expiry, early delete, the key check, the
 //! rate limit, and the privacy invariant that no image byte reaches a file in plaintext.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::SystemTime;
 
-use axum::Router;
 use axum::body::Body;
-use http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
+use http::{Request, StatusCode, header};
 use image::{GrayImage, RgbImage};
-use server::state::ServerState;
-use services::AppState;
-use services::config::{Config, Overrides};
 use services::cutout::queue::Segment;
 use services::cutout::upload::UploadLimits;
-use services::cutout::{CutoutService, Engine, ModelSize, QueueLimits};
+use services::cutout::{ModelSize, QueueLimits};
 use services::results::StoreLimits;
-use services::testing::{ManualClock, TestDatabase};
-use tower::ServiceExt;
 
-/// The app behind a real HTTP listener on loopback (every `send` goes over TCP), plus the router
-/// for the few in-process checks that need a peer address other than loopback.
-struct TestApi {
-    router: Router,
-    app: AppState,
-    addr: std::net::SocketAddr,
-    server: tokio::task::JoinHandle<()>,
-    clock: Arc<ManualClock>,
-    data: tempfile::TempDir,
-    _db: TestDatabase,
-}
-
-impl Drop for TestApi {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-/// Serves `router` on a fresh loopback port, with peer addresses for the rate limiter.
-async fn listen(router: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, service).await;
-    });
-    (addr, task)
-}
-
-fn tiny_engine() -> Engine {
-    let cpu = services::cutout::device::cpu();
-    let model = segmentation::IsNetConfig::tiny().init(&cpu.device);
-    Engine::from_segmenter(segmentation::Segmenter::new(model, cpu.device))
-}
-
-impl TestApi {
-    async fn new() -> Self {
-        Self::with(
-            vec![tiny_engine()],
-            QueueLimits::default(),
-            StoreLimits::default(),
-            UploadLimits::default(),
-            true,
-        )
-        .await
-    }
-
-    /// A server whose model is not (yet) there.
-    async fn without_model() -> Self {
-        Self::with(
-            Vec::<Engine>::new(),
-            QueueLimits::default(),
-            StoreLimits::default(),
-            UploadLimits::default(),
-            false,
-        )
-        .await
-    }
-
-    async fn with<S: Segment>(
-        instances: Vec<S>,
-        queue: QueueLimits,
-        store: StoreLimits,
-        upload: UploadLimits,
-        cutouts: bool,
-    ) -> Self {
-        Self::with_env(instances, queue, store, upload, cutouts, &[]).await
-    }
-
-    async fn with_env<S: Segment>(
-        instances: Vec<S>,
-        queue: QueueLimits,
-        store: StoreLimits,
-        upload: UploadLimits,
-        cutouts: bool,
-        env: &[(&str, &str)],
-    ) -> Self {
-        let db = TestDatabase::new().await;
-        let data = tempfile::tempdir().expect("data folder");
-        let mut vars = vec![
-            ("DATABASE_URL".to_string(), db.url.clone()),
-            (
-                "IMGIGO_DATA_DIR".to_string(),
-                data.path().display().to_string(),
-            ),
-            // Generous anonymous limits unless a test asks otherwise: tests share one address.
-            ("IMGIGO_ANON_BURST".to_string(), "1000".to_string()),
-            ("IMGIGO_ANON_PER_MINUTE".to_string(), "1000".to_string()),
-            // Requests come from loopback; X-Forwarded-For (see `from`) names other clients.
-            (
-                "IMGIGO_TRUSTED_PROXIES".to_string(),
-                "127.0.0.1".to_string(),
-            ),
-        ];
-        for (name, value) in env {
-            vars.retain(|(k, _)| k != name);
-            vars.push((name.to_string(), value.to_string()));
-        }
-        let config = Config::load(
-            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
-            &Overrides::default(),
-        )
-        .expect("config");
-        let mut app = AppState::init(config).await.expect("state");
-        let clock = ManualClock::new();
-        if cutouts {
-            let service = CutoutService::with_instances(
-                instances,
-                queue,
-                &data.path().join("results"),
-                store,
-                clock.clone(),
-            )
-            .expect("service")
-            .with_upload_limits(upload);
-            app = app.with_cutouts(service);
-        }
-        let router = server::router::build(ServerState::new(app.clone()));
-        let (addr, server) = listen(router.clone()).await;
-        Self {
-            router,
-            app,
-            addr,
-            server,
-            clock,
-            data,
-            _db: db,
-        }
-    }
-
-    /// Sends `request` over HTTP/1.1 to the listener and hands the answer back.
-    async fn send(&self, request: Request<Body>) -> Response<Body> {
-        let (mut parts, body) = request.into_parts();
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or("/", |pq| pq.as_str())
-            .to_string();
-        parts.uri = format!("http://{}{path}", self.addr).parse().expect("uri");
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<Body>();
-        let response = client
-            .request(Request::from_parts(parts, body))
-            .await
-            .expect("the server answers");
-        let (parts, body) = response.into_parts();
-        Response::from_parts(parts, Body::new(body))
-    }
-
-    /// Through the router in process: for peer addresses that loopback cannot have.
-    async fn send_in_process(&self, request: Request<Body>) -> Response<Body> {
-        self.router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible")
-    }
-
-    async fn post_raw(&self, query: &str, content_type: &str, bytes: Vec<u8>) -> Response<Body> {
-        self.send(
-            Request::post(format!("/api/v1/cutouts{query}"))
-                .header(header::CONTENT_TYPE, content_type)
-                .body(Body::from(bytes))
-                .expect("request"),
-        )
-        .await
-    }
-
-    async fn post_form(&self, parts: &[(&str, Part)], accept: Option<&str>) -> Response<Body> {
-        self.post_form_with("/api/v1/cutouts", parts, accept).await
-    }
-
-    async fn post_form_to(&self, path: &str, parts: &[(&str, Part)]) -> Response<Body> {
-        self.post_form_with(path, parts, None).await
-    }
-
-    async fn post_form_with(
-        &self,
-        path: &str,
-        parts: &[(&str, Part)],
-        accept: Option<&str>,
-    ) -> Response<Body> {
-        let boundary = "imgigo-test-boundary";
-        let mut body = Vec::new();
-        for (name, part) in parts {
-            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            match part {
-                Part::Text(value) => {
-                    body.extend_from_slice(
-                        format!(
-                            "Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                        )
-                        .as_bytes(),
-                    );
-                }
-                Part::File(bytes) => {
-                    body.extend_from_slice(
-                        format!(
-                            "Content-Disposition: form-data; name=\"{name}\"; filename=\"photo\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                        )
-                        .as_bytes(),
-                    );
-                    body.extend_from_slice(bytes);
-                    body.extend_from_slice(b"\r\n");
-                }
-            }
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut request = Request::post(path).header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        );
-        if let Some(accept) = accept {
-            request = request.header(header::ACCEPT, accept);
-        }
-        self.send(request.body(Body::from(body)).expect("request"))
-            .await
-    }
-}
-
-enum Part {
-    Text(&'static str),
-    File(Vec<u8>),
-}
-
-async fn bytes(response: Response<Body>) -> Vec<u8> {
-    response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec()
-}
-
-async fn json(response: Response<Body>) -> serde_json::Value {
-    serde_json::from_slice(&bytes(response).await).expect("json")
-}
-
-fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("missing header {name}"))
-        .to_str()
-        .expect("ascii")
-}
-
-/// A photo whose pixels follow a distinctive pseudo-random pattern.
-fn photo(width: u32, height: u32, seed: u32) -> RgbImage {
-    let mut state = seed.wrapping_mul(2_654_435_761) | 1;
-    RgbImage::from_fn(width, height, |_, _| {
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 17;
-            state ^= state << 5;
-            (state >> 24) as u8
-        };
-        image::Rgb([next(), next(), next()])
-    })
-}
-
-fn png(image: &RgbImage) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    image
-        .write_to(&mut out, image::ImageFormat::Png)
-        .expect("png");
-    out.into_inner()
-}
-
-fn corpus(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../services/tests/corpus")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
+mod support;
+use support::*;
 
 #[tokio::test]
 async fn a_raw_upload_comes_back_as_a_png_with_a_link_that_works_until_deleted() {
@@ -665,11 +380,11 @@ async fn without_a_model_the_routes_say_so() {
 struct Gate(Mutex<mpsc::Receiver<()>>);
 
 impl Segment for Gate {
-    fn mask(&self, image: &RgbImage, _: ModelSize) -> GrayImage {
+    fn mask(&self, image: &RgbImage, _: ModelSize) -> Result<GrayImage, services::Error> {
         if let Ok(open) = self.0.lock() {
             let _ = open.recv();
         }
-        GrayImage::new(image.width(), image.height())
+        Ok(GrayImage::new(image.width(), image.height()))
     }
 }
 
@@ -743,7 +458,10 @@ async fn no_image_byte_reaches_a_file_in_plaintext() {
     let api = TestApi::with(
         vec![tiny_engine()],
         QueueLimits::default(),
-        StoreLimits { ram_bytes: 0 },
+        StoreLimits {
+            ram_bytes: 0,
+            ..StoreLimits::default()
+        },
         UploadLimits::default(),
         true,
     )
@@ -801,38 +519,6 @@ async fn no_image_byte_reaches_a_file_in_plaintext() {
             "no image container inside"
         );
     }
-}
-
-// ---- remove.bg compatibility -------------------------------------------------------------------
-
-impl TestApi {
-    async fn removebg(
-        &self,
-        content_type: &str,
-        body: Vec<u8>,
-        extra: &[(&str, &str)],
-    ) -> Response<Body> {
-        let mut request =
-            Request::post("/v1.0/removebg").header(header::CONTENT_TYPE, content_type);
-        for (name, value) in extra {
-            request = request.header(*name, *value);
-        }
-        self.send(request.body(Body::from(body)).expect("request"))
-            .await
-    }
-}
-
-fn b64(bytes: &[u8]) -> String {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn errors(value: &serde_json::Value) -> (String, String) {
-    let first = &value["errors"][0];
-    (
-        first["code"].as_str().unwrap_or_default().to_string(),
-        first["detail"].as_str().unwrap_or_default().to_string(),
-    )
 }
 
 #[tokio::test]
@@ -1035,27 +721,6 @@ async fn removebg_errors_use_its_shape_and_statuses() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
-// ---- anonymous rate limit --------------------------------------------------------------------------
-
-/// The request as if `ip` sent it: over the socket the peer is loopback, a trusted proxy in these
-/// tests, so the client is named in `X-Forwarded-For`.
-fn from(ip: &str, mut request: Request<Body>) -> Request<Body> {
-    let value = http::HeaderValue::from_str(ip).expect("address");
-    request.headers_mut().insert("x-forwarded-for", value);
-    request
-}
-
-/// The request arriving in process from peer `ip` (no proxy involved).
-fn from_peer(ip: &str, mut request: Request<Body>) -> Request<Body> {
-    let ip: std::net::IpAddr = ip.parse().expect("address");
-    request
-        .extensions_mut()
-        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
-            ip, 40000,
-        )));
-    request
-}
-
 #[tokio::test]
 async fn anonymous_callers_are_limited_per_address_with_headers() {
     let api = TestApi::with_env(
@@ -1189,53 +854,6 @@ async fn the_openapi_document_describes_every_api_route() {
     }
 }
 
-// ---- over a real socket ------------------------------------------------------------------------------
-
-/// One HTTP/1.1 exchange over TCP (`Connection: close`): status, headers (lower-case) and body.
-async fn exchange(
-    addr: std::net::SocketAddr,
-    head: &str,
-    body: &[u8],
-) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .expect("write head");
-    stream.write_all(body).await.expect("write body");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("status line");
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, headers, raw[split + 4..].to_vec())
-}
-
-fn value<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_else(|| panic!("missing header {name}"))
-}
-
 #[tokio::test]
 async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
     let api = TestApi::with_env(
@@ -1298,45 +916,6 @@ async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
     let _: u64 = value(&headers, "retry-after").parse().expect("seconds");
     assert!(String::from_utf8_lossy(&body).contains("try again"));
     server.abort();
-}
-
-// ---- image_url -----------------------------------------------------------------------------------------
-
-impl TestApi {
-    /// This API with URL fetching set to `policy`.
-    async fn fetching(policy: services::fetch::FetchPolicy) -> Self {
-        let mut api = TestApi::new().await;
-        api.app.fetch = policy;
-        api.router = server::router::build(ServerState::new(api.app.clone()));
-        api.server.abort();
-        (api.addr, api.server) = listen(api.router.clone()).await;
-        api
-    }
-}
-
-/// A little web server on loopback: `/photo.png`, `/big.png` (over 2 MB), `/moved` (a redirect).
-async fn photo_host() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    use axum::routing::get;
-    let photo = png(&photo(30, 20, 21));
-    let app = axum::Router::new()
-        .route("/photo.png", get(move || async move { photo.clone() }))
-        .route("/big.png", get(|| async { vec![0u8; 3_000_000] }))
-        .route(
-            "/moved",
-            get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/photo.png")]) }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    (addr, task)
-}
-
-fn url_body(url: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "image_url": url, "size": "full" })).expect("json")
 }
 
 #[tokio::test]

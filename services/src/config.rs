@@ -60,6 +60,19 @@ pub struct Config {
     pub session_max: TimeDelta,
     /// Calls per API key: `IMGIGO_KEY_PER_MINUTE` (120) and `IMGIGO_KEY_BURST` (60).
     pub api_key_limit: RateLimit,
+    /// Encrypted result files kept on disk at most (`IMGIGO_RESULTS_DISK_MB`, 2000); when full, new
+    /// results are refused with 503 and old ones are kept until they expire.
+    pub results_disk_bytes: u64,
+    /// Open connections at most (`IMGIGO_MAX_CONNECTIONS`, 1024); beyond it new ones wait.
+    pub max_connections: usize,
+    /// A request's head must arrive within this, and an idle connection is closed after it
+    /// (`IMGIGO_HEADER_TIMEOUT_SECONDS`, 15).
+    pub header_timeout: std::time::Duration,
+    /// Bytes per second an upload must average after its first 10 s (`IMGIGO_MIN_UPLOAD_KBPS`, 64
+    /// kilobytes per second: a 25 MB photo in under 7 minutes).
+    pub min_upload_rate: u64,
+    /// How long SIGTERM waits for requests in flight (`IMGIGO_SHUTDOWN_SECONDS`, 30).
+    pub shutdown_deadline: std::time::Duration,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -178,33 +191,41 @@ impl Config {
             None => default_model_file(env("HOME")),
         };
 
-        let number = |variable: &'static str, default: u64| -> Result<u64, ConfigError> {
+        // Whole numbers within a range that fits what they configure: a value outside it stops the
+        // program with the variable's name instead of overflowing later.
+        let number = |variable: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
             match pick(&None, variable) {
                 None => Ok(default),
-                Some(value) => {
-                    value
-                        .trim()
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or(ConfigError {
-                            variable,
-                            value,
-                            reason: "expected a whole number above zero".into(),
-                        })
-                }
+                Some(value) => value
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or(ConfigError {
+                        variable,
+                        value,
+                        reason: format!("expected a whole number above zero, at most {max}"),
+                    }),
             }
         };
+        let megabytes = |n: u64| usize::try_from(n.saturating_mul(1_000_000)).unwrap_or(usize::MAX);
         let upload = UploadLimits {
-            max_bytes: (number("IMGIGO_MAX_UPLOAD_MB", 25)? as usize).saturating_mul(1_000_000),
-            max_pixels: number("IMGIGO_MAX_MEGAPIXELS", 50)?.saturating_mul(1_000_000),
+            max_bytes: megabytes(number("IMGIGO_MAX_UPLOAD_MB", 25, 4_000)?),
+            max_pixels: number("IMGIGO_MAX_MEGAPIXELS", 50, 1_000)?.saturating_mul(1_000_000),
             ..UploadLimits::default()
         };
-        let queue_waiting = number("IMGIGO_QUEUE", 8)? as usize;
-        let results_ram_bytes =
-            (number("IMGIGO_RESULTS_RAM_MB", 256)? as usize).saturating_mul(1_000_000);
-        let per_minute = number("IMGIGO_ANON_PER_MINUTE", 20)?;
-        let burst = number("IMGIGO_ANON_BURST", 10)?;
+        let queue_waiting = number("IMGIGO_QUEUE", 8, 10_000)? as usize;
+        let results_ram_bytes = megabytes(number("IMGIGO_RESULTS_RAM_MB", 256, 1_000_000)?);
+        let results_disk_bytes =
+            number("IMGIGO_RESULTS_DISK_MB", 2_000, 100_000_000)?.saturating_mul(1_000_000);
+        let max_connections = number("IMGIGO_MAX_CONNECTIONS", 1024, 1_000_000)? as usize;
+        let header_timeout =
+            std::time::Duration::from_secs(number("IMGIGO_HEADER_TIMEOUT_SECONDS", 15, 3_600)?);
+        let min_upload_rate = number("IMGIGO_MIN_UPLOAD_KBPS", 64, 1_000_000)? * 1000;
+        let shutdown_deadline =
+            std::time::Duration::from_secs(number("IMGIGO_SHUTDOWN_SECONDS", 30, 3_600)?);
+        let per_minute = number("IMGIGO_ANON_PER_MINUTE", 20, u64::from(u32::MAX))?;
+        let burst = number("IMGIGO_ANON_BURST", 10, u64::from(u32::MAX))?;
         let nonzero = |n: u64| {
             NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN)
         };
@@ -286,14 +307,21 @@ impl Config {
                 reason: "expected at least 32 random bytes as hex or base64 (for example `openssl rand -hex 32`)".into(),
             })?),
         };
-        let session_idle = TimeDelta::minutes(number("IMGIGO_SESSION_IDLE_MINUTES", 30)? as i64);
-        let session_max = TimeDelta::hours(number("IMGIGO_SESSION_MAX_HOURS", 12)? as i64);
+        // At most a year: far beyond any sensible session, well inside what TimeDelta holds.
+        let session_idle =
+            TimeDelta::minutes(number("IMGIGO_SESSION_IDLE_MINUTES", 30, 525_600)? as i64);
+        let session_max = TimeDelta::hours(number("IMGIGO_SESSION_MAX_HOURS", 12, 8_760)? as i64);
         let api_key_limit = RateLimit {
-            per_minute: nonzero(number("IMGIGO_KEY_PER_MINUTE", 120)?),
-            burst: nonzero(number("IMGIGO_KEY_BURST", 60)?),
+            per_minute: nonzero(number("IMGIGO_KEY_PER_MINUTE", 120, u64::from(u32::MAX))?),
+            burst: nonzero(number("IMGIGO_KEY_BURST", 60, u64::from(u32::MAX))?),
         };
 
         Ok(Self {
+            results_disk_bytes,
+            max_connections,
+            header_timeout,
+            min_upload_rate,
+            shutdown_deadline,
             mail,
             secret,
             session_idle,
@@ -505,6 +533,48 @@ mod tests {
                 assert!(err.to_string().contains("above zero"), "{err}");
             }
         }
+    }
+
+    #[test]
+    fn numbers_too_large_for_what_they_configure_are_refused_by_name() {
+        // Each of these once overflowed or panicked (a TimeDelta out of range, a semaphore too big).
+        for variable in [
+            "IMGIGO_SESSION_IDLE_MINUTES",
+            "IMGIGO_SESSION_MAX_HOURS",
+            "IMGIGO_QUEUE",
+            "IMGIGO_MAX_UPLOAD_MB",
+            "IMGIGO_MAX_MEGAPIXELS",
+            "IMGIGO_RESULTS_RAM_MB",
+            "IMGIGO_RESULTS_DISK_MB",
+            "IMGIGO_MAX_CONNECTIONS",
+            "IMGIGO_HEADER_TIMEOUT_SECONDS",
+            "IMGIGO_MIN_UPLOAD_KBPS",
+            "IMGIGO_SHUTDOWN_SECONDS",
+            "IMGIGO_ANON_PER_MINUTE",
+            "IMGIGO_KEY_BURST",
+        ] {
+            for huge in ["18446744073709551615", "99999999999999999999999"] {
+                let err = load(&[(variable, huge)]).unwrap_err();
+                assert_eq!(err.variable, variable);
+                assert!(err.to_string().contains("at most"), "{err}");
+            }
+        }
+        let config = load(&[
+            ("IMGIGO_SESSION_IDLE_MINUTES", "525600"),
+            ("IMGIGO_SESSION_MAX_HOURS", "8760"),
+            ("IMGIGO_RESULTS_DISK_MB", "10"),
+            ("IMGIGO_MAX_CONNECTIONS", "3"),
+            ("IMGIGO_HEADER_TIMEOUT_SECONDS", "2"),
+            ("IMGIGO_MIN_UPLOAD_KBPS", "100"),
+            ("IMGIGO_SHUTDOWN_SECONDS", "5"),
+        ])
+        .unwrap();
+        assert_eq!(config.session_max, TimeDelta::hours(8760));
+        assert_eq!(config.results_disk_bytes, 10_000_000);
+        assert_eq!(config.max_connections, 3);
+        assert_eq!(config.header_timeout.as_secs(), 2);
+        assert_eq!(config.min_upload_rate, 100_000);
+        assert_eq!(config.shutdown_deadline.as_secs(), 5);
     }
 
     #[test]

@@ -31,6 +31,10 @@ pub enum Error {
     /// Every worker is busy and the queue is full: try again after `retry_after` seconds.
     #[error("the service is busy")]
     Busy { retry_after: u64 },
+    /// The result store's disk budget is spent (`IMGIGO_RESULTS_DISK_MB`): no new result until old
+    /// ones expire, in about `retry_after` seconds. Old results are never dropped early for room.
+    #[error("the result store is full")]
+    StorageFull { retry_after: u64 },
     /// Not signed in, or wrong credentials; the text says what to do.
     #[error("{0}")]
     Unauthorized(String),
@@ -44,6 +48,10 @@ pub enum Error {
     Database(#[source] DbErr),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Something the operator must fix before the server can start (a secret others can read, a
+    /// data folder we cannot create); the text says what to do. The binary exits with code 2.
+    #[error("{0}")]
+    Setup(String),
     /// The inference device asked for (`IMGIGO_DEVICE`) cannot be used; the text says what to do.
     #[error("{0}")]
     Device(#[from] segmentation::device::DeviceError),
@@ -78,11 +86,21 @@ impl Error {
             Error::TooLarge(_) => ErrorKind::TooLarge,
             Error::UnsupportedMedia(_) => ErrorKind::UnsupportedMedia,
             Error::Unprocessable(_) => ErrorKind::Unprocessable,
-            Error::Busy { .. } => ErrorKind::Busy,
+            Error::Busy { .. } | Error::StorageFull { .. } => ErrorKind::Busy,
             Error::Unauthorized(_) => ErrorKind::Unauthorized,
             Error::Forbidden(_) => ErrorKind::Forbidden,
             Error::TooManyRequests { .. } => ErrorKind::TooManyRequests,
-            Error::Database(_) | Error::Internal(_) => ErrorKind::Internal,
+            Error::Database(_) | Error::Internal(_) | Error::Setup(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// Seconds to wait before trying again, for the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::Busy { retry_after }
+            | Error::StorageFull { retry_after }
+            | Error::TooManyRequests { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -102,6 +120,9 @@ impl Error {
             Error::Busy { retry_after } => {
                 format!("Every cutout worker is busy. Please try again in {retry_after} seconds.")
             }
+            Error::StorageFull { retry_after } => format!(
+                "This server's storage for results is full. Please try again in {retry_after} seconds."
+            ),
             Error::Unavailable(what) => {
                 format!("The {what} is unavailable right now. Please try again in a moment.")
             }
@@ -109,7 +130,7 @@ impl Error {
                 "Background removal is unavailable right now. Please try again in a moment."
                     .to_string()
             }
-            Error::Database(_) | Error::Internal(_) => {
+            Error::Database(_) | Error::Internal(_) | Error::Setup(_) => {
                 "Something went wrong on our side. Please try again.".to_string()
             }
         }

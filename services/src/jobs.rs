@@ -15,11 +15,15 @@ pub struct Purged {
     pub unconfirmed_accounts: u64,
     /// Privacy requests closed more than a year ago.
     pub closed_requests: u64,
+    /// File-outbox mail older than 7 days.
+    pub outbox_mail: u64,
 }
 
-/// The database jobs. Forgets in-RAM throttles and lockouts that ended, too.
+/// The database jobs. Forgets in-RAM throttles, rate-limit buckets and lockouts that ended, too.
 pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
     app.abuse.forget_idle();
+    app.limiter.forget_idle();
+    app.key_limiter.forget_idle();
     // Accounts first: their sessions and links go with them and are not counted twice.
     let unconfirmed_accounts = crate::accounts::registration::purge_unverified(app).await?;
     let purged = Purged {
@@ -27,6 +31,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
         links: crate::accounts::tokens::purge_expired(app).await?,
         unconfirmed_accounts,
         closed_requests: crate::privacy::requests::purge_closed(app).await?,
+        outbox_mail: app.mailer.purge_outbox(app.clock.now().into()).await?,
     };
     crate::accounts::results::purge_expired(app).await?;
     if purged != Purged::default() {
@@ -35,6 +40,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
             links = purged.links,
             unconfirmed_accounts = purged.unconfirmed_accounts,
             closed_requests = purged.closed_requests,
+            outbox_mail = purged.outbox_mail,
             "retention: expired data deleted"
         );
     }

@@ -12,7 +12,7 @@ use crate::cutout::CutoutService;
 use crate::fetch::FetchPolicy;
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
-use crate::results::{Clock, SystemClock};
+use crate::results::{Clock, ResultId, ResultStore, StoreLimits, SystemClock};
 use crate::secret::ServerSecret;
 use crate::{Error, config::Config};
 
@@ -25,6 +25,10 @@ pub struct AppState {
     /// Background removal, set once the model has loaded (the server listens meanwhile; without
     /// weights it stays unset and the cutout routes answer 503).
     cutouts: Arc<OnceLock<Arc<CutoutService>>>,
+    /// The encrypted result store, opened at start whether or not a model loads, so results can
+    /// always be destroyed (an account deletion, the janitor). `None` only in states built without
+    /// a data folder (account tests).
+    results: Option<Arc<ResultStore>>,
     /// Anonymous callers' per-IP limits.
     pub limiter: Arc<RateLimiter>,
     /// Whether the model is still loading (see [`AppState::model_state`]).
@@ -60,6 +64,7 @@ impl AppState {
     /// Chooses the inference device (a `gpu` request without a GPU fails here, at start), then
     /// connects to the configured database and migrates it.
     pub async fn init(config: Config) -> Result<Self, Error> {
+        crate::data_dir::prepare(&config.data_dir)?;
         let device = device::select(config.device)?;
         let mut config = config;
         if config.secret.is_none() {
@@ -67,7 +72,14 @@ impl AppState {
         }
         let mailer = Mailer::from_config(&config.mail)?;
         let db = crate::db::connect_and_migrate(&config.database_url).await?;
-        Ok(Self::new(config, db, device).with_mailer(mailer))
+        let results = ResultStore::open(
+            &config.data_dir.join(crate::results::RESULTS_DIR),
+            StoreLimits::from_config(&config),
+            Arc::new(SystemClock),
+        )?;
+        Ok(Self::new(config, db, device)
+            .with_mailer(mailer)
+            .with_results(Arc::new(results)))
     }
 
     /// The state with a random secret unless one is configured, and mail to the configured
@@ -93,6 +105,7 @@ impl AppState {
             db,
             device,
             cutouts: Arc::new(OnceLock::new()),
+            results: None,
             loading: Arc::new(AtomicBool::new(false)),
             mailer: Arc::new(mailer),
             secret,
@@ -131,10 +144,33 @@ impl AppState {
         }
     }
 
-    /// Attaches the cutout service (model, queue, result store).
-    pub fn with_cutouts(self, cutouts: CutoutService) -> Self {
+    /// Attaches the cutout service (model, queue, result store); its store becomes the state's.
+    pub fn with_cutouts(mut self, cutouts: CutoutService) -> Self {
+        self.results = Some(cutouts.results().clone());
         self.set_cutouts(cutouts);
         self
+    }
+
+    /// Uses `results` as the result store.
+    pub fn with_results(mut self, results: Arc<ResultStore>) -> Self {
+        self.results = Some(results);
+        self
+    }
+
+    /// The result store, with or without a model.
+    pub fn results(&self) -> Option<Arc<ResultStore>> {
+        self.results.clone()
+    }
+
+    /// Destroys results without their keys (an account's, when it is deleted), model or not;
+    /// returns how many were still there.
+    pub async fn destroy_results(&self, ids: Vec<ResultId>) -> Result<usize, Error> {
+        let Some(store) = self.results() else {
+            return Ok(0);
+        };
+        tokio::task::spawn_blocking(move || ids.iter().filter(|id| store.destroy(id)).count())
+            .await
+            .map_err(|err| Error::Internal(format!("a blocking task failed: {err}")))
     }
 
     /// Attaches the cutout service to this state and every clone of it; `false` if one was already

@@ -57,8 +57,15 @@ fn results_expire_after_seven_days_and_the_janitor_destroys_them() {
     let dir = tempfile::tempdir().expect("temp");
     let clock = ManualClock::new();
     // A budget of zero bytes: every result goes to disk, so the janitor must delete files too.
-    let store =
-        ResultStore::open(dir.path(), StoreLimits { ram_bytes: 0 }, clock.clone()).expect("store");
+    let store = ResultStore::open(
+        dir.path(),
+        StoreLimits {
+            ram_bytes: 0,
+            ..StoreLimits::default()
+        },
+        clock.clone(),
+    )
+    .expect("store");
     let (old, old_key) = store.put("image/png", &distinctive(1)).expect("put");
     clock.advance(TimeDelta::days(3));
     let (young, young_key) = store.put("image/png", &distinctive(2)).expect("put");
@@ -85,7 +92,10 @@ fn results_expire_after_seven_days_and_the_janitor_destroys_them() {
 fn spilled_results_are_ciphertext_on_disk_and_survive_a_restart() {
     let dir = tempfile::tempdir().expect("temp");
     let clock = ManualClock::new();
-    let limits = StoreLimits { ram_bytes: 6000 };
+    let limits = StoreLimits {
+        ram_bytes: 6000,
+        ..StoreLimits::default()
+    };
     let store = ResultStore::open(dir.path(), limits, clock.clone()).expect("store");
     let results: Vec<_> = (0..4u8)
         .map(|seed| {
@@ -132,8 +142,15 @@ fn spilled_results_are_ciphertext_on_disk_and_survive_a_restart() {
 #[test]
 fn an_early_delete_needs_the_key() {
     let dir = tempfile::tempdir().expect("temp");
-    let store = ResultStore::open(dir.path(), StoreLimits { ram_bytes: 0 }, ManualClock::new())
-        .expect("store");
+    let store = ResultStore::open(
+        dir.path(),
+        StoreLimits {
+            ram_bytes: 0,
+            ..StoreLimits::default()
+        },
+        ManualClock::new(),
+    )
+    .expect("store");
     let (id, key) = store.put("image/png", b"bytes").expect("put");
     let wrong = ResultKey::parse(&format!("{}A", "B".repeat(42))).expect("key");
     assert_eq!(
@@ -151,4 +168,45 @@ fn an_early_delete_needs_the_key() {
         store.delete(&id, &key).err().map(|e| e.kind()),
         Some(ErrorKind::NotFound)
     );
+}
+
+#[test]
+fn a_full_disk_budget_refuses_new_results_and_keeps_the_old_ones() {
+    let dir = tempfile::tempdir().expect("temp");
+    let clock = ManualClock::new();
+    // Nothing stays in RAM; the disk holds two envelopes of a 4 KB result, not three.
+    let limits = StoreLimits {
+        ram_bytes: 0,
+        disk_bytes: 10_000,
+    };
+    let store = ResultStore::open(dir.path(), limits, clock.clone()).expect("store");
+    let kept: Vec<_> = (0..2u8)
+        .map(|seed| store.put("image/png", &distinctive(seed)).expect("room"))
+        .collect();
+    let used = store.disk_used();
+    assert!(used > 8192 && used <= 10_000, "{used}");
+    match store.put("image/png", &distinctive(9)) {
+        Err(services::Error::StorageFull { retry_after }) => {
+            assert!((60..=3600).contains(&retry_after), "{retry_after}")
+        }
+        other => panic!("expected StorageFull, got {:?}", other.map(|_| ())),
+    }
+    assert_eq!(store.usage().0, 2, "the refused one left nothing behind");
+    assert_eq!(files(dir.path()).len(), 2);
+    for (seed, (id, key)) in kept.iter().enumerate() {
+        assert_eq!(
+            &store.get(id, key).expect("never lost early").bytes[..],
+            &distinctive(seed as u8)[..]
+        );
+    }
+    // A reopened store counts the files already there.
+    drop(store);
+    let store = ResultStore::open(dir.path(), limits, clock.clone()).expect("reopen");
+    assert_eq!(store.disk_used(), used);
+    assert!(store.put("image/png", &distinctive(9)).is_err());
+    // Once the old ones expire and the janitor runs, there is room again.
+    clock.advance(TimeDelta::days(7));
+    assert_eq!(store.purge_expired(), 2);
+    assert_eq!(store.disk_used(), 0);
+    assert!(store.put("image/png", &distinctive(9)).is_ok());
 }

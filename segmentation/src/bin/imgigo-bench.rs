@@ -180,7 +180,7 @@ fn main() {
     let run = |size: usize| {
         let started = Instant::now();
         let output = model.forward(preprocess(&photo, size, &device));
-        let mask = postprocess(output, width, height);
+        let mask = postprocess(output, width, height).expect("a readable mask");
         (started.elapsed().as_secs_f64(), mask)
     };
     let median = |size: usize| {

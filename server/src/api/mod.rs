@@ -4,7 +4,7 @@
 //! Upload bytes are read into wiped-on-drop buffers under the byte limit, never to a file, and never
 //! logged; result keys appear only in responses (the request log records paths, not queries).
 
-mod form;
+pub mod form;
 mod limits;
 pub mod native;
 pub mod openapi;

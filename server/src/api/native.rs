@@ -28,6 +28,25 @@ use super::options::{bad_size, parse_color, parse_margin};
 use super::reply::{accepts_json, failure, gone, no_store, set, unavailable};
 use crate::state::ServerState;
 
+/// The fields `POST /api/v1/cutouts` accepts; any other name is refused with a 400 naming it.
+const FIELDS: form::Fields = form::Fields {
+    files: &["image", "image_file", "bg_image", "bg_image_file"],
+    base64: &[
+        "image_b64",
+        "image_file_b64",
+        "bg_image_b64",
+        "bg_image_file_b64",
+    ],
+    text: &[
+        "format",
+        "size",
+        "bg_color",
+        "background",
+        "crop",
+        "crop_margin",
+    ],
+};
+
 /// The model size `size=preview` asks for: close to the full mask (IoU 0.99) at 60 % of the time.
 pub const PREVIEW_SIZE: usize = 768;
 
@@ -78,20 +97,23 @@ async fn cut_photo(
 ) -> Result<Response, Error> {
     let wants_json = accepts_json(&headers);
     let max_bytes = service.limits.max_bytes;
-    let names = (
-        &["image", "image_file"][..],
-        &["image_b64", "image_file_b64"][..],
-    );
+    // A place before the upload is read: a full queue costs neither memory nor decoding.
+    let place = match service.reserve() {
+        Ok(place) => place,
+        Err(err) => return Err(form::refuse_unread(request, err).await),
+    };
+    let photo = &["image", "image_file", "image_b64", "image_file_b64"];
     let missing = "no photo in the request: send it in the field `image`";
-    let (mut form, image) = form::read_photo(request, query, max_bytes, names, missing).await?;
-    let request = form
-        .take_file(
-            &["bg_image", "bg_image_file"],
-            &["bg_image_b64", "bg_image_file_b64"],
-            max_bytes,
-        )
-        .and_then(|background| options(&form, background))?;
-    let cutout = service.cut(image, request).await?;
+    let (mut form, image) =
+        form::read_photo(request, query, max_bytes, &FIELDS, photo, missing).await?;
+    let background = form.take_file(&[
+        "bg_image",
+        "bg_image_file",
+        "bg_image_b64",
+        "bg_image_file_b64",
+    ]);
+    let request = options(&form, background)?;
+    let cutout = service.cut(place, image, request).await?;
     if let Some(owner) = owner {
         owner.record(&cutout).await?;
     }

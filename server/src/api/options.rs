@@ -58,21 +58,32 @@ pub fn parse_color(text: &str) -> Result<[u8; 3], Error> {
     Ok([channel(0)?, channel(2)?, channel(4)?])
 }
 
-/// `12px`, `12` (pixels) or `10%`.
+/// The largest crop margin, as remove.bg caps it: 500 pixels or 50 % of the subject.
+pub const MAX_MARGIN_PIXELS: u32 = 500;
+pub const MAX_MARGIN_PERCENT: f32 = 50.0;
+
+/// `12px`, `12` (pixels) or `10%`, at most 500 px or 50 %.
 pub fn parse_margin(text: &str) -> Result<Margin, Error> {
     let invalid = || Error::Invalid {
         field: "crop_margin",
-        message: format!("{text:?} is not a margin like 20px or 10%"),
+        message: format!(
+            "{:?} is not a margin like 20px or 10% (at most {MAX_MARGIN_PIXELS}px or {MAX_MARGIN_PERCENT}%)",
+            text.chars().take(40).collect::<String>()
+        ),
     };
     if let Some(percent) = text.strip_suffix('%') {
         let value: f32 = percent.trim().parse().map_err(|_| invalid())?;
-        if !(0.0..=100.0).contains(&value) {
+        if !(0.0..=MAX_MARGIN_PERCENT).contains(&value) {
             return Err(invalid());
         }
         Ok(Margin::Relative(value / 100.0))
     } else {
         let pixels = text.strip_suffix("px").unwrap_or(text).trim();
-        Ok(Margin::Pixels(pixels.parse().map_err(|_| invalid())?))
+        let pixels: u32 = pixels.parse().map_err(|_| invalid())?;
+        if pixels > MAX_MARGIN_PIXELS {
+            return Err(invalid());
+        }
+        Ok(Margin::Pixels(pixels))
     }
 }
 
@@ -91,7 +102,17 @@ mod tests {
         assert_eq!(parse_margin("12px").ok(), Some(Margin::Pixels(12)));
         assert_eq!(parse_margin("7").ok(), Some(Margin::Pixels(7)));
         assert_eq!(parse_margin("10%").ok(), Some(Margin::Relative(0.1)));
-        for bad in ["-3px", "150%", "wide"] {
+        assert_eq!(parse_margin("500px").ok(), Some(Margin::Pixels(500)));
+        assert_eq!(parse_margin("50%").ok(), Some(Margin::Relative(0.5)));
+        for bad in [
+            "-3px",
+            "150%",
+            "51%",
+            "501px",
+            "4294967295px",
+            "NaN%",
+            "wide",
+        ] {
             assert!(parse_margin(bad).is_err(), "{bad}");
         }
     }

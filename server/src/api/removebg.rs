@@ -33,6 +33,31 @@ use super::native::PREVIEW_SIZE;
 use super::options::{parse_color, parse_margin};
 use super::reply::{accepts_json, no_store, retry_after, set};
 
+/// remove.bg's fields; any other name is refused with a 400 naming it. `type` and `type_level`
+/// are accepted and ignored (imgigo does not classify); `add_shadow`, `semitransparency`, `scale`,
+/// `position` and `roi` are accepted at the values imgigo's output matches, refused otherwise.
+const FIELDS: form::Fields = form::Fields {
+    files: &["image_file", "image", "bg_image_file"],
+    base64: &["image_file_b64", "bg_image_file_b64"],
+    text: &[
+        "image_url",
+        "bg_image_url",
+        "size",
+        "type",
+        "type_level",
+        "format",
+        "roi",
+        "crop",
+        "crop_margin",
+        "scale",
+        "position",
+        "channels",
+        "add_shadow",
+        "semitransparency",
+        "bg_color",
+    ],
+};
+
 /// remove.bg's `preview`: results of at most a quarter megapixel.
 const PREVIEW_PIXELS: u64 = 250_000;
 
@@ -88,7 +113,12 @@ async fn remove_photo(
 ) -> Result<Response, Error> {
     let wants_json = accepts_json(&headers);
     let max_bytes = service.limits.max_bytes;
-    let mut form = form::read(request, query, max_bytes).await?;
+    // A place before the upload is read (or a URL fetched): a full queue costs nothing.
+    let place = match service.reserve() {
+        Ok(place) => place,
+        Err(err) => return Err(form::refuse_unread(request, err).await),
+    };
+    let mut form = form::read(request, query, max_bytes, &FIELDS).await?;
     let fetched = |field: &'static str| {
         let url = form.field(field).map(str::to_string);
         let policy = fetch;
@@ -103,7 +133,7 @@ async fn remove_photo(
     let bg_from_url = fetched("bg_image_url").await?;
     let image = match (
         from_url,
-        form.take_file(&["image_file", "image"], &["image_file_b64"], max_bytes)?,
+        form.take_file(&["image_file", "image", "image_file_b64"]),
     ) {
         (Some(_), Some(_)) => {
             return Err(Error::BadRequest(
@@ -117,9 +147,9 @@ async fn remove_photo(
             ));
         }
     };
-    let bg_file = form.take_file(&["bg_image_file"], &["bg_image_file_b64"], max_bytes)?;
+    let bg_file = form.take_file(&["bg_image_file", "bg_image_file_b64"]);
     let (request, format_name) = options(&form, bg_file.or(bg_from_url))?;
-    let cutout = service.cut(image, request).await?;
+    let cutout = service.cut(place, image, request).await?;
     if let Some(owner) = owner {
         owner.record(&cutout).await?;
     }
@@ -174,11 +204,11 @@ async fn remove_photo(
     security(("api_key" = [])),
     responses(
         (status = 200, description = "The key's account", body = serde_json::Value),
-        (status = 403, description = "No key, or a key that is not valid", body = super::openapi::RemoveBgErrors)
+        (status = 403, description = "No key, or a key that is not valid", body = super::openapi::RemoveBgErrors),
+        (status = 429, description = "Rate limit exceeded (the key's, or too many invalid keys from this address)", body = super::openapi::RemoveBgErrors)
     )
 )]
 pub async fn account(State(app): State<AppState>, request: Request) -> Response {
-    let request = request.map(|_| ());
     if request.headers().get("x-api-key").is_none() {
         return error(
             StatusCode::FORBIDDEN,
@@ -187,26 +217,29 @@ pub async fn account(State(app): State<AppState>, request: Request) -> Response 
             "send your API key in the X-Api-Key header",
         );
     }
-    let ip = limits::client_ip(&app, &request);
-    match limits::identify(&app, request.headers(), ip).await {
-        Ok(limits::Caller::Key(_)) => {
-            let limit = app.config.api_key_limit;
-            let body = serde_json::json!({
-                "data": { "attributes": {
-                    "credits": { "total": 0, "subscription": 0, "payg": 0, "enterprise": 0 },
-                    "api": { "free_calls": limit.burst.get(), "sizes": "all",
-                             "per_minute": limit.per_minute.get() }
-                } }
-            });
-            let mut response = axum::Json(body).into_response();
-            no_store(&mut response);
-            response
+    // Limited like every other call: per key, and wrong keys per address (in `identify`).
+    let limit = app.config.api_key_limit;
+    limits::guarded(&app, request, failure, |request| async move {
+        match request.extensions().get::<limits::Caller>() {
+            Some(limits::Caller::Key(_)) => {
+                let body = serde_json::json!({
+                    "data": { "attributes": {
+                        "credits": { "total": 0, "subscription": 0, "payg": 0, "enterprise": 0 },
+                        "api": { "free_calls": limit.burst.get(), "sizes": "all",
+                                 "per_minute": limit.per_minute.get() }
+                    } }
+                });
+                let mut response = axum::Json(body).into_response();
+                no_store(&mut response);
+                response
+            }
+            // Not reached: with the header present, `identify` names a key or refuses.
+            _ => failure(Error::Unauthorized(
+                services::accounts::api_keys::INVALID_KEY.into(),
+            )),
         }
-        Ok(limits::Caller::Anonymous(_)) => failure(Error::Unauthorized(
-            services::accounts::api_keys::INVALID_KEY.into(),
-        )),
-        Err(err) => failure(err),
-    }
+    })
+    .await
 }
 
 /// The request's options, and the format's name for the `X-Imgigo-Format` header.
@@ -266,6 +299,7 @@ fn options(
         "webp" => (OutputFormat::Webp, "webp"),
         _ => return Err(invalid("format", "use auto, png, jpg, webp or zip")),
     };
+    unsupported(form)?;
     let crop =
         match boolean(form.field("crop")).ok_or_else(|| invalid("crop", "use true or false"))? {
             true => Some(parse_margin(form.field("crop_margin").unwrap_or("0"))?),
@@ -281,6 +315,39 @@ fn options(
         },
         name,
     ))
+}
+
+/// remove.bg options whose other values imgigo does not implement: accepted at the value that
+/// describes what imgigo does, refused otherwise (never silently ignored).
+fn unsupported(form: &Form) -> Result<(), Error> {
+    let refuse = |field: &'static str, only: &str| Error::Invalid {
+        field,
+        message: format!("imgigo supports only {only}"),
+    };
+    if boolean(form.field("add_shadow")) != Some(false) {
+        return Err(refuse("add_shadow", "false (no shadow)"));
+    }
+    if form.field("semitransparency").is_some()
+        && boolean(form.field("semitransparency")) != Some(true)
+    {
+        return Err(refuse("semitransparency", "true (soft edges are kept)"));
+    }
+    let original = |field: &str| {
+        form.field(field)
+            .is_none_or(|value| value.eq_ignore_ascii_case("original"))
+    };
+    if !original("scale") {
+        return Err(refuse("scale", "original"));
+    }
+    if !original("position") {
+        return Err(refuse("position", "original"));
+    }
+    if form.field("roi").is_some_and(|roi| {
+        roi.split_whitespace().collect::<Vec<_>>() != ["0%", "0%", "100%", "100%"]
+    }) {
+        return Err(refuse("roi", "the whole image (0% 0% 100% 100%)"));
+    }
+    Ok(())
 }
 
 /// `true`/`false` (JSON booleans arrive as that text), `1`/`0`; missing is false.

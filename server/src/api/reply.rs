@@ -39,12 +39,7 @@ pub fn failure(err: Error) -> Response {
 }
 
 pub fn retry_after(err: &Error) -> Option<u64> {
-    match err {
-        Error::Busy { retry_after } | Error::TooManyRequests { retry_after, .. } => {
-            Some(*retry_after)
-        }
-        _ => None,
-    }
+    err.retry_after()
 }
 
 pub fn accepts_json(headers: &HeaderMap) -> bool {

@@ -101,7 +101,8 @@ async fn run(
         .await
         .map_err(|e| e.to_string())?;
     let started = Instant::now();
-    let service = CutoutService::start(&config, &app.device, Arc::new(SystemClock))
+    let results = app.results().ok_or("no result store")?;
+    let service = CutoutService::start(&config, &app.device, results, Arc::new(SystemClock))
         .map_err(|e| format!("{e} (run `make weights`)"))?;
     println!(
         "model load + preparation: {:.2} s",

@@ -101,8 +101,12 @@ pub fn compose(
         .zip(mask.iter());
     match &behind {
         None => {
+            // Where alpha is 0 the colour stays 0: a viewer that drops the alpha channel must not
+            // see the background that was removed (the privacy policy says it is gone).
             for ((out, front), &alpha) in pixels {
-                out[..3].copy_from_slice(front);
+                if alpha > 0 {
+                    out[..3].copy_from_slice(front);
+                }
                 out[3] = alpha;
             }
         }
@@ -163,13 +167,19 @@ fn expand(subject: Region, margin: Margin, width: u32, height: u32) -> Region {
     let pad = match margin {
         Margin::Pixels(pixels) => pixels,
         Margin::Relative(share) => {
+            // `as` saturates, and NaN becomes 0.
             (subject.width.max(subject.height) as f32 * share.clamp(0.0, 1.0)).round() as u32
         }
     };
+    // Saturating: a caller's margin can be any number, the window never leaves the photo.
     let left = subject.left.saturating_sub(pad);
     let top = subject.top.saturating_sub(pad);
-    let right = (subject.left + subject.width + pad).min(width);
-    let bottom = (subject.top + subject.height + pad).min(height);
+    let right = (subject.left.saturating_add(subject.width))
+        .saturating_add(pad)
+        .min(width);
+    let bottom = (subject.top.saturating_add(subject.height))
+        .saturating_add(pad)
+        .min(height);
     Region {
         left,
         top,
@@ -228,6 +238,22 @@ mod tests {
                 height: 2
             }
         );
+    }
+
+    #[test]
+    fn transparent_pixels_carry_no_colour_of_the_photo() {
+        let photo = RgbImage::from_fn(10, 8, |x, y| Rgb([x as u8 * 20 + 5, y as u8 * 30 + 7, 99]));
+        let mask = GrayImage::from_fn(10, 8, |x, _| Luma([[0, 0, 90, 255][x as usize % 4]]));
+        for crop in [None, Some(Margin::Pixels(1))] {
+            let out = compose(&photo, mask.clone(), &Background::Transparent, crop);
+            for (x, y, pixel) in out.rgba.enumerate_pixels() {
+                match pixel.0[3] {
+                    0 => assert_eq!(pixel.0, [0, 0, 0, 0], "({x}, {y}) {crop:?}"),
+                    // Partial alpha keeps the photo's colour (edge colours are a later step).
+                    _ => assert_ne!(&pixel.0[..3], &[0, 0, 0], "({x}, {y}) {crop:?}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -60,9 +60,12 @@ impl Engine {
         Self { segmenter }
     }
 
-    /// The alpha mask at the image's own size. Blocking.
-    pub fn mask(&self, image: &RgbImage, size: ModelSize) -> GrayImage {
-        self.segmenter.segment(image, size.get())
+    /// The alpha mask at the image's own size. Blocking. An unreadable model output is an error.
+    pub fn mask(&self, image: &RgbImage, size: ModelSize) -> Result<GrayImage, Error> {
+        self.segmenter.segment(image, size.get()).map_err(|err| {
+            tracing::error!(error = %err, "the model's output is unusable");
+            Error::Internal(format!("segmentation failed: {err}"))
+        })
     }
 }
 

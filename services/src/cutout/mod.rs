@@ -3,6 +3,7 @@
 
 pub mod compose;
 pub mod engine;
+pub mod fake;
 pub mod output;
 pub mod queue;
 pub mod service;

@@ -1,6 +1,12 @@
-//! One cutout, end to end (DESIGN.md): bytes in memory → decode within limits → a place in the
-//! inference queue → mask → compose → encode → sealed in the result store under a fresh key.
-//! Everything CPU-heavy runs on blocking threads or the inference workers, never on the runtime.
+//! One cutout, end to end (DESIGN.md): a place in the inference queue (taken before the upload is
+//! read) → bytes in memory → a processing slot → decode within limits → mask → compose → encode →
+//! sealed in the result store under a fresh key.
+//!
+//! Memory is bounded twice: the queue's places bound how many uploads are held at once (each within
+//! the byte limit), and the processing slots (one per model instance, plus one so decoding and
+//! encoding overlap inference) bound how many are decoded to pixels at once, so N concurrent 50 MP
+//! uploads never decode N images together. Everything CPU-heavy runs on blocking threads or the
+//! inference workers, never on the runtime.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +18,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::compose::{Background, Margin, Region, compose};
 use super::output::{Encoded, OutputFormat, encode_composed};
-use super::queue::{InferenceQueue, Pixels, QueueLimits, Segment};
+use super::queue::{InferenceQueue, Pixels, Place, QueueLimits, Segment};
 use super::upload::{self, UploadLimits};
 use super::{Engine, ModelSize};
 use crate::Error;
@@ -52,35 +58,42 @@ pub struct Cutout {
 
 pub struct CutoutService {
     queue: InferenceQueue,
+    /// Decoding, composing and encoding, a few at a time (see the module comment).
+    processing: Arc<tokio::sync::Semaphore>,
     results: Arc<ResultStore>,
     clock: Arc<dyn Clock>,
     pub limits: UploadLimits,
 }
 
 impl CutoutService {
-    /// Loads the model onto `device`, starts its worker and opens the result store under the data
-    /// folder, with the configured limits.
+    /// Loads the model onto `device` and starts its worker, storing results in `results` (the
+    /// store the application state opened at start, independent of the model).
     pub fn start(
         config: &Config,
         device: &segmentation::device::SelectedDevice,
+        results: Arc<ResultStore>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
         let engine = Engine::load(&config.model_file, device)?;
+        Self::serving(vec![engine], config, results, clock)
+    }
+
+    /// Any mask makers (the fake engine of `imgigo-fake`) with the configured limits.
+    pub fn serving<S: Segment>(
+        instances: Vec<S>,
+        config: &Config,
+        results: Arc<ResultStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
         let queue = QueueLimits {
             waiting: config.queue_waiting,
             ..QueueLimits::default()
         };
-        let store = StoreLimits {
-            ram_bytes: config.results_ram_bytes,
-        };
-        let results = config.data_dir.join("results");
-        Ok(
-            Self::with_instances(vec![engine], queue, &results, store, clock)?
-                .with_upload_limits(config.upload),
-        )
+        Ok(Self::with_store(instances, queue, results, clock)?.with_upload_limits(config.upload))
     }
 
-    /// The same with any mask makers (tests use a small random-weight model) and limits.
+    /// The same with any mask makers (tests use a small random-weight model) and limits, opening a
+    /// result store of its own in `results_dir`.
     pub fn with_instances<S: Segment>(
         instances: Vec<S>,
         queue_limits: QueueLimits,
@@ -88,9 +101,23 @@ impl CutoutService {
         store_limits: StoreLimits,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, Error> {
+        let results = Arc::new(ResultStore::open(results_dir, store_limits, clock.clone())?);
+        Self::with_store(instances, queue_limits, results, clock)
+    }
+
+    /// Any mask makers, storing into `results`.
+    pub fn with_store<S: Segment>(
+        instances: Vec<S>,
+        queue_limits: QueueLimits,
+        results: Arc<ResultStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, Error> {
+        let queue = InferenceQueue::start(instances, queue_limits)?;
+        let slots = queue.workers() + 1;
         Ok(Self {
-            queue: InferenceQueue::start(instances, queue_limits)?,
-            results: Arc::new(ResultStore::open(results_dir, store_limits, clock.clone())?),
+            queue,
+            processing: Arc::new(tokio::sync::Semaphore::new(slots)),
+            results,
             clock,
             limits: UploadLimits::default(),
         })
@@ -109,13 +136,28 @@ impl CutoutService {
         &self.results
     }
 
-    /// Runs one cutout. The upload's bytes and pixels are wiped when this returns.
+    /// A place in the queue for one cutout; `Busy` (503 with `Retry-After`) when it is full. Take it
+    /// before reading the upload.
+    pub fn reserve(&self) -> Result<Place, Error> {
+        self.queue.reserve()
+    }
+
+    /// Runs one cutout in `place`. The upload's bytes and pixels are wiped when this returns.
     pub async fn cut(
         &self,
+        place: Place,
         bytes: Zeroizing<Vec<u8>>,
         request: CutoutRequest,
     ) -> Result<Cutout, Error> {
         let limits = self.limits;
+        let Ok(Ok(_slot)) = tokio::time::timeout(
+            self.queue.deadline(),
+            self.processing.clone().acquire_owned(),
+        )
+        .await
+        else {
+            return Err(Error::Unavailable("segmentation model"));
+        };
         // The closure owns the upload: its bytes are wiped as soon as decoding ends.
         let photo = blocking(move || upload::decode(&bytes, &limits)).await??;
         let background = match &request.background {
@@ -130,7 +172,7 @@ impl CutoutService {
         };
         let photo = Arc::new(photo);
         let pixels: Arc<dyn Pixels> = photo.clone();
-        let mask = self.queue.mask(pixels, request.size).await?;
+        let mask = self.queue.mask(&place, pixels, request.size).await?;
         let (format, crop, max_pixels) = (request.format, request.crop, request.max_pixels);
         let store = self.results.clone();
         // Compose, encode and seal in one blocking step, sealing the encoded bytes in place.
@@ -149,6 +191,7 @@ impl CutoutService {
             Ok::<_, Error>((encoded, width, height, composed.foreground, sealed))
         })
         .await??;
+        drop(place);
         Ok(Cutout {
             encoded,
             width,

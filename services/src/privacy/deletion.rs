@@ -24,7 +24,10 @@ pub async fn delete_account(
                     .into(),
         });
     }
+    // Throttled per account like the password change: each wrong guess costs an argon2 hash.
+    app.abuse.check_password_attempt(user.id)?;
     if !app.passwords.verify(password, &user.password_hash).await? {
+        app.abuse.record_wrong_password(user.id);
         return Err(Error::Invalid {
             field: "password",
             message: "that is not your current password".into(),
@@ -44,10 +47,13 @@ pub async fn delete_account(
         .await?;
     users::Entity::delete_by_id(user.id).exec(&txn).await?;
     txn.commit().await?;
-    if let Some(cutouts) = app.cutouts() {
-        let destroyed = cutouts.destroy(results).await?;
-        tracing::info!(destroyed, "results of a deleted account destroyed");
-    }
+    // The store is opened at start independently of the model, so this works without one.
+    let destroyed = app.destroy_results(results).await?;
+    tracing::info!(destroyed, "results of a deleted account destroyed");
+    // Mail waiting in the file outbox names the address too; removed before the confirmation is
+    // queued, so the confirmation itself is delivered.
+    let outbox = app.mailer.purge_outbox_to(&user.email).await?;
+    tracing::info!(outbox, "outbox mail of a deleted account removed");
     app.mailer
         .send_in_background(templates::account_deleted(&user.email, &user.name));
     tracing::info!("account deleted");

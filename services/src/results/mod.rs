@@ -14,5 +14,8 @@ mod store;
 pub use crypto::{ResultId, ResultKey};
 pub use store::{Clock, Opened, ResultStore, StoreLimits, SystemClock};
 
+/// The folder inside the data folder where results spill to encrypted files.
+pub const RESULTS_DIR: &str = "results";
+
 /// How long a result can be downloaded again.
 pub const RESULT_TTL: chrono::TimeDelta = chrono::TimeDelta::days(7);

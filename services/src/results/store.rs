@@ -30,12 +30,26 @@ impl Clock for SystemClock {
 pub struct StoreLimits {
     /// Ciphertext bytes kept in RAM before the oldest entries move to disk (default 256 MB).
     pub ram_bytes: usize,
+    /// Bytes of spill files at most (default 2 GB). When a new result would need more, it is
+    /// refused ([`Error::StorageFull`]); results already stored are never dropped to make room.
+    pub disk_bytes: u64,
+}
+
+impl StoreLimits {
+    /// `IMGIGO_RESULTS_RAM_MB` and `IMGIGO_RESULTS_DISK_MB` from the configuration.
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Self {
+            ram_bytes: config.results_ram_bytes,
+            disk_bytes: config.results_disk_bytes,
+        }
+    }
 }
 
 impl Default for StoreLimits {
     fn default() -> Self {
         Self {
             ram_bytes: 256 * 1000 * 1000,
+            disk_bytes: 2000 * 1000 * 1000,
         }
     }
 }
@@ -49,7 +63,8 @@ pub struct Opened {
 
 enum Place {
     Ram(Arc<Vec<u8>>),
-    Disk,
+    /// In a spill file of this many bytes.
+    Disk(u64),
 }
 
 struct Entry {
@@ -63,6 +78,7 @@ struct Inner {
     /// Ids held in RAM, oldest first: the next to spill.
     in_ram: VecDeque<ResultId>,
     ram_used: usize,
+    disk_used: u64,
 }
 
 pub struct ResultStore {
@@ -98,11 +114,13 @@ impl ResultStore {
             };
             match read_created(&path) {
                 Some(created) => {
+                    let size = item.metadata().map_or(0, |meta| meta.len());
+                    inner.disk_used += size;
                     inner.entries.insert(
                         id,
                         Entry {
                             created,
-                            place: Place::Disk,
+                            place: Place::Disk(size),
                         },
                     );
                 }
@@ -120,11 +138,13 @@ impl ResultStore {
     }
 
     /// Encrypts and stores a result; returns its id and the key (which the store forgets).
+    /// `StorageFull` when keeping it would push the spill files past the disk budget.
     pub fn put(&self, content_type: &str, bytes: &[u8]) -> Result<(ResultId, ResultKey), Error> {
         let (id, key) = (ResultId::random(), ResultKey::random());
         let envelope = Arc::new(crypto::seal(&id, &key, content_type, bytes)?);
         let created = self.clock.now();
         let mut inner = self.lock();
+        self.check_room(&inner, envelope.len(), created)?;
         inner.ram_used += envelope.len();
         inner.in_ram.push_back(id.clone());
         inner.entries.insert(
@@ -189,6 +209,50 @@ impl ResultStore {
         (inner.entries.len(), inner.ram_used)
     }
 
+    /// Bytes of spill files on disk.
+    pub fn disk_used(&self) -> u64 {
+        self.lock().disk_used
+    }
+
+    /// Refuses a new envelope of `size` bytes if the spilling it causes would not fit on disk: the
+    /// oldest RAM entries (and, if RAM cannot hold it at all, the new one) must fit the budget.
+    fn check_room(&self, inner: &Inner, size: usize, now: DateTime<Utc>) -> Result<(), Error> {
+        let budget = self.limits.ram_bytes;
+        let mut ram = inner.ram_used + size;
+        let mut disk = inner.disk_used;
+        let oldest = inner
+            .in_ram
+            .iter()
+            .filter_map(|id| match inner.entries.get(id) {
+                Some(Entry {
+                    place: Place::Ram(envelope),
+                    ..
+                }) => Some(envelope.len()),
+                _ => None,
+            });
+        for spilled in oldest.chain(std::iter::once(size)) {
+            if ram <= budget {
+                break;
+            }
+            ram -= spilled;
+            disk += (HEADER + spilled) as u64;
+        }
+        if disk <= self.limits.disk_bytes {
+            return Ok(());
+        }
+        // Room comes back when the oldest result expires; say when, within reason.
+        let next_expiry = inner
+            .entries
+            .values()
+            .map(|entry| entry.created + RESULT_TTL)
+            .min()
+            .map_or(60, |at| (at - now).num_seconds());
+        tracing::warn!("the result store's disk budget is full; new results are refused");
+        Err(Error::StorageFull {
+            retry_after: next_expiry.clamp(60, 3600) as u64,
+        })
+    }
+
     fn envelope(&self, id: &ResultId) -> Result<(Arc<Vec<u8>>, DateTime<Utc>), Error> {
         let now = self.clock.now();
         let (place, created) = {
@@ -199,7 +263,7 @@ impl ResultStore {
             }
             let place = match &entry.place {
                 Place::Ram(envelope) => Some(envelope.clone()),
-                Place::Disk => None,
+                Place::Disk(_) => None,
             };
             (place, entry.created)
         };
@@ -225,7 +289,8 @@ impl ResultStore {
                     inner.ram_used -= envelope.len();
                     inner.in_ram.retain(|held| held != id);
                 }
-                Place::Disk => {
+                Place::Disk(size) => {
+                    inner.disk_used = inner.disk_used.saturating_sub(size);
                     if let Err(err) = std::fs::remove_file(self.path(id)) {
                         tracing::warn!(error = %err, "cannot delete a result file");
                     }
@@ -248,8 +313,10 @@ impl ResultStore {
             };
             let envelope = envelope.clone();
             self.write(&id, entry.created, &envelope)?;
-            entry.place = Place::Disk;
+            let size = (HEADER + envelope.len()) as u64;
+            entry.place = Place::Disk(size);
             inner.ram_used -= envelope.len();
+            inner.disk_used += size;
         }
         Ok(())
     }
