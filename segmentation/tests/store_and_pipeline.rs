@@ -78,3 +78,27 @@ fn the_mask_has_the_source_size_whatever_the_model_size() {
         assert_eq!(mask.dimensions(), (75, 41));
     }
 }
+
+#[test]
+fn an_unreadable_model_output_is_an_error_not_an_empty_mask() {
+    use burn::tensor::TensorData;
+    use segmentation::pipeline::postprocess;
+    let device = Device::default();
+    let good = Tensor::<4>::from_data(
+        TensorData::new(vec![0.0f32, 1.0, 0.5, 1.0], [1, 1, 2, 2]),
+        &device,
+    );
+    let mask = postprocess(good, 4, 4).expect("a readable output");
+    assert_eq!(mask.dimensions(), (4, 4));
+    assert!(mask.pixels().any(|p| p.0[0] > 200), "the values survive");
+    let not_finite = Tensor::<4>::from_data(
+        TensorData::new(vec![0.0f32, f32::NAN, 0.5, 1.0], [1, 1, 2, 2]),
+        &device,
+    );
+    assert!(matches!(
+        postprocess(not_finite, 4, 4),
+        Err(Error::Output(_))
+    ));
+    let two_maps = Tensor::<4>::from_data(TensorData::new(vec![0.5f32; 8], [1, 2, 2, 2]), &device);
+    assert!(matches!(postprocess(two_maps, 4, 4), Err(Error::Output(_))));
+}

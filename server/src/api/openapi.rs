@@ -26,7 +26,7 @@ pub struct CutoutForm {
     pub background: Option<String>,
     /// Crop to the subject.
     pub crop: Option<bool>,
-    /// Margin around the subject when cropping: `20px` or `10%`.
+    /// Margin around the subject when cropping: `20px` or `10%` (at most 500px or 50%).
     pub crop_margin: Option<String>,
 }
 
@@ -95,10 +95,27 @@ pub struct RemoveBgForm {
     #[schema(content_media_type = "application/octet-stream")]
     pub bg_image_file: Option<Vec<u8>>,
     pub crop: Option<bool>,
+    /// `20px` or `10%` (at most 500px or 50%).
     pub crop_margin: Option<String>,
     /// Accepted for compatibility; imgigo does not classify the subject.
     #[schema(rename = "type")]
     pub kind: Option<String>,
+    /// Accepted for compatibility and ignored, like `type`.
+    pub type_level: Option<String>,
+    /// A background photo fetched by URL (same rules as `image_url`).
+    pub bg_image_url: Option<String>,
+    /// The background photo, base64-encoded.
+    pub bg_image_file_b64: Option<String>,
+    /// Only `false`: imgigo adds no shadow.
+    pub add_shadow: Option<bool>,
+    /// Only `true`: soft edges are always kept.
+    pub semitransparency: Option<bool>,
+    /// Only `original`.
+    pub scale: Option<String>,
+    /// Only `original`.
+    pub position: Option<String>,
+    /// Only the whole image, `0% 0% 100% 100%`.
+    pub roi: Option<String>,
 }
 
 /// remove.bg's JSON answer with `Accept: application/json`.
