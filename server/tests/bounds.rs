@@ -376,6 +376,16 @@ async fn a_panicking_engine_fails_one_request_with_500_and_the_next_works() {
     let queue = api.app.cutouts().expect("cutouts").queue().clone();
     assert_eq!(queue.panics(), 1);
     assert_eq!(queue.in_use(), 0);
+    let ready = api
+        .send(
+            http::Request::get("/readyz")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let ready = json(ready).await;
+    assert_eq!(ready["checks"]["model"], "ready", "{ready}");
+    assert_eq!(ready["checks"]["worker_panics"], 1, "{ready}");
 }
 
 #[tokio::test]

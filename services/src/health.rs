@@ -12,6 +12,10 @@ pub struct Readiness {
     pub device: DeviceReport,
     /// `loading`, `ready` or `unavailable` (pages work either way; cutouts need `ready`).
     pub model: crate::state::ModelState,
+    /// Inferences that panicked since start (each failed its own request; the worker went on).
+    pub worker_panics: u64,
+    /// Requests holding a place in the inference queue now.
+    pub queue_in_use: usize,
 }
 
 /// The inference device: what was asked for and what was chosen.
@@ -48,5 +52,7 @@ pub async fn readiness(app: &AppState) -> Result<Readiness, Error> {
         database_backend: crate::db::backend_name(db),
         device: DeviceReport::of(app),
         model: app.model_state(),
+        worker_panics: app.cutouts().map_or(0, |cutouts| cutouts.queue().panics()),
+        queue_in_use: app.cutouts().map_or(0, |cutouts| cutouts.queue().in_use()),
     })
 }
