@@ -108,14 +108,19 @@ pub struct StaffView {
     pub can_manage_roles: bool,
 }
 
-/// Where to go after logging in: a path on this site only (never `//host` or a full URL).
+/// Where to go after logging in: a plain path on this site, anything else `/account`. Plain means
+/// it starts with `/`, its second character is neither `/` nor `\` (both would make `//host`),
+/// and every character is visible ASCII other than `\`: browsers drop tabs and newlines from a
+/// `Location` and read `\` as `/`, so `/\t/evil.test` would become `//evil.test`. Percent-encoded
+/// text stays as it is (`/%09/x` is a path here).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(path)
             if path.starts_with('/')
-                && !path.starts_with("//")
-                && !path.starts_with("/\\")
-                && !path.contains(['\r', '\n']) =>
+                && !path[1..].starts_with(['/', '\\'])
+                && path
+                    .bytes()
+                    .all(|byte| (0x21..=0x7e).contains(&byte) && byte != b'\\') =>
         {
             path.to_string()
         }
@@ -131,12 +136,35 @@ mod tests {
     fn only_local_paths_are_followed_after_login() {
         assert_eq!(safe_next(Some("/admin")), "/admin");
         assert_eq!(safe_next(Some("/account?tab=keys")), "/account?tab=keys");
+        assert_eq!(
+            safe_next(Some("/account/keys?next=%2F%2Fevil.test#top")),
+            "/account/keys?next=%2F%2Fevil.test#top",
+            "percent-encoded text is only text"
+        );
+        assert_eq!(safe_next(Some("/%09/evil.test")), "/%09/evil.test");
+        assert_eq!(safe_next(Some("/")), "/");
         for bad in [
             "//evil.test",
             "https://evil.test",
             "/\\evil.test",
             "",
             "account",
+            // What `/%09/evil.test`, `/%0d/…`, `/%0a/…` arrive as once the query is decoded:
+            // browsers strip the tab or newline and go to `//evil.test`.
+            "/\t/evil.test",
+            "/\r/evil.test",
+            "/\n/evil.test",
+            "/\r\n/evil.test",
+            "/\t\\evil.test",
+            "/account\\..\\",
+            "/ /evil.test",
+            "/account page",
+            "/\u{7f}/evil.test",
+            "/\u{0}",
+            "/caf\u{e9}",
+            "/\u{3000}/evil.test",
+            "\t//evil.test",
+            " /account",
         ] {
             assert_eq!(safe_next(Some(bad)), "/account", "{bad}");
         }

@@ -1,5 +1,6 @@
 //! The API's door: `X-Api-Key` identifies a caller (per-key limits), anyone else is limited per
-//! address (never stored or logged); answers carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`.
+//! address — per /64 for IPv6 — (never stored or logged), and wrong keys are throttled per address;
+//! answers carry `X-RateLimit-Limit`, `-Remaining` and `-Reset`.
 
 use std::net::IpAddr;
 
@@ -7,7 +8,7 @@ use axum::extract::Request;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use services::accounts::api_keys::{self, KeyIdentity};
-use services::ratelimit::{Allowance, Verdict};
+use services::ratelimit::{Allowance, Verdict, bucket};
 use services::{AppState, Error};
 
 use super::reply::set;
@@ -66,7 +67,7 @@ pub async fn guarded<Fut: Future<Output = Response>>(
     };
     let verdict = match &caller {
         Caller::Key(identity) => app.key_limiter.check(identity.key_id),
-        Caller::Anonymous(ip) => app.limiter.check(*ip),
+        Caller::Anonymous(ip) => app.limiter.check(bucket(*ip)),
     };
     match verdict {
         Verdict::Allowed(allowance) => {
@@ -90,16 +91,21 @@ pub fn client_ip<B>(app: &AppState, request: &http::Request<B>) -> IpAddr {
     crate::client_ip::client_ip(request, &app.config.trusted_proxies)
 }
 
-/// The caller behind `X-Api-Key`, or the client's address without one.
+/// The caller behind `X-Api-Key`, or the client's address without one. A network that keeps
+/// sending wrong keys is refused (429) before its next key reaches the database.
 pub async fn identify(app: &AppState, headers: &HeaderMap, ip: IpAddr) -> Result<Caller, Error> {
-    let key = match headers.get("x-api-key") {
-        None => return Ok(Caller::Anonymous(ip)),
-        Some(value) => value
-            .to_str()
-            .map_err(|_| Error::Unauthorized(api_keys::INVALID_KEY.into()))?
-            .to_string(),
+    let Some(value) = headers.get("x-api-key") else {
+        return Ok(Caller::Anonymous(ip));
     };
-    api_keys::authenticate(app, &key).await.map(Caller::Key)
+    app.abuse.check_api_key_attempt(ip)?;
+    let identity = match value.to_str() {
+        Ok(key) => api_keys::authenticate(app, key).await,
+        Err(_) => Err(Error::Unauthorized(api_keys::INVALID_KEY.into())),
+    };
+    if let Err(Error::Unauthorized(_)) = &identity {
+        app.abuse.record_bad_api_key(ip);
+    }
+    identity.map(Caller::Key)
 }
 
 fn allowance_headers(headers: &mut HeaderMap, allowance: Allowance) {

@@ -23,10 +23,14 @@ pub async fn update_name(
     Ok(active.update(&app.db).await?)
 }
 
+/// Checks the current password, at most a few wrong ones per account in a while (a stolen session
+/// must not be able to guess the password through this form).
 async fn check_current(app: &AppState, user: &users::Model, current: &str) -> Result<(), Error> {
+    app.abuse.check_password_attempt(user.id)?;
     if app.passwords.verify(current, &user.password_hash).await? {
         Ok(())
     } else {
+        app.abuse.record_wrong_password(user.id);
         Err(Error::Invalid {
             field: "current_password",
             message: WRONG_PASSWORD.into(),

@@ -1,0 +1,335 @@
+//! Limits over HTTP: wrong API keys throttled per address (before the database is asked) on both
+//! APIs, `GET /v1.0/account` limited like every other call, IPv6 callers counted per /64, wrong
+//! current passwords (password change, account deletion) throttled per account, and `image_url`
+//! kept to the web's ports.
+
+mod support;
+
+use axum::body::Body;
+use http::{Request, StatusCode, header};
+use support::*;
+
+const ORIGIN: &str = "http://127.0.0.1:3000";
+const PASSWORD: &str = "correct horse battery staple";
+
+/// A cheap call of each kind that takes the API's door: the body is never read when the door
+/// refuses, and is refused itself (400) when the door lets it through.
+fn api_call(path: &str, key: Option<&str>) -> Request<Body> {
+    let mut request = if path == "/v1.0/account" {
+        Request::get(path)
+    } else {
+        Request::post(path).header(header::CONTENT_TYPE, "image/png")
+    };
+    if let Some(key) = key {
+        request = request.header("x-api-key", key);
+    }
+    request.body(Body::from("not an image")).expect("request")
+}
+
+const PATHS: [&str; 3] = ["/api/v1/cutouts", "/v1.0/removebg", "/v1.0/account"];
+
+/// The answer's status and `Retry-After`, if any.
+async fn status_and_wait(api: &TestApi, request: Request<Body>) -> (StatusCode, Option<u64>) {
+    let response = api.send(request).await;
+    let wait = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok());
+    (response.status(), wait)
+}
+
+#[tokio::test]
+async fn a_flood_of_wrong_api_keys_is_refused_per_address_before_the_database() {
+    let api = TestApi::new().await;
+    // Ten wrong keys from one /64 are answered as wrong (401, or remove.bg's 403)…
+    for n in 0..10u16 {
+        let path = PATHS[usize::from(n) % PATHS.len()];
+        let key = format!("imgigo_wrong{n}");
+        let from_host = format!("2001:db8:aa:1::{n:x}");
+        let (status, wait) =
+            status_and_wait(&api, from(&from_host, api_call(path, Some(&key)))).await;
+        assert!(
+            matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN),
+            "{path}: {status}"
+        );
+        assert_eq!(wait, None);
+    }
+    // …then the network waits, on every endpoint, whichever host in it asks.
+    for path in PATHS {
+        let (status, wait) = status_and_wait(
+            &api,
+            from(
+                "2001:db8:aa:1:ffff::9",
+                api_call(path, Some("imgigo_wrong")),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{path}");
+        let wait = wait.expect("Retry-After");
+        assert!((1..=60).contains(&wait), "{path}: {wait}");
+    }
+    let message = api
+        .send(from(
+            "2001:db8:aa:1::1",
+            api_call("/api/v1/cutouts", Some("imgigo_x")),
+        ))
+        .await;
+    assert!(
+        String::from_utf8_lossy(&bytes(message).await).contains("Too many invalid API keys"),
+        "a sentence saying why"
+    );
+    // Other networks are not affected.
+    let (status, _) = status_and_wait(
+        &api,
+        from(
+            "2001:db8:aa:2::1",
+            api_call("/api/v1/cutouts", Some("imgigo_wrong")),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The refusal happens before any lookup: with the database gone, the throttled network still
+    // gets its 429, while a fresh network's key lookup now fails.
+    api.app
+        .db
+        .clone()
+        .close()
+        .await
+        .expect("close the database");
+    let (status, _) = status_and_wait(
+        &api,
+        from(
+            "2001:db8:aa:1::2",
+            api_call("/api/v1/cutouts", Some("imgigo_wrong")),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (status, _) = status_and_wait(
+        &api,
+        from(
+            "198.51.100.3",
+            api_call("/api/v1/cutouts", Some("imgigo_wrong")),
+        ),
+    )
+    .await;
+    assert!(
+        status.is_server_error(),
+        "the lookup needs the database: {status}"
+    );
+}
+
+/// A confirmed account and one API key for it.
+async fn account_with_key(api: &TestApi, email: &str) -> String {
+    let user = services::accounts::roles::create_admin(&api.app, "Ada", email, PASSWORD)
+        .await
+        .expect("account");
+    services::accounts::api_keys::create(&api.app, &user, "script")
+        .await
+        .expect("key")
+        .secret
+}
+
+#[tokio::test]
+async fn v1_account_is_limited_per_key_like_every_other_call() {
+    let api = TestApi::with_env(
+        vec![tiny_engine()],
+        Default::default(),
+        Default::default(),
+        Default::default(),
+        true,
+        &[("IMGIGO_KEY_BURST", "3"), ("IMGIGO_KEY_PER_MINUTE", "1")],
+    )
+    .await;
+    let secret = account_with_key(&api, "ada@example.com").await;
+    for remaining in ["2", "1", "0"] {
+        let response = api.send(api_call("/v1.0/account", Some(&secret))).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(header(&response, "x-ratelimit-limit"), "3");
+        assert_eq!(header(&response, "x-ratelimit-remaining"), remaining);
+    }
+    let (status, wait) = status_and_wait(&api, api_call("/v1.0/account", Some(&secret))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(wait.is_some_and(|wait| wait >= 1), "Retry-After");
+    // The same key's bucket covers the cutout APIs too.
+    let (status, _) = status_and_wait(&api, api_call("/v1.0/removebg", Some(&secret))).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn anonymous_ipv6_callers_share_the_limit_of_their_64() {
+    let api = TestApi::with_env(
+        vec![tiny_engine()],
+        Default::default(),
+        Default::default(),
+        Default::default(),
+        true,
+        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
+    )
+    .await;
+    for host in ["2001:db8:77:1::1", "2001:db8:77:1:ffff:ffff:ffff:ffff"] {
+        let (status, _) =
+            status_and_wait(&api, from(host, api_call("/api/v1/cutouts", None))).await;
+        assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "{host}");
+    }
+    let (status, wait) = status_and_wait(
+        &api,
+        from("2001:db8:77:1::abcd", api_call("/api/v1/cutouts", None)),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a third host of the same /64"
+    );
+    assert!(wait.is_some());
+    let (status, _) = status_and_wait(
+        &api,
+        from("2001:db8:77:2::1", api_call("/api/v1/cutouts", None)),
+    )
+    .await;
+    assert_ne!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the next /64 has its own"
+    );
+}
+
+/// Calls a server function the way the hydrated page does: a form-encoded POST from this origin.
+async fn call(
+    api: &TestApi,
+    name: &str,
+    form: &[(&str, &str)],
+    cookie: Option<&str>,
+) -> http::Response<Body> {
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut request = Request::post(format!("/_app/{name}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::HOST, "127.0.0.1:3000")
+        .header(header::ORIGIN, ORIGIN);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    api.send(request.body(Body::from(body)).expect("request"))
+        .await
+}
+
+async fn log_in(api: &TestApi, email: &str) -> String {
+    services::accounts::roles::create_admin(&api.app, "Ada", email, PASSWORD)
+        .await
+        .expect("account");
+    let response = call(
+        api,
+        "login",
+        &[("email", email), ("password", PASSWORD)],
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|cookie| cookie.contains("imgigo_session=") && !cookie.contains("Max-Age=0"))
+        .and_then(|cookie| cookie.split(';').next())
+        .expect("a session cookie")
+        .to_string()
+}
+
+async fn status_and_text(response: http::Response<Body>) -> (StatusCode, Option<String>, String) {
+    let status = response.status();
+    let wait = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    (
+        status,
+        wait,
+        String::from_utf8_lossy(&bytes(response).await).to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_sixth_wrong_current_password_is_throttled_for_password_change_and_deletion() {
+    let api = TestApi::without_model().await;
+    let cookie = log_in(&api, "ada@example.com").await;
+    let change = |current: &'static str| {
+        let cookie = cookie.clone();
+        let api = &api;
+        async move {
+            let form = [
+                ("current_password", current),
+                ("password", "a new passphrase, long enough"),
+            ];
+            status_and_text(call(api, "change_password", &form, Some(&cookie)).await).await
+        }
+    };
+    for attempt in 1..=5 {
+        let (status, wait, text) = change("not my password").await;
+        assert!(status.is_client_error(), "attempt {attempt}: {status}");
+        assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "attempt {attempt}");
+        assert!(text.contains("not your current password"), "{text}");
+        assert_eq!(wait, None);
+    }
+    let (status, wait, text) = change("not my password").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(wait.is_some(), "Retry-After");
+    assert!(text.contains("please wait 15 minutes"), "{text}");
+    // Even the right password waits (otherwise the pause would confirm a guess)…
+    let (status, _, _) = change(PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // …and deleting the account checks the same count.
+    let form = [("password", PASSWORD), ("confirm", "on")];
+    let (status, _, _) =
+        status_and_text(call(&api, "delete_account", &form, Some(&cookie)).await).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+
+    // Another account is not affected; its own deletion form is throttled after five wrong tries.
+    let other = log_in(&api, "bob@example.com").await;
+    let wrong = [("password", "not my password"), ("confirm", "on")];
+    for attempt in 1..=5 {
+        let (status, _, text) =
+            status_and_text(call(&api, "delete_account", &wrong, Some(&other)).await).await;
+        assert!(status.is_client_error(), "attempt {attempt}: {status}");
+        assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "attempt {attempt}");
+        assert!(text.contains("not your current password"), "{text}");
+    }
+    let (status, wait, _) =
+        status_and_text(call(&api, "delete_account", &wrong, Some(&other)).await).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(wait.is_some(), "Retry-After");
+    let login = [("email", "bob@example.com"), ("password", PASSWORD)];
+    let response = call(&api, "login", &login, None).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "the throttled deletion deleted nothing"
+    );
+}
+
+#[tokio::test]
+async fn image_url_on_another_port_is_refused_outside_tests() {
+    let api = TestApi::fetching(services::fetch::FetchPolicy {
+        enabled: true,
+        ..Default::default()
+    })
+    .await;
+    for url in [
+        "http://example.com:8080/photo.png",
+        "https://example.com:8443/photo.png",
+        "http://1.1.1.1:6379/",
+    ] {
+        let response = api.removebg("application/json", url_body(url), &[]).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{url}");
+        let (_, detail) = errors(&json(response).await);
+        assert!(detail.contains("image_url"), "{url}: {detail}");
+        assert!(detail.contains("80 and 443"), "{url}: {detail}");
+    }
+}
