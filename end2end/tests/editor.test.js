@@ -342,4 +342,28 @@ describe('the editor, with the real model', () => {
     assert.deepEqual(unnamed, []);
     await phone.close();
   });
+
+  test('clear history says when a server copy could not be deleted', async () => {
+    const own = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const tab = await own.newPage();
+    // The server cannot be reached for the DELETE (the upload and downloads still go through).
+    await tab.route('**/r/**', (route) => (route.request().method() === 'DELETE' ? route.abort('failed') : route.continue()));
+    await tab.goto(`${server.base}/`);
+    await tab.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await tab.getByTestId('file-input').setInputFiles(PHOTO);
+    await tab.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 120_000 });
+    const link = await tab.getByTestId('result-link').getAttribute('href');
+    await tab.getByTestId('clear-history').click();
+    const notice = tab.locator('[data-testid="notice"]', { hasText: 'History cleared' });
+    await notice.waitFor();
+    const text = await notice.textContent();
+    assert.match(text, /nothing of your images is left in this browser/);
+    assert.match(text, /1 copy on the server could not be deleted; it expires 7 days after it was made/);
+    assert.doesNotMatch(text, /download links are deleted/);
+    assert.equal(await tab.getByTestId('queue-item').count(), 0);
+    // It was told the truth: the copy is still there. Delete it now that the server answers.
+    assert.equal((await fetch(`${server.base}${link}`)).status, 200);
+    assert.equal((await fetch(`${server.base}${link}`, { method: 'DELETE' })).status, 204);
+    await own.close();
+  });
 });

@@ -8,6 +8,7 @@ mod m20261128_000002_accounts;
 mod m20261128_000003_privacy_centre;
 mod m20261128_000004_privacy_requests;
 mod m20261128_000005_account_results;
+mod m20261201_000006_hash_session_ids;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_privacy_centre::Migration),
             Box::new(m20261128_000004_privacy_requests::Migration),
             Box::new(m20261128_000005_account_results::Migration),
+            Box::new(m20261201_000006_hash_session_ids::Migration),
         ]
     }
 }

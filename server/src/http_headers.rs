@@ -6,8 +6,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use http::HeaderValue;
 use http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
-    X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 
 /// Whether to send HSTS: only when people reach us over TLS.
@@ -17,9 +17,24 @@ pub struct Hsts(pub bool);
 const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), \
      interest-cohort=(), browsing-topics=()";
 
+/// Pages (and everything below them) that show personal data, and the server functions that
+/// answer with it: neither the browser's cache nor a shared one may keep a copy.
+const PERSONAL: &[&str] = &["/account", "/staff", "/admin", "/_app"];
+
+fn is_personal(path: &str) -> bool {
+    PERSONAL.iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 pub async fn security_headers(State(hsts): State<Hsts>, request: Request, next: Next) -> Response {
+    let personal = is_personal(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if personal {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if !headers.contains_key(CONTENT_SECURITY_POLICY)
         && let Ok(value) = HeaderValue::from_str(&app::security::content_security_policy(None))
     {
@@ -48,4 +63,33 @@ pub async fn security_headers(State(hsts): State<Hsts>, request: Request, next: 
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_personal;
+
+    #[test]
+    fn personal_paths_are_the_pages_and_what_is_below_them() {
+        for path in [
+            "/account",
+            "/account/",
+            "/account/export",
+            "/staff",
+            "/admin",
+            "/admin/x",
+            "/_app/current_account",
+        ] {
+            assert!(is_personal(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/accounts",
+            "/administrator",
+            "/privacy",
+            "/pkg/imgigo.js",
+        ] {
+            assert!(!is_personal(path), "{path}");
+        }
+    }
 }

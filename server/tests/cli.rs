@@ -270,8 +270,100 @@ fn purge_runs_the_retention_jobs_once_and_prints_counts() {
     );
     assert!(
         stdout.contains(
-            "purged: 0 expired results, 0 sessions, 0 mailed links, 0 unconfirmed accounts, 0 closed requests"
+            "purged: 0 expired results, 0 sessions, 0 mailed links, 0 unconfirmed accounts, 0 closed requests, 0 outbox mails"
         ),
         "{stdout}"
     );
+}
+
+/// Runs `imgigo ARGS` like [`imgigo`], but gives up after a minute: a server that should have
+/// refused to start would otherwise serve forever.
+#[cfg(unix)]
+fn imgigo_within_a_minute(vars: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_imgigo"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("IMGIGO_") || name == "DATABASE_URL" {
+            command.env_remove(name);
+        }
+    }
+    let mut child = command
+        .envs(vars.iter().copied())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run imgigo");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill");
+            let output = child.wait_with_output().expect("output");
+            panic!(
+                "imgigo {args:?} kept running: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[cfg(unix)]
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("meta").permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_refuses_a_secret_key_others_can_read_with_exit_code_2() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp");
+    let secret = dir.path().join("secret.key");
+    std::fs::write(&secret, [7u8; 32]).expect("write");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let data = dir.path().display().to_string();
+    let output = imgigo_within_a_minute(
+        &[("IMGIGO_DATA_DIR", &data), ("IMGIGO_ADDR", "127.0.0.1:0")],
+        &["serve"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("can be read by other users")
+            && stderr.contains(&format!("chmod 600 {}", secret.display())),
+        "the message says what to do: {stderr}"
+    );
+    assert_eq!(
+        mode(&secret),
+        0o644,
+        "left as it was, for the operator to see"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_creates_a_fresh_data_folder_owner_only() {
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("new/data");
+    let data_text = data.display().to_string();
+    // A port that is taken: the server prepares everything, then cannot listen and exits.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("address").to_string();
+    let output = imgigo_within_a_minute(
+        &[
+            ("IMGIGO_DATA_DIR", &data_text),
+            ("IMGIGO_ADDR", &addr),
+            // No model to load in the background before the exit.
+            ("IMGIGO_MODEL_FILE", "/nonexistent/imgigo-model.bpk"),
+        ],
+        &["serve"],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot listen"), "{stderr}");
+    assert_eq!(mode(&data), 0o700, "{stderr}");
+    assert_eq!(mode(&dir.path().join("new")), 0o700);
+    assert_eq!(mode(&data.join("secret.key")), 0o600);
+    assert!(data.join("imgigo.db").is_file());
 }

@@ -5,6 +5,7 @@ pub mod abuse;
 pub mod accounts;
 pub mod config;
 pub mod cutout;
+pub mod data_dir;
 pub mod db;
 pub mod error;
 pub mod fetch;

@@ -55,10 +55,11 @@ impl ServerSecret {
     /// The secret in `dir/secret.key`, created (mode 0600) when missing.
     pub fn load_or_create(dir: &Path) -> Result<Self, Error> {
         let path = dir.join(SECRET_FILE);
+        refuse_if_shared(&path)?;
         match std::fs::read(&path) {
             Ok(bytes) if bytes.len() >= 32 => return Ok(Self(Zeroizing::new(bytes))),
             Ok(_) => {
-                return Err(Error::Internal(format!(
+                return Err(Error::Setup(format!(
                     "{} is shorter than 32 bytes; delete it to make a new one",
                     path.display()
                 )));
@@ -71,8 +72,7 @@ impl ServerSecret {
                 )));
             }
         }
-        std::fs::create_dir_all(dir)
-            .map_err(|err| Error::Internal(format!("cannot create {}: {err}", dir.display())))?;
+        crate::data_dir::prepare(dir)?;
         let secret = Self::random();
         write_private(&path, &secret.0)
             .map_err(|err| Error::Internal(format!("cannot write {}: {err}", path.display())))?;
@@ -96,6 +96,38 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .step_by(2)
         .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
         .collect()
+}
+
+/// A secret that other users can read is no secret: whoever read it can forge the mailed links'
+/// digests. Refused at start (the binary exits 2) rather than silently tightened, so the operator
+/// learns that it may have leaked.
+#[cfg(unix)]
+fn refuse_if_shared(path: &Path) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions().mode(),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => {
+            return Err(Error::Internal(format!(
+                "cannot read {}: {err}",
+                path.display()
+            )));
+        }
+    };
+    if mode & 0o077 == 0 {
+        return Ok(());
+    }
+    Err(Error::Setup(format!(
+        "{path} can be read by other users (mode {mode:o}); run `chmod 600 {path}` and, if others may \
+         have read it, delete it so a new secret is made (mailed links sent so far stop working)",
+        path = path.display(),
+        mode = mode & 0o777,
+    )))
+}
+
+#[cfg(not(unix))]
+fn refuse_if_shared(_: &Path) -> Result<(), Error> {
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -136,6 +168,28 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_others_can_read_is_refused_with_what_to_do() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        ServerSecret::load_or_create(dir.path()).expect("create");
+        let path = dir.path().join(SECRET_FILE);
+        for mode in [0o640, 0o604, 0o644, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            let err = ServerSecret::load_or_create(dir.path()).expect_err("shared secret");
+            let Error::Setup(message) = err else {
+                panic!("not a setup error: {err:?}");
+            };
+            assert!(
+                message.contains(&format!("chmod 600 {}", path.display())),
+                "{message}"
+            );
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).expect("chmod");
+        ServerSecret::load_or_create(dir.path()).expect("owner-only is fine");
     }
 
     #[test]

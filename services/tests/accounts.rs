@@ -476,11 +476,12 @@ async fn sessions_rotate_expire_and_end_everywhere() {
     .expect("sign in");
     first.save().await.expect("save");
     assert_ne!(first.id(), Some(before), "the id rotates at login");
-    let row = entity::sessions::Entity::find_by_id(first.id().expect("id").to_string())
-        .one(&h.app.db)
-        .await
-        .expect("select")
-        .expect("a row");
+    let row =
+        entity::sessions::Entity::find_by_id(DbSessionStore::stored_id(&first.id().expect("id")))
+            .one(&h.app.db)
+            .await
+            .expect("select")
+            .expect("a row");
     assert_eq!(row.user_id, Some(user.id));
     assert_eq!(row.browser.as_deref(), Some("Chrome"));
 

@@ -70,10 +70,21 @@ pub async fn set_role(
             message: "you cannot remove your own admin role; ask another admin".into(),
         });
     }
+    if user.role == role {
+        return Ok(user);
+    }
     let mut active: users::ActiveModel = user.into();
     active.role = Set(role);
     active.updated_at = Set(app.clock.now());
     let user = active.update(&app.db).await?;
+    // The person sees who changed what about their account (export and account page).
+    crate::privacy::audit::record(
+        app,
+        admin,
+        user.id,
+        &format!("role changed to {} by an admin", role.as_str()),
+    )
+    .await?;
     tracing::info!(
         user_id = user.id,
         admin_id = admin.id,

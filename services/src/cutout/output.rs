@@ -126,12 +126,14 @@ pub fn encode_composed(composed: &Composed, format: OutputFormat) -> Result<Enco
             .map_err(failed)?
         }
         OutputFormat::Zip => {
-            // The colours as they are under the mask (no flattening): the client composes.
-            let colors =
-                RgbImage::from_fn(composed.rgba.width(), composed.rgba.height(), |x, y| {
-                    let [r, g, b, _] = composed.rgba.get_pixel(x, y).0;
-                    image::Rgb([r, g, b])
-                });
+            // The client composes with the mask. On a transparent background the removed
+            // background must not survive in the colour image, so it is filled from the subject;
+            // an opaque background is what the caller asked for and is kept.
+            let colors = if composed.transparent {
+                fill_from_subject(&composed.rgba)
+            } else {
+                flatten(&composed.rgba)
+            };
             let color = jpeg(&colors).map_err(failed)?;
             let mask = &composed.mask;
             let alpha = png(
@@ -148,6 +150,82 @@ pub fn encode_composed(composed: &Composed, format: OutputFormat) -> Result<Enco
         bytes,
         content_type: format.content_type(),
     })
+}
+
+/// Grey for a colour image with no subject at all.
+const NO_SUBJECT: [u8; 3] = [128, 128, 128];
+
+/// The colours with every pixel of alpha 0 taken from the nearest subject pixel (alpha > 0): first
+/// along its row, then, for rows without any subject, along its column. Smooth colours beyond the
+/// edge keep JPEG from ringing there and let a client's own compositing bleed nothing foreign in.
+fn fill_from_subject(rgba: &RgbaImage) -> RgbImage {
+    let (width, height) = (rgba.width() as usize, rgba.height() as usize);
+    let mut colors = vec![[0u8; 3]; width * height];
+    let mut known = vec![false; width * height];
+    for (index, pixel) in rgba.pixels().enumerate() {
+        if pixel.0[3] > 0 {
+            colors[index] = [pixel.0[0], pixel.0[1], pixel.0[2]];
+            known[index] = true;
+        }
+    }
+    // Rows: each unknown pixel takes the nearer of the last known pixel to its left and the next
+    // one to its right.
+    let mut filled = known.clone();
+    for row in 0..height {
+        let line = row * width..(row + 1) * width;
+        nearest_along(&mut colors[line.clone()], &known[line.clone()]);
+        if known[line.clone()].iter().any(|&k| k) {
+            filled[line].fill(true);
+        }
+    }
+    // Columns: rows without a subject pixel take the nearest filled row.
+    if filled.iter().any(|&k| k) {
+        let mut column = vec![[0u8; 3]; height];
+        let mut column_known = vec![false; height];
+        for x in 0..width {
+            for y in 0..height {
+                column[y] = colors[y * width + x];
+                column_known[y] = filled[y * width + x];
+            }
+            nearest_along(&mut column, &column_known);
+            for y in 0..height {
+                colors[y * width + x] = column[y];
+            }
+        }
+    } else {
+        colors.fill(NO_SUBJECT);
+    }
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        image::Rgb(colors[y as usize * width + x as usize])
+    })
+}
+
+/// Gives each unknown entry of `line` the value of its nearest known entry (ties to the left);
+/// leaves the line alone when nothing in it is known.
+fn nearest_along(line: &mut [[u8; 3]], known: &[bool]) {
+    let len = line.len();
+    let mut left: Option<usize> = None;
+    let mut nearest_left = vec![None; len];
+    for (i, slot) in nearest_left.iter_mut().enumerate() {
+        if known[i] {
+            left = Some(i);
+        }
+        *slot = left;
+    }
+    let mut right: Option<usize> = None;
+    for i in (0..len).rev() {
+        if known[i] {
+            right = Some(i);
+            continue;
+        }
+        let source = match (nearest_left[i], right) {
+            (Some(l), Some(r)) => Some(if i - l <= r - i { l } else { r }),
+            (l, r) => l.or(r),
+        };
+        if let Some(source) = source {
+            line[i] = line[source];
+        }
+    }
 }
 
 /// Transparent pixels onto white; opaque ones unchanged.
@@ -228,7 +306,11 @@ mod tests {
             let bytes = encode(&image, &mask, format).unwrap();
             let decoded = image::load_from_memory(&bytes).unwrap().to_rgba8();
             assert_eq!(decoded.get_pixel(0, 0).0, [200, 100, 50, 255], "{format:?}");
-            assert_eq!(decoded.get_pixel(3, 1).0[3], 0, "{format:?}");
+            assert_eq!(
+                decoded.get_pixel(3, 1).0,
+                [0, 0, 0, 0],
+                "no colour under alpha 0: {format:?}"
+            );
         }
     }
 
@@ -284,9 +366,76 @@ mod tests {
         let [r, g, b] = color.get_pixel(3, 1).0;
         assert!(
             r > 180 && g > 80 && b < 80,
-            "colours kept under the mask: {r},{g},{b}"
+            "the background is filled from the subject: {r},{g},{b}"
         );
         assert_eq!(read("alpha.png").to_luma8(), mask);
+    }
+
+    fn zip_colors(composed: &Composed) -> RgbImage {
+        let bytes = encode_composed(composed, OutputFormat::Zip)
+            .expect("zip")
+            .bytes;
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("zip");
+        let mut out = Vec::new();
+        archive
+            .by_name("color.jpg")
+            .expect("color.jpg")
+            .read_to_end(&mut out)
+            .expect("read");
+        image::load_from_memory(&out).expect("jpeg").to_rgb8()
+    }
+
+    #[test]
+    fn the_zip_colour_image_does_not_carry_the_background() {
+        // A green subject block on a magenta background; nothing magenta may come back.
+        let photo = RgbImage::from_fn(40, 30, |x, y| {
+            if (15..25).contains(&x) && (10..20).contains(&y) {
+                Rgb([20, 200, 40])
+            } else {
+                Rgb([250, 0, 250])
+            }
+        });
+        let mask = GrayImage::from_fn(40, 30, |x, y| {
+            Luma([if (15..25).contains(&x) && (10..20).contains(&y) {
+                255
+            } else {
+                0
+            }])
+        });
+        let composed = compose(&photo, mask, &Background::Transparent, None);
+        let colors = zip_colors(&composed);
+        for (x, y, pixel) in colors.enumerate_pixels() {
+            let [r, g, b] = pixel.0;
+            assert!(
+                r < 90 && g > 150 && b < 100,
+                "({x}, {y}) is {r},{g},{b}, not the subject's green"
+            );
+        }
+    }
+
+    #[test]
+    fn fill_takes_the_nearest_subject_pixel_and_grey_without_a_subject() {
+        // Subject: red at x = 1 and blue at x = 6 on row 1 only.
+        let mut rgba = RgbaImage::new(8, 3);
+        rgba.put_pixel(1, 1, image::Rgba([255, 0, 0, 255]));
+        rgba.put_pixel(6, 1, image::Rgba([0, 0, 255, 40]));
+        let filled = fill_from_subject(&rgba);
+        for y in 0..3 {
+            for x in 0..8 {
+                let want = if x <= 3 { [255, 0, 0] } else { [0, 0, 255] };
+                assert_eq!(filled.get_pixel(x, y).0, want, "({x}, {y})");
+            }
+        }
+        let none = fill_from_subject(&RgbaImage::new(3, 2));
+        assert!(none.pixels().all(|p| p.0 == NO_SUBJECT));
+    }
+
+    #[test]
+    fn a_zip_on_an_opaque_background_keeps_the_chosen_background() {
+        let (image, mask) = sample();
+        let composed = compose(&image, mask, &Background::Color([0, 0, 255]), None);
+        let [r, g, b] = zip_colors(&composed).get_pixel(3, 1).0;
+        assert!(r < 40 && g < 40 && b > 200, "{r},{g},{b}");
     }
 
     #[test]

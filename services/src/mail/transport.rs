@@ -175,8 +175,166 @@ impl Mailer {
     }
 }
 
+/// How long an undelivered `.eml` may stay in the file outbox: whoever reads the outbox by hand
+/// has had a week; after that the mail (and the address in it) goes.
+pub const OUTBOX_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
+
+impl Mailer {
+    /// Deletes outbox files last written more than [`OUTBOX_MAX_AGE`] before `now`; returns how
+    /// many. Mailers that keep no files delete nothing.
+    pub async fn purge_outbox(&self, now: std::time::SystemTime) -> Result<u64, Error> {
+        let Some(dir) = self.outbox_dir() else {
+            return Ok(0);
+        };
+        let Some(before) = now.checked_sub(OUTBOX_MAX_AGE) else {
+            return Ok(0);
+        };
+        blocking(move || purge_older_than(&dir, before)).await
+    }
+
+    /// Deletes the outbox files addressed to `email` (an erased account's mail must not outlive
+    /// it); returns how many.
+    pub async fn purge_outbox_to(&self, email: &str) -> Result<u64, Error> {
+        let Some(dir) = self.outbox_dir() else {
+            return Ok(0);
+        };
+        let email = email.to_string();
+        blocking(move || purge_addressed_to(&dir, &email)).await
+    }
+
+    fn outbox_dir(&self) -> Option<PathBuf> {
+        match &self.transport {
+            Transport::Outbox(_, dir) => Some(dir.clone()),
+            _ => None,
+        }
+    }
+}
+
+async fn blocking(job: impl FnOnce() -> Result<u64, Error> + Send + 'static) -> Result<u64, Error> {
+    tokio::task::spawn_blocking(job)
+        .await
+        .map_err(|err| Error::Internal(format!("outbox purge failed: {err}")))?
+}
+
+/// The outbox's `.eml` files (none when the folder does not exist yet).
+fn outbox_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(outbox_error(dir, err)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|err| outbox_error(dir, err))?.path();
+        if path.extension().is_some_and(|ext| ext == "eml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+/// Removes a mail file and the envelope lettre may have written beside it.
+fn remove_mail(path: &Path) -> Result<(), Error> {
+    std::fs::remove_file(path).map_err(|err| outbox_error(path, err))?;
+    match std::fs::remove_file(path.with_extension("json")) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(outbox_error(path, err)),
+        _ => Ok(()),
+    }
+}
+
+fn outbox_error(path: &Path, err: std::io::Error) -> Error {
+    Error::Internal(format!("outbox {}: {err}", path.display()))
+}
+
+fn purge_older_than(dir: &Path, before: std::time::SystemTime) -> Result<u64, Error> {
+    let mut removed = 0;
+    for path in outbox_files(dir)? {
+        let modified = std::fs::metadata(&path)
+            .and_then(|meta| meta.modified())
+            .map_err(|err| outbox_error(&path, err))?;
+        if modified < before {
+            remove_mail(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+fn purge_addressed_to(dir: &Path, email: &str) -> Result<u64, Error> {
+    let mut removed = 0;
+    for path in outbox_files(dir)? {
+        let bytes = std::fs::read(&path).map_err(|err| outbox_error(&path, err))?;
+        if recipients(&String::from_utf8_lossy(&bytes))
+            .iter()
+            .any(|to| to.eq_ignore_ascii_case(email.trim()))
+        {
+            remove_mail(&path)?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The addresses in a message's `To:` header (unfolded; `Name <a@b>` or bare `a@b`).
+fn recipients(message: &str) -> Vec<String> {
+    let mut header: Option<String> = None;
+    for line in message.lines() {
+        if line.is_empty() {
+            break;
+        }
+        match &mut header {
+            // A folded header continues on lines that start with white space.
+            Some(value) if line.starts_with([' ', '\t']) => value.push_str(line),
+            Some(_) => break,
+            None => {
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("to")
+                {
+                    header = Some(value.to_string());
+                }
+            }
+        }
+    }
+    // Commas inside a quoted display name do not separate addresses.
+    let (mut parts, mut current, mut quoted) = (Vec::new(), String::new(), false);
+    for c in header.unwrap_or_default().chars() {
+        match c {
+            ',' if !quoted => parts.push(std::mem::take(&mut current)),
+            _ => {
+                quoted ^= c == '"';
+                current.push(c);
+            }
+        }
+    }
+    parts.push(current);
+    parts
+        .iter()
+        .map(|part| {
+            let part = part.trim();
+            match (part.rfind('<'), part.rfind('>')) {
+                (Some(open), Some(close)) if open < close => part[open + 1..close].trim(),
+                _ => part,
+            }
+            .to_string()
+        })
+        .filter(|address| !address.is_empty())
+        .collect()
+}
+
 fn ensure_dir(dir: &Path) -> Result<(), Error> {
     std::fs::create_dir_all(dir).map_err(|err| {
         Error::Internal(format!("cannot create the outbox {}: {err}", dir.display()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipients_come_from_the_to_header_only() {
+        let message = "From: imgigo <no-reply@imgigo.test>\r\nTo: \"Ada, L.\"\r\n <Ada@Example.com>, bob@example.com\r\nSubject: To: eve@example.com\r\n\r\nTo: mallory@example.com\r\n";
+        assert_eq!(recipients(message), ["Ada@Example.com", "bob@example.com"]);
+        assert!(recipients("Subject: hi\r\n\r\nTo: eve@example.com").is_empty());
+    }
 }

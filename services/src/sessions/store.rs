@@ -1,6 +1,9 @@
 //! tower-sessions' [`SessionStore`] on sea-orm, so sessions live in the same SQLite or PostgreSQL
 //! database as the accounts. The signed-in user's id and browser family are copied out of the
 //! record into columns, so all of an account's sessions can be listed and ended.
+//!
+//! The `id` column holds the SHA-256 (hex) of the cookie's session id, never the id itself: a dump
+//! of the database must not hold cookies that work.
 
 use std::collections::HashMap;
 
@@ -9,6 +12,7 @@ use chrono::{DateTime, Utc};
 use entity::sessions;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
@@ -23,6 +27,11 @@ pub struct DbSessionStore {
 impl DbSessionStore {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
+    }
+
+    /// The `sessions.id` a cookie's session id is stored under.
+    pub fn stored_id(id: &Id) -> String {
+        format!("{:x}", Sha256::digest(id.to_string().as_bytes()))
     }
 
     /// Deletes expired sessions (the retention job); returns how many.
@@ -60,7 +69,7 @@ impl SessionStore for DbSessionStore {
             .and_then(serde_json::Value::as_str)
             .map(|b| b.chars().take(64).collect::<String>());
         let row = sessions::ActiveModel {
-            id: Set(record.id.to_string()),
+            id: Set(Self::stored_id(&record.id)),
             user_id: Set(user_id),
             data: Set(data),
             browser: Set(browser),
@@ -85,7 +94,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(row) = sessions::Entity::find_by_id(id.to_string())
+        let Some(row) = sessions::Entity::find_by_id(Self::stored_id(id))
             .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
             .one(&self.db)
             .await
@@ -103,7 +112,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        sessions::Entity::delete_by_id(id.to_string())
+        sessions::Entity::delete_by_id(Self::stored_id(id))
             .exec(&self.db)
             .await
             .map_err(backend)?;

@@ -1200,6 +1200,21 @@ fn close(ui: Ui) {
     }
 }
 
+/// What "Clear history" says once the browser's copies are gone; `left` server copies could not
+/// be deleted (the server unreachable or refusing), and the person must know they still exist.
+fn history_cleared(left: usize) -> String {
+    let browser = "History cleared: nothing of your images is left in this browser";
+    match left {
+        0 => format!("{browser}, and their download links are deleted."),
+        1 => format!(
+            "{browser}, but 1 copy on the server could not be deleted; it expires 7 days after it was made anyway."
+        ),
+        n => format!(
+            "{browser}, but {n} copies on the server could not be deleted; they expire 7 days after they were made anyway."
+        ),
+    }
+}
+
 pub fn clear_history(ui: Ui) {
     spawn_local(async move {
         let links: Vec<_> = ui
@@ -1218,11 +1233,14 @@ pub fn clear_history(ui: Ui) {
         close(ui);
         ui.items.set(Vec::new());
         let stored = store::destroy(db).await;
+        let mut left = 0;
         for link in &links {
-            upload::delete_result(link).await;
+            if !upload::delete_result(link).await {
+                left += 1;
+            }
         }
         match stored {
-            Ok(()) => ui.info("History cleared: nothing of your images is left in this browser, and their download links are deleted."),
+            Ok(()) => ui.info(history_cleared(left)),
             Err(err) => report_store_error(ui, err),
         }
     });

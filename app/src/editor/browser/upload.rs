@@ -97,12 +97,20 @@ pub async fn cut_out(
     })
 }
 
-/// Deletes the server's copy of a result early (`DELETE` on its link; no body).
-pub async fn delete_result(link: &ResultLink) {
+/// Deletes the server's copy of a result early (`DELETE` on its link; no body). True when the copy
+/// is gone: deleted now (204) or already (404: expired, or deleted before). False when the server
+/// could not be reached or answered anything else, so the editor can say a copy is left.
+pub async fn delete_result(link: &ResultLink) -> bool {
     let Ok(window) = dom::window() else {
-        return;
+        return false;
     };
     let init = web_sys::RequestInit::new();
     init.set_method("DELETE");
-    let _ = JsFuture::from(window.fetch_with_str_and_init(&link.url, &init)).await;
+    let Ok(response) = JsFuture::from(window.fetch_with_str_and_init(&link.url, &init)).await
+    else {
+        return false;
+    };
+    response
+        .dyn_into::<web_sys::Response>()
+        .is_ok_and(|response| matches!(response.status(), 204 | 404))
 }
