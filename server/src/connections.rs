@@ -258,7 +258,9 @@ mod tests {
             50_000,
             Duration::from_secs(1),
         );
-        let err = slow.collect().await.err().expect("cut off");
+        let Err(err) = slow.collect().await else {
+            panic!("the trickle was not cut off");
+        };
         assert!(err.to_string().contains("too slowly"), "{err}");
     }
 }

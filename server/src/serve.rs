@@ -168,6 +168,7 @@ fn spawn_account_janitor(app: &AppState) {
 /// the encrypted spill folder. Prints the counts.
 pub async fn purge(config: Config) -> Result<(), ServeError> {
     let results_dir = config.data_dir.join(services::results::RESULTS_DIR);
+    services::data_dir::prepare(&config.data_dir)?;
     let db = services::db::connect_and_migrate(&config.database_url).await?;
     let app = AppState::new(config, db, services::cutout::device::cpu());
     let purged = services::jobs::purge_accounts(&app).await?;
@@ -190,6 +191,8 @@ pub async fn purge(config: Config) -> Result<(), ServeError> {
 
 /// Applies pending migrations and exits.
 pub async fn migrate(config: Config) -> Result<(), ServeError> {
+    // The data folder is created owner-only whichever command runs first.
+    services::data_dir::prepare(&config.data_dir)?;
     let db = services::db::connect_and_migrate(&config.database_url).await?;
     tracing::info!(
         database = services::db::backend_name(&db),
