@@ -26,10 +26,32 @@ AIOSMTPD_VERSION := 1.4.6
 IMGIGO_VENV ?= $(HOME)/.cache/imgigo/venv
 export IMGIGO_PYTHON ?= $(IMGIGO_VENV)/bin/python
 
+# The proofs of issue 13 (see README, "Proof"): schemathesis against the OpenAPI document and Pillow
+# for the overload script's photo, in the same venv; cargo-fuzz for the fuzz targets in fuzz/.
+SCHEMATHESIS_VERSION := 4.32.5
+PILLOW_VERSION := 13.0.0
+CARGO_FUZZ_VERSION := 0.13.2
+# The fuzz build and the corpus it grows live outside the clone, so a fresh clone (CI) reuses them.
+IMGIGO_FUZZ_TARGET_DIR ?= $(HOME)/.cache/imgigo/fuzz-target
+IMGIGO_FUZZ_CORPUS ?= $(HOME)/.cache/imgigo/fuzz-corpus
+FUZZ_TARGETS := upload_decode form_reader
+# Stable Rust: `-s none` leaves out AddressSanitizer, the one cargo-fuzz option that passes a
+# nightly-only flag (-Zsanitizer); the coverage instrumentation (-Cpasses=sancov-module and
+# -Cllvm-args=-sanitizer-coverage-*) is stable, so neither nightly nor RUSTC_BOOTSTRAP is needed.
+# What is fuzzed is safe Rust (unsafe_code is denied), so panics, overflows (-a: debug assertions
+# and overflow checks), hangs and allocations past libFuzzer's limits are what there is to find.
+FUZZ_BUILD_FLAGS := -O -a -s none --codegen-units 16 --fuzz-dir fuzz --target-dir $(IMGIGO_FUZZ_TARGET_DIR)
+# Seeds per target: the grown corpus first (new inputs go there), then the committed seeds, the
+# crashes found so far (always replayed) and, for uploads, the decoder tests' corpus.
+FUZZ_SEEDS_upload_decode := fuzz/seeds/upload_decode fuzz/regressions/upload_decode services/tests/corpus
+FUZZ_SEEDS_form_reader := fuzz/seeds/form_reader fuzz/regressions/form_reader
+FUZZ_ARGS_upload_decode := -max_len=16384 -timeout=20 -rss_limit_mb=1024
+FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz/form_reader.dict
+
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
-.PHONY: help setup toolchain npm weights smtp-sink run build build-release bundle-size test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
+.PHONY: help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -64,6 +86,19 @@ $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION):
 	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$(AIOSMTPD_VERSION)"
 	@touch $@
 
+proof-venv: $(IMGIGO_VENV)/.schemathesis-$(SCHEMATHESIS_VERSION)-pillow-$(PILLOW_VERSION)
+
+$(IMGIGO_VENV)/.schemathesis-$(SCHEMATHESIS_VERSION)-pillow-$(PILLOW_VERSION): $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
+	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check \
+		"schemathesis==$(SCHEMATHESIS_VERSION)" "pillow==$(PILLOW_VERSION)"
+	@touch $@
+
+cargo-fuzz:
+	@if [ "$$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $(CARGO_FUZZ_VERSION)" ]; then \
+		echo "installing cargo-fuzz $(CARGO_FUZZ_VERSION)"; \
+		$(TOOL_BUILD_ENV) cargo install --locked --force cargo-fuzz --version $(CARGO_FUZZ_VERSION); \
+	fi
+
 weights: $(IMGIGO_MODEL_FILE)
 
 $(IMGIGO_MODEL_FILE):
@@ -87,7 +122,7 @@ build: toolchain npm
 	cargo leptos build
 
 ## Test
-test: setup fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e
+test: setup fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e fuzz-short schemathesis
 	@echo "make test: all checks passed"
 
 fmt-check:
@@ -120,6 +155,36 @@ reference: weights
 # see Cargo.toml), so they need the weights.
 e2e: build weights smtp-sink
 	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site npm test
+
+# Fuzzing (fuzz/README.md): each target for 60 s; a crash fails the make and leaves its input in
+# fuzz/artifacts/<target>/ (turn it into fuzz/regressions/<target>/ and a regression test).
+fuzz-build: cargo-fuzz
+	cargo fuzz build $(FUZZ_BUILD_FLAGS)
+
+fuzz-short: fuzz-build
+	@for target in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-run-$$target FUZZ_LIMIT=-max_total_time=60; done
+
+# The long run (not in `make test`): 10 million executions each, one after the other.
+fuzz-long: fuzz-build
+	@for target in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-run-$$target FUZZ_LIMIT=-runs=10000000; done
+
+fuzz-run-%:
+	@mkdir -p "$(IMGIGO_FUZZ_CORPUS)/$*"
+	@echo "fuzzing $* ($(FUZZ_LIMIT))"
+	cargo fuzz run $(FUZZ_BUILD_FLAGS) $* "$(IMGIGO_FUZZ_CORPUS)/$*" $(FUZZ_SEEDS_$*) -- \
+		$(FUZZ_LIMIT) $(FUZZ_ARGS_$*) -print_final_stats=1 2>&1 \
+		| grep --line-buffered -v '^#[0-9]*\s*\(NEW\|REDUCE\|pulse\)' || { echo "fuzz target $* failed (crash input in fuzz/artifacts/$*/)"; exit 1; }
+
+# The OpenAPI document against the running server (fake engine): no server error, no response
+# outside the schema, for every operation.
+schemathesis: proof-venv
+	cargo build --locked -p server --bin imgigo-fake
+	IMGIGO_FAKE_BIN=$(CURDIR)/target/debug/imgigo-fake scripts/schemathesis.sh
+
+# A burst of 3x the queue of 12 MP uploads against the fake engine (not a timed test; see scripts/README.md).
+overload: proof-venv
+	cargo build --locked -p server --bin imgigo-fake
+	"$(IMGIGO_PYTHON)" scripts/overload.py --server target/debug/imgigo-fake
 
 # The hydrate bundle's size as served (release build, wasm-opt), raw and gzip -9.
 bundle-size: build-release

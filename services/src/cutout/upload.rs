@@ -101,7 +101,25 @@ impl Drop for Photo {
 pub const ACCEPTED: &str = "JPEG, PNG or WebP";
 
 /// Decodes `bytes` (already read into a wiped-on-drop buffer) within `limits`.
+///
+/// A decoder that panics on malformed input is a damaged image (422), not a server error: zune-jpeg
+/// 0.5.15's AVX2 IDCT unwraps a `None` on some corrupt JPEGs (found by fuzzing,
+/// `fuzz/regressions/upload_decode/`), and the codecs are third-party code we cannot audit.
 pub fn decode(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result<Photo, Error> {
+    let format = SourceFormat::sniff(bytes);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_unguarded(bytes, limits)
+    }))
+    .unwrap_or_else(|_| {
+        tracing::warn!("an image decoder panicked on an upload; answered as unreadable");
+        Err(Error::Unprocessable(format!(
+            "the {} image could not be read; it may be damaged or truncated",
+            format.map_or("uploaded", SourceFormat::name)
+        )))
+    })
+}
+
+fn decode_unguarded(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result<Photo, Error> {
     if bytes.is_empty() {
         return Err(Error::BadRequest(format!(
             "the upload is empty: send a {ACCEPTED} photo"
