@@ -417,3 +417,43 @@ async fn requests_get_a_deadline_a_queue_with_overdue_first_and_an_audited_answe
             .all(|r| r.id != late.id)
     );
 }
+
+#[tokio::test]
+async fn deletion_destroys_the_accounts_results_even_without_a_model() {
+    let h = harness().await;
+    // The store is there (as `AppState::init` opens it), the model is not: no cutout service.
+    let dir = tempfile::tempdir().expect("temp");
+    let store = Arc::new(
+        services::results::ResultStore::open(
+            dir.path(),
+            services::results::StoreLimits::default(),
+            h.clock.clone(),
+        )
+        .expect("store"),
+    );
+    let app = h.app.clone().with_results(store.clone());
+    assert!(app.cutouts().is_none(), "no model loaded");
+    let user = h.full_account("ada-results@example.test").await;
+    let (id, key) = store.put("image/png", b"a cutout").expect("put");
+    let (other, other_key) = store.put("image/png", b"someone else's").expect("put");
+    services::accounts::results::record(
+        &app,
+        user.id,
+        id.as_str(),
+        services::results::Clock::now(&*h.clock) + TimeDelta::days(7),
+    )
+    .await
+    .expect("record");
+    deletion::delete_account(&app, &user, PASSWORD, true)
+        .await
+        .expect("delete");
+    assert_eq!(
+        store.get(&id, &key).err().map(|err| err.kind()),
+        Some(ErrorKind::NotFound),
+        "the account's result is destroyed"
+    );
+    assert!(
+        store.get(&other, &other_key).is_ok(),
+        "others' results stay"
+    );
+}
