@@ -7,14 +7,14 @@
 #
 #   IMGIGO_FAKE_BIN            the server binary (default target/debug/imgigo-fake)
 #   IMGIGO_VENV                the venv holding schemathesis (make proof-venv)
-#   SCHEMATHESIS_MAX_EXAMPLES  generated cases per operation and phase (default 40)
+#   SCHEMATHESIS_MAX_EXAMPLES  generated cases per operation and phase (default 200)
 #   SCHEMATHESIS_TIMEOUT       wall-clock bound for the whole run in seconds (default 420)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin="${IMGIGO_FAKE_BIN:-target/debug/imgigo-fake}"
 venv="${IMGIGO_VENV:-$HOME/.cache/imgigo/venv}"
-max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-40}"
+max_examples="${SCHEMATHESIS_MAX_EXAMPLES:-200}"
 wall="${SCHEMATHESIS_TIMEOUT:-420}"
 
 work="$(mktemp -d)"
