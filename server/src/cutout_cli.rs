@@ -76,7 +76,9 @@ fn cut_one(
     let photo = decode(input)?;
     let photo = photo.rgb();
     let started = Instant::now();
-    let mask = engine.mask(photo, size).map_err(|err| err.public_message())?;
+    let mask = engine
+        .mask(photo, size)
+        .map_err(|err| err.public_message())?;
     tracing::info!(
         seconds = started.elapsed().as_secs_f64(),
         size = size.get(),

@@ -53,7 +53,9 @@ pub async fn reset(app: &AppState, token: &str, new_password: &str) -> Result<us
     let user = active.update(&txn).await?;
     crate::sessions::revoke_all(app, &txn, user.id).await?;
     txn.commit().await?;
-    app.abuse.lockout.clear(&crate::abuse::AddressKey::of(&user.email));
+    app.abuse
+        .lockout
+        .clear(&crate::abuse::AddressKey::of(&user.email));
     app.mailer.send_in_background(templates::password_changed(
         &user.email,
         &user.name,
