@@ -198,6 +198,18 @@ async fn caller_numbers_are_capped_never_overflowed() {
         let response = api.removebg(&content_type, body, &[]).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{margin}");
     }
+    // A margin that is not one is refused even without `crop` (schemathesis found it ignored).
+    let response = api
+        .post_raw(
+            "",
+            "application/json",
+            serde_json::to_vec(&serde_json::json!({
+                "image_b64": b64(&photo), "crop_margin": false
+            }))
+            .expect("json"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // The largest margin allowed is clamped to the photo.
     let response = api
         .post_raw("?crop=true&crop_margin=500px", "image/png", photo)

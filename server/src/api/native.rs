@@ -56,10 +56,15 @@ pub const PREVIEW_SIZE: usize = 768;
     path = "/api/v1/cutouts",
     tag = "cutouts",
     security((), ("api_key" = [])),
-    request_body(content = inline(super::openapi::CutoutForm), content_type = "multipart/form-data",
-        description = "Or the photo as the body (image/*) with options in the query, or JSON / form fields with image_b64."),
+    request_body(content(
+            (inline(super::openapi::CutoutForm) = "multipart/form-data"),
+            (inline(super::openapi::CutoutJson) = "application/json",
+                example = json!({"image_b64": super::openapi::EXAMPLE_PNG_B64, "size": "256"}))
+        ),
+        description = "Or the photo as the body (image/*) with options in the query, or form fields with image_b64."),
     responses(
-        (status = 200, description = "The result image; `X-Result-Url` links to it for 7 days", content_type = "image/png"),
+        (status = 200, description = "The result image in the requested format; `X-Result-Url` links to it for 7 days",
+            content(("image/png"), ("image/webp"), ("image/jpeg"), ("application/zip"))),
         (status = 201, description = "With `Accept: application/json`: the link and metadata", body = super::openapi::CutoutCreated),
         (status = 400, description = "Malformed request (no photo, empty upload)", body = super::openapi::ErrorBody),
         (status = 401, description = "`X-Api-Key` is wrong or revoked", body = super::openapi::ErrorBody),
@@ -171,8 +176,10 @@ fn options(
         (None, None, Some("blur")) => BackgroundRequest::Blur,
         (None, None, Some(other)) => BackgroundRequest::Color(parse_color(other)?),
     };
+    // A margin is checked even without `crop`: a wrong option is refused, never silently ignored.
+    let margin = parse_margin(form.field("crop_margin").unwrap_or("0"))?;
     let crop = match form.field("crop").unwrap_or("false") {
-        "true" | "1" | "yes" => Some(parse_margin(form.field("crop_margin").unwrap_or("0"))?),
+        "true" | "1" | "yes" => Some(margin),
         "false" | "0" | "no" => None,
         _ => {
             return Err(Error::Invalid {

@@ -19,14 +19,79 @@ pub struct CutoutForm {
     /// `png` (default), `webp`, `jpg`, `mask` (8-bit alpha PNG) or `zip` (color.jpg + alpha.png).
     pub format: Option<String>,
     /// `full` (default, 1024² model input), `preview` (768²) or 256–1024 in steps of 32.
+    #[schema(schema_with = string_or_integer)]
     pub size: Option<String>,
     /// A background colour: `#rrggbb`, `#rgb` or a basic colour name.
     pub bg_color: Option<String>,
     /// `transparent` (default) or `blur` (the photo itself, blurred).
     pub background: Option<String>,
     /// Crop to the subject.
+    #[schema(schema_with = flag)]
     pub crop: Option<bool>,
     /// Margin around the subject when cropping: `20px` or `10%` (at most 500px or 50%).
+    #[schema(schema_with = string_or_integer)]
+    pub crop_margin: Option<String>,
+}
+
+/// A text option that may also be sent as a JSON number (`"size": 512`, `"crop_margin": 20` for
+/// pixels), or null.
+fn string_or_integer() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Integer))
+            // JSON null means "not given", as for every optional field.
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    )
+}
+
+/// A yes/no option: a JSON boolean, `"true"`/`"false"` (form fields are text), `1`/`0`, or null.
+fn flag() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Boolean))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["true", "false", "1", "0", "yes", "no"])),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .enum_values(Some([0, 1])),
+            )
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    )
+}
+
+/// An 8×8 PNG, base64: the request examples, so a tool reading this document (schemathesis) can
+/// reach a successful cutout.
+pub const EXAMPLE_PNG_B64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAJUlEQVR4nGNgYGBQUFBwcHBISEhoaGhYsGDBgQMHHjx4wDC0JABYmVQBZ/BRiwAAAABJRU5ErkJggg==";
+
+/// `POST /api/v1/cutouts` as JSON (or `application/x-www-form-urlencoded`): the photo base64.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CutoutJson {
+    /// The photo, base64 (a `data:` URL prefix is allowed); at most ¾ of the upload limit.
+    pub image_b64: String,
+    /// A background photo, base64.
+    pub bg_image_b64: Option<String>,
+    /// `png` (default), `webp`, `jpg`, `mask` or `zip`.
+    pub format: Option<String>,
+    /// `full` (default), `preview` or 256–1024 in steps of 32.
+    #[schema(schema_with = string_or_integer)]
+    pub size: Option<String>,
+    pub bg_color: Option<String>,
+    /// `transparent` (default) or `blur`.
+    pub background: Option<String>,
+    #[schema(schema_with = flag)]
+    pub crop: Option<bool>,
+    /// `20px` or `10%` (at most 500px or 50%).
+    #[schema(schema_with = string_or_integer)]
     pub crop_margin: Option<String>,
 }
 
@@ -86,6 +151,7 @@ pub struct RemoveBgForm {
     /// Fetched only where the operator enabled it, and only from public addresses.
     pub image_url: Option<String>,
     /// `preview` (default, ≤ 0.25 MP), `full`, `auto`; legacy `small`, `regular`, `medium`, `hd`, `4k`.
+    #[schema(schema_with = string_or_integer)]
     pub size: Option<String>,
     /// `auto` (default), `png`, `jpg`, `webp`, `zip`.
     pub format: Option<String>,
@@ -94,8 +160,10 @@ pub struct RemoveBgForm {
     pub bg_color: Option<String>,
     #[schema(content_media_type = "application/octet-stream")]
     pub bg_image_file: Option<Vec<u8>>,
+    #[schema(schema_with = flag)]
     pub crop: Option<bool>,
     /// `20px` or `10%` (at most 500px or 50%).
+    #[schema(schema_with = string_or_integer)]
     pub crop_margin: Option<String>,
     /// Accepted for compatibility; imgigo does not classify the subject.
     #[schema(rename = "type")]
@@ -107,8 +175,10 @@ pub struct RemoveBgForm {
     /// The background photo, base64-encoded.
     pub bg_image_file_b64: Option<String>,
     /// Only `false`: imgigo adds no shadow.
+    #[schema(schema_with = flag)]
     pub add_shadow: Option<bool>,
     /// Only `true`: soft edges are always kept.
+    #[schema(schema_with = flag)]
     pub semitransparency: Option<bool>,
     /// Only `original`.
     pub scale: Option<String>,
@@ -116,6 +186,29 @@ pub struct RemoveBgForm {
     pub position: Option<String>,
     /// Only the whole image, `0% 0% 100% 100%`.
     pub roi: Option<String>,
+}
+
+/// remove.bg's request as JSON (or `application/x-www-form-urlencoded`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RemoveBgJson {
+    /// The photo, base64-encoded.
+    pub image_file_b64: Option<String>,
+    /// Fetched only where the operator enabled it, and only from public addresses.
+    pub image_url: Option<String>,
+    /// `preview` (default), `full`, `auto`; legacy `small`, `regular`, `medium`, `hd`, `4k`.
+    #[schema(schema_with = string_or_integer)]
+    pub size: Option<String>,
+    /// `auto` (default), `png`, `jpg`, `webp`, `zip`.
+    pub format: Option<String>,
+    /// `rgba` (default) or `alpha`.
+    pub channels: Option<String>,
+    pub bg_color: Option<String>,
+    pub bg_image_file_b64: Option<String>,
+    #[schema(schema_with = flag)]
+    pub crop: Option<bool>,
+    #[schema(schema_with = string_or_integer)]
+    pub crop_margin: Option<String>,
 }
 
 /// remove.bg's JSON answer with `Accept: application/json`.

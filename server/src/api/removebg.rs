@@ -67,10 +67,15 @@ const PREVIEW_PIXELS: u64 = 250_000;
     path = "/v1.0/removebg",
     tag = "remove.bg compatible",
     security((), ("api_key" = [])),
-    request_body(content = inline(super::openapi::RemoveBgForm), content_type = "multipart/form-data",
-        description = "Also as application/json or application/x-www-form-urlencoded (with image_file_b64)."),
+    request_body(content(
+            (inline(super::openapi::RemoveBgForm) = "multipart/form-data"),
+            (inline(super::openapi::RemoveBgJson) = "application/json",
+                example = json!({"image_file_b64": super::openapi::EXAMPLE_PNG_B64, "size": "preview"}))
+        ),
+        description = "Also as application/x-www-form-urlencoded (with image_file_b64)."),
     responses(
-        (status = 200, description = "The result image, or with `Accept: application/json` the JSON below", body = super::openapi::RemoveBgResult),
+        (status = 200, description = "The result image, or with `Accept: application/json` the JSON below",
+            content((super::openapi::RemoveBgResult = "application/json"), ("image/png"), ("image/jpeg"), ("image/webp"), ("application/zip"))),
         (status = 400, description = "Invalid parameters", body = super::openapi::RemoveBgErrors),
         (status = 403, description = "A wrong or revoked API key", body = super::openapi::RemoveBgErrors),
         (status = 413, description = "File too large", body = super::openapi::RemoveBgErrors),
@@ -300,9 +305,11 @@ fn options(
         _ => return Err(invalid("format", "use auto, png, jpg, webp or zip")),
     };
     unsupported(form)?;
+    // A margin is checked even without `crop`: a wrong option is refused, never silently ignored.
+    let margin = parse_margin(form.field("crop_margin").unwrap_or("0"))?;
     let crop =
         match boolean(form.field("crop")).ok_or_else(|| invalid("crop", "use true or false"))? {
-            true => Some(parse_margin(form.field("crop_margin").unwrap_or("0"))?),
+            true => Some(margin),
             false => None,
         };
     Ok((
@@ -350,11 +357,11 @@ fn unsupported(form: &Form) -> Result<(), Error> {
     Ok(())
 }
 
-/// `true`/`false` (JSON booleans arrive as that text), `1`/`0`; missing is false.
+/// `true`/`false` (JSON booleans arrive as that text), `1`/`0`, `yes`/`no`; missing is false.
 fn boolean(value: Option<&str>) -> Option<bool> {
     match value.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false" | "0") => Some(false),
-        Some("true" | "1") => Some(true),
+        None | Some("false" | "0" | "no") => Some(false),
+        Some("true" | "1" | "yes") => Some(true),
         Some(_) => None,
     }
 }
