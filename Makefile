@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make run    set up what is missing, build, serve on SQLite at http://127.0.0.1:3000
-#   make test   the whole suite: fmt, clippy, wasm32 client build, tests on SQLite and PostgreSQL, browser tests
+#   make test   the whole suite: fmt, clippy, wasm32 client build, tests on SQLite and PostgreSQL, browser tests,
+#               60 s of fuzzing per target, schemathesis against the OpenAPI document
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
