@@ -222,36 +222,8 @@ impl TestApi {
         parts: &[(&str, Part)],
         accept: Option<&str>,
     ) -> Response<Body> {
-        let boundary = "imgigo-test-boundary";
-        let mut body = Vec::new();
-        for (name, part) in parts {
-            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            match part {
-                Part::Text(value) => {
-                    body.extend_from_slice(
-                        format!(
-                            "Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-                        )
-                        .as_bytes(),
-                    );
-                }
-                Part::File(bytes) => {
-                    body.extend_from_slice(
-                        format!(
-                            "Content-Disposition: form-data; name=\"{name}\"; filename=\"photo\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                        )
-                        .as_bytes(),
-                    );
-                    body.extend_from_slice(bytes);
-                    body.extend_from_slice(b"\r\n");
-                }
-            }
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let mut request = Request::post(path).header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        );
+        let (content_type, body) = multipart(parts);
+        let mut request = Request::post(path).header(header::CONTENT_TYPE, content_type);
         if let Some(accept) = accept {
             request = request.header(header::ACCEPT, accept);
         }
@@ -375,35 +347,9 @@ pub async fn exchange(
     head: &str,
     body: &[u8],
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let request = format!(
-        "{head}\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream
-        .write_all(request.as_bytes())
+    try_exchange(addr, head, body)
         .await
-        .expect("write head");
-    stream.write_all(body).await.expect("write body");
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a header block");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.lines();
-    let status: u16 = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .expect("status line");
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, headers, raw[split + 4..].to_vec())
+        .expect("an HTTP answer over the socket")
 }
 
 pub fn value<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
