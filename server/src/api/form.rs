@@ -289,11 +289,7 @@ fn read_urlencoded(
             let value = (split.saturating_add(1).min(end), end);
             match fields.check(&name)? {
                 Kind::Base64 => photos.push((name, value)),
-                Kind::File => {
-                    return Err(Error::BadRequest(format!(
-                        "`{name}` must be a file: send it as multipart/form-data, or use the base64 field"
-                    )));
-                }
+                Kind::File => return Err(file_not_in_text(&name)),
                 Kind::Text => {
                     if value.1 - value.0 > MAX_TEXT_FIELD * 3 {
                         return Err(text_too_long(&name));
@@ -343,11 +339,7 @@ fn read_json(
                     let from = text.as_ptr() as usize - base + 1;
                     photos.push((name, (from, from + text.len() - 2)));
                 }
-                Kind::File => {
-                    return Err(Error::BadRequest(format!(
-                        "`{name}` must be a file: send it as multipart/form-data, or use the base64 field"
-                    )));
-                }
+                Kind::File => return Err(file_not_in_text(&name)),
                 Kind::Text => {
                     if text.len() > MAX_TEXT_FIELD {
                         return Err(text_too_long(&name));
@@ -533,6 +525,13 @@ impl<'de> serde::Deserialize<'de> for Entries<'de> {
         }
         deserializer.deserialize_map(Object)
     }
+}
+
+/// A file field sent in a text-only body (JSON, form fields).
+fn file_not_in_text(name: &str) -> Error {
+    Error::BadRequest(format!(
+        "`{name}` must be a file: send it as multipart/form-data, or use the base64 field"
+    ))
 }
 
 fn bounded_text(name: &str, value: String) -> Result<String, Error> {
