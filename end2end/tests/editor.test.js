@@ -286,6 +286,7 @@ describe('the editor, with the real model', () => {
   test('clear history empties the browser and deletes the server copies', async () => {
     const link = await page.getByTestId('result-link').getAttribute('href');
     await page.getByTestId('clear-history').click();
+    await page.getByTestId('confirm-yes').click();
     await page.locator('[data-testid="notice"]', { hasText: 'History cleared' }).waitFor();
     assert.equal(await page.getByTestId('queue-item').count(), 0);
     assert.equal(await page.locator('[data-testid="stage"]').getAttribute('data-ready'), 'false');
@@ -354,6 +355,7 @@ describe('the editor, with the real model', () => {
     await tab.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 120_000 });
     const link = await tab.getByTestId('result-link').getAttribute('href');
     await tab.getByTestId('clear-history').click();
+    await tab.getByTestId('confirm-yes').click();
     const notice = tab.locator('[data-testid="notice"]', { hasText: 'History cleared' });
     await notice.waitFor();
     const text = await notice.textContent();

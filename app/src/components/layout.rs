@@ -10,6 +10,9 @@ pub fn Layout(children: Children) -> impl IntoView {
         if let Some(body) = document().body() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
+        // The theme chosen in the editor holds on every page.
+        #[cfg(feature = "hydrate")]
+        crate::editor::prefs::apply_saved_theme();
     });
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>

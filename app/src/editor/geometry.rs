@@ -56,31 +56,91 @@ pub fn subject_box(rgba: &[u8], width: u32, height: u32, threshold: u8) -> Optio
 }
 
 /// The area the result shows: the whole photo, or the subject with its margin grown to the aspect.
+///
+/// The crop stays inside the photo wherever it fits, and never reaches past an edge the subject
+/// touches (a torso cut by the frame gets no empty band below it): no margin is added on such a
+/// side, and growth to the aspect goes to the other sides. So a subject that fills the photo keeps
+/// the photo's size with "the photo's proportions". Only when the aspect asks for more than the
+/// photo has on an axis does the crop reach outside, on the sides the subject leaves free.
 pub fn output_rect(crop: &Crop, subject: Option<Rect>, width: u32, height: u32) -> Rect {
     let image = Rect::of_image(width, height);
     let Some(subject) = subject.filter(|_| crop.enabled) else {
         return image;
     };
     let pad = f64::from(subject.width.max(subject.height)) * f64::from(crop.margin.min(50)) / 100.0;
-    let (mut w, mut h) = (
-        f64::from(subject.width) + 2.0 * pad,
-        f64::from(subject.height) + 2.0 * pad,
-    );
+    let mut x = Span::of(subject.x, subject.width, width, pad);
+    let mut y = Span::of(subject.y, subject.height, height, pad);
     if let Some(ratio) = crop.aspect.ratio(width, height) {
-        if w / h < ratio {
-            w = h * ratio;
+        if x.len() / y.len() < ratio {
+            x.grow(y.len() * ratio - x.len());
         } else {
-            h = w / ratio;
+            y.grow(x.len() / ratio - y.len());
         }
     }
-    let cx = f64::from(subject.x) + f64::from(subject.width) / 2.0;
-    let cy = f64::from(subject.y) + f64::from(subject.height) / 2.0;
-    let (w, h) = (w.round().max(1.0), h.round().max(1.0));
+    let (x, w) = x.place();
+    let (y, h) = y.place();
     Rect {
-        x: (cx - w / 2.0).round() as i32,
-        y: (cy - h / 2.0).round() as i32,
-        width: w as u32,
-        height: h as u32,
+        x,
+        y,
+        width: w,
+        height: h,
+    }
+}
+
+/// One axis of a crop: its ends, and whether the subject touches the photo's edge on each side.
+struct Span {
+    start: f64,
+    end: f64,
+    size: f64,
+    touches_start: bool,
+    touches_end: bool,
+}
+
+impl Span {
+    /// The subject's extent plus `pad` on each side it leaves free.
+    fn of(position: i32, length: u32, size: u32, pad: f64) -> Self {
+        let (start, end) = (f64::from(position), f64::from(position) + f64::from(length));
+        let size = f64::from(size);
+        let touches_start = start <= 0.0;
+        let touches_end = end >= size;
+        Self {
+            start: if touches_start { start } else { start - pad },
+            end: if touches_end { end } else { end + pad },
+            size,
+            touches_start,
+            touches_end,
+        }
+    }
+
+    fn len(&self) -> f64 {
+        (self.end - self.start).max(1.0)
+    }
+
+    /// Grows by `by`, on the free sides (both halves when both or neither are free).
+    fn grow(&mut self, by: f64) {
+        match (self.touches_start, self.touches_end) {
+            (true, false) => self.end += by,
+            (false, true) => self.start -= by,
+            _ => {
+                self.start -= by / 2.0;
+                self.end += by / 2.0;
+            }
+        }
+    }
+
+    /// Whole pixels, moved inside the photo when the span fits in it. A span longer than the photo
+    /// keeps its end at an edge the subject touches.
+    fn place(&self) -> (i32, u32) {
+        let length = self.len().round().max(1.0);
+        let mut start = self.start.round();
+        if length <= self.size {
+            start = start.clamp(0.0, self.size - length);
+        } else if self.touches_start && !self.touches_end {
+            start = 0.0;
+        } else if self.touches_end && !self.touches_start {
+            start = self.size - length;
+        }
+        (start as i32, length as u32)
     }
 }
 
@@ -227,8 +287,8 @@ mod tests {
         assert_eq!((square.width, square.height), (240, 240));
         assert_eq!(
             (square.x, square.y),
-            (80, -20),
-            "centred; may reach outside the photo"
+            (80, 0),
+            "grown about the subject, then moved inside the photo"
         );
         crop.aspect = Aspect::Story9x16;
         let story = output_rect(&crop, subject, 1000, 1000);
@@ -240,6 +300,73 @@ mod tests {
         );
         crop.enabled = true;
         assert_eq!(output_rect(&crop, None, 640, 480), Rect::of_image(640, 480));
+    }
+
+    #[test]
+    fn a_crop_never_reaches_past_an_edge_the_subject_touches() {
+        let mut crop = Crop {
+            enabled: true,
+            margin: 10,
+            aspect: Aspect::Free,
+        };
+        // A torso cut by the bottom of a 600×800 photo: margin above and beside, none below.
+        let torso = Some(Rect {
+            x: 150,
+            y: 300,
+            width: 300,
+            height: 500,
+        });
+        let free = output_rect(&crop, torso, 600, 800);
+        assert_eq!(
+            free.y + free.height as i32,
+            800,
+            "ends at the photo's bottom"
+        );
+        assert_eq!((free.x, free.width), (100, 400));
+        assert_eq!(free.y, 250);
+        // Growing to a square goes upwards and sideways, never below.
+        crop.aspect = Aspect::Square;
+        let square = output_rect(&crop, torso, 600, 800);
+        assert_eq!(square.y + square.height as i32, 800);
+        assert_eq!((square.width, square.height), (550, 550));
+        assert!(square.x >= 0 && square.x + square.width as i32 <= 600);
+        // A subject filling a 512×512 photo keeps the photo's size with its proportions.
+        let full = Some(Rect::of_image(512, 512));
+        crop.aspect = Aspect::Original;
+        assert_eq!(output_rect(&crop, full, 512, 512), Rect::of_image(512, 512));
+        crop.aspect = Aspect::Free;
+        crop.margin = 50;
+        assert_eq!(output_rect(&crop, full, 512, 512), Rect::of_image(512, 512));
+        // When the aspect needs more than the photo has, it reaches out only on the free side.
+        crop.aspect = Aspect::Wide16x9;
+        crop.margin = 0;
+        let standing = Some(Rect {
+            x: 100,
+            y: 0,
+            width: 100,
+            height: 400,
+        });
+        let wide = output_rect(&crop, standing, 300, 400);
+        assert_eq!((wide.width, wide.height), (711, 400));
+        assert_eq!(
+            wide.y, 0,
+            "the subject touches top and bottom: no band there"
+        );
+        assert!(
+            wide.x < 0 && wide.x + wide.width as i32 > 300,
+            "centred outside the narrow photo"
+        );
+        let at_left = Some(Rect {
+            x: 0,
+            y: 0,
+            width: 100,
+            height: 400,
+        });
+        let wide = output_rect(&crop, at_left, 300, 400);
+        assert_eq!(
+            wide.x, 0,
+            "the subject touches the left edge: the crop starts there"
+        );
     }
 
     #[test]

@@ -114,6 +114,32 @@ impl Default for Prefs {
     }
 }
 
+/// Puts `theme` on the document (`data-theme` on `<html>`; none follows the device).
+#[cfg(feature = "hydrate")]
+pub fn apply_theme(theme: Theme) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let _ = match theme {
+        Theme::System => root.remove_attribute("data-theme"),
+        other => root.set_attribute("data-theme", other.key()),
+    };
+}
+
+/// The saved theme, on whatever page is open: the choice is made in the editor and holds for the
+/// whole site.
+#[cfg(feature = "hydrate")]
+pub fn apply_saved_theme() {
+    use gloo_storage::{LocalStorage, Storage};
+    let theme = LocalStorage::get::<Prefs>(STORAGE_KEY)
+        .map(|prefs| prefs.theme)
+        .unwrap_or_default();
+    apply_theme(theme);
+}
+
 /// The download's file name: the photo's name without its extension, then `-imgigo.EXT`.
 pub fn export_name(original: &str, format: ExportFormat) -> String {
     let stem = original

@@ -34,6 +34,14 @@ impl ItemStatus {
         }
     }
 
+    /// Still on its way to a cutout (waiting, uploading, cutting out or about to retry).
+    pub fn in_progress(&self) -> bool {
+        matches!(
+            self,
+            Self::Waiting | Self::Uploading(_) | Self::Processing | Self::Retrying(_)
+        )
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Self::Waiting => "Waiting".into(),
@@ -42,6 +50,47 @@ impl ItemStatus {
             Self::Retrying(seconds) => format!("Server busy, retrying in {seconds} s"),
             Self::Done => "Ready".into(),
             Self::Failed(message) => message.clone(),
+        }
+    }
+}
+
+/// What the stage says while it shows no image: nothing yet, work under way, or that the photos
+/// brought in could not be cut out (never "working" once nothing is).
+pub fn stage_message(items: &[ItemView]) -> &'static str {
+    if items.is_empty() {
+        "Your cutout will appear here."
+    } else if items.iter().any(|item| item.status.in_progress()) {
+        "Working on it…"
+    } else if items.iter().any(|item| item.status == ItemStatus::Done) {
+        "Choose an image above to open it."
+    } else {
+        "That photo could not be cut out; the message says why. Choose another photo to try again."
+    }
+}
+
+/// A destructive action waiting for the person's yes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    /// Clear the whole history, browser and server copies.
+    ClearHistory,
+    /// Remove one image (id, name).
+    Forget(String, String),
+}
+
+impl Confirm {
+    pub fn question(&self) -> String {
+        match self {
+            Self::ClearHistory => "Clear the whole history? Every image and edit is deleted from this browser, and the server's copies of the cutouts are deleted too. This cannot be undone.".into(),
+            Self::Forget(_, name) => format!(
+                "Remove “{name}”? The image and its edits are deleted from this browser, and the server's copy of its cutout is deleted too. This cannot be undone."
+            ),
+        }
+    }
+
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::ClearHistory => "Clear history",
+            Self::Forget(..) => "Remove image",
         }
     }
 }
@@ -141,6 +190,12 @@ pub struct Ui {
     pub size: RwSignal<Option<(u32, u32)>>,
     /// The size of the result (the crop, or the whole photo).
     pub output: RwSignal<Option<(u32, u32)>>,
+    /// The last copy to the clipboard worked (the Copy button says so for a moment).
+    pub copied: RwSignal<bool>,
+    /// A destructive action waiting for confirmation.
+    pub confirm: RwSignal<Option<Confirm>>,
+    /// The keyboard shortcuts' help is open.
+    pub shortcuts: RwSignal<bool>,
 }
 
 impl Ui {
@@ -160,6 +215,9 @@ impl Ui {
             busy_exporting: RwSignal::new(false),
             size: RwSignal::new(None),
             output: RwSignal::new(None),
+            copied: RwSignal::new(false),
+            confirm: RwSignal::new(None),
+            shortcuts: RwSignal::new(false),
         }
     }
 
@@ -288,6 +346,47 @@ mod tests {
         );
         ui.redo();
         assert_eq!(ui.look().map(|l| l.background), Some(white));
+    }
+
+    fn item(status: ItemStatus) -> ItemView {
+        ItemView {
+            id: "a".into(),
+            name: "a.jpg".into(),
+            thumbnail: None,
+            status,
+            link: None,
+        }
+    }
+
+    #[test]
+    fn the_stage_says_working_only_while_something_is() {
+        assert_eq!(stage_message(&[]), "Your cutout will appear here.");
+        for busy in [
+            ItemStatus::Waiting,
+            ItemStatus::Uploading(3),
+            ItemStatus::Processing,
+            ItemStatus::Retrying(2),
+        ] {
+            assert_eq!(
+                stage_message(&[item(ItemStatus::Failed("x".into())), item(busy)]),
+                "Working on it…"
+            );
+        }
+        let failed = stage_message(&[item(ItemStatus::Failed("x".into()))]);
+        assert!(failed.starts_with("That photo could not be cut out"));
+        assert!(stage_message(&[item(ItemStatus::Done)]).starts_with("Choose an image"));
+    }
+
+    #[test]
+    fn destructive_actions_ask_in_words() {
+        let forget = Confirm::Forget("id".into(), "cat.png".into());
+        assert!(forget.question().starts_with("Remove “cat.png”?"));
+        assert!(
+            Confirm::ClearHistory
+                .question()
+                .contains("cannot be undone")
+        );
+        assert_eq!(Confirm::ClearHistory.action(), "Clear history");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::document::{Aspect, Background};
 use super::geometry::View;
 use super::prefs::{ExportFormat, Theme};
 use super::presets::{LICENSES_URL, PRESETS, SWATCHES, normalise_hex};
-use super::state::{NoticeKind, Tool, Ui};
+use super::state::{Confirm, ItemStatus, NoticeKind, Tool, Ui, stage_message};
 
 pub const ACCEPT: &str = "image/jpeg,image/png,image/webp";
 
@@ -24,12 +24,14 @@ pub fn EditorPage() -> impl IntoView {
     });
     on_cleanup(move || client::stop(ui));
     let has_image = move || ui.shown.get();
+    // Once a photo is in, the editor takes the screen: the introduction steps aside.
+    let has_items = move || ui.items.with(|items| !items.is_empty());
     view! {
         <Title text="imgigo · remove image backgrounds, privately"/>
-        <section class="hero">
+        <section class="hero" hidden=has_items>
             <h1>"Remove the background from any photo"</h1>
             <p class="lede">
-                "Free, open source and private: your photo is processed in memory, never kept in plain form, and never used to train models. Your edits stay in this browser. No account needed."
+                "Free, open source and private: your photo is cut out in memory and deleted as soon as the cutout is made, and never used to train models. The server keeps the cutout encrypted for 7 days so you can download it again; only your link can open it. Your edits stay in this browser. No account needed."
             </p>
         </section>
         <section
@@ -37,6 +39,7 @@ pub fn EditorPage() -> impl IntoView {
             aria-label="Editor"
             data-hydrated=move || ui.hydrated.get().to_string()
             class:has-image=has_image
+            class:has-items=has_items
             on:dragover=move |ev| {
                 ev.prevent_default();
                 if !ui.dragging.get_untracked() {
@@ -51,12 +54,13 @@ pub fn EditorPage() -> impl IntoView {
             }
         >
             <Intake ui/>
-            <Notices ui/>
             <Queue ui/>
             <div class="workspace">
                 <Stage ui/>
                 <Panel ui/>
             </div>
+            <Notices ui/>
+            <ConfirmDialog ui/>
         </section>
     }
     .into_any()
@@ -66,7 +70,13 @@ pub fn EditorPage() -> impl IntoView {
 fn Intake(ui: Ui) -> impl IntoView {
     view! {
         <div class="intake" data-testid="dropzone" class:dragging=move || ui.dragging.get()>
-            <label class="button primary pick">
+            // Before the page's code has loaded, the button cannot work yet: it says so.
+            <label
+                class="button primary pick"
+                data-testid="pick"
+                class:not-ready=move || !ui.hydrated.get()
+                aria-disabled=move || (!ui.hydrated.get()).to_string()
+            >
                 <input
                     type="file"
                     class="visually-hidden"
@@ -76,7 +86,7 @@ fn Intake(ui: Ui) -> impl IntoView {
                     disabled=move || !ui.hydrated.get()
                     on:change=move |ev| client::files_chosen(ui, ev)
                 />
-                "Choose photos"
+                {move || if ui.hydrated.get() { "Choose photos" } else { "Loading the editor…" }}
             </label>
             <p class="hint">
                 "…or drop them here, or paste with " <kbd>"Ctrl"</kbd> "+" <kbd>"V"</kbd>
@@ -90,7 +100,7 @@ fn Intake(ui: Ui) -> impl IntoView {
 #[component]
 fn Notices(ui: Ui) -> impl IntoView {
     view! {
-        <div class="notices" aria-live="polite">
+        <div class="notices" aria-live="polite" data-testid="notices">
             {move || {
                 ui.notice
                     .get()
@@ -133,14 +143,14 @@ fn Queue(ui: Ui) -> impl IntoView {
                 {
                     let id = item.id.clone();
                     let select_id = item.id.clone();
-                    let forget_id = item.id.clone();
+                    let forget = Confirm::Forget(item.id.clone(), item.name.clone());
                     let progress = match item.status {
-                        super::state::ItemStatus::Uploading(p) => Some(p),
+                        ItemStatus::Uploading(p) => Some(p),
                         _ => None,
                     };
                     let status = item.status.describe();
                     let status_title = status.clone();
-                    let selectable = item.status == super::state::ItemStatus::Done;
+                    let selectable = item.status == ItemStatus::Done;
                     view! {
                         <li
                             class="queue-item"
@@ -159,7 +169,9 @@ fn Queue(ui: Ui) -> impl IntoView {
                                     .thumbnail
                                     .map(|src| view! { <img src=src alt="" width="64" height="64"/> })}
                             </button>
-                            <span class="queue-name" title=item.name.clone()>{item.name.clone()}</span>
+                            <span class="queue-name" data-testid="queue-name" title=item.name.clone()>
+                                {item.name.clone()}
+                            </span>
                             <span class="queue-status" data-testid="queue-status" title=status_title>
                                 {status}
                             </span>
@@ -173,7 +185,7 @@ fn Queue(ui: Ui) -> impl IntoView {
                                 type="button"
                                 class="button ghost small"
                                 aria-label=format!("Remove {} from history", item.name)
-                                on:click=move |_| client::forget(ui, forget_id.clone())
+                                on:click=move |_| ui.confirm.set(Some(forget.clone()))
                             >
                                 "×"
                             </button>
@@ -211,16 +223,11 @@ fn Stage(ui: Ui) -> impl IntoView {
                     on:pointerleave=move |ev| client::pointer(ui, ev)
                     on:wheel=move |ev| client::wheel(ui, ev)
                 ></canvas>
-                <p class="stage-empty" hidden=move || ui.shown.get()>
-                    {move || {
-                        if ui.items.with(|items| items.is_empty()) {
-                            "Your cutout will appear here."
-                        } else {
-                            "Working on it…"
-                        }
-                    }}
+                <p class="stage-empty" data-testid="stage-message" hidden=move || ui.shown.get()>
+                    {move || ui.items.with(|items| stage_message(items))}
                 </p>
             </div>
+            <ActionBar ui/>
             <div class="view-controls" hidden=move || !ui.shown.get()>
                 <button
                     type="button"
@@ -308,7 +315,7 @@ fn Panel(ui: Ui) -> impl IntoView {
             <BackgroundControls ui disabled/>
             <RefineControls ui disabled/>
             <CropControls ui disabled/>
-            <ExportControls ui disabled/>
+            <ServerCopy ui/>
             <HistoryControls ui/>
         </div>
     }
@@ -334,6 +341,12 @@ fn BackgroundControls(
         Some(Background::Blur { strength }) => strength,
         _ => 40,
     };
+    // A colour picked with the picker rather than a swatch: the picker shows it is in use.
+    let custom_colour = move || match current_background(ui) {
+        Some(Background::Color { hex }) => !SWATCHES.iter().any(|(swatch, _)| *swatch == hex),
+        _ => false,
+    };
+    let own = move || kind() == Some("own");
     let set_colour = move |hex: String| {
         if let Some(hex) = normalise_hex(&hex) {
             ui.set_look(|look| look.background = Background::Color { hex });
@@ -403,8 +416,13 @@ fn BackgroundControls(
                 </button>
             </div>
             <div class="colours">
-                <label class="colour-picker">
-                    <span>"Colour"</span>
+                <label class="colour-picker" class:selected=custom_colour data-testid="bg-color-label">
+                    <span>
+                        "Colour"
+                        <span class="visually-hidden" hidden=move || !custom_colour()>
+                            " (in use)"
+                        </span>
+                    </span>
                     <input
                         type="color"
                         data-testid="bg-color"
@@ -432,7 +450,7 @@ fn BackgroundControls(
             <div class="presets" role="group" aria-label="Photos">
                 {presets}
             </div>
-            <label class="button own-background">
+            <label class="button own-background" class:selected=own data-testid="bg-own">
                 <input
                     type="file"
                     class="visually-hidden"
@@ -441,7 +459,7 @@ fn BackgroundControls(
                     disabled=disabled
                     on:change=move |ev| client::own_background(ui, ev)
                 />
-                "Use my own image…"
+                {move || if own() { "Your own image ✓ · choose another…" } else { "Use my own image…" }}
             </label>
             <p class="fine-print">
                 "Photos are free to use: " <a href=LICENSES_URL>"sources and licences"</a> "."
@@ -517,6 +535,7 @@ fn RefineControls(
                     "Redo"
                 </button>
             </div>
+            <Shortcuts/>
         </fieldset>
     }
     .into_any()
@@ -581,11 +600,9 @@ fn CropControls(
     .into_any()
 }
 
+/// The main actions, right under the result: download in a format, or copy.
 #[component]
-fn ExportControls(
-    ui: Ui,
-    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
-) -> impl IntoView {
+fn ActionBar(ui: Ui) -> impl IntoView {
     let formats = ExportFormat::ALL
         .into_iter()
         .map(|format| {
@@ -596,7 +613,7 @@ fn ExportControls(
             }
         })
         .collect_view();
-    let link = move || ui.current_item().and_then(|item| item.link);
+    let disabled = move || !ui.shown.get() || ui.busy_exporting.get();
     let size = move || {
         let (w, h) = ui.output.get().or(ui.size.get())?;
         let cropped = ui.output.get() != ui.size.get();
@@ -606,10 +623,18 @@ fn ExportControls(
         ))
     };
     view! {
-        <fieldset class="group">
-            <legend>"Export"</legend>
-            <label class="select">
-                <span>"Format"</span>
+        <div class="actions" data-testid="actions" hidden=move || !ui.shown.get()>
+            <button
+                type="button"
+                class="button primary"
+                data-testid="download"
+                disabled=disabled
+                on:click=move |_| client::export(ui, false)
+            >
+                "Download"
+            </button>
+            <label class="select format">
+                <span class="visually-hidden">"Format"</span>
                 <select
                     data-testid="export-format"
                     on:change=move |ev| {
@@ -621,44 +646,135 @@ fn ExportControls(
                     {formats}
                 </select>
             </label>
+            <button
+                type="button"
+                class="button"
+                data-testid="copy"
+                class:done=move || ui.copied.get()
+                disabled=disabled
+                on:click=move |_| client::export(ui, true)
+            >
+                {move || if ui.copied.get() { "Copied ✓" } else { "Copy" }}
+            </button>
             <p class="fine-print" data-testid="export-size">{size}</p>
-            <div class="choices">
-                <button
-                    type="button"
-                    class="button primary"
-                    data-testid="download"
-                    disabled=move || disabled() || ui.busy_exporting.get()
-                    on:click=move |_| client::export(ui, false)
-                >
-                    "Download"
-                </button>
-                <button
-                    type="button"
-                    class="button"
-                    data-testid="copy"
-                    disabled=move || disabled() || ui.busy_exporting.get()
-                    on:click=move |_| client::export(ui, true)
-                >
-                    "Copy"
-                </button>
-            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// The link to the server's encrypted copy of the cutout, for downloading it again.
+#[component]
+fn ServerCopy(ui: Ui) -> impl IntoView {
+    let link = move || ui.current_item().and_then(|item| item.link);
+    view! {
+        <fieldset class="group" hidden=move || link().is_none()>
+            <legend>"Download again"</legend>
             {move || {
                 link()
                     .map(|link| {
                         view! {
                             <p class="result-link">
-                                "The server keeps the plain cutout for you until "
+                                "The server keeps an encrypted copy of the cutout, without your edits, until "
                                 <time datetime=link.expires.clone()>{link.expiry_day().to_string()}</time>
                                 ": "
                                 <a href=link.url.clone() data-testid="result-link" download="">
                                     "download it again"
                                 </a>
-                                ". Only this link can open it."
+                                ". Only this link can open it; Remove or Clear history deletes it sooner."
                             </p>
                         }
                     })
             }}
         </fieldset>
+    }
+    .into_any()
+}
+
+/// The keyboard shortcuts, one press of <kbd>?</kbd> away.
+#[component]
+fn Shortcuts() -> impl IntoView {
+    const KEYS: [(&[&str], &str); 9] = [
+        (&["V"], "Move the picture"),
+        (&["E"], "Erase brush"),
+        (&["R"], "Restore brush"),
+        (&["[", "]"], "Smaller / larger brush"),
+        (&["Ctrl", "Z"], "Undo"),
+        (&["Ctrl", "Shift", "Z"], "Redo"),
+        (&["+", "−"], "Zoom in / out"),
+        (&["0"], "Fit to the stage"),
+        (&["Ctrl", "V"], "Paste a photo"),
+    ];
+    let rows = KEYS
+        .into_iter()
+        .map(|(keys, what)| {
+            let keys = keys
+                .iter()
+                .map(|key| view! { <kbd>{*key}</kbd> })
+                .collect_view();
+            view! {
+                <dt>{keys}</dt>
+                <dd>{what}</dd>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="shortcuts" id="shortcuts" data-testid="shortcuts">
+            <summary aria-keyshortcuts="?">"Keyboard shortcuts " <kbd>"?"</kbd></summary>
+            <dl>{rows}</dl>
+        </details>
+    }
+    .into_any()
+}
+
+/// Asks before anything is deleted: Clear history, or removing one image.
+#[component]
+fn ConfirmDialog(ui: Ui) -> impl IntoView {
+    view! {
+        {move || {
+            ui.confirm
+                .get()
+                .map(|confirm| {
+                    let question = confirm.question();
+                    let action = confirm.action();
+                    view! {
+                        <div class="confirm-backdrop">
+                            <div
+                                class="confirm"
+                                role="alertdialog"
+                                aria-modal="true"
+                                aria-labelledby="confirm-question"
+                                data-testid="confirm"
+                            >
+                                <p id="confirm-question">{question}</p>
+                                <div class="choices">
+                                    <button
+                                        type="button"
+                                        class="button danger"
+                                        data-testid="confirm-yes"
+                                        on:click=move |_| {
+                                            ui.confirm.set(None);
+                                            match &confirm {
+                                                Confirm::ClearHistory => client::clear_history(ui),
+                                                Confirm::Forget(id, _) => client::forget(ui, id.clone()),
+                                            }
+                                        }
+                                    >
+                                        {action}
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="button"
+                                        data-testid="confirm-no"
+                                        on:click=move |_| ui.confirm.set(None)
+                                    >
+                                        "Cancel"
+                                    </button>
+                                </div>
+                            </div>
+                        </div>
+                    }
+                })
+        }}
     }
     .into_any()
 }
@@ -679,14 +795,14 @@ fn HistoryControls(ui: Ui) -> impl IntoView {
         <fieldset class="group">
             <legend>"This browser"</legend>
             <p class="fine-print">
-                "Your images and edits are kept only in this browser, so a reload brings them back."
+                "Your images and edits are kept only in this browser, so a reload brings them back. The theme applies to every page."
             </p>
             <button
                 type="button"
                 class="button danger"
                 data-testid="clear-history"
                 disabled=move || ui.items.with(|items| items.is_empty())
-                on:click=move |_| client::clear_history(ui)
+                on:click=move |_| ui.confirm.set(Some(Confirm::ClearHistory))
             >
                 "Clear history"
             </button>

@@ -27,7 +27,7 @@ use super::history;
 use super::messages::{self, UploadFailure};
 use super::prefs::{self, Prefs};
 use super::presets;
-use super::state::{ItemStatus, ItemView, Tool, Ui};
+use super::state::{ItemStatus, ItemView, NoticeKind, Tool, Ui};
 use render::{Backdrop, Layers, Stamper};
 use store::{Images, ItemRecord, StoreError};
 
@@ -164,7 +164,91 @@ pub fn start(ui: Ui) {
             });
         }
     });
+    // A message that only informs goes away by itself; errors stay until dismissed.
+    Effect::new(move |_| {
+        let Some(notice) = ui.notice.get() else {
+            return;
+        };
+        if notice.kind == NoticeKind::Info {
+            spawn_local(async move {
+                dom::sleep(8000).await;
+                if ui.notice.get_untracked().as_ref() == Some(&notice) {
+                    ui.notice.set(None);
+                }
+            });
+        }
+    });
+    // The current image stays in sight in a long queue.
+    Effect::new(move |_| {
+        if ui.current.get().is_some() {
+            ui.items.track();
+            spawn_local(async move {
+                dom::sleep(0).await;
+                reveal_current_in_queue();
+            });
+        }
+    });
+    // A question about deleting gets the keyboard's focus, on the safe answer.
+    Effect::new(move |_| {
+        if ui.confirm.get().is_some() {
+            spawn_local(async move {
+                dom::sleep(0).await;
+                focus("[data-testid='confirm-no']");
+            });
+        }
+    });
     spawn_local(restore(ui));
+}
+
+fn focus(selector: &str) {
+    if let Some(element) = dom::document()
+        .ok()
+        .and_then(|d| d.query_selector(selector).ok().flatten())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
+    }
+}
+
+/// Scrolls the queue sideways (never the page) so the current image is in its middle.
+fn reveal_current_in_queue() {
+    let Ok(document) = dom::document() else {
+        return;
+    };
+    let find = |selector: &str| {
+        document
+            .query_selector(selector)
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    };
+    if let (Some(queue), Some(item)) = (find(".queue"), find(".queue-item.current")) {
+        let left = item.offset_left() - (queue.client_width() - item.offset_width()) / 2;
+        queue.set_scroll_left(left.max(0));
+    }
+}
+
+/// Brings a new result into view when it is not all on screen (the page may be scrolled, or the
+/// screen small): the stage at the top, the actions and backgrounds below it.
+fn reveal_result() {
+    let Ok(window) = dom::window() else {
+        return;
+    };
+    let Some(column) = dom::document()
+        .ok()
+        .and_then(|d| d.query_selector(".stage-column").ok().flatten())
+    else {
+        return;
+    };
+    let rect = column.get_bounding_client_rect();
+    let height = window
+        .inner_height()
+        .ok()
+        .and_then(|h| h.as_f64())
+        .unwrap_or(0.0);
+    if rect.top() < 0.0 || rect.bottom() > height {
+        column.scroll_into_view_with_bool(true);
+    }
 }
 
 /// Drops the engine when its page goes away; its window listeners go with it.
@@ -219,11 +303,25 @@ fn shortcut(ui: Ui, event: &KeyboardEvent) {
                 "text" | "email" | "search" | "number"
             )
         });
-    if typing || !ui.shown.get_untracked() {
+    let key = event.key();
+    if key == "Escape" {
+        ui.confirm.set(None);
+        toggle_shortcuts(Some(false));
+        return;
+    }
+    // While a question is open, keys belong to it.
+    if typing || ui.confirm.with_untracked(Option::is_some) {
+        return;
+    }
+    if key == "?" {
+        toggle_shortcuts(None);
+        event.prevent_default();
+        return;
+    }
+    if !ui.shown.get_untracked() {
         return;
     }
     let command = event.ctrl_key() || event.meta_key();
-    let key = event.key();
     let handled = match key.as_str() {
         "z" | "Z" if command && event.shift_key() => {
             ui.redo();
@@ -275,14 +373,27 @@ fn shortcut(ui: Ui, event: &KeyboardEvent) {
     }
 }
 
-pub fn apply_theme(ui: Ui) {
-    let theme = ui.prefs.get_untracked().theme;
-    if let Some(root) = dom::document().ok().and_then(|d| d.document_element()) {
-        let _ = match theme {
-            prefs::Theme::System => root.remove_attribute("data-theme"),
-            other => root.set_attribute("data-theme", other.key()),
-        };
+/// Opens, closes (`Some`) or flips (`None`) the keyboard shortcuts' help.
+fn toggle_shortcuts(open: Option<bool>) {
+    let Some(details) = dom::document()
+        .ok()
+        .and_then(|d| d.get_element_by_id("shortcuts"))
+    else {
+        return;
+    };
+    let open = open.unwrap_or(!details.has_attribute("open"));
+    let _ = if open {
+        details.set_attribute("open", "")
+    } else {
+        details.remove_attribute("open")
+    };
+    if open {
+        details.scroll_into_view_with_bool(false);
     }
+}
+
+pub fn apply_theme(ui: Ui) {
+    prefs::apply_theme(ui.prefs.get_untracked().theme);
 }
 
 /// Brings back the workspace from IndexedDB, if this browser has one.
@@ -456,6 +567,7 @@ async fn process(ui: Ui, id: String, file: File) {
                 .with_untracked(|doc| doc.as_ref().is_none_or(|doc| !doc.can_undo()));
             if untouched {
                 show(ui, id, vec![record]).await;
+                reveal_result();
             }
         }
         Err(message) => {
@@ -487,7 +599,10 @@ async fn failed(ui: Ui, id: String, file: File, failure: UploadFailure) {
 
 /// Decodes the cutout, makes a thumbnail and stores the new image in IndexedDB.
 async fn keep(ui: Ui, id: &str, file: &File, cutout: upload::Cutout) -> Result<ItemRecord, String> {
-    let unreadable = |_| "Your browser could not read this image.".to_string();
+    let unreadable = |_| {
+        "This photo looks damaged or incomplete, so your browser can't show it. Try another copy of the photo."
+            .to_string()
+    };
     let original = dom::bitmap(file).await.map_err(unreadable)?;
     let thumbnail = thumbnail(&original).await.map_err(unreadable)?;
     let record = ItemRecord {
@@ -1092,7 +1207,12 @@ pub fn export(ui: Ui, copy: bool) {
         };
         if copy {
             match dom::copy_png(&blob).await {
-                Ok(()) => ui.info("Copied to the clipboard."),
+                Ok(()) => {
+                    ui.copied.set(true);
+                    ui.info("Copied to the clipboard.");
+                    dom::sleep(2500).await;
+                    ui.copied.set(false);
+                }
                 Err(err) => {
                     leptos::logging::warn!("clipboard: {}", dom::describe(&err));
                     ui.error("Your browser did not allow copying the image. Use Download instead.");
