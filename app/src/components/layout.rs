@@ -36,7 +36,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             <p>
                 "imgigo is free software under the "
                 <a href="https://www.gnu.org/licenses/agpl-3.0.html" rel="license">"AGPL-3.0"</a>
-                ". Your images are processed in memory and never used to train models."
+                ". Photos are cut out in memory and deleted straight after; cutouts are kept encrypted for 7 days, then destroyed. Nothing is used to train models."
             </p>
             <p><A href="/privacy">"Privacy policy"</A>" · "<A href="/cookies">"Cookies"</A></p>
         </footer>

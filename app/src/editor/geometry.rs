@@ -58,8 +58,8 @@ pub fn subject_box(rgba: &[u8], width: u32, height: u32, threshold: u8) -> Optio
 /// The area the result shows: the whole photo, or the subject with its margin grown to the aspect.
 ///
 /// The crop stays inside the photo wherever it fits, and never reaches past an edge the subject
-/// touches (a torso cut by the frame gets no empty band below it): no margin is added on such a
-/// side, and growth to the aspect goes to the other sides. So a subject that fills the photo keeps
+/// touches (a torso cut by the frame gets no empty band below it): the margin ends at the photo's
+/// edges, and growth to the aspect goes to the sides the subject leaves free. So a subject that fills the photo keeps
 /// the photo's size with "the photo's proportions". Only when the aspect asks for more than the
 /// photo has on an axis does the crop reach outside, on the sides the subject leaves free.
 pub fn output_rect(crop: &Crop, subject: Option<Rect>, width: u32, height: u32) -> Rect {
@@ -97,15 +97,16 @@ struct Span {
 }
 
 impl Span {
-    /// The subject's extent plus `pad` on each side it leaves free.
+    /// The subject's extent plus up to `pad` on each side, as far as the photo reaches.
     fn of(position: i32, length: u32, size: u32, pad: f64) -> Self {
         let (start, end) = (f64::from(position), f64::from(position) + f64::from(length));
         let size = f64::from(size);
         let touches_start = start <= 0.0;
         let touches_end = end >= size;
         Self {
-            start: if touches_start { start } else { start - pad },
-            end: if touches_end { end } else { end + pad },
+            // The margin stays inside the photo: it never adds an empty band.
+            start: (start - pad).max(0.0).min(start),
+            end: (end + pad).min(size).max(end),
             size,
             touches_start,
             touches_end,
