@@ -261,6 +261,8 @@ mod tests {
             too_many_pixels(10_000, 8_000, 50_000_000),
             "This photo is 80 megapixels (10000×8000); we can take up to 50 megapixels. Please send a smaller copy."
         );
-        assert!(too_many_pixels(8_000, 6_300, 50_000_000).starts_with("This photo is 50.4 megapixels"));
+        assert!(
+            too_many_pixels(8_000, 6_300, 50_000_000).starts_with("This photo is 50.4 megapixels")
+        );
     }
 }

@@ -97,10 +97,7 @@ fn png_is_complete(bytes: &[u8]) -> bool {
         };
         let length = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
         // Length, type, data and CRC.
-        let Some(end) = pos
-            .checked_add(12)
-            .and_then(|n| n.checked_add(length))
-        else {
+        let Some(end) = pos.checked_add(12).and_then(|n| n.checked_add(length)) else {
             return false;
         };
         if end > bytes.len() {
@@ -133,8 +130,7 @@ mod tests {
             image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x + y) * 3) as u8])
         });
         let mut out = Cursor::new(Vec::new());
-        photo.write_to(&mut out, format)
-        .expect("encode");
+        photo.write_to(&mut out, format).expect("encode");
         out.into_inner()
     }
 
@@ -219,6 +215,9 @@ mod tests {
             SourceFormat::Png,
             b"\x89PNG\r\n\x1a\n\xff\xff\xff\xffIDAT"
         ));
-        assert!(!is_complete(SourceFormat::Webp, b"RIFF\xff\xff\xff\xffWEBP"));
+        assert!(!is_complete(
+            SourceFormat::Webp,
+            b"RIFF\xff\xff\xff\xffWEBP"
+        ));
     }
 }
