@@ -78,7 +78,7 @@ mod ssr {
                 ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
                 ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorKind::UnsupportedMedia => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::Unprocessable | ErrorKind::NoSubject => StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
                 ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,

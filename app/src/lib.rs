@@ -8,6 +8,8 @@ pub mod account;
 pub mod components;
 pub mod editor;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod markdown;
 pub mod pages;
 pub mod policy_text;
 #[cfg(feature = "ssr")]
@@ -28,6 +30,7 @@ use editor::EditorPage;
 use pages::account::{AccountPage, ConfirmEmailPage};
 use pages::auth::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage};
 use pages::cookies::CookiesPage;
+use pages::licences::LicencesPage;
 use pages::requests::RequestPage;
 use pages::staff::{AdminPage, StaffPage};
 use pages::{developers::DevelopersPage, not_found::NotFound, privacy::PrivacyPage};
@@ -68,6 +71,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=EditorPage/>
                     <Route path=path!("/privacy") view=PrivacyPage/>
                     <Route path=path!("/developers") view=DevelopersPage/>
+                    <Route path=path!("/backgrounds/licences") view=LicencesPage/>
                     <Route path=path!("/cookies") view=CookiesPage/>
                     <Route path=path!("/privacy/request") view=RequestPage/>
                     <Route path=path!("/register") view=RegisterPage/>

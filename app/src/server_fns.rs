@@ -15,9 +15,18 @@ pub struct PolicyDocument {
 
 #[server(prefix = "/_app", endpoint = "privacy_policy")]
 pub async fn privacy_policy() -> Result<PolicyDocument, AppError> {
-    use services::privacy::policy::{POLICY_TEXT, POLICY_VERSION};
+    // The operator's policy (`IMGIGO_PRIVACY_POLICY`) or the bundled one.
+    let app = use_context::<services::AppState>().ok_or_else(AppError::internal)?;
+    let policy = &app.config.privacy_policy;
     Ok(PolicyDocument {
-        version: POLICY_VERSION.to_string(),
-        text: POLICY_TEXT.to_string(),
+        version: policy.version().to_string(),
+        text: policy.text().to_string(),
     })
+}
+
+/// The preset backgrounds' sources and licences, as HTML rendered from the shipped `LICENSES.md`.
+#[server(prefix = "/_app", endpoint = "background_licences")]
+pub async fn background_licences() -> Result<String, AppError> {
+    use crate::markdown::{BACKGROUND_LICENSES, to_html};
+    Ok(to_html(BACKGROUND_LICENSES))
 }

@@ -36,6 +36,10 @@ pub struct Cli {
     /// Where the model runs: auto (a real GPU if present, else the CPU), cpu or gpu [env: IMGIGO_DEVICE] [default: auto]
     #[arg(long, global = true)]
     pub device: Option<String>,
+
+    /// A plain-text privacy policy of your own, shown on /privacy and named by consent records [env: IMGIGO_PRIVACY_POLICY] [default: the bundled policy]
+    #[arg(long, global = true)]
+    pub privacy_policy: Option<String>,
 }
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]
@@ -100,6 +104,7 @@ impl Cli {
                 _ => None,
             },
             device: self.device.clone(),
+            privacy_policy: self.privacy_policy.clone(),
         }
     }
 }

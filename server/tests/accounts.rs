@@ -11,7 +11,7 @@ use http_body_util::BodyExt;
 use server::state::ServerState;
 use services::AppState;
 use services::config::{Config, Overrides};
-use services::cutout::{CutoutService, Engine, QueueLimits};
+use services::cutout::{CutoutService, QueueLimits};
 use services::mail::{Mail, Mailer};
 use services::results::StoreLimits;
 use services::testing::{ManualClock, TestDatabase};
@@ -28,11 +28,8 @@ struct TestApp {
     _data: tempfile::TempDir,
 }
 
-fn tiny_engine() -> Engine {
-    let cpu = services::cutout::device::cpu();
-    let model = segmentation::IsNetConfig::tiny().init(&cpu.device);
-    Engine::from_segmenter(segmentation::Segmenter::new(model, cpu.device))
-}
+mod support;
+use support::tiny_engine;
 
 impl TestApp {
     async fn new() -> Self {
@@ -575,6 +572,20 @@ async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
         )
         .await;
     assert_eq!(account.status(), StatusCode::OK);
+    // One truth: the account endpoint names the limit the keyed answers' header carries.
+    let header_limit = keyed
+        .headers()
+        .get("x-ratelimit-limit")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let account: serde_json::Value = serde_json::from_str(&text(account).await).expect("json");
+    let api = &account["data"]["attributes"]["api"];
+    assert_eq!(api["rate_limit"]["limit"].as_u64(), header_limit, "{api}");
+    assert_eq!(api["free_calls"].as_u64(), header_limit, "{api}");
+    assert!(
+        api.get("per_minute").is_none(),
+        "no second, different limit: {api}"
+    );
 
     let bad = app.send(cutout(Some("imgigo_made-up"))).await;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
@@ -916,4 +927,48 @@ async fn privacy_requests_reach_the_staff_queue_and_only_staff_answer() {
     assert!(reply.text.contains("Nothing: you have no account."));
     let staff_page = app.get("/staff", Some(&admin)).await;
     assert_eq!(staff_page.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_operators_own_privacy_policy_is_shown_and_named_by_new_consents() {
+    let folder = tempfile::tempdir().expect("folder");
+    let policy_text = "Privacy Policy\nThis server is run by the Example Photo Club.\n1. What We Keep\nOnly your email address, for the club newsletter.\n";
+    let file = folder.path().join("policy.txt");
+    std::fs::write(&file, policy_text).expect("policy file");
+    let app = TestApp::with_env(&[("IMGIGO_PRIVACY_POLICY", &file.display().to_string())]).await;
+    let version = services::privacy::policy::version_of(policy_text);
+    assert_ne!(
+        version,
+        services::privacy::policy::PrivacyPolicy::bundled().version()
+    );
+
+    let page = app.get("/privacy", None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = text(page).await;
+    assert!(html.contains("This server is run by the Example Photo Club."));
+    assert!(html.contains("1. What We Keep"));
+    assert!(html.contains(&version), "the page names the version");
+    assert!(!html.contains("6. Your Rights"), "not the bundled policy");
+
+    // A consent recorded afterwards (sign-up's, then a change in the settings) names this text.
+    let cookie = app.account("grace@example.com").await;
+    let changed = app
+        .call(
+            "set_consent",
+            &[("purpose", "analytics"), ("granted", "true")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let overview: serde_json::Value =
+        serde_json::from_str(&text(app.call("account_overview", &[], Some(&cookie)).await).await)
+            .expect("json");
+    let consents = overview["consents"].as_array().expect("consents");
+    assert!(consents.len() >= 3, "{consents:?}");
+    assert!(
+        consents
+            .iter()
+            .all(|c| c["policy_version"] == version.as_str()),
+        "{consents:?}"
+    );
 }

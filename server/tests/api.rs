@@ -272,7 +272,7 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
             "image/jpeg",
             corpus("truncated.jpg"),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "could not be read",
+            "the file ends early",
         ),
         (
             "corrupt chunk",
@@ -384,7 +384,12 @@ impl Segment for Gate {
         if let Ok(open) = self.0.lock() {
             let _ = open.recv();
         }
-        Ok(GrayImage::new(image.width(), image.height()))
+        // All subject: an empty mask would be answered "no subject found".
+        Ok(GrayImage::from_pixel(
+            image.width(),
+            image.height(),
+            image::Luma([255]),
+        ))
     }
 }
 
@@ -1062,4 +1067,113 @@ async fn results_are_gone_after_seven_days() {
         "and the janitor destroys it"
     );
     assert_eq!(cutouts.results().usage(), (0, 0));
+}
+
+// ---- photos that cannot give a cutout ---------------------------------------------------------
+
+async fn fake_api() -> TestApi {
+    TestApi::with(
+        vec![services::cutout::fake::FakeEngine::new()],
+        QueueLimits::default(),
+        StoreLimits::default(),
+        UploadLimits::default(),
+        true,
+    )
+    .await
+}
+
+fn stored(api: &TestApi) -> usize {
+    api.app.cutouts().expect("cutouts").results().usage().0
+}
+
+/// A blank wall: the fake engine (like the model) finds no subject in one flat colour.
+fn blank_photo() -> Vec<u8> {
+    png(&RgbImage::from_pixel(64, 48, image::Rgb([236, 236, 230])))
+}
+
+#[tokio::test]
+async fn a_photo_without_a_subject_is_refused_on_both_apis_and_nothing_is_stored() {
+    let api = fake_api().await;
+
+    let native = api.post_raw("", "image/png", blank_photo()).await;
+    assert_eq!(native.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(native.headers().get("x-result-url").is_none());
+    let body = json(native).await;
+    assert_eq!(body["error"]["status"], 422);
+    assert_eq!(
+        body["error"]["message"],
+        "We couldn't find a subject in this photo, so there is nothing to cut out. Try a photo with a clear main subject."
+    );
+
+    let removebg = api.removebg("image/png", blank_photo(), &[]).await;
+    assert_eq!(removebg.status(), StatusCode::BAD_REQUEST);
+    let body = json(removebg).await;
+    let (code, detail) = errors(&body);
+    assert_eq!(code, "unknown_foreground");
+    assert_eq!(
+        body["errors"][0]["title"],
+        "Could not identify foreground in image"
+    );
+    assert!(detail.contains("couldn't find a subject"), "{detail}");
+
+    assert_eq!(
+        stored(&api),
+        0,
+        "no result is kept for a photo without a subject"
+    );
+
+    // A photo with a subject still gives a cutout (and a stored result).
+    let ok = api.post_raw("", "image/png", png(&photo(64, 48, 5))).await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(ok.headers().get("x-result-url").is_some());
+    assert_eq!(stored(&api), 1);
+}
+
+/// A JPEG cut short, as a half-finished download leaves it.
+fn truncated_jpeg() -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    photo(200, 150, 9)
+        .write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("jpeg");
+    let mut bytes = out.into_inner();
+    bytes.truncate(bytes.len() * 2 / 3);
+    bytes
+}
+
+#[tokio::test]
+async fn an_incomplete_photo_is_refused_on_both_apis_with_a_sentence() {
+    let api = fake_api().await;
+    let sentence = services::cutout::upload::complete::INCOMPLETE;
+
+    let native = api.post_raw("", "image/jpeg", truncated_jpeg()).await;
+    assert_eq!(native.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(native).await["error"]["message"], sentence);
+
+    let removebg = api.removebg("image/jpeg", truncated_jpeg(), &[]).await;
+    assert_eq!(removebg.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (code, detail) = errors(&json(removebg).await);
+    assert_eq!(code, "unprocessable_image");
+    assert_eq!(detail, sentence);
+
+    // The corpus's truncated JPEG too (zune-jpeg alone would paint its missing half grey).
+    let corpus_file = api
+        .post_raw("", "image/jpeg", corpus("truncated.jpg"))
+        .await;
+    assert_eq!(corpus_file.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(stored(&api), 0);
+}
+
+#[tokio::test]
+async fn the_pixel_limit_says_the_size_the_limit_and_what_to_do() {
+    let api = fake_api().await;
+    let response = api.post_raw("", "image/png", corpus("bomb.png")).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let message = json(response).await["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        message,
+        "This photo is 400 megapixels (20000×20000); we can take up to 50 megapixels. Please send a smaller copy."
+    );
 }

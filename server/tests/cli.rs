@@ -55,6 +55,20 @@ fn an_unknown_database_url_names_database_url() {
 }
 
 #[test]
+fn an_unreadable_or_empty_privacy_policy_stops_at_start_with_exit_code_2() {
+    let folder = tempfile::tempdir().expect("folder");
+    let missing = folder.path().join("missing.txt").display().to_string();
+    let output = imgigo(&[("IMGIGO_PRIVACY_POLICY", &missing)], &["serve"]);
+    assert_config_error(&output, "IMGIGO_PRIVACY_POLICY");
+    let empty = folder.path().join("empty.txt");
+    std::fs::write(&empty, "\n").expect("empty file");
+    let empty = empty.display().to_string();
+    let output = imgigo(&[], &["--privacy-policy", &empty, "serve"]);
+    assert_config_error(&output, "IMGIGO_PRIVACY_POLICY");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("empty"));
+}
+
+#[test]
 fn an_unknown_device_names_imgigo_device() {
     let output = imgigo(&[("IMGIGO_DEVICE", "tpu")], &["serve"]);
     assert_config_error(&output, "IMGIGO_DEVICE");

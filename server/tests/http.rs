@@ -170,7 +170,31 @@ async fn the_privacy_page_shows_the_policy_and_its_version() {
     );
     assert!(html.contains("<h2>6. Your Rights</h2>"));
     assert!(html.contains("Processed results are kept for 7 days"));
-    assert!(html.contains(services::privacy::policy::POLICY_VERSION));
+    assert!(html.contains(services::privacy::policy::PrivacyPolicy::bundled().version()));
+}
+
+#[tokio::test]
+async fn the_background_licences_are_a_rendered_page_not_raw_markdown() {
+    let app = TestApp::new().await;
+    let response = app.get("/backgrounds/licences").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        header(&response, "content-type").starts_with("text/html"),
+        "an HTML page"
+    );
+    assert_security_headers(&response);
+    let html = text(response).await;
+    assert!(html.contains("<h1>Preset backgrounds: sources and licences</h1>"));
+    assert!(html.contains("<table>") && html.contains("<code>studio.jpg</code>"));
+    assert!(
+        html.contains(
+            r#"<a href="https://creativecommons.org/publicdomain/zero/1.0/">CC0 1.0</a>"#
+        )
+    );
+    assert!(!html.contains("# Preset"), "no Markdown heading left");
+    assert!(!html.contains("|---|"), "no Markdown table left");
+    // The editor links here.
+    assert_eq!(app::editor::presets::LICENSES_URL, "/backgrounds/licences");
 }
 
 #[tokio::test]
@@ -206,7 +230,10 @@ async fn the_policy_server_function_answers_json() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_security_headers(&response);
     let json: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
-    assert_eq!(json["version"], services::privacy::policy::POLICY_VERSION);
+    assert_eq!(
+        json["version"],
+        services::privacy::policy::PrivacyPolicy::bundled().version()
+    );
     assert!(
         json["text"]
             .as_str()

@@ -11,6 +11,7 @@ use chrono::TimeDelta;
 
 use crate::cutout::upload::UploadLimits;
 use crate::mail::{MailConfig, OUTBOX_DIR};
+use crate::privacy::policy::PrivacyPolicy;
 use crate::ratelimit::RateLimit;
 use crate::secret::ServerSecret;
 use std::num::NonZeroU32;
@@ -73,6 +74,9 @@ pub struct Config {
     pub min_upload_rate: u64,
     /// How long SIGTERM waits for requests in flight (`IMGIGO_SHUTDOWN_SECONDS`, 30).
     pub shutdown_deadline: std::time::Duration,
+    /// The privacy policy shown on `/privacy` and named by consent rows: the plain-text file
+    /// `IMGIGO_PRIVACY_POLICY` (`--privacy-policy`), or the bundled policy.
+    pub privacy_policy: PrivacyPolicy,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -92,6 +96,7 @@ pub struct Overrides {
     pub log_format: Option<String>,
     pub model_file: Option<String>,
     pub device: Option<String>,
+    pub privacy_policy: Option<String>,
 }
 
 /// A configuration value that cannot be used. `variable` is the environment variable to fix.
@@ -316,7 +321,13 @@ impl Config {
             burst: nonzero(number("IMGIGO_KEY_BURST", 60, u64::from(u32::MAX))?),
         };
 
+        let privacy_policy = match pick(&overrides.privacy_policy, "IMGIGO_PRIVACY_POLICY") {
+            None => PrivacyPolicy::bundled(),
+            Some(path) => read_policy(path.trim())?,
+        };
+
         Ok(Self {
+            privacy_policy,
             results_disk_bytes,
             max_connections,
             header_timeout,
@@ -349,6 +360,28 @@ impl Config {
     pub fn served_over_tls(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// The operator's policy file: UTF-8 text with something in it. Read once, at start.
+fn read_policy(path: &str) -> Result<PrivacyPolicy, ConfigError> {
+    let refuse = |reason: String| ConfigError {
+        variable: "IMGIGO_PRIVACY_POLICY",
+        value: path.to_string(),
+        reason,
+    };
+    let bytes = std::fs::read(path).map_err(|err| {
+        refuse(format!(
+            "cannot read the privacy policy file ({err}); name a readable plain-text file"
+        ))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| refuse("the privacy policy file is not UTF-8 text".into()))?;
+    if text.trim().is_empty() {
+        return Err(refuse(
+            "the privacy policy file is empty; write the policy in it, or unset the variable to use the bundled one".into(),
+        ));
+    }
+    Ok(PrivacyPolicy::new(text))
 }
 
 /// Where `make weights` caches the converted model.
@@ -425,6 +458,38 @@ mod tests {
             with_home.model_file,
             PathBuf::from("/home/ada/.cache/imgigo/models/isnet-dis-imgly-1.4.5.bpk")
         );
+    }
+
+    #[test]
+    fn the_privacy_policy_is_the_bundled_one_or_the_operators_file() {
+        assert_eq!(load(&[]).unwrap().privacy_policy, PrivacyPolicy::bundled());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("policy.txt");
+        std::fs::write(&file, "Privacy Policy\nOur words.\n").unwrap();
+        let path = file.display().to_string();
+        let own = load(&[("IMGIGO_PRIVACY_POLICY", &path)])
+            .unwrap()
+            .privacy_policy;
+        assert_eq!(own.text(), "Privacy Policy\nOur words.\n");
+        assert_eq!(
+            own.version(),
+            crate::privacy::policy::version_of(own.text())
+        );
+        assert_ne!(own.version(), PrivacyPolicy::bundled().version());
+    }
+
+    #[test]
+    fn an_unreadable_or_empty_policy_file_names_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.txt").display().to_string();
+        let err = load(&[("IMGIGO_PRIVACY_POLICY", &missing)]).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_PRIVACY_POLICY");
+        assert!(err.reason.contains("cannot read"), "{err}");
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, " \n").unwrap();
+        let err = load(&[("IMGIGO_PRIVACY_POLICY", &empty.display().to_string())]).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_PRIVACY_POLICY");
+        assert!(err.reason.contains("empty"), "{err}");
     }
 
     #[test]

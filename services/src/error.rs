@@ -28,6 +28,12 @@ pub enum Error {
     /// Well-formed but unusable input (a corrupt image, too many pixels).
     #[error("{0}")]
     Unprocessable(String),
+    /// The model found no subject in the photo, so there is nothing to cut out (and nothing is
+    /// stored).
+    #[error(
+        "We couldn't find a subject in this photo, so there is nothing to cut out. Try a photo with a clear main subject."
+    )]
+    NoSubject,
     /// Every worker is busy and the queue is full: try again after `retry_after` seconds.
     #[error("the service is busy")]
     Busy { retry_after: u64 },
@@ -69,6 +75,7 @@ pub enum ErrorKind {
     TooLarge,
     UnsupportedMedia,
     Unprocessable,
+    NoSubject,
     Busy,
     Unauthorized,
     Forbidden,
@@ -86,6 +93,7 @@ impl Error {
             Error::TooLarge(_) => ErrorKind::TooLarge,
             Error::UnsupportedMedia(_) => ErrorKind::UnsupportedMedia,
             Error::Unprocessable(_) => ErrorKind::Unprocessable,
+            Error::NoSubject => ErrorKind::NoSubject,
             Error::Busy { .. } | Error::StorageFull { .. } => ErrorKind::Busy,
             Error::Unauthorized(_) => ErrorKind::Unauthorized,
             Error::Forbidden(_) => ErrorKind::Forbidden,
@@ -114,6 +122,7 @@ impl Error {
             | Error::TooLarge(_)
             | Error::UnsupportedMedia(_)
             | Error::Unprocessable(_)
+            | Error::NoSubject
             | Error::Unauthorized(_)
             | Error::Forbidden(_)
             | Error::TooManyRequests { .. } => self.to_string(),

@@ -105,7 +105,8 @@ async fn register_records_consent_and_login_waits_for_the_verified_address() {
     assert!(
         consents
             .iter()
-            .all(|c| c.policy_version == services::privacy::policy::POLICY_VERSION)
+            .all(|c| c.policy_version
+                == services::privacy::policy::PrivacyPolicy::bundled().version())
     );
 
     // Unverified: the right password is refused with a sentence that says why.

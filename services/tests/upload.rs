@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use services::ErrorKind;
-use services::cutout::upload::{SourceFormat, UploadLimits, decode};
+use services::cutout::upload::{SourceFormat, UploadLimits, complete, decode};
 use zeroize::Zeroizing;
 
 fn corpus(name: &str) -> Zeroizing<Vec<u8>> {
@@ -72,10 +72,52 @@ fn non_images_are_415_and_say_what_is_accepted() {
 
 #[test]
 fn damaged_images_are_422_with_a_readable_reason() {
-    for name in ["truncated.jpg", "corrupt-chunk.png"] {
-        let (kind, message) = refused(name, &UploadLimits::default());
-        assert_eq!(kind, ErrorKind::Unprocessable, "{name}");
-        assert!(message.contains("could not be read"), "{name}: {message}");
+    let (kind, message) = refused("corrupt-chunk.png", &UploadLimits::default());
+    assert_eq!(kind, ErrorKind::Unprocessable);
+    assert!(message.contains("could not be read"), "{message}");
+}
+
+#[test]
+fn a_truncated_jpeg_is_422_and_says_the_file_ends_early() {
+    let (kind, message) = refused("truncated.jpg", &UploadLimits::default());
+    assert_eq!(kind, ErrorKind::Unprocessable);
+    assert_eq!(message, complete::INCOMPLETE);
+}
+
+/// A 64×48 photo in `format`, whole.
+fn encoded(format: image::ImageFormat) -> Vec<u8> {
+    let photo = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, ((x + y) * 3) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    photo.write_to(&mut out, format).expect("encode");
+    out.into_inner()
+}
+
+#[test]
+fn every_truncation_of_a_jpeg_png_or_webp_is_refused_never_decoded() {
+    let limits = UploadLimits::default();
+    for format in [
+        image::ImageFormat::Jpeg,
+        image::ImageFormat::Png,
+        image::ImageFormat::WebP,
+    ] {
+        let whole = encoded(format);
+        decode(&Zeroizing::new(whole.clone()), &limits)
+            .unwrap_or_else(|err| panic!("{format:?} whole: {err}"));
+        // Every cut from half the file to one byte short (earlier cuts fail in the header).
+        for cut in whole.len() / 2..whole.len() {
+            match decode(&Zeroizing::new(whole[..cut].to_vec()), &limits) {
+                Ok(_) => panic!("{format:?} cut at {cut} of {} was decoded", whole.len()),
+                Err(err) => assert_eq!(err.kind(), ErrorKind::Unprocessable, "{format:?} {cut}"),
+            }
+        }
+        let cut = &whole[..whole.len() - 1];
+        let err = match decode(&Zeroizing::new(cut.to_vec()), &limits) {
+            Ok(_) => panic!("{format:?} one byte short was decoded"),
+            Err(err) => err,
+        };
+        assert_eq!(err.public_message(), complete::INCOMPLETE, "{format:?}");
     }
 }
 

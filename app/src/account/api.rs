@@ -373,6 +373,7 @@ pub async fn set_consent(purpose: String, granted: String) -> Result<(), AppErro
             let now = app.clock.now();
             services::privacy::consent::record(
                 &app.db,
+                app.config.privacy_policy.version(),
                 user.id,
                 purpose,
                 granted == "true",

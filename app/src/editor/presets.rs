@@ -40,7 +40,7 @@ pub const PRESETS: [Preset; 5] = [
     },
 ];
 
-pub const LICENSES_URL: &str = "/backgrounds/LICENSES.md";
+pub const LICENSES_URL: &str = "/backgrounds/licences";
 
 pub fn find(id: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|preset| preset.id == id)

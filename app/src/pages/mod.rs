@@ -4,6 +4,7 @@ pub mod cookies;
 pub mod developers;
 pub mod error;
 mod forms;
+pub mod licences;
 pub mod not_found;
 pub mod privacy;
 pub mod requests;

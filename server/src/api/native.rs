@@ -70,7 +70,7 @@ pub const PREVIEW_SIZE: usize = 768;
         (status = 401, description = "`X-Api-Key` is wrong or revoked", body = super::openapi::ErrorBody),
         (status = 413, description = "Over the upload limit", body = super::openapi::ErrorBody),
         (status = 415, description = "Not a JPEG, PNG or WebP image", body = super::openapi::ErrorBody),
-        (status = 422, description = "Unreadable image, too many pixels or an invalid option", body = super::openapi::ErrorBody),
+        (status = 422, description = "Unreadable or incomplete image, too many pixels, no subject found in the photo (nothing is stored), or an invalid option", body = super::openapi::ErrorBody),
         (status = 429, description = "Anonymous rate limit; see `Retry-After`", body = super::openapi::ErrorBody),
         (status = 503, description = "Queue full (see `Retry-After`) or no model installed", body = super::openapi::ErrorBody)
     )

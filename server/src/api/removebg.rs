@@ -76,11 +76,11 @@ const PREVIEW_PIXELS: u64 = 250_000;
     responses(
         (status = 200, description = "The result image, or with `Accept: application/json` the JSON below",
             content((super::openapi::RemoveBgResult = "application/json"), ("image/png"), ("image/jpeg"), ("image/webp"), ("application/zip"))),
-        (status = 400, description = "Invalid parameters", body = super::openapi::RemoveBgErrors),
+        (status = 400, description = "Invalid parameters (`invalid_parameters`), or no subject found in the photo (`unknown_foreground`; nothing is stored)", body = super::openapi::RemoveBgErrors),
         (status = 403, description = "A wrong or revoked API key", body = super::openapi::RemoveBgErrors),
         (status = 413, description = "File too large", body = super::openapi::RemoveBgErrors),
         (status = 415, description = "Unsupported file format", body = super::openapi::RemoveBgErrors),
-        (status = 422, description = "Image could not be processed", body = super::openapi::RemoveBgErrors),
+        (status = 422, description = "Image could not be processed (damaged, incomplete or too many pixels)", body = super::openapi::RemoveBgErrors),
         (status = 429, description = "Rate limit exceeded", body = super::openapi::RemoveBgErrors),
         (status = 503, description = "Busy or no model", body = super::openapi::RemoveBgErrors)
     )
@@ -201,7 +201,8 @@ async fn remove_photo(
 }
 
 /// remove.bg's account endpoint: the key's allowance. Credits come with billing; until then every
-/// account has none and `free_calls` is the key's remaining burst.
+/// account has none and `free_calls` is the key's burst. `api.rate_limit.limit` is the number every
+/// keyed answer's `X-RateLimit-Limit` carries.
 #[utoipa::path(
     get,
     path = "/v1.0/account",
@@ -223,7 +224,10 @@ pub async fn account(State(app): State<AppState>, request: Request) -> Response 
         );
     }
     // Limited like every other call: per key, and wrong keys per address (in `identify`).
-    let limit = app.config.api_key_limit;
+    // The numbers come from the limiter that writes the `X-RateLimit-*` headers, so the two can
+    // never disagree: `limit` is `X-RateLimit-Limit` (calls at once), refilled at
+    // `refill_per_minute`.
+    let limit = app.key_limiter.limit();
     limits::guarded(&app, request, failure, |request| async move {
         match request.extensions().get::<limits::Caller>() {
             Some(limits::Caller::Key(_)) => {
@@ -231,7 +235,8 @@ pub async fn account(State(app): State<AppState>, request: Request) -> Response 
                     "data": { "attributes": {
                         "credits": { "total": 0, "subscription": 0, "payg": 0, "enterprise": 0 },
                         "api": { "free_calls": limit.burst.get(), "sizes": "all",
-                                 "per_minute": limit.per_minute.get() }
+                                 "rate_limit": { "limit": limit.burst.get(),
+                                                 "refill_per_minute": limit.per_minute.get() } }
                     } }
                 });
                 let mut response = axum::Json(body).into_response();
@@ -389,6 +394,12 @@ fn failure(err: Error) -> Response {
             StatusCode::UNPROCESSABLE_ENTITY,
             "unprocessable_image",
             "Image could not be processed",
+        ),
+        // remove.bg answers a photo without a recognisable subject with 400 `unknown_foreground`.
+        ErrorKind::NoSubject => (
+            StatusCode::BAD_REQUEST,
+            "unknown_foreground",
+            "Could not identify foreground in image",
         ),
         ErrorKind::Busy | ErrorKind::Unavailable => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -10,7 +10,7 @@ use super::{find_by_email, normalize_email};
 use crate::abuse::{Action, AddressKey, wait_words};
 use crate::{AppState, Error};
 
-pub const WRONG_CREDENTIALS: &str = "That email and password don't match an account. Check both, or choose a new password with \"Forgot your password?\".";
+pub const WRONG_CREDENTIALS: &str = "That email and password don't match an account. Check them and try again, or reset your password with \"Forgot your password?\".";
 
 pub const UNVERIFIED: &str = "Please confirm your email address first: open the link we mailed you. No mail? Ask for a new one below.";
 

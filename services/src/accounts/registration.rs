@@ -86,6 +86,7 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
     };
     consent::record(
         &txn,
+        app.config.privacy_policy.version(),
         user.id,
         Purpose::PrivacyPolicy,
         true,
@@ -95,6 +96,7 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
     .await?;
     consent::record(
         &txn,
+        app.config.privacy_policy.version(),
         user.id,
         Purpose::Marketing,
         form.marketing,

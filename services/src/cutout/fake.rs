@@ -1,5 +1,7 @@
 //! A deterministic stand-in for the model: the mask is a centred ellipse covering half the width and
-//! height (255 inside, 0 outside), so tests and the `imgigo-fake` server can assert on pixels. It can
+//! height (255 inside, 0 outside), so tests and the `imgigo-fake` server can assert on pixels. A
+//! photo of one flat colour (every pixel the same) has no subject: its mask is empty, as the model's
+//! would be for a blank wall, so the "no subject found" answer can be tested end to end. It can
 //! also wait before answering (to hold the queue) or panic (to exercise the worker's supervision).
 //! Never used by `imgigo serve`.
 
@@ -40,6 +42,15 @@ impl FakeEngine {
         dx * dx + dy * dy <= 1.0
     }
 
+    /// Whether every pixel of `image` has the same colour (the fake finds no subject there).
+    pub fn is_flat(image: &RgbImage) -> bool {
+        let mut pixels = image.pixels();
+        match pixels.next() {
+            Some(first) => pixels.all(|pixel| pixel == first),
+            None => true,
+        }
+    }
+
     /// The mask for a `width`×`height` image.
     pub fn mask_for(width: u32, height: u32) -> GrayImage {
         GrayImage::from_fn(width, height, |x, y| {
@@ -60,6 +71,9 @@ impl Segment for FakeEngine {
         if self.panic_on_width == Some(image.width()) {
             panic!("the fake engine was asked to fail");
         }
+        if Self::is_flat(image) {
+            return Ok(GrayImage::new(image.width(), image.height()));
+        }
         Ok(Self::mask_for(image.width(), image.height()))
     }
 }
@@ -76,5 +90,17 @@ mod tests {
         assert_eq!(mask.get_pixel(99, 59).0[0], 0);
         assert_eq!(mask.get_pixel(26, 30).0[0], 255, "inside the left edge");
         assert_eq!(mask.get_pixel(23, 30).0[0], 0, "outside the left edge");
+    }
+
+    #[test]
+    fn a_flat_photo_has_an_empty_mask() {
+        let engine = FakeEngine::new();
+        let flat = RgbImage::from_pixel(40, 30, image::Rgb([240, 240, 240]));
+        let mask = engine.mask(&flat, ModelSize::FULL).expect("mask");
+        assert!(mask.pixels().all(|p| p.0[0] == 0));
+        let mut spotted = flat.clone();
+        spotted.put_pixel(3, 3, image::Rgb([0, 0, 0]));
+        let mask = engine.mask(&spotted, ModelSize::FULL).expect("mask");
+        assert_eq!(mask.get_pixel(20, 15).0[0], 255);
     }
 }

@@ -7,6 +7,7 @@ pub mod fake;
 pub mod output;
 pub mod queue;
 pub mod service;
+pub mod subject;
 pub mod upload;
 
 /// Device selection (`IMGIGO_DEVICE`), re-exported for the binaries.

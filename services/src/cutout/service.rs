@@ -1,6 +1,7 @@
 //! One cutout, end to end (DESIGN.md): a place in the inference queue (taken before the upload is
 //! read) → bytes in memory → a processing slot → decode within limits → mask → compose → encode →
-//! sealed in the result store under a fresh key.
+//! sealed in the result store under a fresh key. A mask without a subject ends it early
+//! ([`Error::NoSubject`]): nothing is composed or stored.
 //!
 //! Memory is bounded twice: the queue's places bound how many uploads are held at once (each within
 //! the byte limit), and the processing slots (one per model instance, plus one so decoding and
@@ -19,6 +20,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::compose::{Background, Margin, Region, compose};
 use super::output::{Encoded, OutputFormat, encode_composed};
 use super::queue::{InferenceQueue, Pixels, Place, QueueLimits, Segment};
+use super::subject;
 use super::upload::{self, UploadLimits};
 use super::{Engine, ModelSize};
 use crate::Error;
@@ -173,6 +175,10 @@ impl CutoutService {
         let photo = Arc::new(photo);
         let pixels: Arc<dyn Pixels> = photo.clone();
         let mask = self.queue.mask(&place, pixels, request.size).await?;
+        // Nothing to cut out: refused before anything is composed or stored.
+        if !subject::has_subject(&mask) {
+            return Err(Error::NoSubject);
+        }
         let (format, crop, max_pixels) = (request.format, request.crop, request.max_pixels);
         let store = self.results.clone();
         // Compose, encode and seal in one blocking step, sealing the encoded bytes in place.

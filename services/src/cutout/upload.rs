@@ -2,7 +2,8 @@
 //!
 //! Order of checks, cheapest first, so bad input fails before any large allocation: byte limit →
 //! format from magic bytes (never the file name or the declared MIME type) → dimensions from the
-//! header against the pixel limit → decode under the `image` crate's allocation limit → EXIF
+//! header against the pixel limit → the file is whole (it runs to its format's end, see [`complete`])
+//! → decode under the `image` crate's allocation limit → EXIF
 //! orientation applied → pixels only (every piece of metadata stays behind). The bytes and the
 //! decoded pixels live in [`Zeroizing`] buffers, wiped when dropped. (Scratch memory inside the
 //! decoders themselves is outside our reach.)
@@ -13,6 +14,8 @@ use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::Error;
+
+pub mod complete;
 
 /// What an upload may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,8 +115,11 @@ pub fn decode(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result<Photo
     }))
     .unwrap_or_else(|_| {
         tracing::warn!("an image decoder panicked on an upload; answered as unreadable");
+        if format.is_some_and(|format| !complete::is_complete(format, bytes)) {
+            return Err(Error::Unprocessable(complete::INCOMPLETE.into()));
+        }
         Err(Error::Unprocessable(format!(
-            "the {} image could not be read; it may be damaged or truncated",
+            "the {} image could not be read; it may be damaged",
             format.map_or("uploaded", SourceFormat::name)
         )))
     })
@@ -137,9 +143,14 @@ fn decode_unguarded(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result
             "this file is not an image we can read; upload a {ACCEPTED} image"
         )));
     };
+    // A file cut short usually trips the decoder somewhere; say that it is incomplete, which a
+    // person can act on, rather than the decoder's words.
     let unreadable = |err: image::ImageError| {
+        if !complete::is_complete(format, bytes) {
+            return Error::Unprocessable(complete::INCOMPLETE.into());
+        }
         Error::Unprocessable(format!(
-            "the {} image could not be read ({}); it may be damaged or truncated",
+            "the {} image could not be read ({}); it may be damaged",
             format.name(),
             short(&err)
         ))
@@ -155,10 +166,10 @@ fn decode_unguarded(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result
     }
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
-        return Err(Error::Unprocessable(format!(
-            "the image is {width}×{height} ({:.1} megapixels); the limit is {} megapixels",
-            pixels as f64 / 1e6,
-            limits.max_pixels / 1_000_000
+        return Err(Error::Unprocessable(too_many_pixels(
+            width,
+            height,
+            limits.max_pixels,
         )));
     }
     // The decoded buffer and the RGB copy must fit the allocation limit (the `image` crate's own
@@ -170,6 +181,11 @@ fn decode_unguarded(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result
             needed.div_ceil(1_000_000),
             limits.max_decode_bytes / 1_000_000
         )));
+    }
+    // After the header checks (a bomb's header is refused for its size, whole or not), before the
+    // decoder could paint the missing part of a truncated file.
+    if !complete::is_complete(format, bytes) {
+        return Err(Error::Unprocessable(complete::INCOMPLETE.into()));
     }
     let mut decoder_limits = image::Limits::default();
     decoder_limits.max_alloc = Some(limits.max_decode_bytes);
@@ -196,6 +212,21 @@ fn decode_unguarded(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result
     })
 }
 
+/// The sentence for a photo over the pixel limit: its size, ours, and what to do.
+fn too_many_pixels(width: u32, height: u32, max_pixels: u64) -> String {
+    let pixels = u64::from(width) * u64::from(height);
+    let tenths = pixels.div_ceil(100_000);
+    let megapixels = if tenths % 10 == 0 {
+        (tenths / 10).to_string()
+    } else {
+        format!("{}.{}", tenths / 10, tenths % 10)
+    };
+    format!(
+        "This photo is {megapixels} megapixels ({width}×{height}); we can take up to {} megapixels. Please send a smaller copy.",
+        max_pixels / 1_000_000
+    )
+}
+
 /// Wipes an intermediate decoded image of any pixel type.
 fn wipe(image: &mut DynamicImage) {
     match image {
@@ -218,4 +249,20 @@ fn short(err: &image::ImageError) -> String {
     let text = err.to_string();
     let line = text.lines().next().unwrap_or_default();
     line.chars().take(120).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pixel_limit_reads_as_a_sentence_with_a_next_step() {
+        assert_eq!(
+            too_many_pixels(10_000, 8_000, 50_000_000),
+            "This photo is 80 megapixels (10000×8000); we can take up to 50 megapixels. Please send a smaller copy."
+        );
+        assert!(
+            too_many_pixels(8_000, 6_300, 50_000_000).starts_with("This photo is 50.4 megapixels")
+        );
+    }
 }

@@ -6,11 +6,13 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
-use super::policy::POLICY_VERSION;
 use crate::Error;
 
+/// Records a choice given under the policy whose version is `policy_version` (the one in force,
+/// `config.privacy_policy.version()`).
 pub async fn record(
     db: &impl ConnectionTrait,
+    policy_version: &str,
     user_id: i64,
     purpose: Purpose,
     granted: bool,
@@ -21,7 +23,7 @@ pub async fn record(
         user_id: Set(user_id),
         purpose: Set(purpose),
         granted: Set(granted),
-        policy_version: Set(POLICY_VERSION.to_string()),
+        policy_version: Set(policy_version.to_string()),
         method: Set(method),
         created_at: Set(at),
         ..Default::default()
