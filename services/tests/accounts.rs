@@ -444,8 +444,8 @@ async fn unconfirmed_accounts_are_deleted_after_seven_days_with_their_rows() {
             .count(&h.app.db)
             .await
             .expect("count"),
-        2,
-        "only the kept account's consent rows remain"
+        3,
+        "only the kept account's consent rows remain (policy, product updates, statistics)"
     );
 }
 
