@@ -105,7 +105,7 @@ describe('API keys on the account page', () => {
     assert.match(await status('build server'), /^Revoked \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
     assert.equal(await status('laptop'), 'Active');
     assert.equal(await row('build server').getByRole('button', { name: /Revoke/ }).count(), 0, 'nothing left to revoke');
-    assert.equal((await fetch(`${server.base}/v1.0/account`, { headers: { 'X-Api-Key': secret } })).status, 401);
+    assert.equal((await fetch(`${server.base}/v1.0/account`, { headers: { 'X-Api-Key': secret } })).status, 403, 'a revoked key is refused (remove.bg answers 403)');
     await context.close();
   });
 });
