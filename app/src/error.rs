@@ -47,14 +47,18 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
-                Self::new(400, "The request could not be understood.")
-            }
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => Self::new(
+                400,
+                "The form could not be read. Please reload the page and try again.",
+            ),
             ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => Self::new(
                 503,
                 "We couldn't reach the server. Check your connection and try again.",
             ),
-            ServerFnErrorErr::MissingArg(arg) => Self::new(400, format!("Missing field: {arg}.")),
+            ServerFnErrorErr::MissingArg(arg) => Self::new(
+                400,
+                format!("The form arrived without “{arg}”. Please reload the page and try again."),
+            ),
             _ => Self::internal(),
         }
     }
@@ -89,11 +93,56 @@ mod ssr {
                 tracing::error!(error = ?err, "request failed");
             }
             let retry_after = err.retry_after();
+            let message = match &err {
+                Error::Invalid { field, message } => invalid_sentence(field, message),
+                Error::NotFound(_) | Error::Conflict(_) => sentence_case(&err.public_message()),
+                _ => err.public_message(),
+            };
             AppError {
                 retry_after,
-                ..AppError::new(status.as_u16(), err.public_message())
+                ..AppError::new(status.as_u16(), message)
             }
         }
+    }
+
+    /// A form's refusal as a sentence under the form: `password: use at least 12 characters`
+    /// becomes "Password: use at least 12 characters." (the field's label, not its code name); a
+    /// message that is already a sentence is shown as it is.
+    fn invalid_sentence(field: &str, message: &str) -> String {
+        let message = message.trim();
+        let mut sentence = if message.starts_with(|c: char| c.is_uppercase()) {
+            message.to_string()
+        } else {
+            let label = match field {
+                "name" => "Name",
+                "email" => "Email address",
+                "password" => "Password",
+                "current_password" => "Current password",
+                "message" => "Your request",
+                "kind" => "What the request is about",
+                "role" => "Role",
+                "confirm" => "Confirmation",
+                _ => return sentence_case(message),
+            };
+            format!("{label}: {message}")
+        };
+        if !sentence.ends_with(['.', '!', '?']) {
+            sentence.push('.');
+        }
+        sentence
+    }
+
+    fn sentence_case(message: &str) -> String {
+        let mut chars = message.chars();
+        let mut sentence: String = chars
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_default();
+        sentence.push_str(chars.as_str());
+        if !sentence.ends_with(['.', '!', '?']) {
+            sentence.push('.');
+        }
+        sentence
     }
 
     impl AppError {
@@ -133,8 +182,39 @@ mod ssr {
             .into();
             assert_eq!(
                 (invalid.status, invalid.message.as_str()),
-                (422, "email: is not an address")
+                (422, "Email address: is not an address.")
             );
+        }
+
+        #[test]
+        fn form_refusals_read_as_sentences_without_code_names() {
+            let cases = [
+                (
+                    "password",
+                    "use at least 12 characters (a few words make a good one)",
+                    "Password: use at least 12 characters (a few words make a good one).",
+                ),
+                (
+                    "current_password",
+                    "That is not your current password.",
+                    "That is not your current password.",
+                ),
+                (
+                    "age",
+                    "Please confirm that you are 13 or older",
+                    "Please confirm that you are 13 or older.",
+                ),
+                ("size", "pick full or preview", "Pick full or preview."),
+            ];
+            for (field, message, shown) in cases {
+                let err: AppError = Error::Invalid {
+                    field,
+                    message: message.into(),
+                }
+                .into();
+                assert_eq!(err.message, shown, "{field}");
+                assert!(!err.message.contains(&format!("{field}:")), "{field}");
+            }
         }
 
         #[test]

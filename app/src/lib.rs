@@ -27,7 +27,7 @@ pub use error::AppError;
 
 use components::layout::Layout;
 use editor::EditorPage;
-use pages::account::{AccountPage, ConfirmEmailPage};
+use pages::account::{AccountDeletedPage, AccountPage, ConfirmEmailPage};
 use pages::auth::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage};
 use pages::cookies::CookiesPage;
 use pages::licences::LicencesPage;
@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/reset") view=ResetPage/>
                     <Route path=path!("/account") view=AccountPage/>
                     <Route path=path!("/account/email") view=ConfirmEmailPage/>
+                    <Route path=path!("/account/deleted") view=AccountDeletedPage/>
                     <Route path=path!("/staff") view=StaffPage/>
                     <Route path=path!("/admin") view=AdminPage/>
                 </Routes>

@@ -51,7 +51,8 @@ describe('accounts in Chromium', () => {
     await page.getByLabel('Password (at least 12 characters)').fill(PASSWORD);
     await page.getByLabel('I am 13 years old or older.').check();
     await page.getByLabel(/I have read and accept the/).check();
-    assert.equal(await page.getByLabel(/product news/).isChecked(), false, 'marketing is opt-in');
+    assert.equal(await page.getByLabel('Send me product updates by mail').isChecked(), false, 'marketing is opt-in');
+    assert.equal(await page.getByLabel('Count my visits in the anonymous statistics').isChecked(), false, 'statistics are opt-in');
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.getByTestId('check-inbox').waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(artifacts, '08-registered.png') });

@@ -82,7 +82,7 @@ describe('the privacy centre in Chromium', () => {
     const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
     assert.equal(exported.schema, 'imgigo-export/1');
     assert.equal(exported.users.email, EMAIL);
-    assert.equal(exported.consents.length, 2);
+    assert.equal(exported.consents.length, 3, 'privacy policy, product updates, statistics');
 
     // Restriction: the account's API key is refused with the reason, until lifted.
     await page.getByLabel('Name for the key').fill('ci');
@@ -105,7 +105,8 @@ describe('the privacy centre in Chromium', () => {
     await page.getByLabel('Your password').fill(PASSWORD);
     await page.getByLabel('Yes, delete my account and all its data for good.').check();
     await page.getByTestId('delete-account').click();
-    await page.waitForURL(/\/\?account=deleted$/, { timeout: 20_000 });
+    await page.waitForURL(`${server.base}/account/deleted`, { timeout: 20_000 });
+    await page.getByTestId('account-deleted').getByText('Your account and its data are deleted').waitFor({ timeout: 20_000 });
     assert.deepEqual((await context.cookies()).filter((c) => c.name === 'imgigo_session'), []);
     await smtp.waitFor((m) => m.includes('Subject: Your imgigo account was deleted'));
     assert.equal((await account()).status, 403, 'the key went with the account');

@@ -17,7 +17,13 @@ const GATED: &[(&str, Option<&[Role]>)] = &[
     ("/staff", Some(&[Role::Support, Role::Admin])),
 ];
 
+/// Pages under a gated prefix that anyone may see: where "Delete my account" lands, signed out.
+const PUBLIC: &[&str] = &["/account/deleted"];
+
 fn gate(path: &str) -> Option<Option<&'static [Role]>> {
+    if PUBLIC.contains(&path) {
+        return None;
+    }
     GATED
         .iter()
         .find(|(prefix, _)| {
@@ -84,6 +90,11 @@ mod tests {
         assert_eq!(gate("/account"), Some(None));
         assert_eq!(gate("/account/email"), Some(None));
         assert!(gate("/accounts").is_none());
+        assert!(
+            gate("/account/deleted").is_none(),
+            "shown after the account is gone"
+        );
+        assert_eq!(gate("/account/deleted/x"), Some(None));
         assert!(gate("/admin").is_some_and(|roles| roles.is_some()));
         assert!(gate("/").is_none() && gate("/login").is_none());
     }

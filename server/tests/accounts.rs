@@ -768,8 +768,8 @@ async fn restriction_and_deletion_work_from_the_account_page() {
     assert_eq!(overview["marketing"], false);
     assert_eq!(
         overview["consents"].as_array().map(Vec::len),
-        Some(3),
-        "signup ×2 + settings"
+        Some(4),
+        "signup ×3 (policy, product updates, statistics) + settings"
     );
 
     // A result made with the key: its link works until the account is deleted.
@@ -811,6 +811,14 @@ async fn restriction_and_deletion_work_from_the_account_page() {
         )
         .await;
     assert_eq!(deleted.status(), StatusCode::OK);
+    assert_eq!(
+        deleted
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok()),
+        Some("/account/deleted"),
+        "deletion lands on the page that says it was done"
+    );
     assert!(
         set_cookies(&deleted)
             .iter()
@@ -844,6 +852,128 @@ async fn restriction_and_deletion_work_from_the_account_page() {
         StatusCode::NOT_FOUND,
         "the results its key made are destroyed"
     );
+}
+
+/// Sign-up asks two questions with unticked boxes; the account page shows exactly what was ticked
+/// (a browser's Do Not Track does not matter: nothing is on that the person did not turn on).
+#[tokio::test]
+async fn sign_up_choices_are_what_the_account_page_shows() {
+    let app = TestApp::new().await;
+    for (email, analytics, marketing) in [
+        ("none@example.com", None, None),
+        ("stats@example.com", Some("on"), None),
+        ("both@example.com", Some("on"), Some("on")),
+    ] {
+        let mut form = vec![
+            ("name", "Ada"),
+            ("email", email),
+            ("password", PASSWORD),
+            ("age", "on"),
+            ("policy", "on"),
+        ];
+        if let Some(on) = analytics {
+            form.push(("analytics", on));
+        }
+        if let Some(on) = marketing {
+            form.push(("marketing", on));
+        }
+        let response = app.call("register", &form, None).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            text(response).await
+        );
+        let token = app.token("verify_email", email).await;
+        app.call("verify_email", &[("token", &token)], None).await;
+        let cookie = app.login(email, PASSWORD).await;
+        let overview: serde_json::Value = serde_json::from_str(
+            &text(app.call("account_overview", &[], Some(&cookie)).await).await,
+        )
+        .expect("json");
+        assert_eq!(overview["analytics"], analytics.is_some(), "{email}");
+        assert_eq!(overview["marketing"], marketing.is_some(), "{email}");
+        let signup: Vec<(String, bool)> = overview["consents"]
+            .as_array()
+            .expect("consents")
+            .iter()
+            .map(|row| {
+                (
+                    row["purpose"].as_str().unwrap_or_default().to_string(),
+                    row["granted"].as_bool().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            signup,
+            [
+                ("privacy_policy".to_string(), true),
+                ("marketing".to_string(), marketing.is_some()),
+                ("analytics".to_string(), analytics.is_some()),
+            ],
+            "{email}: every question answered, as ticked"
+        );
+        let page = text(app.get("/account", Some(&cookie)).await).await;
+        let shown = |what: &str, on: bool| format!("{what}: {}", if on { "on." } else { "off." });
+        assert!(
+            page.contains(&shown("Anonymous statistics", analytics.is_some())),
+            "{email}: {page}"
+        );
+        assert!(page.contains(&shown("Product update mails", marketing.is_some())));
+    }
+    let register = text(app.get("/register", None).await).await;
+    for question in [
+        // Unticked: no `checked` attribute.
+        "<input type=\"checkbox\" name=\"analytics\">",
+        "Count my visits in the anonymous statistics",
+        "<input type=\"checkbox\" name=\"marketing\">",
+        "Send me product updates by mail",
+    ] {
+        assert!(
+            register.contains(question),
+            "sign-up asks: {question}\n{register}"
+        );
+    }
+}
+
+/// The pages state the session lengths the server is configured with.
+#[tokio::test]
+async fn pages_state_the_configured_session_lengths() {
+    let app = TestApp::with_env(&[
+        ("IMGIGO_SESSION_IDLE_MINUTES", "45"),
+        ("IMGIGO_SESSION_MAX_HOURS", "24"),
+    ])
+    .await;
+    let cookies = text(app.get("/cookies", None).await).await;
+    assert!(
+        cookies.contains("Ends 45 minutes after your last visit, 1 day after logging in"),
+        "{cookies}"
+    );
+    assert!(!cookies.contains("30 minutes") && !cookies.contains("12 hours"));
+    let cookie = app.account("ada@example.com").await;
+    let account = text(app.get("/account", Some(&cookie)).await).await;
+    assert!(
+        account.contains("A session ends after 45 minutes without use and 1 day after logging in."),
+        "{account}"
+    );
+    let expired = app.call("account_overview", &[], None).await;
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+    assert!(text(expired).await.contains("after 45 minutes without use"));
+}
+
+#[tokio::test]
+async fn the_account_deleted_page_is_public_and_says_what_was_deleted() {
+    let app = TestApp::new().await;
+    let page = app.get("/account/deleted", None).await;
+    assert_eq!(page.status(), StatusCode::OK, "no login needed");
+    assert!(set_cookies(&page).is_empty());
+    let html = text(page).await;
+    assert!(
+        html.contains("Your account and its data are deleted"),
+        "{html}"
+    );
+    assert!(html.contains("the results made with your API keys"));
+    assert!(html.contains("We sent a confirmation"));
 }
 
 #[tokio::test]

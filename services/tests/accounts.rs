@@ -37,6 +37,7 @@ fn form(email: &str) -> Registration {
         age_confirmed: true,
         policy_accepted: true,
         marketing: false,
+        analytics: false,
     }
 }
 
@@ -99,7 +100,8 @@ async fn register_records_consent_and_login_waits_for_the_verified_address() {
         summary,
         [
             (Purpose::PrivacyPolicy, true, Method::Signup),
-            (Purpose::Marketing, true, Method::Signup)
+            (Purpose::Marketing, true, Method::Signup),
+            (Purpose::Analytics, false, Method::Signup)
         ]
     );
     assert!(
@@ -139,6 +141,67 @@ async fn register_records_consent_and_login_waits_for_the_verified_address() {
         .expect_err("reused");
     assert_eq!(err.kind(), ErrorKind::BadRequest);
     assert!(err.public_message().contains("expired or was already used"));
+}
+
+/// Sign-up asks two questions with unticked boxes; each answer becomes a consent row exactly as
+/// given (withdrawn when unticked), so nothing is on that the person did not turn on.
+#[tokio::test]
+async fn sign_up_records_exactly_the_ticked_choices() {
+    let h = harness().await;
+    for (email, marketing, analytics) in [
+        ("none@example.com", false, false),
+        ("news@example.com", true, false),
+        ("stats@example.com", false, true),
+        ("both@example.com", true, true),
+    ] {
+        registration::register(
+            &h.app,
+            Registration {
+                marketing,
+                analytics,
+                ..form(email)
+            },
+            ip(2),
+        )
+        .await
+        .expect("register");
+        let user = entity::users::Entity::find()
+            .filter(entity::users::Column::Email.eq(email))
+            .one(&h.app.db)
+            .await
+            .expect("select")
+            .expect("the account");
+        let db = &h.app.db;
+        let current = |purpose| services::privacy::consent::current(db, user.id, purpose);
+        assert!(current(Purpose::PrivacyPolicy).await.expect("policy"));
+        assert_eq!(
+            current(Purpose::Marketing).await.expect("marketing"),
+            marketing,
+            "{email}: product update mails as ticked"
+        );
+        assert_eq!(
+            current(Purpose::Analytics).await.expect("analytics"),
+            analytics,
+            "{email}: anonymous statistics as ticked"
+        );
+        let rows = services::privacy::consent::history(db, user.id)
+            .await
+            .expect("history");
+        let asked: Vec<(Purpose, bool)> = rows
+            .iter()
+            .filter(|row| row.method == Method::Signup)
+            .map(|row| (row.purpose, row.granted))
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                (Purpose::PrivacyPolicy, true),
+                (Purpose::Marketing, marketing),
+                (Purpose::Analytics, analytics)
+            ],
+            "{email}: one row per question, as answered"
+        );
+    }
 }
 
 #[tokio::test]
@@ -382,8 +445,8 @@ async fn unconfirmed_accounts_are_deleted_after_seven_days_with_their_rows() {
             .count(&h.app.db)
             .await
             .expect("count"),
-        2,
-        "only the kept account's consent rows remain"
+        3,
+        "only the kept account's consent rows remain (policy, product updates, statistics)"
     );
 }
 

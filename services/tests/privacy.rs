@@ -42,6 +42,7 @@ impl Helpers for Harness {
                 age_confirmed: true,
                 policy_accepted: true,
                 marketing: true,
+                analytics: false,
             },
             ip,
         )
@@ -161,7 +162,7 @@ async fn the_export_holds_a_row_from_every_table_of_the_schema() {
         !text.contains("key_hash") && !text.contains("token_hash"),
         "no digests"
     );
-    assert_eq!(document["consents"].as_array().map(Vec::len), Some(2));
+    assert_eq!(document["consents"].as_array().map(Vec::len), Some(3));
     assert_eq!(document["sessions"][0]["browser"], "Firefox");
     assert_eq!(document["audit_log"][0]["staff_role"], "admin");
 }
@@ -276,6 +277,7 @@ async fn the_retention_jobs_remove_expired_links_and_unconfirmed_accounts_and_co
             age_confirmed: true,
             policy_accepted: true,
             marketing: false,
+            analytics: false,
         },
         IpAddr::from([203, 0, 113, 10]),
     )

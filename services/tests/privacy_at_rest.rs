@@ -29,6 +29,7 @@ async fn verified_user(h: &AccountsHarness, email: &str) -> entity::users::Model
             age_confirmed: true,
             policy_accepted: true,
             marketing: false,
+            analytics: false,
         },
         IpAddr::from([203, 0, 113, 21]),
     )

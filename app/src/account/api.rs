@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use super::ssr::{app_state, client_ip, session, signed_in, stamp, user_agent, with_status};
-use super::{AccountView, Me, NewKey, StaffView};
+use super::{AccountView, Me, NewKey, SessionLengths, StaffView};
 use crate::AppError;
 
 /// The signed-in account, if any (the header shows "Log in" or "Account").
@@ -34,6 +34,7 @@ pub async fn register(
     age: Option<String>,
     policy: Option<String>,
     marketing: Option<String>,
+    analytics: Option<String>,
 ) -> Result<(), AppError> {
     with_status(
         async move {
@@ -46,6 +47,7 @@ pub async fn register(
                 age_confirmed: age.is_some(),
                 policy_accepted: policy.is_some(),
                 marketing: marketing.is_some(),
+                analytics: analytics.is_some(),
             };
             registration::register(&app, form, client_ip().await).await?;
             Ok(())
@@ -83,6 +85,14 @@ pub async fn logout() -> Result<(), AppError> {
         }
         .await,
     )
+}
+
+/// How long a session lasts, as configured (`IMGIGO_SESSION_IDLE_MINUTES`,
+/// `IMGIGO_SESSION_MAX_HOURS`), so the pages say what the server does.
+#[server(prefix = "/_app", endpoint = "session_limits")]
+pub async fn session_limits() -> Result<SessionLengths, AppError> {
+    let app = app_state()?;
+    Ok(super::ssr::session_lengths(&app))
 }
 
 #[server(prefix = "/_app", endpoint = "verify_email")]
@@ -161,11 +171,9 @@ pub async fn account_overview() -> Result<AccountView, AppError> {
                     .find(|row| row.purpose == purpose)
                     .map(|row| row.granted)
             };
+            // Off until the person turns it on (at sign-up or here); never on by default.
             let marketing = current(Purpose::Marketing).unwrap_or(false);
-            let analytics = match current(Purpose::Analytics) {
-                Some(granted) => granted,
-                None => !super::ssr::opted_out_by_browser().await,
-            };
+            let analytics = current(Purpose::Analytics).unwrap_or(false);
             let word = |value: serde_json::Result<serde_json::Value>| {
                 value
                     .ok()
@@ -349,7 +357,7 @@ pub async fn set_role(email: String, role: String) -> Result<(), AppError> {
                 "user" => Role::User,
                 "support" => Role::Support,
                 "admin" => Role::Admin,
-                _ => return Err(AppError::new(422, "role: choose user, support or admin")),
+                _ => return Err(AppError::new(422, "Choose a role: user, support or admin.")),
             };
             services::accounts::roles::set_role(&app, &user, &email, role).await?;
             Ok(())
@@ -358,7 +366,8 @@ pub async fn set_role(email: String, role: String) -> Result<(), AppError> {
     )
 }
 
-/// Objection: marketing mail and cookieless analytics on or off (a new consent row each time).
+/// Objection: product update mails and anonymous statistics on or off (a new consent row each
+/// time).
 #[server(prefix = "/_app", endpoint = "set_consent")]
 pub async fn set_consent(purpose: String, granted: String) -> Result<(), AppError> {
     with_status(
@@ -368,7 +377,12 @@ pub async fn set_consent(purpose: String, granted: String) -> Result<(), AppErro
             let purpose = match purpose.as_str() {
                 "marketing" => Purpose::Marketing,
                 "analytics" => Purpose::Analytics,
-                _ => return Err(AppError::new(422, "purpose: choose marketing or analytics")),
+                _ => {
+                    return Err(AppError::new(
+                        422,
+                        "Choose what to turn on or off: product update mails or anonymous statistics.",
+                    ));
+                }
             };
             let now = app.clock.now();
             services::privacy::consent::record(
@@ -410,7 +424,7 @@ pub async fn delete_account(password: String, confirm: Option<String>) -> Result
             services::privacy::deletion::delete_account(&app, &user, &password, confirm.is_some())
                 .await?;
             services::sessions::sign_out(&session).await?;
-            leptos_axum::redirect("/?account=deleted");
+            leptos_axum::redirect("/account/deleted");
             Ok(())
         }
         .await,

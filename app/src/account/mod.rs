@@ -108,6 +108,54 @@ pub struct StaffView {
     pub can_manage_roles: bool,
 }
 
+/// How long a session lasts, as the server is configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLengths {
+    /// Ends after this many minutes without use.
+    pub idle_minutes: i64,
+    /// Ends this many minutes after logging in, whatever happens.
+    pub max_minutes: i64,
+}
+
+impl SessionLengths {
+    /// "A session ends after 30 minutes without use and 12 hours after logging in."
+    pub fn sentence(&self) -> String {
+        format!(
+            "A session ends after {} without use and {} after logging in.",
+            duration_words(self.idle_minutes),
+            duration_words(self.max_minutes)
+        )
+    }
+}
+
+/// `30` → "30 minutes", `60` → "1 hour", `720` → "12 hours", `2880` → "2 days", `90` → "90 minutes".
+pub fn duration_words(minutes: i64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    if minutes >= 1440 && minutes % 1440 == 0 {
+        plural(minutes / 1440, "day")
+    } else if minutes >= 60 && minutes % 60 == 0 {
+        plural(minutes / 60, "hour")
+    } else {
+        plural(minutes, "minute")
+    }
+}
+
+/// What a key's status column says: a revoked key stays in the list, and while processing is
+/// restricted every other key is paused (the API refuses it until the restriction is lifted).
+pub fn key_status(key: &KeyView, restricted: bool) -> String {
+    match (&key.revoked, restricted) {
+        (Some(at), _) => format!("Revoked {at}"),
+        (None, true) => "Paused (processing is restricted)".to_string(),
+        (None, false) => "Active".to_string(),
+    }
+}
+
 /// Where to go after logging in: a plain path on this site, anything else `/account`. Plain means
 /// it starts with `/`, its second character is neither `/` nor `\` (both would make `//host`),
 /// and every character is visible ASCII other than `\`: browsers drop tabs and newlines from a
@@ -130,7 +178,42 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{KeyView, SessionLengths, duration_words, key_status, safe_next};
+
+    #[test]
+    fn session_lengths_are_said_in_words() {
+        assert_eq!(duration_words(30), "30 minutes");
+        assert_eq!(duration_words(1), "1 minute");
+        assert_eq!(duration_words(60), "1 hour");
+        assert_eq!(duration_words(90), "90 minutes");
+        assert_eq!(duration_words(720), "12 hours");
+        assert_eq!(duration_words(2880), "2 days");
+        let defaults = SessionLengths {
+            idle_minutes: 30,
+            max_minutes: 720,
+        };
+        assert_eq!(
+            defaults.sentence(),
+            "A session ends after 30 minutes without use and 12 hours after logging in."
+        );
+    }
+
+    #[test]
+    fn a_key_is_active_paused_or_revoked() {
+        let mut key = KeyView {
+            id: 1,
+            name: "ci".into(),
+            prefix: "imgigo_ab".into(),
+            created: "2026-12-01 10:00 UTC".into(),
+            last_used: None,
+            revoked: None,
+        };
+        assert_eq!(key_status(&key, false), "Active");
+        assert_eq!(key_status(&key, true), "Paused (processing is restricted)");
+        key.revoked = Some("2026-12-02 09:00 UTC".into());
+        assert_eq!(key_status(&key, false), "Revoked 2026-12-02 09:00 UTC");
+        assert_eq!(key_status(&key, true), "Revoked 2026-12-02 09:00 UTC");
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_login() {

@@ -27,10 +27,20 @@ pub async fn signed_in() -> Result<(AppState, Session, users::Model), AppError> 
     let session = session().await?;
     match sessions::current_user(&app, &session).await? {
         Some(user) => Ok((app, session, user)),
-        None => Err(AppError::new(
-            401,
-            "Please log in to continue (sessions end after 30 minutes without use).",
-        )),
+        None => {
+            let idle = super::duration_words(session_lengths(&app).idle_minutes);
+            Err(AppError::new(
+                401,
+                format!("Please log in to continue (a session ends after {idle} without use)."),
+            ))
+        }
+    }
+}
+
+pub fn session_lengths(app: &AppState) -> super::SessionLengths {
+    super::SessionLengths {
+        idle_minutes: app.config.session_idle.num_minutes(),
+        max_minutes: app.config.session_max.num_minutes(),
     }
 }
 
@@ -65,20 +75,6 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
         }
     }
     result
-}
-
-/// Whether the browser asks not to be tracked (`Sec-GPC: 1` or `DNT: 1`): analytics then default
-/// to off until the person says otherwise.
-pub async fn opted_out_by_browser() -> bool {
-    let Ok(headers) = leptos_axum::extract::<HeaderMap>().await else {
-        return false;
-    };
-    ["sec-gpc", "dnt"].iter().any(|name| {
-        headers
-            .get(*name)
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.trim() == "1")
-    })
 }
 
 pub fn request_view(row: &entity::privacy_requests::Model) -> super::RequestView {

@@ -77,7 +77,9 @@ pub fn describe(failure: &UploadFailure) -> String {
         0 => "We couldn't reach the server. Check your connection, then try again.".into(),
         413 => format!("{said}Try a smaller or more compressed copy of the photo."),
         415 => NOT_AN_IMAGE.into(),
-        422 => format!("{said}Try another copy of the photo, for example a smaller one."),
+        // The server's refusals of a photo already say what to do next.
+        422 if failure.message.is_some() => said.trim_end().to_string(),
+        422 => "This photo could not be read. Try another copy of the photo.".into(),
         429 => format!(
             "You've sent many photos in a short time. Please wait {} and try again.",
             seconds(failure.retry_after)
@@ -117,14 +119,13 @@ mod tests {
             "the upload is larger than 25 MB. Try a smaller or more compressed copy of the photo."
         );
         assert_eq!(describe(&failure(415, Some("x"), None)), NOT_AN_IMAGE);
-        assert!(
-            describe(&failure(
-                422,
-                Some("the image has 80 megapixels; the limit is 50."),
-                None
-            ))
-            .starts_with("the image has 80 megapixels; the limit is 50. Try another copy")
+        let refused = "We couldn't find a subject in this photo, so there is nothing to cut out. Try a photo with a clear main subject.";
+        assert_eq!(
+            describe(&failure(422, Some(refused), None)),
+            refused,
+            "said once"
         );
+        assert!(describe(&failure(422, None, None)).contains("Try another copy"));
         assert!(describe(&failure(429, None, Some(12))).contains("wait 12 seconds"));
         let busy = failure(503, Some("busy"), Some(3));
         assert!(describe(&busy).contains("try again in 3 seconds"));

@@ -9,8 +9,9 @@ use super::forms::{FormError, FormOk, failure, succeeded};
 use crate::account::api::{
     ChangeEmail, ChangePassword, ConfirmEmailChange, CreateApiKey, DeleteAccount, Logout,
     RevokeApiKey, SetConsent, SetRestriction, SignOutEverywhere, UpdateName, account_overview,
+    session_limits,
 };
-use crate::account::{AccountView, KeyView};
+use crate::account::{AccountView, KeyView, key_status};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -37,6 +38,16 @@ pub fn AccountPage() -> impl IntoView {
         |_| account_overview(),
     );
     let new_key = move || create.value().get().and_then(Result::ok);
+    let lengths = OnceResource::new(session_limits());
+    // A key was made: the name field is ready for the next one.
+    let key_name = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if create.value().with(|value| matches!(value, Some(Ok(_))))
+            && let Some(input) = key_name.get()
+        {
+            input.set_value("");
+        }
+    });
 
     view! {
         <Title text="Your account · imgigo"/>
@@ -65,22 +76,27 @@ pub fn AccountPage() -> impl IntoView {
                 <p class="fine-print">
                     "Send a key in the " <code>"X-Api-Key"</code> " header of " <code>"POST /api/v1/cutouts"</code>
                     " or " <code>"POST /v1.0/removebg"</code> " for higher limits than anonymous calls. "
-                    "A key is shown once; we keep only a hash of it."
+                    "A key is shown once; we keep only a hash of it. Results made with a key are kept "
+                    "encrypted for 7 days like every result, and their ids are listed in your data download "
+                    "so that deleting the account can destroy them."
                 </p>
                 <ActionForm action=create attr:class="inline-form">
-                    <label>"Name for the key" <input name="name" maxlength="100" placeholder="laptop script"/></label>
+                    <label>"Name for the key" <input name="name" maxlength="100" placeholder="laptop script" node_ref=key_name/></label>
                     <button class="button" type="submit">"Create a key"</button>
                 </ActionForm>
                 <FormError message=Signal::derive(failure(create))/>
                 <Transition fallback=|| ()>
                     {move || overview.get().and_then(Result::ok).map(|view| view! {
-                        <KeyList keys=view.keys revoke=revoke/>
+                        <KeyList keys=view.keys restricted=view.restricted.is_some() revoke=revoke/>
                     })}
                 </Transition>
                 {move || new_key().map(|key| view! {
                     <div class="new-key" role="status">
                         <p>"Your new key “" {key.name} "”. Copy it now: it will not be shown again."</p>
-                        <code data-testid="new-api-key">{key.secret}</code>
+                        <p class="new-key-secret">
+                            <code data-testid="new-api-key">{key.secret.clone()}</code>
+                            <CopyButton text=key.secret/>
+                        </p>
                     </div>
                 })}
             </fieldset>
@@ -150,8 +166,15 @@ pub fn AccountPage() -> impl IntoView {
                 <details class="danger-zone">
                     <summary>"Delete my account"</summary>
                     <p class="fine-print">
-                        "Deletes your account and everything stored with it at once: profile, consent records, "
-                        "sessions, API keys and access records. Your images are never stored, so there is nothing else to delete."
+                        "Deletes your account and everything stored with it at once: your profile, consent records, "
+                        "sessions (you are signed out everywhere), API keys, the results made with your API keys "
+                        "(stored encrypted for 7 days; destroyed now), your privacy requests, the record of staff "
+                        "access and any mail to you not yet sent. We mail you a confirmation."
+                    </p>
+                    <p class="fine-print">
+                        "Photos you cut out in the editor were never linked to your account: their encrypted "
+                        "results expire on their own within 7 days, and the editor's history stays in this "
+                        "browser until you clear it there."
                     </p>
                     <ActionForm action=delete attr:class="auth-form">
                         <label>"Your password" <input type="password" name="password" autocomplete="current-password" required/></label>
@@ -167,7 +190,11 @@ pub fn AccountPage() -> impl IntoView {
 
             <fieldset class="group">
                 <legend>"Sessions"</legend>
-                <p class="fine-print">"A session ends after 30 minutes without use and 12 hours after logging in."</p>
+                <Suspense fallback=|| ()>
+                    {move || lengths.get().and_then(Result::ok).map(|lengths| view! {
+                        <p class="fine-print" data-testid="session-lengths">{lengths.sentence()}</p>
+                    })}
+                </Suspense>
                 <ActionForm action=everywhere>
                     <button class="button" type="submit">"Sign out everywhere"</button>
                 </ActionForm>
@@ -183,25 +210,37 @@ fn PrivacyChoices(
     consent: ServerAction<SetConsent>,
     restrict: ServerAction<SetRestriction>,
 ) -> impl IntoView {
+    // The visible button says "Turn on"/"Turn off"; its accessible name also says what, so the two
+    // buttons can be told apart without the text beside them.
     let toggle = move |purpose: &'static str,
                        on: bool,
-                       label_on: &'static str,
-                       label_off: &'static str| {
+                       what: &'static str,
+                       what_lower: &'static str| {
+        let action = if on { "Turn off" } else { "Turn on" };
         view! {
             <ActionForm action=consent attr:class="inline-form">
                 <input type="hidden" name="purpose" value=purpose/>
                 <input type="hidden" name="granted" value=(!on).to_string()/>
-                <span>{if on { label_on } else { label_off }}</span>
-                <button class="button small" type="submit" data-testid=format!("toggle-{purpose}")>
-                    {if on { "Turn off" } else { "Turn on" }}
+                <span data-testid=format!("{purpose}-state")>{format!("{what}: {}", if on { "on." } else { "off." })}</span>
+                <button
+                    class="button small"
+                    type="submit"
+                    data-testid=format!("toggle-{purpose}")
+                    aria-label=format!("{action} {what_lower}")
+                >
+                    {action}
                 </button>
             </ActionForm>
         }
     };
     let restricted = view.restricted.clone();
     view! {
-        {toggle("marketing", view.marketing, "Product news by email: on.", "Product news by email: off.")}
-        {toggle("analytics", view.analytics, "Cookieless usage statistics: on.", "Cookieless usage statistics: off.")}
+        {toggle("marketing", view.marketing, "Product update mails", "product update mails")}
+        {toggle("analytics", view.analytics, "Anonymous statistics", "anonymous statistics")}
+        <p class="fine-print">
+            "Both are off unless you turned them on, when you signed up or here. Anonymous statistics never "
+            "use a cookie; see " <a href="/cookies">"cookies"</a> "."
+        </p>
         <ActionForm action=restrict attr:class="inline-form">
             <input type="hidden" name="restricted" value=restricted.is_none().to_string()/>
             <span data-testid="restriction-state">
@@ -217,7 +256,7 @@ fn PrivacyChoices(
         <h3>"Consent history"</h3>
         <ul class="history" data-testid="consent-history">
             {view.consents.into_iter().map(|c| view! {
-                <li>{c.at}": "{c.purpose}" "{if c.granted { "given" } else { "withdrawn" }}" ("{c.method}", policy "{c.policy_version}")"</li>
+                <li>{c.at}": "{consent_words(&c.purpose, c.granted)}" ("{method_words(&c.method)}", policy "{c.policy_version}")"</li>
             }).collect_view()}
         </ul>
         <h3>"Your requests"</h3>
@@ -249,8 +288,86 @@ fn PrivacyChoices(
     }
 }
 
+/// A consent row in words: "Product update mails: off".
+fn consent_words(purpose: &str, granted: bool) -> String {
+    let state = if granted { "on" } else { "off" };
+    match purpose {
+        "privacy_policy" if granted => "Privacy policy accepted".to_string(),
+        "privacy_policy" => "Privacy policy withdrawn".to_string(),
+        "marketing" => format!("Product update mails: {state}"),
+        "analytics" => format!("Anonymous statistics: {state}"),
+        other => format!("{other}: {state}"),
+    }
+}
+
+fn method_words(method: &str) -> String {
+    match method {
+        "signup" => "at sign-up",
+        "settings" => "on this page",
+        "unsubscribe" => "with an unsubscribe link",
+        "banner" => "on a notice",
+        other => other,
+    }
+    .to_string()
+}
+
+/// Copies `text` to the clipboard; the button says "Copied" for a moment after (or what to do
+/// when the browser refuses). A plain button, so Enter and Space work as for any other.
 #[component]
-fn KeyList(keys: Vec<KeyView>, revoke: ServerAction<RevokeApiKey>) -> impl IntoView {
+fn CopyButton(text: String) -> impl IntoView {
+    #[derive(Clone, Copy, PartialEq)]
+    // The server only renders the first state; the browser reaches the others.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+    enum Copying {
+        Ready,
+        Copied,
+        Refused,
+    }
+    let state = RwSignal::new(Copying::Ready);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let text = text.clone();
+            leptos::task::spawn_local(async move {
+                let copied = match web_sys::window() {
+                    Some(window) => wasm_bindgen_futures::JsFuture::from(
+                        window.navigator().clipboard().write_text(&text),
+                    )
+                    .await
+                    .is_ok(),
+                    None => false,
+                };
+                state.set(if copied {
+                    Copying::Copied
+                } else {
+                    Copying::Refused
+                });
+                set_timeout(
+                    move || state.set(Copying::Ready),
+                    std::time::Duration::from_secs(3),
+                );
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button class="button small" type="button" data-testid="copy-api-key" on:click=copy>
+            {move || match state.get() {
+                Copying::Ready => "Copy",
+                Copying::Copied => "Copied",
+                Copying::Refused => "Copying was refused: select the key and copy it",
+            }}
+        </button>
+    }
+}
+
+#[component]
+fn KeyList(
+    keys: Vec<KeyView>,
+    restricted: bool,
+    revoke: ServerAction<RevokeApiKey>,
+) -> impl IntoView {
     if keys.is_empty() {
         return view! { <p class="fine-print" data-testid="no-keys">"No API keys yet."</p> }
             .into_any();
@@ -258,19 +375,21 @@ fn KeyList(keys: Vec<KeyView>, revoke: ServerAction<RevokeApiKey>) -> impl IntoV
     view! {
         <table class="keys" data-testid="api-keys">
             <caption class="visually-hidden">"Your API keys"</caption>
-            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th>"Status"</th></tr></thead>
+            <thead><tr><th>"Name"</th><th>"Key"</th><th>"Created"</th><th>"Last used"</th><th>"Status"</th><th><span class="visually-hidden">"Action"</span></th></tr></thead>
             <tbody>
                 {keys.into_iter().map(|key| {
                     let label = format!("Revoke {}", key.name);
+                    let status = key_status(&key, restricted);
                     view! {
-                        <tr>
+                        <tr data-testid="api-key">
                             <td>{key.name.clone()}</td>
                             <td><code>{key.prefix.clone()}"…"</code></td>
                             <td>{key.created.clone()}</td>
                             <td>{key.last_used.clone().unwrap_or_else(|| "never".into())}</td>
+                            <td data-testid="key-status">{status}</td>
                             <td>
                                 {match key.revoked.clone() {
-                                    Some(at) => view! { <span>"revoked " {at}</span> }.into_any(),
+                                    Some(_) => ().into_any(),
                                     None => view! {
                                         <ActionForm action=revoke>
                                             <input type="hidden" name="id" value=key.id.to_string()/>
@@ -309,6 +428,33 @@ pub fn ConfirmEmailPage() -> impl IntoView {
             >
                 <p class="form-ok" role="status">"Done: your account now uses the new address. " <a href="/account">"Back to your account"</a></p>
             </Show>
+        </section>
+    }
+}
+
+/// `/account/deleted`: where "Delete my account" lands, signed out. Public (the gate lets it
+/// through), since the account it talks about no longer exists.
+#[component]
+pub fn AccountDeletedPage() -> impl IntoView {
+    view! {
+        <Title text="Account deleted · imgigo"/>
+        <section class="auth" data-testid="account-deleted">
+            <h1>"Your account is deleted"</h1>
+            <p class="form-ok" role="status">
+                "Your account and its data are deleted: your profile, consent records, sessions, API keys, "
+                "the results made with your API keys, your privacy requests, the record of staff access and "
+                "any mail to you not yet sent. You are signed out on every device."
+            </p>
+            <p>
+                "Nothing of the account remains with us. We sent a confirmation to the address it had; "
+                "that mail leaves our outbox once it is delivered."
+            </p>
+            <p class="fine-print">
+                "Photos you cut out in the editor were never linked to the account: their encrypted results "
+                "expire on their own within 7 days, and the editor's history stays in this browser until you "
+                "clear it there."
+            </p>
+            <p><a href="/">"Back to the editor"</a>" · You can still use imgigo without an account."</p>
         </section>
     }
 }

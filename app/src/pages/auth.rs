@@ -25,7 +25,11 @@ pub fn RegisterPage() -> impl IntoView {
             <h1>"Create an account"</h1>
             <p class="lede">
                 "An account is optional: the editor works without one. It adds API keys. We keep your name, "
-                "your email address and a hash of your password, nothing else."
+                "your email address, a hash of your password and the choices below (each with its time and "
+                "the policy version). Using the account adds its sign-in sessions, its API keys (a hash of "
+                "each), the ids of results made with them (for their 7 days), links we mail you (until used "
+                "or expired) and any privacy request you send. “Download my data” on your account page shows "
+                "all of it; deleting the account deletes all of it."
             </p>
             <Show
                 when=done
@@ -46,9 +50,16 @@ pub fn RegisterPage() -> impl IntoView {
                             <span>"I have read and accept the " <a href="/privacy" target="_blank">"privacy policy"</a> "."</span>
                         </label>
                         <label class="check">
-                            <input type="checkbox" name="marketing"/>
-                            "Send me occasional product news by email (you can stop them at any time)."
+                            <input type="checkbox" name="analytics"/>
+                            "Count my visits in the anonymous statistics"
                         </label>
+                        <label class="check">
+                            <input type="checkbox" name="marketing"/>
+                            "Send me product updates by mail"
+                        </label>
+                        <p class="fine-print">
+                            "Both are off unless you tick them. You can change either at any time on your account page."
+                        </p>
                         <FormError message=Signal::derive(error)/>
                         <button class="button primary" type="submit" disabled=move || action.pending().get()>
                             "Create account"

@@ -3,8 +3,22 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::account::api::session_limits;
+use crate::account::duration_words;
+
 #[component]
 pub fn CookiesPage() -> impl IntoView {
+    let lengths = OnceResource::new(session_limits());
+    // The configured lengths (`IMGIGO_SESSION_IDLE_MINUTES`, `IMGIGO_SESSION_MAX_HOURS`).
+    let lifetime = move || {
+        lengths.get().and_then(Result::ok).map(|lengths| {
+            format!(
+                "Ends {} after your last visit, {} after logging in, or when you log out",
+                duration_words(lengths.idle_minutes),
+                duration_words(lengths.max_minutes)
+            )
+        })
+    };
     view! {
         <Title text="Cookies · imgigo"/>
         <article class="policy" data-testid="cookies">
@@ -21,11 +35,18 @@ pub fn CookiesPage() -> impl IntoView {
                         <td><code>"imgigo_session"</code>" ("<code>"__Host-imgigo_session"</code>" over HTTPS)"</td>
                         <td>"You log in"</td>
                         <td>"Strictly necessary: keeps you signed in. HttpOnly (scripts cannot read it), SameSite=Lax, Secure over HTTPS."</td>
-                        <td>"Ends 30 minutes after your last visit, 12 hours after logging in, or when you log out"</td>
+                        <td data-testid="session-cookie-lifetime">
+                            <Suspense fallback=|| "Ends when you log out, or earlier">{lifetime}</Suspense>
+                        </td>
                     </tr>
                 </tbody>
             </table>
-            <p>"No analytics, advertising or tracking cookies, and no third-party scripts, fonts or pixels. Usage statistics, if you allow them, are counted without cookies."</p>
+            <p>"No analytics, advertising or tracking cookies, and no third-party scripts, fonts or pixels."</p>
+            <p data-testid="statistics">
+                "Anonymous statistics are off unless you turn them on: with “Count my visits in the anonymous "
+                "statistics” when you create an account, or later on your account page. Without an account "
+                "your visits are not counted. Statistics never use a cookie."
+            </p>
             <h2>"Storage in your browser (never sent to us)"</h2>
             <ul>
                 <li><code>"localStorage: imgigo.prefs"</code>": your editor preferences (background, brush, export format, theme), written only when you change one."</li>

@@ -52,7 +52,9 @@ pub fn DevelopersPage() -> impl IntoView {
                 "With an " <a href="/register" rel="external">"account"</a> ", create keys on your "
                 <a href="/account" rel="external">"account page"</a> " and send one in the "
                 <code>"X-Api-Key"</code> " header: the call then counts against the key's own limit instead of "
-                "your address's. A wrong or revoked key is refused, never silently ignored."
+                "your address's. A wrong or revoked key is refused, never silently ignored. Results made "
+                "with a key are recorded by id against your account (never their link's key), listed in "
+                "your data download and destroyed if you delete the account."
             </p>
             <pre><code>{KEYED}</code></pre>
             <h2>"Coming from remove.bg"</h2>

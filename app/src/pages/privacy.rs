@@ -57,7 +57,7 @@ fn RightsAsButtons() -> impl IntoView {
         ("Deletion", "“Delete my account”"),
         (
             "Objection",
-            "“Turn off” next to product news and usage statistics, or the unsubscribe link in any newsletter",
+            "“Turn off” next to product update mails and anonymous statistics, or the unsubscribe link in any product update mail",
         ),
         ("Portability", "“Download my data” (a JSON file)"),
         ("Restriction", "“Restrict processing”"),

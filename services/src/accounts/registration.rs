@@ -24,8 +24,10 @@ pub struct Registration {
     pub age_confirmed: bool,
     /// "I accept the privacy policy" (the version in force).
     pub policy_accepted: bool,
-    /// Product news by mail; unticked unless the person ticks it.
+    /// "Send me product updates by mail"; unticked unless the person ticks it.
     pub marketing: bool,
+    /// "Count my visits in the anonymous statistics"; unticked unless the person ticks it.
+    pub analytics: bool,
 }
 
 /// Creates the account (unverified) and mails the confirmation link. The answer is the same when
@@ -39,14 +41,15 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
     if !form.age_confirmed {
         return Err(Error::Invalid {
             field: "age",
-            message: "imgigo accounts are for people aged 13 or older; please confirm your age"
-                .into(),
+            message:
+                "Please confirm that you are 13 or older: imgigo accounts are for people aged 13 and over."
+                    .into(),
         });
     }
     if !form.policy_accepted {
         return Err(Error::Invalid {
             field: "policy",
-            message: "please read and accept the privacy policy to create an account".into(),
+            message: "Please read and accept the privacy policy to create an account.".into(),
         });
     }
 
@@ -94,16 +97,22 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
         now,
     )
     .await?;
-    consent::record(
-        &txn,
-        app.config.privacy_policy.version(),
-        user.id,
-        Purpose::Marketing,
-        form.marketing,
-        Method::Signup,
-        now,
-    )
-    .await?;
+    // Both choices are recorded as made, ticked or not, so the history shows what was asked.
+    for (purpose, granted) in [
+        (Purpose::Marketing, form.marketing),
+        (Purpose::Analytics, form.analytics),
+    ] {
+        consent::record(
+            &txn,
+            app.config.privacy_policy.version(),
+            user.id,
+            purpose,
+            granted,
+            Method::Signup,
+            now,
+        )
+        .await?;
+    }
     let token = tokens::issue(app, &txn, user.id, TokenPurpose::VerifyEmail, None).await?;
     txn.commit().await?;
 

@@ -119,7 +119,7 @@ pub fn decode(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result<Photo
             return Err(Error::Unprocessable(complete::INCOMPLETE.into()));
         }
         Err(Error::Unprocessable(format!(
-            "the {} image could not be read; it may be damaged",
+            "the {} image could not be read; it may be damaged. Try another copy of the photo",
             format.map_or("uploaded", SourceFormat::name)
         )))
     })
@@ -150,7 +150,7 @@ fn decode_unguarded(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result
             return Error::Unprocessable(complete::INCOMPLETE.into());
         }
         Error::Unprocessable(format!(
-            "the {} image could not be read ({}); it may be damaged",
+            "the {} image could not be read ({}); it may be damaged. Try another copy of the photo",
             format.name(),
             short(&err)
         ))

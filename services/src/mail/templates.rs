@@ -235,7 +235,7 @@ pub fn account_deleted(to: &str, name: &str) -> Mail {
         "Your imgigo account was deleted",
         name,
         &[
-            Line::Text("Your imgigo account and everything stored with it (profile, consent records, sessions, API keys, access records) were deleted just now, at your request.".into()),
+            Line::Text("Your imgigo account and everything stored with it were deleted just now, at your request: your profile, consent records, sessions, API keys, the results made with your API keys, your privacy requests, the record of staff access and any mail to you not yet sent. Nothing of the account remains with us; this mail leaves our outbox once it is delivered.".into()),
             Line::Text("You can still use imgigo without an account. If you did not ask for this, write to privacy@imgigo.com.".into()),
         ],
     )

@@ -20,7 +20,7 @@ pub async fn delete_account(
         return Err(Error::Invalid {
             field: "confirm",
             message:
-                "tick the box to confirm that the account and everything in it should be deleted"
+                "Tick the box to confirm that the account and everything in it should be deleted."
                     .into(),
         });
     }
