@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
 import { startSmtpSink } from '../support/smtp.js';
+import { confirmedAccount as registerAndConfirm, hydrated } from '../support/accounts.js';
 
 const EMAIL = 'keys@example.com';
 const PASSWORD = 'a long and private passphrase';
@@ -13,22 +14,9 @@ let smtp;
 let server;
 let browser;
 
-async function hydrated(page) {
-  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
-}
-
-// Registers and confirms an account through the server functions, as the forms do.
-async function confirmedAccount() {
-  const post = (name, fields) => fetch(`${server.base}/_app/${name}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: server.base, Accept: 'application/json' },
-    body: new URLSearchParams(fields).toString(),
-  });
-  const registered = await post('register', { name: 'Key Keeper', email: EMAIL, password: PASSWORD, age: 'on', policy: 'on' });
-  assert.equal(registered.status, 200);
-  const mail = await smtp.waitFor((m) => m.includes('Subject: Confirm your email address for imgigo'));
-  const token = mail.match(/verify\?token=([A-Za-z0-9_-]+)/)[1];
-  assert.equal((await post('verify_email', { token })).status, 200);
+// Registers and confirms the suite's account.
+function confirmedAccount() {
+  return registerAndConfirm({ server, smtp, name: 'Key Keeper', email: EMAIL, password: PASSWORD });
 }
 
 before(async () => {

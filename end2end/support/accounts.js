@@ -1,0 +1,26 @@
+// Accounts for the browser tests: registered and confirmed through the server functions, as the
+// forms do, with the confirmation mail read from the SMTP sink.
+import assert from 'node:assert/strict';
+
+// Waits until the page's client code has hydrated it.
+export async function hydrated(page) {
+  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+}
+
+// Posts a form to a server function, as a browser would.
+export function postForm(server, name, fields) {
+  return fetch(`${server.base}/_app/${name}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: server.base, Accept: 'application/json' },
+    body: new URLSearchParams(fields).toString(),
+  });
+}
+
+// Registers `name <email>` and confirms the address with the mailed link.
+export async function confirmedAccount({ server, smtp, name, email, password, extra = {} }) {
+  const registered = await postForm(server, 'register', { name, email, password, age: 'on', policy: 'on', ...extra });
+  assert.equal(registered.status, 200);
+  const mail = await smtp.waitFor((m) => m.includes('Subject: Confirm your email address for imgigo') && m.includes(email));
+  const token = mail.match(/verify\?token=([A-Za-z0-9_-]+)/)[1];
+  assert.equal((await postForm(server, 'verify_email', { token })).status, 200);
+}
