@@ -59,11 +59,11 @@ done
 
 # A stored result, so GET and DELETE /r/{id} are tested on one that exists (with its key), not only
 # on generated ids that do not: schemathesis takes its id and key from the config below.
-python3 - "$base" services/tests/corpus/gray.jpg >"$work/result" <<'EOF'
+python3 - "$base" segmentation/reference/inputs/coffee.png >"$work/result" <<'EOF'
 import json, sys, urllib.parse, urllib.request
 request = urllib.request.Request(
     sys.argv[1] + "/api/v1/cutouts", data=open(sys.argv[2], "rb").read(),
-    headers={"Content-Type": "image/jpeg", "Accept": "application/json"}, method="POST")
+    headers={"Content-Type": "image/png", "Accept": "application/json"}, method="POST")
 with urllib.request.urlopen(request, timeout=30) as response:
     url = urllib.parse.urlsplit(json.load(response)["result"]["url"])
 print(url.path.rsplit("/", 1)[1], urllib.parse.parse_qs(url.query)["key"][0])
