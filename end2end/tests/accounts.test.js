@@ -7,16 +7,12 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
 import { startSmtpSink } from '../support/smtp.js';
+import { hydrated } from '../support/accounts.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const artifacts = join(root, 'end2end', 'artifacts');
 const EMAIL = 'ada@example.com';
 const PASSWORD = 'correct horse battery staple';
-
-// Forms work only once the page is hydrated (the layout marks <body> then).
-async function hydrated(page) {
-  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
-}
 
 let smtp;
 let server;

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
 import { startSmtpSink } from '../support/smtp.js';
+import { hydrated } from '../support/accounts.js';
 
 const PASSWORD = 'a long and private passphrase';
 const STATISTICS = 'Count my visits in the anonymous statistics';
@@ -17,10 +18,6 @@ const MAX_HOURS = '48';
 let smtp;
 let server;
 let browser;
-
-async function hydrated(page) {
-  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
-}
 
 async function verifyLink(email) {
   const mail = await smtp.waitFor((m) => m.includes('Subject: Confirm your email address for imgigo') && m.includes(`To: ${email}`));
