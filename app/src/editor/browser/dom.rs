@@ -1,13 +1,15 @@
-//! Small wrappers over the browser APIs the editor uses: canvases, image decoding, blobs, object
-//! URLs, downloads. Every failure comes back as a `JsValue`; callers turn it into a sentence.
+//! Small wrappers over the browser APIs the editor uses: elements, window listeners, canvases,
+//! image decoding, blobs, object URLs, downloads. Every failure comes back as a `JsValue`; callers
+//! turn it into a sentence.
 
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Blob, CanvasRenderingContext2d, ColorSpaceConversion, Document, HtmlAnchorElement,
-    HtmlCanvasElement, ImageBitmap, ImageBitmapOptions, PremultiplyAlpha, Url, Window,
+    Blob, CanvasRenderingContext2d, ColorSpaceConversion, Document, File, FileList,
+    HtmlAnchorElement, HtmlCanvasElement, HtmlElement, HtmlInputElement, ImageBitmap,
+    ImageBitmapOptions, PremultiplyAlpha, Url, Window,
 };
 
 pub fn window() -> Result<Window, JsValue> {
@@ -18,6 +20,59 @@ pub fn document() -> Result<Document, JsValue> {
     window()?
         .document()
         .ok_or_else(|| JsValue::from_str("no document"))
+}
+
+/// Device pixels per CSS pixel, never below 1.
+pub fn pixel_ratio() -> Result<f64, JsValue> {
+    Ok(window()?.device_pixel_ratio().max(1.0))
+}
+
+/// The first element that matches `selector`, if it is an HTML one.
+pub fn element(selector: &str) -> Option<HtmlElement> {
+    document()
+        .ok()?
+        .query_selector(selector)
+        .ok()
+        .flatten()?
+        .dyn_into()
+        .ok()
+}
+
+/// The files of a file list (picker, drop or paste).
+pub fn files_of(list: &FileList) -> Vec<File> {
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
+}
+
+/// The file input an event came from.
+pub fn input_of(event: &web_sys::Event) -> Option<HtmlInputElement> {
+    event.target()?.dyn_into().ok()
+}
+
+/// A listener on the window for as long as this value lives.
+pub struct WindowListener {
+    name: &'static str,
+    closure: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+impl WindowListener {
+    pub fn new(name: &'static str, handler: impl FnMut(web_sys::Event) + 'static) -> Self {
+        let closure = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
+        if let Ok(window) = window() {
+            let _ = window.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+        }
+        Self { name, closure }
+    }
+}
+
+impl Drop for WindowListener {
+    fn drop(&mut self) {
+        if let Ok(window) = window() {
+            let _ = window.remove_event_listener_with_callback(
+                self.name,
+                self.closure.as_ref().unchecked_ref(),
+            );
+        }
+    }
 }
 
 pub fn canvas(width: u32, height: u32) -> Result<HtmlCanvasElement, JsValue> {

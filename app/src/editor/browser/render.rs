@@ -199,6 +199,25 @@ pub fn draw_before(
     Ok(())
 }
 
+/// The brush's outline at `[x, y]` on the stage, dark and light so it shows on any picture; `ratio`
+/// is the device pixel ratio.
+pub fn draw_brush_outline(
+    ctx: &CanvasRenderingContext2d,
+    [x, y]: [f64; 2],
+    diameter: f64,
+    ratio: f64,
+) -> Result<(), JsValue> {
+    ctx.begin_path();
+    ctx.arc(x, y, diameter / 2.0, 0.0, std::f64::consts::TAU)?;
+    ctx.set_stroke_style_str("rgba(0,0,0,0.7)");
+    ctx.set_line_width(2.0 * ratio);
+    ctx.stroke();
+    ctx.set_stroke_style_str("rgba(255,255,255,0.9)");
+    ctx.set_line_width(ratio);
+    ctx.stroke();
+    Ok(())
+}
+
 thread_local! {
     /// The checkerboard tile, made once (the stage redraws on every pointer move).
     static CHECKER: std::cell::OnceCell<HtmlCanvasElement> = const { std::cell::OnceCell::new() };
