@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
+import { cutOut, openEditor, setRange } from '../support/editor.js';
 import { launchBrowser, startServer } from '../support/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -32,18 +33,8 @@ after(async () => {
 const photo = PNG.sync.read(readFileSync(PHOTO));
 
 // A fresh browser profile (own storage) with one page on the editor, hydrated.
-async function editor(viewport = { width: 1280, height: 800 }, extra = {}) {
-  const context = await browser.newContext({ viewport, ...extra });
-  const page = await context.newPage();
-  await page.goto(`${server.base}/`);
-  await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-  return { context, page };
-}
-
-async function cutOut(page, files = PHOTO, count = 1) {
-  await page.getByTestId('file-input').setInputFiles(files);
-  await page.locator('[data-testid="queue-item"][data-status="done"]').nth(count - 1).waitFor({ timeout: 180_000 });
-  await page.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 30_000 });
+function editor(viewport = { width: 1280, height: 800 }, extra = {}) {
+  return openEditor(browser, server, { viewport, ...extra });
 }
 
 // Whether the element is wholly inside the window and is what a person sees at its centre (not
@@ -73,7 +64,7 @@ describe('the editor after a cutout, at every size', () => {
       const extra = mobile ? { deviceScaleFactor: 2, isMobile: true, hasTouch: true } : {};
       const { context, page } = await editor({ width, height }, extra);
       assert.equal(await page.locator('.hero').isVisible(), true, 'the introduction greets a first visit');
-      await cutOut(page);
+      await cutOut(page, PHOTO);
       // The page brings the result into view by itself; nothing is scrolled by the test.
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(ARTIFACTS, `10-after-cutout-${width}x${height}.png`) });
@@ -99,7 +90,7 @@ describe('messages and states that tell the truth', () => {
   test('copying says so on the button and in a message in view', async () => {
     const { context, page } = await editor({ width: 1280, height: 800 });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
-    await cutOut(page);
+    await cutOut(page, PHOTO);
     await page.getByTestId('copy').click();
     await page.locator('[data-testid="copy"]', { hasText: 'Copied' }).waitFor({ timeout: 20_000 });
     const notice = page.locator('[data-testid="notice"]', { hasText: 'Copied to the clipboard' });
@@ -173,13 +164,10 @@ describe('messages and states that tell the truth', () => {
 
   test('a crop to the subject stays inside the photo', async () => {
     const { context, page } = await editor();
-    await cutOut(page);
+    await cutOut(page, PHOTO);
     await page.getByTestId('crop-enabled').check();
     for (const margin of [0, 20, 50]) {
-      await page.getByTestId('crop-margin').evaluate((el, v) => {
-        el.value = v;
-        el.dispatchEvent(new Event('input', { bubbles: true }));
-      }, String(margin));
+      await setRange(page, 'crop-margin', margin);
       for (const aspect of ['free', 'original']) {
         await page.getByTestId('crop-aspect').selectOption(aspect);
         await page.waitForTimeout(100);
@@ -220,7 +208,7 @@ describe('a long queue, destructive actions and small things', () => {
 
   test('removing an image and clearing the history ask first', async () => {
     const { context, page } = await editor();
-    await cutOut(page);
+    await cutOut(page, PHOTO);
     const link = await page.getByTestId('result-link').getAttribute('href');
     // One image: ×, then Cancel keeps it; ×, then Remove deletes it and its server copy.
     await page.getByRole('button', { name: 'Remove chelsea.png from history' }).click();
@@ -238,7 +226,7 @@ describe('a long queue, destructive actions and small things', () => {
     assert.equal((await fetch(`${server.base}${link}`)).status, 404, 'the server copy is deleted');
 
     // Clear history: Escape cancels, the button confirms.
-    await cutOut(page);
+    await cutOut(page, PHOTO);
     await page.getByTestId('clear-history').click();
     await dialog.waitFor();
     await page.keyboard.press('Escape');
@@ -266,7 +254,7 @@ describe('a long queue, destructive actions and small things', () => {
 
   test('a custom colour and an own image show as selected; the shortcuts have a help', async () => {
     const { context, page } = await editor();
-    await cutOut(page);
+    await cutOut(page, PHOTO);
     await page.getByTestId('bg-color').evaluate((el) => {
       el.value = '#123456';
       el.dispatchEvent(new Event('input', { bubbles: true }));

@@ -1,11 +1,14 @@
 // The editor with the real server and the real segmentation model: bring a photo in three ways,
 // change the background, refine with the brush, export, reload, and check what went over the wire.
+// Each test opens its own browser context (its own storage) and brings in its own photos, so one
+// failure does not cascade; only the server and the browser process are shared.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
-import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
+import { openEditor, cutOut, setRange, waitForCutouts } from '../support/editor.js';
+import { launchBrowser, startServer } from '../support/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
@@ -16,20 +19,11 @@ const UPLOAD_PATH = '/api/v1/cutouts';
 
 let server;
 let browser;
-let context;
-let page;
-let problems;
-// Every request the editor's page made, with its body.
-const requests = [];
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer({ model: true });
   browser = await launchBrowser();
-  ({ context, page, problems } = await newWatchedPage(browser, { acceptDownloads: true, viewport: { width: 1280, height: 900 } }));
-  context.on('request', (r) =>
-    requests.push({ method: r.method(), url: r.url(), type: r.headers()['content-type'] ?? '', body: r.postDataBuffer() }),
-  );
 });
 
 after(async () => {
@@ -39,19 +33,15 @@ after(async () => {
 
 const photo = PNG.sync.read(readFileSync(PHOTO));
 
-async function openEditor() {
-  await page.goto(`${server.base}/`);
-  await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
-}
-
-// Waits until `count` images are done and the stage shows one.
-async function waitForCutouts(count) {
-  await page.locator('[data-testid="queue-item"][data-status="done"]').nth(count - 1).waitFor({ timeout: 120_000 });
-  await page.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 30_000 });
+// This test's own editor (fresh context and storage), closed when the test ends, pass or fail.
+async function freshEditor(t) {
+  const editor = await openEditor(browser, server);
+  t.after(() => editor.context.close());
+  return editor;
 }
 
 // The server's copy of the current result: the cutout PNG, whose alpha is the model's mask.
-async function serverMask() {
+async function serverMask(page) {
   const href = await page.getByTestId('result-link').getAttribute('href');
   assert.match(href, /^\/r\/[^?]+\?key=/);
   const res = await fetch(`${server.base}${href}`);
@@ -59,7 +49,7 @@ async function serverMask() {
   return PNG.sync.read(Buffer.from(await res.arrayBuffer()));
 }
 
-async function exportPng() {
+async function exportPng(page) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
   const path = await download.path();
   return { name: download.suggestedFilename(), png: PNG.sync.read(readFileSync(path)) };
@@ -91,7 +81,7 @@ function innerPoint(mask, radius) {
 }
 
 // Where photo pixel (x, y) is on the page.
-async function pagePoint(x, y) {
+async function pagePoint(page, x, y) {
   const canvas = page.getByTestId('canvas');
   await canvas.scrollIntoViewIfNeeded();
   const [scale, ox, oy] = (await canvas.getAttribute('data-transform')).split(' ').map(Number);
@@ -100,65 +90,99 @@ async function pagePoint(x, y) {
   return { x: box.x + (x * scale + ox) / ratio, y: box.y + (y * scale + oy) / ratio };
 }
 
-// Moves a slider the way a person does: the value changes and an input event fires.
-async function setRange(testid, value) {
-  await page.getByTestId(testid).evaluate((el, v) => {
-    el.value = v;
-    el.dispatchEvent(new Event('input', { bubbles: true }));
-  }, String(value));
+// One stroke of the eraser (hard, 24 px) across photo pixel `spot`; returns where it started on the
+// page. The undo button is there once the stroke is in the edit.
+async function eraseAcross(page, spot) {
+  await page.getByTestId('tool-erase').click();
+  await setRange(page, 'brush-hardness', 100);
+  await setRange(page, 'brush-size', 24);
+  const a = await pagePoint(page, spot.x - 4, spot.y);
+  const b = await pagePoint(page, spot.x + 4, spot.y);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps: 4 });
+  await page.mouse.up();
+  await page.getByTestId('undo').waitFor({ state: 'visible' });
+  return a;
 }
 
 async function bytesOf(path) {
   return readFileSync(path).toString('base64');
 }
 
+// Drops the photo on the editor as `name`.
+async function dropPhoto(page, name) {
+  const b64 = await bytesOf(PHOTO);
+  const transfer = await page.evaluateHandle(
+    ([data, name]) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'image/png' }));
+      return dt;
+    },
+    [b64, name],
+  );
+  await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer: transfer });
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
+}
+
+// Pastes the photo into the editor as `name`, as a clipboard paste does.
+async function pastePhoto(page, name) {
+  const b64 = await bytesOf(PHOTO);
+  await page.evaluate(
+    ([data, name]) => {
+      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'image/png' }));
+      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
+    },
+    [b64, name],
+  );
+}
+
+// The page's requests to the cutout API.
+function uploadsOf(requests) {
+  return requests.filter((r) => new URL(r.url).pathname === UPLOAD_PATH);
+}
+
 describe('the editor, with the real model', () => {
-  test('a photo chosen with the file picker is cut out and shown', async () => {
-    await openEditor();
+  test('a photo chosen with the file picker is cut out and shown', async (t) => {
+    const { page } = await freshEditor(t);
     await page.screenshot({ path: join(ARTIFACTS, '01-empty-editor.png') });
-    await page.getByTestId('file-input').setInputFiles(PHOTO);
-    await waitForCutouts(1);
+    await cutOut(page, PHOTO);
     await page.screenshot({ path: join(ARTIFACTS, '02-cutout-over-checkerboard.png') });
     assert.equal(await page.getByTestId('queue-item').count(), 1);
-    const mask = await serverMask();
+    const mask = await serverMask(page);
     assert.deepEqual([mask.width, mask.height], [photo.width, photo.height]);
     const transparent = mask.data.filter((_, i) => i % 4 === 3 && mask.data[i] === 0).length;
     const opaque = mask.data.filter((_, i) => i % 4 === 3 && mask.data[i] === 255).length;
     assert.ok(transparent > 1000 && opaque > 1000, `a real cut: ${transparent} clear, ${opaque} solid pixels`);
   });
 
-  test('a photo dropped on the editor is cut out', async () => {
-    const b64 = await bytesOf(PHOTO);
-    const transfer = await page.evaluateHandle((data) => {
-      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-      const dt = new DataTransfer();
-      dt.items.add(new File([bytes], 'dropped-cat.png', { type: 'image/png' }));
-      return dt;
-    }, b64);
-    await page.getByTestId('dropzone').dispatchEvent('dragover', { dataTransfer: transfer });
-    await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: transfer });
-    await waitForCutouts(2);
+  test('a photo dropped on the editor is cut out', async (t) => {
+    const { page } = await freshEditor(t);
+    await dropPhoto(page, 'dropped-cat.png');
+    await waitForCutouts(page, 1);
     await page.locator('.queue-item.current', { hasText: 'dropped-cat.png' }).waitFor();
   });
 
-  test('a photo pasted from the clipboard is cut out', async () => {
-    const b64 = await bytesOf(PHOTO);
-    await page.evaluate((data) => {
-      const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-      const dt = new DataTransfer();
-      dt.items.add(new File([bytes], 'pasted-cat.png', { type: 'image/png' }));
-      document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true }));
-    }, b64);
-    await waitForCutouts(3);
+  test('a photo pasted from the clipboard is cut out', async (t) => {
+    const { page } = await freshEditor(t);
+    await pastePhoto(page, 'pasted-cat.png');
+    await waitForCutouts(page, 1);
     await page.locator('.queue-item.current', { hasText: 'pasted-cat.png' }).waitFor();
   });
 
-  test('a colour background exports as a PNG with the colour exactly where the mask is clear', async () => {
-    const mask = await serverMask();
+  test('a colour background exports as a PNG with the colour exactly where the mask is clear', async (t) => {
+    const { page } = await freshEditor(t);
+    // Pasted, so the export is named after the pasted file.
+    await pastePhoto(page, 'pasted-cat.png');
+    await waitForCutouts(page, 1);
+    const mask = await serverMask(page);
     await page.getByTestId('swatch-93c5fd').click();
     assert.equal(await page.getByTestId('swatch-93c5fd').getAttribute('aria-pressed'), 'true');
     await page.screenshot({ path: join(ARTIFACTS, '03-colour-background.png') });
-    const { name, png } = await exportPng();
+    const { name, png } = await exportPng(page);
     assert.equal(name, 'pasted-cat-imgigo.png');
     assert.deepEqual([png.width, png.height], [photo.width, photo.height]);
     let clear = 0;
@@ -174,10 +198,12 @@ describe('the editor, with the real model', () => {
     assert.ok(clear > 1000);
   });
 
-  test('a transparent PNG export has exactly the mask as its alpha, and the photo on the subject', async () => {
-    const mask = await serverMask();
+  test('a transparent PNG export has exactly the mask as its alpha, and the photo on the subject', async (t) => {
+    const { page } = await freshEditor(t);
+    await cutOut(page, PHOTO);
+    const mask = await serverMask(page);
     await page.getByTestId('bg-transparent').click();
-    const { png } = await exportPng();
+    const { png } = await exportPng(page);
     let mismatched = 0;
     for (let i = 3; i < png.data.length; i += 4) if (png.data[i] !== mask.data[i]) mismatched++;
     assert.equal(mismatched, 0, 'alpha equals the mask on every pixel');
@@ -187,43 +213,40 @@ describe('the editor, with the real model', () => {
     }
   });
 
-  test('the erase brush clears the subject, undo brings it back', async () => {
-    const mask = await serverMask();
+  test('the erase brush clears the subject, undo brings it back', async (t) => {
+    const { page } = await freshEditor(t);
+    await cutOut(page, PHOTO);
+    const mask = await serverMask(page);
     const spot = innerPoint(mask, 14);
-    await page.getByTestId('tool-erase').click();
-    await setRange('brush-hardness', 100);
-    await setRange('brush-size', 24);
-    const a = await pagePoint(spot.x - 4, spot.y);
+    const a = await eraseAcross(page, spot);
     assert.ok(a.y > 0 && a.y < 900, `the spot is on screen: ${JSON.stringify(a)}`);
-    const b = await pagePoint(spot.x + 4, spot.y);
-    await page.mouse.move(a.x, a.y);
-    await page.mouse.down();
-    await page.mouse.move(b.x, b.y, { steps: 4 });
-    await page.mouse.up();
-    await page.getByTestId('undo').waitFor({ state: 'visible' });
     assert.equal(await page.getByTestId('undo').isEnabled(), true);
     await page.screenshot({ path: join(ARTIFACTS, '04-erased-with-brush.png') });
-    const erased = (await exportPng()).png;
+    const erased = (await exportPng(page)).png;
     assert.equal(alphaAt(erased, spot.x, spot.y), 0, 'erased under the brush');
     assert.equal(alphaAt(erased, 2, 2), alphaAt(mask, 2, 2), 'untouched elsewhere');
 
     await page.getByTestId('undo').click();
-    const undone = (await exportPng()).png;
+    const undone = (await exportPng(page)).png;
     for (let i = 3; i < undone.data.length; i += 4) assert.equal(undone.data[i], mask.data[i]);
     await page.getByTestId('redo').click();
-    assert.equal(alphaAt((await exportPng()).png, spot.x, spot.y), 0, 'redo erases again');
+    assert.equal(alphaAt((await exportPng(page)).png, spot.x, spot.y), 0, 'redo erases again');
     // Ctrl+Z works as well.
     await page.getByTestId('tool-move').focus();
     await page.keyboard.press('Control+z');
-    assert.equal(alphaAt((await exportPng()).png, spot.x, spot.y), 255);
+    assert.equal(alphaAt((await exportPng(page)).png, spot.x, spot.y), 255);
     await page.keyboard.press('Control+Shift+z');
   });
 
-  test('a reload restores the workspace from IndexedDB exactly', async () => {
+  test('a reload restores the workspace from IndexedDB exactly', async (t) => {
+    const { page } = await freshEditor(t);
+    await cutOut(page, PHOTO);
+    // A brush stroke, so there is an undo history to bring back.
+    await eraseAcross(page, innerPoint(await serverMask(page), 14));
     await page.getByTestId('swatch-fde68a').click();
     await page.getByTestId('crop-enabled').check();
-    await setRange('crop-margin', 0);
-    const before = (await exportPng()).png;
+    await setRange(page, 'crop-margin', 0);
+    const before = (await exportPng(page)).png;
     const items = await page.getByTestId('queue-item').count();
     const link = await page.getByTestId('result-link').getAttribute('href');
     await page.reload();
@@ -235,7 +258,7 @@ describe('the editor, with the real model', () => {
     assert.equal(await page.getByTestId('undo').isEnabled(), true, 'the undo history came back too');
     await page.getByTestId('stage').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, '05-restored-after-reload.png') });
-    const after = (await exportPng()).png;
+    const after = (await exportPng(page)).png;
     assert.deepEqual([after.width, after.height], [before.width, before.height]);
     const [x, y, w, h] = (await page.getByTestId('canvas').getAttribute('data-output')).split(' ').map(Number);
     assert.equal(await page.getByTestId('export-size').textContent(), `Full resolution: ${w} × ${h} pixels (cropped)`);
@@ -244,15 +267,16 @@ describe('the editor, with the real model', () => {
     assert.ok(Buffer.compare(after.data, before.data) === 0, 'the same pixels after the reload');
   });
 
-  test('a file that is not a photo gets a readable error and is never uploaded', async () => {
-    const uploadsBefore = requests.filter((r) => new URL(r.url).pathname === UPLOAD_PATH).length;
+  test('a file that is not a photo gets a readable error and is never uploaded', async (t) => {
+    const { page, requests } = await freshEditor(t);
+    const uploadsBefore = uploadsOf(requests).length;
     await page.getByTestId('file-input').setInputFiles(PDF);
     const notice = page.getByTestId('notice');
     await notice.waitFor();
     assert.match(await notice.textContent(), /document\.pdf.*isn't a photo we can read\. Choose a JPEG, PNG or WebP image\./);
     assert.equal(await notice.getAttribute('role'), 'alert');
     await page.locator('[data-testid="queue-item"][data-status="failed"]').first().waitFor();
-    assert.equal(requests.filter((r) => new URL(r.url).pathname === UPLOAD_PATH).length, uploadsBefore);
+    assert.equal(uploadsOf(requests).length, uploadsBefore);
 
     // A PNG the server cannot decode: the server's reason, then what to do.
     await page.getByTestId('file-input').setInputFiles(CORRUPT);
@@ -262,8 +286,30 @@ describe('the editor, with the real model', () => {
     await page.screenshot({ path: join(ARTIFACTS, '06-error-message.png') });
   });
 
-  test('only the upload carries image data; the workspace never leaves the browser', async () => {
-    const uploads = requests.filter((r) => new URL(r.url).pathname === UPLOAD_PATH);
+  test('only the upload carries image data; the workspace never leaves the browser', async (t) => {
+    const { page, problems, requests } = await freshEditor(t);
+    // Everything the tests above do in their own pages, in this one: photos in by picker, drop and
+    // paste; background, brush, crop, export, reload; a file that is not a photo, a corrupt PNG.
+    await cutOut(page, PHOTO);
+    await dropPhoto(page, 'dropped-cat.png');
+    await waitForCutouts(page, 2);
+    await pastePhoto(page, 'pasted-cat.png');
+    await waitForCutouts(page, 3);
+    await page.locator('.queue-item.current', { hasText: 'pasted-cat.png' }).waitFor();
+    await page.getByTestId('swatch-93c5fd').click();
+    await exportPng(page);
+    await eraseAcross(page, innerPoint(await serverMask(page), 14));
+    await page.getByTestId('crop-enabled').check();
+    await exportPng(page);
+    await page.reload();
+    await page.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 30_000 });
+    await exportPng(page);
+    await page.getByTestId('file-input').setInputFiles(PDF);
+    await page.locator('[data-testid="queue-item"][data-status="failed"]').first().waitFor();
+    await page.getByTestId('file-input').setInputFiles(CORRUPT);
+    await page.locator('[data-testid="notice"]', { hasText: 'corrupt-chunk.png' }).waitFor({ timeout: 60_000 });
+
+    const uploads = uploadsOf(requests);
     assert.equal(uploads.length, 4, 'picker, drop, paste and the corrupt PNG');
     for (const upload of uploads) {
       assert.equal(upload.method, 'POST');
@@ -283,7 +329,9 @@ describe('the editor, with the real model', () => {
     assert.deepEqual(problems.filter((p) => !p.includes('422') && !p.includes('Unprocessable')), []);
   });
 
-  test('clear history empties the browser and deletes the server copies', async () => {
+  test('clear history empties the browser and deletes the server copies', async (t) => {
+    const { page } = await freshEditor(t);
+    await cutOut(page, PHOTO);
     const link = await page.getByTestId('result-link').getAttribute('href');
     await page.getByTestId('clear-history').click();
     await page.getByTestId('confirm-yes').click();
