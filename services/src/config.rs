@@ -274,9 +274,12 @@ pub struct Settings {
 /// expected; a refusal names the variable (`arg.get_env()`) and shows only what `shown` allows.
 #[derive(Clone)]
 struct Checked<T> {
-    check: Arc<dyn Fn(&str) -> Result<T, String> + Send + Sync>,
+    check: Arc<Check<T>>,
     shown: fn(&str) -> String,
 }
+
+/// Turns a setting's text into its value, or says what was expected.
+type Check<T> = dyn Fn(&str) -> Result<T, String> + Send + Sync;
 
 fn checked<T>(check: impl Fn(&str) -> Result<T, String> + Send + Sync + 'static) -> Checked<T> {
     Checked {
