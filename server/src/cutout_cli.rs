@@ -37,7 +37,7 @@ pub fn run(config: &Config, args: &CutoutArgs) -> ExitCode {
         Ok(engine) => engine,
         Err(_) => {
             eprintln!(
-                "imgigo cutout: cannot load the model from {}. Run `make weights` (or set IMGIGO_MODEL_FILE).",
+                "imgigo cutout: cannot load the model from {}. Run `make weights` (or set IMGIGO_MODEL_FILE or --model-file).",
                 config.model_file.display()
             );
             return ExitCode::FAILURE;

@@ -4,12 +4,12 @@ use clap::Parser;
 use server::cli::{Cli, Command};
 use services::config::Config;
 
-/// Exit code for configuration a person must fix (as clap uses for bad flags).
+/// Exit code for configuration a person must fix (as clap uses for bad flags and variables).
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_env(&cli.overrides()) {
+    let config = match Config::from_settings(cli.settings, std::env::var("HOME").ok()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("imgigo: invalid configuration: {err}");

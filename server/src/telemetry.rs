@@ -6,7 +6,7 @@ use tracing_subscriber::{EnvFilter, fmt};
 /// Installs the global subscriber. A filter that does not parse is a configuration error.
 pub fn init(config: &Config) -> Result<(), ConfigError> {
     let filter = EnvFilter::try_new(&config.log_filter).map_err(|err| ConfigError {
-        variable: "IMGIGO_LOG",
+        variable: "IMGIGO_LOG".into(),
         value: config.log_filter.clone(),
         reason: format!("not a tracing filter such as `info` or `imgigo=debug,info` ({err})"),
     })?;

@@ -10,7 +10,7 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use server::state::ServerState;
 use services::AppState;
-use services::config::{Config, Overrides};
+use services::config::Config;
 use services::cutout::{CutoutService, QueueLimits};
 use services::mail::{Mail, Mailer};
 use services::results::StoreLimits;
@@ -55,15 +55,12 @@ impl TestApp {
         for (name, value) in env {
             vars.push((name.to_string(), value.to_string()));
         }
-        let config = Config::load(
-            |name| {
-                vars.iter()
-                    .rev()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-            },
-            &Overrides::default(),
-        )
+        let config = Config::load(|name| {
+            vars.iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
         .expect("config");
         let (mailer, mail) = Mailer::memory("imgigo <no-reply@imgigo.test>");
         let service = CutoutService::with_instances(

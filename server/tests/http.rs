@@ -7,7 +7,7 @@ use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
 use server::state::ServerState;
 use services::AppState;
-use services::config::{Config, Overrides};
+use services::config::Config;
 use services::testing::TestDatabase;
 use tower::ServiceExt;
 
@@ -39,11 +39,9 @@ impl TestApp {
             "IMGIGO_DATA_DIR".into(),
             site.path().join("data").display().to_string(),
         ));
-        let config = Config::load(
-            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
-            &Overrides::default(),
-        )
-        .expect("test configuration");
+        let config =
+            Config::load(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+                .expect("test configuration");
         let app = AppState::init(config).await.expect("state");
         let router = server::router::build(ServerState::new(app.clone()));
         Self {

@@ -8,7 +8,7 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use server::state::ServerState;
 use services::AppState;
-use services::config::{Config, Overrides};
+use services::config::Config;
 use services::testing::TestDatabase;
 use tower::ServiceExt;
 
@@ -40,14 +40,11 @@ async fn request_logs_carry_the_path_but_never_the_query() {
     let db = TestDatabase::new().await;
     let data = tempfile::tempdir().expect("data folder");
     let data_dir = data.path().display().to_string();
-    let config = Config::load(
-        |name| match name {
-            "DATABASE_URL" => Some(db.url.clone()),
-            "IMGIGO_DATA_DIR" => Some(data_dir.clone()),
-            _ => None,
-        },
-        &Overrides::default(),
-    )
+    let config = Config::load(|name| match name {
+        "DATABASE_URL" => Some(db.url.clone()),
+        "IMGIGO_DATA_DIR" => Some(data_dir.clone()),
+        _ => None,
+    })
     .expect("config");
     let app = AppState::init(config).await.expect("state");
     let router = server::router::build(ServerState::new(app));

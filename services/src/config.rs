@@ -1,20 +1,27 @@
-//! Typed configuration, read once at start from `IMGIGO_*` variables (and command-line flags, which
-//! win). Every error names the variable, so a person knows what to fix.
+//! Typed configuration, read once at start. One definition, [`Settings`], names every setting's
+//! `IMGIGO_*` variable, its command-line flag (which wins), its default and its allowed values; clap
+//! reads both sources from it and prints it as `imgigo --help`. [`Config::from_settings`] then does the
+//! work that needs several values at once. Every error names the variable, so a person knows what to
+//! fix, and nothing out of range is clamped: it is refused.
 
+use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub use segmentation::device::DeviceRequest;
 
 use chrono::TimeDelta;
+use clap::builder::TypedValueParser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::cutout::upload::UploadLimits;
 use crate::mail::{MailConfig, OUTBOX_DIR};
 use crate::privacy::policy::PrivacyPolicy;
 use crate::ratelimit::RateLimit;
 use crate::secret::ServerSecret;
-use std::num::NonZeroU32;
 
 /// The running configuration of one imgigo process.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,23 +93,11 @@ pub enum LogFormat {
     Json,
 }
 
-/// Values given as command-line flags; each one overrides its environment variable.
-#[derive(Clone, Debug, Default)]
-pub struct Overrides {
-    pub addr: Option<String>,
-    pub data_dir: Option<String>,
-    pub database_url: Option<String>,
-    pub site_root: Option<String>,
-    pub log_format: Option<String>,
-    pub model_file: Option<String>,
-    pub device: Option<String>,
-    pub privacy_policy: Option<String>,
-}
-
-/// A configuration value that cannot be used. `variable` is the environment variable to fix.
+/// A configuration value that cannot be used. `variable` is the environment variable to fix; its
+/// flag is named after it (`IMGIGO_QUEUE` → `--queue`).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
-    pub variable: &'static str,
+    pub variable: String,
     pub value: String,
     pub reason: String,
 }
@@ -111,191 +106,516 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}={:?} is invalid: {}",
-            self.variable, self.value, self.reason
+            "{}={:?} is invalid: {} (flag {})",
+            self.variable,
+            self.value,
+            self.reason,
+            flag_of(&self.variable)
         )
     }
+}
+
+/// The flag of a variable: `IMGIGO_MAX_UPLOAD_MB` → `--max-upload-mb`, `DATABASE_URL` →
+/// `--database-url` (a unit test holds every definition to this).
+pub fn flag_of(variable: &str) -> String {
+    let name = variable.strip_prefix("IMGIGO_").unwrap_or(variable);
+    format!("--{}", name.to_ascii_lowercase().replace('_', "-"))
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATA_DIR: &str = "data";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 
+/// A value that may carry a password (a database or SMTP URL): `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Hidden<T>(pub T);
+
+impl<T> fmt::Debug for Hidden<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("…")
+    }
+}
+
+/// Every setting as a flag and its environment variable, with its default and allowed values: the
+/// one definition that `imgigo --help`, the README's table (a test compares them) and
+/// [`Config::from_settings`] share. `server`'s command line flattens it.
+#[derive(Clone, Debug, clap::Args)]
+#[group(skip)]
+#[command(next_help_heading = "Configuration (a flag wins over its environment variable)")]
+pub struct Settings {
+    /// Listen address
+    #[arg(long, env = "IMGIGO_ADDR", global = true, default_value = DEFAULT_ADDR, value_parser = checked(socket_address))]
+    pub addr: SocketAddr,
+
+    /// Folder for the SQLite file, mail outbox, encrypted cache and secret key
+    #[arg(long, env = "IMGIGO_DATA_DIR", global = true, default_value = DEFAULT_DATA_DIR, value_parser = checked(path))]
+    pub data_dir: PathBuf,
+
+    /// sqlite://… or postgres://… (prefer the variable: a command line is visible to other users)
+    /// [default: a SQLite file in the data folder]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true, value_parser = checked(database_url).shown(scheme_only))]
+    pub database_url: Option<Hidden<String>>,
+
+    /// The address people use; https:// turns on HSTS [default: http:// and the listen address]
+    #[arg(long, env = "IMGIGO_PUBLIC_URL", global = true, value_parser = checked(public_url))]
+    pub public_url: Option<String>,
+
+    /// The compiled site (wasm, CSS, static files) from `cargo leptos build`
+    #[arg(long, env = "IMGIGO_SITE_ROOT", global = true, default_value = DEFAULT_SITE_ROOT, value_parser = checked(path))]
+    pub site_root: PathBuf,
+
+    /// A tracing filter, such as `imgigo=debug,info`
+    #[arg(long, env = "IMGIGO_LOG", global = true, default_value = "info", value_parser = checked(text))]
+    pub log: String,
+
+    /// `text` or `json` log lines
+    #[arg(long, env = "IMGIGO_LOG_FORMAT", global = true, default_value = "text", value_parser = checked(log_format))]
+    pub log_format: LogFormat,
+
+    /// The converted weights written by `make weights` [default:
+    /// ~/.cache/imgigo/models/isnet-dis-imgly-1.4.5.bpk; data/models/… without HOME]
+    #[arg(long, env = "IMGIGO_MODEL_FILE", global = true, value_parser = checked(path))]
+    pub model_file: Option<PathBuf>,
+
+    /// Where the model runs: auto (a real GPU if present, else the CPU), cpu or gpu (never falls back)
+    #[arg(long, env = "IMGIGO_DEVICE", global = true, default_value = "auto", value_parser = checked(|v: &str| v.parse::<DeviceRequest>()))]
+    pub device: DeviceRequest,
+
+    /// Largest upload in megabytes (413 beyond)
+    #[arg(long, env = "IMGIGO_MAX_UPLOAD_MB", global = true, default_value = "25", value_parser = whole(4_000))]
+    pub max_upload_mb: u64,
+
+    /// Largest image in megapixels (422 beyond, checked from the header before decoding)
+    #[arg(long, env = "IMGIGO_MAX_MEGAPIXELS", global = true, default_value = "50", value_parser = whole(1_000))]
+    pub max_megapixels: u64,
+
+    /// Requests that may wait for the model beyond those running; more get 503 with Retry-After
+    #[arg(long, env = "IMGIGO_QUEUE", global = true, default_value = "8", value_parser = whole(10_000))]
+    pub queue: u64,
+
+    /// Megabytes of encrypted results kept in RAM before the oldest spill to encrypted files
+    #[arg(long, env = "IMGIGO_RESULTS_RAM_MB", global = true, default_value = "256", value_parser = whole(1_000_000))]
+    pub results_ram_mb: u64,
+
+    /// Megabytes of encrypted result files on disk at most; when full, new cutouts get 503
+    #[arg(long, env = "IMGIGO_RESULTS_DISK_MB", global = true, default_value = "2000", value_parser = whole(100_000_000))]
+    pub results_disk_mb: u64,
+
+    /// Open connections at most; beyond it new clients wait
+    #[arg(long, env = "IMGIGO_MAX_CONNECTIONS", global = true, default_value = "1024", value_parser = whole(1_000_000))]
+    pub max_connections: u64,
+
+    /// Seconds a request's headers may take; an idle connection is closed after it
+    #[arg(long, env = "IMGIGO_HEADER_TIMEOUT_SECONDS", global = true, default_value = "15", value_parser = whole(3_600))]
+    pub header_timeout_seconds: u64,
+
+    /// Kilobytes per second an upload must average after a 10 s grace
+    #[arg(long, env = "IMGIGO_MIN_UPLOAD_KBPS", global = true, default_value = "64", value_parser = whole(1_000_000))]
+    pub min_upload_kbps: u64,
+
+    /// Seconds SIGTERM waits for requests in flight
+    #[arg(long, env = "IMGIGO_SHUTDOWN_SECONDS", global = true, default_value = "30", value_parser = whole(3_600))]
+    pub shutdown_seconds: u64,
+
+    /// Anonymous API calls per IP address and minute
+    #[arg(long, env = "IMGIGO_ANON_PER_MINUTE", global = true, default_value = "20", value_parser = whole(u64::from(u32::MAX)))]
+    pub anon_per_minute: u64,
+
+    /// Anonymous API calls per IP address in a burst
+    #[arg(long, env = "IMGIGO_ANON_BURST", global = true, default_value = "10", value_parser = whole(u64::from(u32::MAX)))]
+    pub anon_burst: u64,
+
+    /// Reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For names the client
+    /// [default: none]
+    #[arg(long, env = "IMGIGO_TRUSTED_PROXIES", global = true, value_delimiter = ',', value_parser = checked(ip_address))]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Fetch remove.bg's image_url/bg_image_url (public addresses only)
+    #[arg(long, env = "IMGIGO_FETCH_URLS", global = true, default_value = "false", default_missing_value = "true", num_args = 0..=1, require_equals = true, action = clap::ArgAction::Set, value_parser = checked(yes_or_no))]
+    pub fetch_urls: bool,
+
+    /// Account mail through SMTP: smtp://user:pass@host:587?tls=required or smtps://…:465 (prefer
+    /// the variable: a command line is visible to other users) [default: .eml files in data/outbox/]
+    #[arg(long, env = "IMGIGO_SMTP_URL", global = true, hide_env_values = true, value_parser = checked(|v: &str| Ok(Hidden(v.trim().to_string()))).shown(nothing))]
+    pub smtp_url: Option<Hidden<String>>,
+
+    /// The sender of account mail [default: imgigo <no-reply@HOST> for the public address's host]
+    #[arg(long, env = "IMGIGO_MAIL_FROM", global = true, value_parser = checked(text))]
+    pub mail_from: Option<String>,
+
+    /// Key for the mailed links' stored digests: at least 32 bytes as hex or base64 (prefer the
+    /// variable: a command line is visible to other users) [default: data/secret.key, created once]
+    #[arg(long, env = "IMGIGO_SECRET", global = true, hide_env_values = true, value_parser = checked(secret).shown(nothing))]
+    pub secret: Option<ServerSecret>,
+
+    /// A signed-in session ends after this many minutes unused (at most a year)
+    #[arg(long, env = "IMGIGO_SESSION_IDLE_MINUTES", global = true, default_value = "30", value_parser = whole(525_600))]
+    pub session_idle_minutes: u64,
+
+    /// …and this many hours after logging in (at most a year)
+    #[arg(long, env = "IMGIGO_SESSION_MAX_HOURS", global = true, default_value = "12", value_parser = whole(8_760))]
+    pub session_max_hours: u64,
+
+    /// Calls per API key and minute (the bucket's refill)
+    #[arg(long, env = "IMGIGO_KEY_PER_MINUTE", global = true, default_value = "120", value_parser = whole(u64::from(u32::MAX)))]
+    pub key_per_minute: u64,
+
+    /// Calls per API key in a burst (the bucket's size)
+    #[arg(long, env = "IMGIGO_KEY_BURST", global = true, default_value = "60", value_parser = whole(u64::from(u32::MAX)))]
+    pub key_burst: u64,
+
+    /// A plain-text privacy policy of your own, shown on /privacy and named by consent records
+    /// [default: the bundled policy]
+    #[arg(long, env = "IMGIGO_PRIVACY_POLICY", global = true, value_parser = checked(path))]
+    pub privacy_policy: Option<PathBuf>,
+}
+
+/// clap's value parser for one setting: `check` turns the text into the value or says what was
+/// expected; a refusal names the variable (`arg.get_env()`) and shows only what `shown` allows.
+#[derive(Clone)]
+struct Checked<T> {
+    check: Arc<Check<T>>,
+    shown: fn(&str) -> String,
+}
+
+/// Turns a setting's text into its value, or says what was expected.
+type Check<T> = dyn Fn(&str) -> Result<T, String> + Send + Sync;
+
+fn checked<T>(check: impl Fn(&str) -> Result<T, String> + Send + Sync + 'static) -> Checked<T> {
+    Checked {
+        check: Arc::new(check),
+        shown: |value| value.to_string(),
+    }
+}
+
+impl<T> Checked<T> {
+    /// For values that may hold a password: show `shown(value)` in errors instead of the value.
+    fn shown(self, shown: fn(&str) -> String) -> Self {
+        Self { shown, ..self }
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Checked<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_string_lossy();
+        let outcome = if value.to_str().is_none() {
+            Err("expected UTF-8 text".to_string())
+        } else if text.trim().is_empty() {
+            Err("it is empty; unset it to use the default".to_string())
+        } else {
+            (self.check)(&text)
+        };
+        outcome.map_err(|reason| refusal(cmd, arg, (self.shown)(&text), reason))
+    }
+}
+
+/// A clap error that reads like [`ConfigError`] and carries its parts, so [`Config::load`] can give
+/// them back as one.
+fn refusal(
+    cmd: &clap::Command,
+    arg: Option<&clap::Arg>,
+    value: String,
+    reason: String,
+) -> clap::Error {
+    let variable = arg
+        .and_then(clap::Arg::get_env)
+        .map(|name| name.to_string_lossy().into_owned())
+        .or_else(|| {
+            arg.and_then(clap::Arg::get_long)
+                .map(|long| format!("--{long}"))
+        })
+        .unwrap_or_else(|| "a setting".into());
+    let refused = ConfigError {
+        variable,
+        value,
+        reason,
+    };
+    let mut err = clap::Error::raw(
+        ErrorKind::ValueValidation,
+        format!("invalid configuration: {refused}\n"),
+    )
+    .with_cmd(cmd);
+    err.insert(
+        ContextKind::InvalidArg,
+        ContextValue::String(refused.variable),
+    );
+    err.insert(
+        ContextKind::InvalidValue,
+        ContextValue::String(refused.value),
+    );
+    err.insert(ContextKind::Custom, ContextValue::String(refused.reason));
+    err
+}
+
+/// A whole number from 1 to `max`: `max` keeps each within what it configures (a semaphore, a
+/// `TimeDelta`, a byte count), so nothing overflows or is clamped later.
+fn whole(max: u64) -> Checked<u64> {
+    checked(move |value: &str| {
+        value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| format!("expected a whole number above zero, at most {max}"))
+    })
+}
+
+fn socket_address(value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse().map_err(|_| {
+        "expected an IP address and port, such as 127.0.0.1:3000 or [::1]:8080".to_string()
+    })
+}
+
+fn path(value: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(value))
+}
+
+fn text(value: &str) -> Result<String, String> {
+    Ok(value.trim().to_string())
+}
+
+fn database_url(value: &str) -> Result<Hidden<String>, String> {
+    let url = value.trim();
+    let known = ["sqlite:", "postgres://", "postgresql://"];
+    if known.iter().any(|scheme| url.starts_with(scheme)) {
+        Ok(Hidden(url.to_string()))
+    } else {
+        Err("expected a sqlite://… or postgres://… URL".into())
+    }
+}
+
+/// Never echo a URL that may carry a password: its scheme says enough.
+fn scheme_only(url: &str) -> String {
+    url.trim().split(':').next().unwrap_or_default().to_string() + ":…"
+}
+
+fn nothing(_: &str) -> String {
+    "…".into()
+}
+
+fn public_url(value: &str) -> Result<String, String> {
+    let url = value.trim().trim_end_matches('/');
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url.to_string())
+    } else {
+        Err("expected an absolute http:// or https:// address".into())
+    }
+}
+
+fn log_format(value: &str) -> Result<LogFormat, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err("expected `text` or `json`".into()),
+    }
+}
+
+fn yes_or_no(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}
+
+fn ip_address(value: &str) -> Result<IpAddr, String> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| "expected IP addresses separated by commas, such as 127.0.0.1,::1".to_string())
+}
+
+fn secret(value: &str) -> Result<ServerSecret, String> {
+    ServerSecret::parse(value).ok_or_else(|| {
+        "expected at least 32 random bytes as hex or base64 (for example `openssl rand -hex 32`)"
+            .into()
+    })
+}
+
+/// A number that passed its range check but is still too big for what it configures on this
+/// machine (a `usize` of 32 bits): refused, never clamped.
+fn too_large(variable: &str, n: u64) -> ConfigError {
+    ConfigError {
+        variable: variable.into(),
+        value: n.to_string(),
+        reason: "too large for this machine".into(),
+    }
+}
+
+/// `n` in the type that uses it.
+fn fits<T: TryFrom<u64>>(variable: &str, n: u64) -> Result<T, ConfigError> {
+    T::try_from(n).map_err(|_| too_large(variable, n))
+}
+
+fn megabytes(variable: &str, n: u64) -> Result<u64, ConfigError> {
+    n.checked_mul(1_000_000)
+        .ok_or_else(|| too_large(variable, n))
+}
+
+fn rate(variable: &str, n: u64) -> Result<NonZeroU32, ConfigError> {
+    NonZeroU32::new(fits(variable, n)?).ok_or_else(|| ConfigError {
+        variable: variable.into(),
+        value: n.to_string(),
+        reason: "expected a whole number above zero".into(),
+    })
+}
+
 impl Config {
-    /// Reads the process environment, then applies the flags.
-    pub fn from_env(overrides: &Overrides) -> Result<Self, ConfigError> {
-        Self::load(|name| std::env::var(name).ok(), overrides)
+    /// Builds the configuration from a variable source alone, as `imgigo` with no flags would; the
+    /// process environment is never read (tests pass a map).
+    pub fn load(env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        Self::load_with_args(std::iter::empty::<OsString>(), env)
     }
 
-    /// Builds the configuration from any variable source (tests pass a map).
-    pub fn load(
+    /// As [`Config::load`], with flags such as `--addr=…` that win over the variables. The
+    /// variables are turned into their flags through the definitions in [`Settings`], and clap's
+    /// own reading of the environment is switched off.
+    pub fn load_with_args<A: Into<OsString>>(
+        args: impl IntoIterator<Item = A>,
         env: impl Fn(&str) -> Option<String>,
-        overrides: &Overrides,
     ) -> Result<Self, ConfigError> {
-        let pick = |flag: &Option<String>, variable: &str| -> Option<String> {
-            flag.clone()
-                .or_else(|| env(variable))
-                .filter(|value| !value.trim().is_empty())
-        };
+        use clap::{Args, FromArgMatches};
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let command = Settings::augment_args(clap::Command::new("imgigo"));
+        let mut variables = Vec::new();
+        let mut argv: Vec<OsString> = vec!["imgigo".into()];
+        for arg in command.get_arguments() {
+            let (Some(long), Some(variable)) = (arg.get_long(), arg.get_env()) else {
+                continue;
+            };
+            let flag = format!("--{long}");
+            let variable = variable.to_string_lossy().into_owned();
+            let given = args.iter().any(|a| {
+                a.to_str()
+                    .is_some_and(|a| a == flag || a.starts_with(&format!("{flag}=")))
+            });
+            if let Some(value) = env(&variable).filter(|_| !given) {
+                argv.push(format!("{flag}={value}").into());
+            }
+            variables.push((flag, variable));
+        }
+        argv.extend(args);
+        let parsed = command
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(argv)
+            .and_then(|matches| Settings::from_arg_matches(&matches));
+        let settings = parsed.map_err(|err| {
+            let part = |kind| match err.get(kind) {
+                Some(ContextValue::String(text)) => Some(text.clone()),
+                _ => None,
+            };
+            match (
+                part(ContextKind::InvalidArg),
+                part(ContextKind::InvalidValue),
+                part(ContextKind::Custom),
+            ) {
+                (Some(flag), Some(value), Some(reason)) => ConfigError {
+                    variable: variables
+                        .iter()
+                        .find(|(f, _)| *f == flag)
+                        .map_or(flag, |(_, variable)| variable.clone()),
+                    value,
+                    reason,
+                },
+                _ => ConfigError {
+                    variable: "the command line".into(),
+                    value: String::new(),
+                    reason: err.to_string(),
+                },
+            }
+        })?;
+        Self::from_settings(settings, env("HOME"))
+    }
 
-        let addr_text = pick(&overrides.addr, "IMGIGO_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
-        let addr = addr_text
-            .trim()
-            .parse::<SocketAddr>()
-            .map_err(|_| ConfigError {
-                variable: "IMGIGO_ADDR",
-                value: addr_text.clone(),
-                reason: "expected an IP address and port, such as 127.0.0.1:3000 or [::1]:8080"
-                    .into(),
-            })?;
+    /// The work that needs several settings at once: defaults that follow from other values, the
+    /// policy file's text, byte counts and durations in the types that use them. `home` is `$HOME`,
+    /// where the model file is looked for by default.
+    pub fn from_settings(settings: Settings, home: Option<String>) -> Result<Self, ConfigError> {
+        let Settings {
+            addr,
+            data_dir,
+            database_url,
+            public_url,
+            site_root,
+            log,
+            log_format,
+            model_file,
+            device,
+            max_upload_mb,
+            max_megapixels,
+            queue,
+            results_ram_mb,
+            results_disk_mb,
+            max_connections,
+            header_timeout_seconds,
+            min_upload_kbps,
+            shutdown_seconds,
+            anon_per_minute,
+            anon_burst,
+            trusted_proxies,
+            fetch_urls,
+            smtp_url,
+            mail_from,
+            secret,
+            session_idle_minutes,
+            session_max_hours,
+            key_per_minute,
+            key_burst,
+            privacy_policy,
+        } = settings;
 
-        let data_dir = PathBuf::from(
-            pick(&overrides.data_dir, "IMGIGO_DATA_DIR").unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
-        );
-
-        let database_url = match pick(&overrides.database_url, "DATABASE_URL") {
-            Some(url) => validate_database_url(url.trim())?,
+        let database_url = match database_url {
+            Some(Hidden(url)) => url,
             None => sqlite_url_for(&data_dir),
         };
+        let public_url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+        let model_file = model_file.unwrap_or_else(|| default_model_file(home));
 
-        let public_url =
-            pick(&None, "IMGIGO_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
-        let public_url = public_url.trim().trim_end_matches('/').to_string();
-        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError {
-                variable: "IMGIGO_PUBLIC_URL",
-                value: public_url,
-                reason: "expected an absolute http:// or https:// address".into(),
-            });
-        }
-
-        let site_root = PathBuf::from(
-            pick(&overrides.site_root, "IMGIGO_SITE_ROOT")
-                .unwrap_or_else(|| DEFAULT_SITE_ROOT.into()),
-        );
-
-        let log_filter = pick(&None, "IMGIGO_LOG").unwrap_or_else(|| "info".into());
-
-        let log_format = match pick(&overrides.log_format, "IMGIGO_LOG_FORMAT") {
-            None => LogFormat::Text,
-            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
-                "text" => LogFormat::Text,
-                "json" => LogFormat::Json,
-                _ => {
-                    return Err(ConfigError {
-                        variable: "IMGIGO_LOG_FORMAT",
-                        value,
-                        reason: "expected `text` or `json`".into(),
-                    });
-                }
-            },
-        };
-
-        let model_file = match pick(&overrides.model_file, "IMGIGO_MODEL_FILE") {
-            Some(path) => PathBuf::from(path),
-            None => default_model_file(env("HOME")),
-        };
-
-        // Whole numbers within a range that fits what they configure: a value outside it stops the
-        // program with the variable's name instead of overflowing later.
-        let number = |variable: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
-            match pick(&None, variable) {
-                None => Ok(default),
-                Some(value) => value
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| (1..=max).contains(n))
-                    .ok_or(ConfigError {
-                        variable,
-                        value,
-                        reason: format!("expected a whole number above zero, at most {max}"),
-                    }),
-            }
-        };
-        let megabytes = |n: u64| usize::try_from(n.saturating_mul(1_000_000)).unwrap_or(usize::MAX);
         let upload = UploadLimits {
-            max_bytes: megabytes(number("IMGIGO_MAX_UPLOAD_MB", 25, 4_000)?),
-            max_pixels: number("IMGIGO_MAX_MEGAPIXELS", 50, 1_000)?.saturating_mul(1_000_000),
+            max_bytes: fits(
+                "IMGIGO_MAX_UPLOAD_MB",
+                megabytes("IMGIGO_MAX_UPLOAD_MB", max_upload_mb)?,
+            )?,
+            max_pixels: megabytes("IMGIGO_MAX_MEGAPIXELS", max_megapixels)?,
             ..UploadLimits::default()
         };
-        let queue_waiting = number("IMGIGO_QUEUE", 8, 10_000)? as usize;
-        let results_ram_bytes = megabytes(number("IMGIGO_RESULTS_RAM_MB", 256, 1_000_000)?);
-        let results_disk_bytes =
-            number("IMGIGO_RESULTS_DISK_MB", 2_000, 100_000_000)?.saturating_mul(1_000_000);
-        let max_connections = number("IMGIGO_MAX_CONNECTIONS", 1024, 1_000_000)? as usize;
-        let header_timeout =
-            std::time::Duration::from_secs(number("IMGIGO_HEADER_TIMEOUT_SECONDS", 15, 3_600)?);
-        let min_upload_rate = number("IMGIGO_MIN_UPLOAD_KBPS", 64, 1_000_000)? * 1000;
-        let shutdown_deadline =
-            std::time::Duration::from_secs(number("IMGIGO_SHUTDOWN_SECONDS", 30, 3_600)?);
-        let per_minute = number("IMGIGO_ANON_PER_MINUTE", 20, u64::from(u32::MAX))?;
-        let burst = number("IMGIGO_ANON_BURST", 10, u64::from(u32::MAX))?;
-        let nonzero = |n: u64| {
-            NonZeroU32::new(u32::try_from(n).unwrap_or(u32::MAX)).unwrap_or(NonZeroU32::MIN)
-        };
-        let anonymous = RateLimit {
-            per_minute: nonzero(per_minute),
-            burst: nonzero(burst),
-        };
+        let results_ram_bytes = fits(
+            "IMGIGO_RESULTS_RAM_MB",
+            megabytes("IMGIGO_RESULTS_RAM_MB", results_ram_mb)?,
+        )?;
+        let min_upload_rate = min_upload_kbps
+            .checked_mul(1000)
+            .ok_or_else(|| too_large("IMGIGO_MIN_UPLOAD_KBPS", min_upload_kbps))?;
+        let session_idle =
+            TimeDelta::try_minutes(fits("IMGIGO_SESSION_IDLE_MINUTES", session_idle_minutes)?)
+                .ok_or_else(|| too_large("IMGIGO_SESSION_IDLE_MINUTES", session_idle_minutes))?;
+        let session_max =
+            TimeDelta::try_hours(fits("IMGIGO_SESSION_MAX_HOURS", session_max_hours)?)
+                .ok_or_else(|| too_large("IMGIGO_SESSION_MAX_HOURS", session_max_hours))?;
 
-        let fetch_urls = match pick(&None, "IMGIGO_FETCH_URLS") {
-            None => false,
-            Some(value) => match value.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(ConfigError {
-                        variable: "IMGIGO_FETCH_URLS",
-                        value,
-                        reason: "expected true or false".into(),
-                    });
-                }
-            },
-        };
-
-        let trusted_proxies = match pick(&None, "IMGIGO_TRUSTED_PROXIES") {
-            None => Vec::new(),
-            Some(value) => value
-                .split(',')
-                .map(|part| part.trim().parse::<std::net::IpAddr>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| ConfigError {
-                    variable: "IMGIGO_TRUSTED_PROXIES",
-                    value: value.clone(),
-                    reason: "expected IP addresses separated by commas, such as 127.0.0.1,::1"
-                        .into(),
-                })?,
-        };
-
-        let device = match pick(&overrides.device, "IMGIGO_DEVICE") {
-            None => DeviceRequest::Auto,
-            Some(value) => value.parse().map_err(|reason| ConfigError {
-                variable: "IMGIGO_DEVICE",
-                value,
-                reason,
-            })?,
-        };
-
-        let smtp_url = pick(&None, "IMGIGO_SMTP_URL").map(|url| url.trim().to_string());
-        let from = pick(&None, "IMGIGO_MAIL_FROM")
-            .map(|from| from.trim().to_string())
-            .unwrap_or_else(|| default_sender(&public_url));
         let mail = MailConfig {
-            smtp_url,
-            from,
+            smtp_url: smtp_url.map(|Hidden(url)| url),
+            from: mail_from.unwrap_or_else(|| default_sender(&public_url)),
             outbox_dir: data_dir.join(OUTBOX_DIR),
         };
         if let Err(reason) = mail.validate() {
-            let variable = if reason.starts_with("IMGIGO_SMTP_URL") {
-                "IMGIGO_SMTP_URL"
-            } else {
-                "IMGIGO_MAIL_FROM"
-            };
+            let smtp = reason.starts_with("IMGIGO_SMTP_URL");
             return Err(ConfigError {
-                variable,
+                variable: if smtp {
+                    "IMGIGO_SMTP_URL"
+                } else {
+                    "IMGIGO_MAIL_FROM"
+                }
+                .into(),
                 // The SMTP URL may carry a password: never echo it.
-                value: if variable == "IMGIGO_SMTP_URL" {
+                value: if smtp {
                     "…".into()
                 } else {
                     mail.from.clone()
@@ -304,55 +624,44 @@ impl Config {
             });
         }
 
-        let secret = match pick(&None, "IMGIGO_SECRET") {
-            None => None,
-            Some(value) => Some(ServerSecret::parse(&value).ok_or(ConfigError {
-                variable: "IMGIGO_SECRET",
-                value: "…".into(),
-                reason: "expected at least 32 random bytes as hex or base64 (for example `openssl rand -hex 32`)".into(),
-            })?),
-        };
-        // At most a year: far beyond any sensible session, well inside what TimeDelta holds.
-        let session_idle =
-            TimeDelta::minutes(number("IMGIGO_SESSION_IDLE_MINUTES", 30, 525_600)? as i64);
-        let session_max = TimeDelta::hours(number("IMGIGO_SESSION_MAX_HOURS", 12, 8_760)? as i64);
-        let api_key_limit = RateLimit {
-            per_minute: nonzero(number("IMGIGO_KEY_PER_MINUTE", 120, u64::from(u32::MAX))?),
-            burst: nonzero(number("IMGIGO_KEY_BURST", 60, u64::from(u32::MAX))?),
-        };
-
-        let privacy_policy = match pick(&overrides.privacy_policy, "IMGIGO_PRIVACY_POLICY") {
+        let privacy_policy = match privacy_policy {
             None => PrivacyPolicy::bundled(),
-            Some(path) => read_policy(path.trim())?,
+            Some(path) => read_policy(&path)?,
         };
 
         Ok(Self {
-            privacy_policy,
-            results_disk_bytes,
-            max_connections,
-            header_timeout,
-            min_upload_rate,
-            shutdown_deadline,
-            mail,
-            secret,
-            session_idle,
-            session_max,
-            api_key_limit,
-            trusted_proxies,
-            fetch_urls,
-            upload,
-            queue_waiting,
-            results_ram_bytes,
-            anonymous,
-            device,
-            model_file,
             addr,
             data_dir,
             database_url,
             public_url,
             site_root,
-            log_filter,
+            log_filter: log,
             log_format,
+            model_file,
+            device,
+            upload,
+            queue_waiting: fits("IMGIGO_QUEUE", queue)?,
+            results_ram_bytes,
+            anonymous: RateLimit {
+                per_minute: rate("IMGIGO_ANON_PER_MINUTE", anon_per_minute)?,
+                burst: rate("IMGIGO_ANON_BURST", anon_burst)?,
+            },
+            fetch_urls,
+            trusted_proxies,
+            mail,
+            secret,
+            session_idle,
+            session_max,
+            api_key_limit: RateLimit {
+                per_minute: rate("IMGIGO_KEY_PER_MINUTE", key_per_minute)?,
+                burst: rate("IMGIGO_KEY_BURST", key_burst)?,
+            },
+            results_disk_bytes: megabytes("IMGIGO_RESULTS_DISK_MB", results_disk_mb)?,
+            max_connections: fits("IMGIGO_MAX_CONNECTIONS", max_connections)?,
+            header_timeout: std::time::Duration::from_secs(header_timeout_seconds),
+            min_upload_rate,
+            shutdown_deadline: std::time::Duration::from_secs(shutdown_seconds),
+            privacy_policy,
         })
     }
 
@@ -363,10 +672,10 @@ impl Config {
 }
 
 /// The operator's policy file: UTF-8 text with something in it. Read once, at start.
-fn read_policy(path: &str) -> Result<PrivacyPolicy, ConfigError> {
+fn read_policy(path: &std::path::Path) -> Result<PrivacyPolicy, ConfigError> {
     let refuse = |reason: String| ConfigError {
-        variable: "IMGIGO_PRIVACY_POLICY",
-        value: path.to_string(),
+        variable: "IMGIGO_PRIVACY_POLICY".into(),
+        value: path.display().to_string(),
         reason,
     };
     let bytes = std::fs::read(path).map_err(|err| {
@@ -412,20 +721,6 @@ fn sqlite_url_for(data_dir: &std::path::Path) -> String {
     format!("sqlite://{}?mode=rwc", data_dir.join("imgigo.db").display())
 }
 
-fn validate_database_url(url: &str) -> Result<String, ConfigError> {
-    let known = ["sqlite:", "postgres://", "postgresql://"];
-    if known.iter().any(|scheme| url.starts_with(scheme)) {
-        Ok(url.to_string())
-    } else {
-        Err(ConfigError {
-            variable: "DATABASE_URL",
-            // Never echo a URL that may carry a password.
-            value: url.split(':').next().unwrap_or_default().to_string() + ":…",
-            reason: "expected a sqlite://… or postgres://… URL".into(),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,7 +731,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::load(|name| map.get(name).cloned(), &Overrides::default())
+        Config::load(|name| map.get(name).cloned())
     }
 
     #[test]
@@ -509,16 +804,15 @@ mod tests {
 
     #[test]
     fn flags_win_over_environment() {
-        let overrides = Overrides {
-            addr: Some("0.0.0.0:8080".into()),
-            ..Overrides::default()
-        };
-        let config = Config::load(
-            |name| (name == "IMGIGO_ADDR").then(|| "127.0.0.1:1".to_string()),
-            &overrides,
-        )
+        let config = Config::load_with_args(["--addr=0.0.0.0:8080"], |name| {
+            (name == "IMGIGO_ADDR").then(|| "127.0.0.1:1".to_string())
+        })
         .unwrap();
         assert_eq!(config.addr.to_string(), "0.0.0.0:8080");
+        let config = Config::load_with_args(["--queue", "3"], |_| None).unwrap();
+        assert_eq!(config.queue_waiting, 3);
+        let err = Config::load_with_args(["--queue", "0"], |_| None).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_QUEUE");
     }
 
     #[test]
@@ -678,5 +972,109 @@ mod tests {
                 .variable,
             "IMGIGO_PUBLIC_URL"
         );
+    }
+
+    /// `(variable, flag, literal default)` of every setting, from the definitions themselves.
+    fn definitions() -> Vec<(String, String, Option<String>)> {
+        use clap::Args;
+        let command = Settings::augment_args(clap::Command::new("imgigo"));
+        let arguments: Vec<_> = command.get_arguments().collect();
+        let definitions: Vec<_> = arguments
+            .iter()
+            .filter_map(|arg| {
+                let variable = arg.get_env()?.to_string_lossy().into_owned();
+                let flag = format!("--{}", arg.get_long()?);
+                let default = arg
+                    .get_default_values()
+                    .first()
+                    .map(|value| value.to_string_lossy().into_owned());
+                Some((variable, flag, default))
+            })
+            .collect();
+        assert_eq!(
+            definitions.len(),
+            arguments.len(),
+            "every setting has a variable and a flag"
+        );
+        definitions
+    }
+
+    #[test]
+    fn every_setting_has_a_flag_named_after_its_variable() {
+        let definitions = definitions();
+        assert!(definitions.len() >= 30, "{definitions:?}");
+        for (variable, flag, _) in definitions {
+            assert_eq!(flag_of(&variable), flag);
+        }
+    }
+
+    /// The README's configuration tables and the definitions cannot drift apart: one row per
+    /// variable, naming its flag, with the definition's default where it has a literal one.
+    #[test]
+    fn the_readme_lists_every_setting_with_its_flag_and_default() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+        let section = readme
+            .split("\n## Configuration\n")
+            .nth(1)
+            .expect("a Configuration section");
+        let section = section.split("\n## ").next().unwrap_or_default();
+        let mut rows: HashMap<String, (String, String)> = HashMap::new();
+        for line in section.lines().filter(|line| line.starts_with("| `")) {
+            let cells: Vec<&str> = line
+                .trim_start_matches("| ")
+                .trim_end_matches(" |")
+                .split(" | ")
+                .collect();
+            assert_eq!(cells.len(), 3, "variable, default, meaning: {line}");
+            let variable = cells[0].trim_matches('`').to_string();
+            let row = (cells[1].to_string(), cells[2].to_string());
+            assert!(rows.insert(variable, row).is_none(), "one row each: {line}");
+        }
+        let definitions = definitions();
+        for (variable, flag, default) in &definitions {
+            let (shown_default, meaning) = rows
+                .get(variable)
+                .unwrap_or_else(|| panic!("README has no row for {variable}"));
+            if let Some(default) = default {
+                assert_eq!(
+                    *shown_default,
+                    format!("`{default}`"),
+                    "{variable}'s default"
+                );
+            }
+            assert!(
+                meaning.contains(&format!("`{flag}`")),
+                "{variable}'s row names {flag}: {meaning}"
+            );
+        }
+        for variable in rows.keys() {
+            assert!(
+                definitions
+                    .iter()
+                    .any(|(defined, _, _)| defined == variable),
+                "README names {variable}, which is not a setting"
+            );
+        }
+    }
+
+    #[test]
+    fn secrets_are_never_echoed() {
+        let err = load(&[("IMGIGO_SMTP_URL", "ftp://user:hunter2@mail")]).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_SMTP_URL");
+        let err2 = load(&[("IMGIGO_SECRET", "hunter2")]).unwrap_err();
+        assert_eq!(err2.variable, "IMGIGO_SECRET");
+        for err in [err, err2] {
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let hidden = format!("{:?}", Hidden("postgres://u:hunter2@db/x"));
+        assert!(!hidden.contains("hunter2"), "{hidden}");
+    }
+
+    #[test]
+    fn an_empty_value_is_refused_rather_than_taken_for_the_default() {
+        let err = load(&[("IMGIGO_QUEUE", " ")]).unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_QUEUE");
+        assert!(err.reason.contains("empty"), "{err}");
     }
 }

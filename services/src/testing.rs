@@ -291,10 +291,9 @@ impl AccountsHarness {
     pub async fn new() -> Self {
         let test_db = TestDatabase::new().await;
         let db = test_db.connect().await.expect("connect and migrate");
-        let config = crate::config::Config::load(
-            |name| (name == "IMGIGO_PUBLIC_URL").then(|| "https://imgigo.test".to_string()),
-            &Default::default(),
-        )
+        let config = crate::config::Config::load(|name| {
+            (name == "IMGIGO_PUBLIC_URL").then(|| "https://imgigo.test".to_string())
+        })
         .expect("config");
         let clock = ManualClock::new();
         let (mailer, mail) = crate::mail::Mailer::memory("imgigo <no-reply@imgigo.test>");

@@ -107,7 +107,7 @@ async fn an_unreachable_database_is_reported_unavailable() {
 async fn readiness_reports_the_backend() {
     let test_db = TestDatabase::new().await;
     let db = test_db.connect().await.expect("connect and migrate");
-    let config = services::config::Config::load(|_| None, &Default::default()).expect("config");
+    let config = services::config::Config::load(|_| None).expect("config");
     let app = services::AppState::new(config, db, services::cutout::device::cpu());
     let readiness = services::health::readiness(&app).await.expect("ready");
     assert_eq!(readiness.database, "ok");

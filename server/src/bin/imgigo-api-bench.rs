@@ -15,7 +15,7 @@ use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use image::imageops::FilterType;
 use services::AppState;
-use services::config::{Config, Overrides};
+use services::config::Config;
 use services::cutout::{CutoutService, Engine, ModelSize};
 use services::results::SystemClock;
 use tower::ServiceExt;
@@ -82,20 +82,17 @@ async fn run(
         ("IMGIGO_ANON_PER_MINUTE".to_string(), "100000".to_string()),
     ];
     let home = std::env::var("HOME").ok();
-    let config = Config::load(
-        |name| {
-            vars.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| (name == "HOME").then(|| home.clone()).flatten())
-                .or_else(|| {
-                    std::env::var(name)
-                        .ok()
-                        .filter(|_| name == "IMGIGO_MODEL_FILE")
-                })
-        },
-        &Overrides::default(),
-    )
+    let config = Config::load(|name| {
+        vars.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| (name == "HOME").then(|| home.clone()).flatten())
+            .or_else(|| {
+                std::env::var(name)
+                    .ok()
+                    .filter(|_| name == "IMGIGO_MODEL_FILE")
+            })
+    })
     .map_err(|e| e.to_string())?;
     let app = AppState::init(config.clone())
         .await

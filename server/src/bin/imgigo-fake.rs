@@ -14,7 +14,7 @@ use services::cutout::fake::FakeEngine;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let config = match Config::from_env(&cli.overrides()) {
+    let config = match Config::from_settings(cli.settings, std::env::var("HOME").ok()) {
         Ok(config) => config,
         Err(err) => {
             eprintln!("imgigo-fake: invalid configuration: {err}");

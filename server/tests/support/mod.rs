@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use image::RgbImage;
 use server::state::ServerState;
 use services::AppState;
-use services::config::{Config, Overrides};
+use services::config::Config;
 use services::cutout::queue::Segment;
 use services::cutout::upload::UploadLimits;
 use services::cutout::{CutoutService, Engine, QueueLimits};
@@ -156,11 +156,9 @@ impl TestApi {
             vars.retain(|(k, _)| k != name);
             vars.push((name.to_string(), value.to_string()));
         }
-        let config = Config::load(
-            |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
-            &Overrides::default(),
-        )
-        .expect("config");
+        let config =
+            Config::load(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+                .expect("config");
         let mut app = AppState::init(config).await.expect("state");
         let clock = ManualClock::new();
         if cutouts {
