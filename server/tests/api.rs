@@ -20,7 +20,7 @@ use support::*;
 
 #[tokio::test]
 async fn a_raw_upload_comes_back_as_a_png_with_a_link_that_works_until_deleted() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let upload = png(&photo(120, 80, 1));
     let response = api.post_raw("?size=256", "image/png", upload).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -54,7 +54,7 @@ async fn a_raw_upload_comes_back_as_a_png_with_a_link_that_works_until_deleted()
 
 #[tokio::test]
 async fn a_wrong_key_an_unknown_id_and_a_broken_link_get_the_same_404() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let response = api
         .post_raw("?size=256", "image/png", png(&photo(16, 16, 2)))
         .await;
@@ -105,7 +105,7 @@ async fn a_wrong_key_an_unknown_id_and_a_broken_link_get_the_same_404() {
 
 #[tokio::test]
 async fn every_output_format_has_its_type_and_decodes() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let upload = png(&photo(40, 30, 3));
     for (format, content_type) in [
         ("png", "image/png"),
@@ -141,7 +141,7 @@ async fn every_output_format_has_its_type_and_decodes() {
 
 #[tokio::test]
 async fn backgrounds_crop_and_json_answers() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let upload = png(&photo(50, 40, 4));
     let response = api
         .post_form(
@@ -220,17 +220,13 @@ async fn backgrounds_crop_and_json_answers() {
 
 #[tokio::test]
 async fn bad_inputs_get_the_right_status_and_a_readable_message() {
-    let api = TestApi::with(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits {
+    let api = TestApp::builder()
+        .upload(UploadLimits {
             max_bytes: 100_000,
             ..UploadLimits::default()
-        },
-        true,
-    )
-    .await;
+        })
+        .build()
+        .await;
     let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
         (
             "svg",
@@ -313,10 +309,7 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
     for (what, content_type, body, status, words) in cases {
         let response = api.post_raw("?size=256", content_type, body).await;
         assert_eq!(response.status(), status, "{what}");
-        let message = json(response).await["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let message = message(response).await;
         assert!(message.contains(words), "{what}: {message}");
     }
     for (query, words) in [
@@ -334,10 +327,7 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{query}"
         );
-        let message = json(response).await["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let message = message(response).await;
         assert!(message.contains(words), "{query}: {message}");
     }
     // Readable corner cases are accepted: 1×1, 16-bit, grayscale, CMYK, animated WebP, rotated.
@@ -356,23 +346,15 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
     }
     let response = api.post_form(&[("format", Part::Text("png"))], None).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        json(response).await["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("field `image`")
-    );
+    assert!(message(response).await.contains("field `image`"));
 }
 
 #[tokio::test]
 async fn without_a_model_the_routes_say_so() {
-    let api = TestApi::without_model().await;
+    let api = TestApp::without_model().await;
     let response = api.post_raw("", "image/png", corpus("one-pixel.png")).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let message = json(response).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(response).await;
     assert!(message.contains("model is not installed"), "{message}");
 }
 
@@ -397,17 +379,14 @@ impl Segment for Gate {
 async fn a_full_queue_answers_503_with_retry_after() {
     let (release, open) = mpsc::channel();
     let api = Arc::new(
-        TestApi::with(
-            vec![Gate(Mutex::new(open))],
-            QueueLimits {
+        TestApp::builder()
+            .engine(Gate(Mutex::new(open)))
+            .queue(QueueLimits {
                 waiting: 0,
                 ..QueueLimits::default()
-            },
-            StoreLimits::default(),
-            UploadLimits::default(),
-            true,
-        )
-        .await,
+            })
+            .build()
+            .await,
     );
     let busy = tokio::spawn({
         let api = api.clone();
@@ -432,10 +411,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
     assert_eq!(probe.status(), StatusCode::SERVICE_UNAVAILABLE);
     let retry: u64 = header(&probe, "retry-after").parse().expect("seconds");
     assert!(retry >= 1);
-    let message = json(probe).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(probe).await;
     assert!(message.contains("try again"), "{message}");
     release.send(()).expect("release");
     assert_eq!(busy.await.expect("join"), StatusCode::OK);
@@ -460,17 +436,13 @@ fn files_under(dir: &Path, since: SystemTime, out: &mut Vec<PathBuf>) {
 async fn no_image_byte_reaches_a_file_in_plaintext() {
     let started = SystemTime::now();
     // A zero RAM budget: every result is spilled to a file, so there are files to inspect.
-    let api = TestApi::with(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits {
+    let api = TestApp::builder()
+        .store(StoreLimits {
             ram_bytes: 0,
             ..StoreLimits::default()
-        },
-        UploadLimits::default(),
-        true,
-    )
-    .await;
+        })
+        .build()
+        .await;
     let original = photo(64, 48, 0xC0FFEE);
     let upload = png(&original);
     let mut outputs = Vec::new();
@@ -528,7 +500,7 @@ async fn no_image_byte_reaches_a_file_in_plaintext() {
 
 #[tokio::test]
 async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let photo_bytes = png(&photo(900, 600, 9));
 
     // multipart with image_file, default size = preview (≤ 0.25 MP), format auto → png.
@@ -628,7 +600,7 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
 
 #[tokio::test]
 async fn removebg_errors_use_its_shape_and_statuses() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let one = corpus("one-pixel.png");
     type Case<'a> = (
         Vec<u8>,
@@ -728,15 +700,11 @@ async fn removebg_errors_use_its_shape_and_statuses() {
 
 #[tokio::test]
 async fn anonymous_callers_are_limited_per_address_with_headers() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
-    )
-    .await;
+    let api = TestApp::builder()
+        .env("IMGIGO_ANON_BURST", "2")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .build()
+        .await;
     let upload = corpus("one-pixel.png");
     let native = |ip: &str| {
         from(
@@ -763,10 +731,7 @@ async fn anonymous_callers_are_limited_per_address_with_headers() {
         .expect("retry-after");
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(header(&limited, "x-ratelimit-remaining"), "0");
-    let message = json(limited).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(limited).await;
     assert!(message.contains("try again"), "{message}");
 
     // The remove.bg route shares the bucket and answers in its own shape.
@@ -794,12 +759,12 @@ async fn anonymous_callers_are_limited_per_address_with_headers() {
 
 #[tokio::test]
 async fn readyz_reports_the_model_state() {
-    let ready = TestApi::new().await;
+    let ready = TestApp::new().await;
     let response = ready
         .send(Request::get("/readyz").body(Body::empty()).expect("get"))
         .await;
     assert_eq!(json(response).await["checks"]["model"], "ready");
-    let without = TestApi::without_model().await;
+    let without = TestApp::without_model().await;
     without.app.set_model_loading(true);
     let response = without
         .send(Request::get("/readyz").body(Body::empty()).expect("get"))
@@ -819,7 +784,7 @@ async fn readyz_reports_the_model_state() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let response = api
         .send(
             Request::get("/api/openapi.json")
@@ -861,25 +826,12 @@ async fn the_openapi_document_describes_every_api_route() {
 
 #[tokio::test]
 async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
-    )
-    .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let service = api
-        .router
-        .clone()
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, service).await });
-
+    let api = TestApp::builder()
+        .env("IMGIGO_ANON_BURST", "2")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .build()
+        .await;
+    let addr = api.addr;
     let upload = png(&photo(64, 40, 11));
     let (status, headers, body) = exchange(
         addr,
@@ -920,7 +872,6 @@ async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
     assert_eq!(status, 429);
     let _: u64 = value(&headers, "retry-after").parse().expect("seconds");
     assert!(String::from_utf8_lossy(&body).contains("try again"));
-    server.abort();
 }
 
 #[tokio::test]
@@ -932,7 +883,7 @@ async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses
     };
 
     // On, but the photo host is on loopback: refused, however the address is spelled.
-    let api = TestApi::fetching(enabled).await;
+    let api = TestApp::builder().fetch(enabled).build().await;
     for url in [
         format!("http://{host}/photo.png"),
         format!("http://localhost:{}/photo.png", host.port()),
@@ -947,12 +898,14 @@ async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses
 
     // With private addresses let through (a test-only switch), the fetch itself works:
     // a photo, a redirect to it, a size limit.
-    let api = TestApi::fetching(services::fetch::FetchPolicy {
-        allow_private: true,
-        max_bytes: 2_000_000,
-        ..enabled
-    })
-    .await;
+    let api = TestApp::builder()
+        .fetch(services::fetch::FetchPolicy {
+            allow_private: true,
+            max_bytes: 2_000_000,
+            ..enabled
+        })
+        .build()
+        .await;
     for path in ["/photo.png", "/moved"] {
         let response = api
             .removebg(
@@ -989,19 +942,12 @@ async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-        &[
-            ("IMGIGO_ANON_BURST", "1"),
-            ("IMGIGO_ANON_PER_MINUTE", "1"),
-            ("IMGIGO_TRUSTED_PROXIES", "10.0.0.2"),
-        ],
-    )
-    .await;
+    let api = TestApp::builder()
+        .env("IMGIGO_ANON_BURST", "1")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .env("IMGIGO_TRUSTED_PROXIES", "10.0.0.2")
+        .build()
+        .await;
     let upload = corpus("one-pixel.png");
     let send = |peer: &str, forwarded: Option<&str>| {
         let mut request =
@@ -1045,7 +991,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
 
 #[tokio::test]
 async fn results_are_gone_after_seven_days() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let response = api
         .post_raw("?size=256", "image/png", corpus("one-pixel.png"))
         .await;
@@ -1071,18 +1017,7 @@ async fn results_are_gone_after_seven_days() {
 
 // ---- photos that cannot give a cutout ---------------------------------------------------------
 
-async fn fake_api() -> TestApi {
-    TestApi::with(
-        vec![services::cutout::fake::FakeEngine::new()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-    )
-    .await
-}
-
-fn stored(api: &TestApi) -> usize {
+fn stored(api: &TestApp) -> usize {
     api.app.cutouts().expect("cutouts").results().usage().0
 }
 
@@ -1093,7 +1028,7 @@ fn blank_photo() -> Vec<u8> {
 
 #[tokio::test]
 async fn a_photo_without_a_subject_is_refused_on_both_apis_and_nothing_is_stored() {
-    let api = fake_api().await;
+    let api = TestApp::fake().await;
 
     let native = api.post_raw("", "image/png", blank_photo()).await;
     assert_eq!(native.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -1142,7 +1077,7 @@ fn truncated_jpeg() -> Vec<u8> {
 
 #[tokio::test]
 async fn an_incomplete_photo_is_refused_on_both_apis_with_a_sentence() {
-    let api = fake_api().await;
+    let api = TestApp::fake().await;
     let sentence = services::cutout::upload::complete::INCOMPLETE;
 
     let native = api.post_raw("", "image/jpeg", truncated_jpeg()).await;
@@ -1165,13 +1100,10 @@ async fn an_incomplete_photo_is_refused_on_both_apis_with_a_sentence() {
 
 #[tokio::test]
 async fn the_pixel_limit_says_the_size_the_limit_and_what_to_do() {
-    let api = fake_api().await;
+    let api = TestApp::fake().await;
     let response = api.post_raw("", "image/png", corpus("bomb.png")).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let message = json(response).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(response).await;
     assert_eq!(
         message,
         "This photo is 400 megapixels (20000×20000); we can take up to 50 megapixels. Please send a smaller copy."

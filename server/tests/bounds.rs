@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use services::cutout::QueueLimits;
 use services::cutout::fake::FakeEngine;
 use services::cutout::upload::UploadLimits;
 use services::results::StoreLimits;
@@ -14,27 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod support;
 use support::*;
 
-async fn fake_api(upload: UploadLimits, store: StoreLimits) -> TestApi {
-    TestApi::with(
-        vec![FakeEngine::new()],
-        QueueLimits::default(),
-        store,
-        upload,
-        true,
-    )
-    .await
-}
-
-fn message(value: &serde_json::Value) -> String {
-    value["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[tokio::test]
 async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
-    let api = fake_api(UploadLimits::default(), StoreLimits::default()).await;
+    let api = TestApp::fake().await;
     let photo = png(&photo(40, 30, 3));
 
     // An unknown name is refused by name, whatever the body's shape.
@@ -44,13 +25,13 @@ async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
     ]);
     let response = api.post_raw("", &content_type, body).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let text = message(&json(response).await);
+    let text = message(response).await;
     assert!(text.contains("unknown field `formt`"), "{text}");
     let response = api
         .post_raw("?colour=red", "image/png", photo.clone())
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(message(&json(response).await).contains("`colour`"));
+    assert!(message(response).await.contains("`colour`"));
 
     // 1,000 parts, 1,000 form pairs, 1,000 JSON keys: refused at once, nothing accumulated.
     let parts: Vec<(String, Part)> = (0..1000)
@@ -82,7 +63,7 @@ async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(message(&json(response).await).contains("more than 16 fields"));
+    assert!(message(response).await.contains("more than 16 fields"));
 
     // Seventeen names remove.bg knows, each once: over the part cap.
     let names = [
@@ -120,7 +101,7 @@ async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
     ]);
     let response = api.post_raw("", &content_type, body).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(message(&json(response).await).contains("more than once"));
+    assert!(message(response).await.contains("more than once"));
 }
 
 #[tokio::test]
@@ -129,7 +110,11 @@ async fn one_request_holds_at_most_the_upload_limit() {
         max_bytes: 1_000_000,
         ..UploadLimits::default()
     };
-    let api = fake_api(limits, StoreLimits::default()).await;
+    let api = TestApp::builder()
+        .engine(FakeEngine::new())
+        .upload(limits)
+        .build()
+        .await;
     // Two files each under the limit but together over it.
     let (content_type, body) = multipart(&[
         ("image", Part::File(vec![0x89; 600_000])),
@@ -165,7 +150,7 @@ async fn one_request_holds_at_most_the_upload_limit() {
 
 #[tokio::test]
 async fn caller_numbers_are_capped_never_overflowed() {
-    let api = fake_api(UploadLimits::default(), StoreLimits::default()).await;
+    let api = TestApp::fake().await;
     let photo = png(&photo(40, 30, 4));
     for margin in [
         "4294967295px",
@@ -187,7 +172,7 @@ async fn caller_numbers_are_capped_never_overflowed() {
             "{margin}"
         );
         assert!(
-            message(&json(response).await).contains("at most 500px"),
+            message(response).await.contains("at most 500px"),
             "{margin}"
         );
         let (content_type, body) = multipart(&[
@@ -230,8 +215,8 @@ fn tight(header_timeout: u64, max_connections: usize) -> server::connections::Co
 }
 
 /// The app behind the production accept loop with `limits`.
-async fn bounded(limits: server::connections::ConnectionLimits) -> (TestApi, std::net::SocketAddr) {
-    let api = fake_api(UploadLimits::default(), StoreLimits::default()).await;
+async fn bounded(limits: server::connections::ConnectionLimits) -> (TestApp, std::net::SocketAddr) {
+    let api = TestApp::fake().await;
     let (addr, _task) = listen_with(api.router.clone(), limits).await;
     (api, addr)
 }
@@ -372,17 +357,10 @@ async fn a_panicking_engine_fails_one_request_with_500_and_the_next_works() {
         panic_on_width: Some(13),
         ..FakeEngine::new()
     };
-    let api = TestApi::with(
-        vec![engine],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-    )
-    .await;
+    let api = TestApp::builder().engine(engine).build().await;
     let response = api.post_raw("", "image/png", png(&photo(13, 10, 1))).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(message(&json(response).await).contains("went wrong on our side"));
+    assert!(message(response).await.contains("went wrong on our side"));
     let response = api.post_raw("", "image/png", png(&photo(20, 10, 1))).await;
     assert_eq!(response.status(), StatusCode::OK);
     let queue = api.app.cutouts().expect("cutouts").queue().clone();
@@ -406,12 +384,20 @@ async fn a_full_disk_budget_answers_503_with_retry_after_on_both_apis() {
         ram_bytes: 0,
         disk_bytes: 1,
     };
-    let api = fake_api(UploadLimits::default(), store).await;
+    let api = TestApp::builder()
+        .engine(FakeEngine::new())
+        .store(store)
+        .build()
+        .await;
     let response = api.post_raw("", "image/png", png(&photo(20, 10, 1))).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let seconds: u64 = header(&response, "retry-after").parse().expect("seconds");
     assert!((60..=3600).contains(&seconds));
-    assert!(message(&json(response).await).contains("storage for results is full"));
+    assert!(
+        message(response)
+            .await
+            .contains("storage for results is full")
+    );
     let (content_type, body) = multipart(&[("image_file", Part::File(png(&photo(20, 10, 1))))]);
     let response = api.removebg(&content_type, body, &[]).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+mod support;
+
 /// Runs `imgigo ARGS` with only the given configuration variables set.
 fn imgigo(vars: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_imgigo"));
@@ -257,7 +259,7 @@ fn admin_create_bootstraps_one_admin_with_the_password_from_stdin() {
     runtime.block_on(async {
         let url = format!("sqlite://{}/imgigo.db?mode=rwc", dir);
         let db = services::db::connect(&url).await.expect("db");
-        let config = services::config::Config::load(|_| None, &Default::default()).expect("config");
+        let config = support::config(&[]);
         let app = services::AppState::new(config, db, services::cutout::device::cpu());
         let admin = services::accounts::login::authenticate(
             &app,
