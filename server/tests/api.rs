@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use axum::body::Body;
 use http::{Request, StatusCode, header};
 use image::{GrayImage, RgbImage};
+use services::cutout::fake::FakeEngine;
 use services::cutout::queue::Segment;
 use services::cutout::upload::UploadLimits;
 use services::cutout::{ModelSize, QueueLimits};
@@ -139,10 +140,52 @@ async fn every_output_format_has_its_type_and_decodes() {
     }
 }
 
+/// The photo for the fake engine's known mask (an ellipse: [`FakeEngine::is_subject`]).
+const W: u32 = 80;
+const H: u32 = 60;
+
+/// One channel's distance.
+fn near(a: u8, b: u8, by: u8) -> bool {
+    a.abs_diff(b) <= by
+}
+
+/// The mean of `photo` in the `radius` square around `(x, y)` (clipped to the photo).
+fn local_mean(photo: &RgbImage, x: u32, y: u32, radius: u32) -> [u8; 3] {
+    let (mut sum, mut n) = ([0u32; 3], 0u32);
+    for j in y.saturating_sub(radius)..(y + radius + 1).min(photo.height()) {
+        for i in x.saturating_sub(radius)..(x + radius + 1).min(photo.width()) {
+            for (c, value) in photo.get_pixel(i, j).0.iter().enumerate() {
+                sum[c] += u32::from(*value);
+            }
+            n += 1;
+        }
+    }
+    sum.map(|s| (s / n) as u8)
+}
+
+/// Every pixel: the subject's exactly as photographed, `behind(x, y)` everywhere else.
+fn assert_composed(
+    what: &str,
+    result: &RgbImage,
+    photo: &RgbImage,
+    behind: impl Fn(u32, u32) -> [u8; 3],
+) {
+    assert_eq!(result.dimensions(), photo.dimensions(), "{what}");
+    for (x, y, pixel) in result.enumerate_pixels() {
+        let expected = if FakeEngine::is_subject(x, y, W, H) {
+            photo.get_pixel(x, y).0
+        } else {
+            behind(x, y)
+        };
+        assert_eq!(pixel.0, expected, "{what} at ({x}, {y})");
+    }
+}
+
 #[tokio::test]
 async fn backgrounds_crop_and_json_answers() {
-    let api = TestApp::new().await;
-    let upload = png(&photo(50, 40, 4));
+    let api = TestApp::fake().await;
+    let original = subject_photo(W, H);
+    let upload = png(&original);
     let response = api
         .post_form(
             &[
@@ -160,33 +203,86 @@ async fn backgrounds_crop_and_json_answers() {
         !decoded.color().has_alpha(),
         "a colour background is opaque"
     );
+    assert_composed("bg_color", &decoded.to_rgb8(), &original, |_, _| {
+        [0, 255, 0]
+    });
 
-    let background = png(&RgbImage::from_pixel(5, 5, image::Rgb([0, 0, 255])));
+    // A background as large as the photo, every pixel different: it must sit exactly behind.
+    let picture = RgbImage::from_fn(W, H, |x, y| image::Rgb([(x * 3) as u8, (y * 4) as u8, 200]));
     let response = api
         .post_form(
             &[
                 ("image", Part::File(upload.clone())),
-                ("bg_image", Part::File(background)),
+                ("bg_image", Part::File(png(&picture))),
                 ("size", Part::Text("256")),
             ],
             None,
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
+    let decoded = image::load_from_memory(&bytes(response).await).expect("png");
+    assert_composed("bg_image", &decoded.to_rgb8(), &original, |x, y| {
+        picture.get_pixel(x, y).0
+    });
 
-    for background in ["blur", "transparent"] {
-        let response = api
-            .post_form(
-                &[
-                    ("image", Part::File(upload.clone())),
-                    ("background", Part::Text(background)),
-                    ("size", Part::Text("256")),
-                ],
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK, "{background}");
+    // Blur: the checkerboard around the subject turns to its local grey; the subject stays sharp.
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(upload.clone())),
+                ("background", Part::Text("blur")),
+                ("size", Part::Text("256")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "blur");
+    let blurred = image::load_from_memory(&bytes(response).await)
+        .expect("png")
+        .to_rgb8();
+    assert_eq!(blurred.dimensions(), (W, H));
+    for (x, y, pixel) in blurred.enumerate_pixels() {
+        if FakeEngine::is_subject(x, y, W, H) {
+            assert_eq!(
+                pixel.0,
+                original.get_pixel(x, y).0,
+                "blur: subject at ({x}, {y})"
+            );
+        } else if (x < 10 || x >= W - 10) && (y < 10 || y >= H - 10) {
+            // In the corners, far from the subject: nothing but checkerboard to blur.
+            let photographed = original.get_pixel(x, y).0;
+            let mean = local_mean(&original, x, y, 2);
+            for c in 0..3 {
+                assert!(
+                    !near(pixel.0[c], photographed[c], 60),
+                    "blur: ({x}, {y}) is still the photo's {photographed:?}: {:?}",
+                    pixel.0
+                );
+                assert!(
+                    near(pixel.0[c], mean[c], 40),
+                    "blur: ({x}, {y}) is {:?}, far from the local mean {mean:?}",
+                    pixel.0
+                );
+            }
+        }
     }
+
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(upload.clone())),
+                ("background", Part::Text("transparent")),
+                ("size", Part::Text("256")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "transparent");
+    assert_transparent_cutout(
+        "transparent",
+        &decode_rgba(&bytes(response).await),
+        &original,
+    );
 
     let response = api
         .post_form(
@@ -210,11 +306,81 @@ async fn backgrounds_crop_and_json_answers() {
         result["width"].as_u64().expect("w"),
         result["height"].as_u64().expect("h"),
     );
-    assert!(width <= 50 && height <= 40 && width > 0 && height > 0);
+    // The subject's box plus 10 % of its larger side on every side.
+    let (left, top, box_width, box_height) = fake_subject_box(W, H);
+    let pad = (f64::from(box_width.max(box_height)) * 0.1).round() as u32;
+    let window = crop_window(pad);
+    assert_eq!((width, height), (u64::from(window.2), u64::from(window.3)));
     let foreground = &result["foreground"];
+    assert_eq!(foreground["left"], left - window.0);
+    assert_eq!(foreground["top"], top - window.1);
+    assert_eq!(foreground["width"], box_width);
+    assert_eq!(foreground["height"], box_height);
     assert!(
         foreground["left"].as_u64().expect("left") + foreground["width"].as_u64().expect("width")
             <= width
+    );
+}
+
+/// `(left, top, width, height)` of a crop with `pad` pixels around the fake engine's subject in the
+/// W×H photo, clipped to the photo.
+fn crop_window(pad: u32) -> (u32, u32, u32, u32) {
+    let (left, top, width, height) = fake_subject_box(W, H);
+    let (x0, y0) = (left.saturating_sub(pad), top.saturating_sub(pad));
+    let (x1, y1) = ((left + width + pad).min(W), (top + height + pad).min(H));
+    (x0, y0, x1 - x0, y1 - y0)
+}
+
+#[tokio::test]
+async fn a_crop_is_the_subjects_box_plus_the_margin_clipped_to_the_photo() {
+    let api = TestApp::fake().await;
+    let original = subject_photo(W, H);
+    let (left, top, width, height) = fake_subject_box(W, H);
+    assert!(width < W && height < H, "the subject leaves room to crop");
+    // 18px reaches past the top and bottom edges but not the sides.
+    for (margin, pad) in [("0px", 0), ("5", 5), ("18px", 18), ("500px", 500)] {
+        let response = api
+            .post_raw(
+                &format!("?crop=true&crop_margin={margin}"),
+                "image/png",
+                png(&original),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{margin}");
+        let window = crop_window(pad);
+        assert_eq!(
+            (header(&response, "x-width"), header(&response, "x-height")),
+            (window.2.to_string().as_str(), window.3.to_string().as_str()),
+            "{margin}"
+        );
+        let result = decode_rgba(&bytes(response).await);
+        assert_eq!(result.dimensions(), (window.2, window.3), "{margin}");
+        // The crop is taken from the right place: each pixel is the photo's beneath it.
+        for (x, y, pixel) in result.enumerate_pixels() {
+            let (px, py) = (x + window.0, y + window.1);
+            if FakeEngine::is_subject(px, py, W, H) {
+                let [r, g, b] = original.get_pixel(px, py).0;
+                assert_eq!(pixel.0, [r, g, b, 255], "{margin}: ({x}, {y})");
+            } else {
+                assert_eq!(pixel.0[3], 0, "{margin}: ({x}, {y})");
+            }
+        }
+    }
+    assert_eq!(crop_window(0), (left, top, width, height));
+    assert_eq!(
+        crop_window(18).2,
+        W - 4,
+        "18px: clipped only at the top and bottom"
+    );
+    assert_eq!(crop_window(500), (0, 0, W, H));
+    // Without `crop` the margin changes nothing.
+    let response = api
+        .post_raw("?crop_margin=10px", "image/png", png(&original))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        (header(&response, "x-width"), header(&response, "x-height")),
+        ("80", "60")
     );
 }
 
@@ -500,8 +666,10 @@ async fn no_image_byte_reaches_a_file_in_plaintext() {
 
 #[tokio::test]
 async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
-    let api = TestApp::new().await;
-    let photo_bytes = png(&photo(900, 600, 9));
+    let api = TestApp::fake().await;
+    let original = subject_photo(900, 600);
+    let photo_bytes = png(&original);
+    let centre = original.get_pixel(450, 300).0;
 
     // multipart with image_file, default size = preview (≤ 0.25 MP), format auto → png.
     let response = api
@@ -529,6 +697,17 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
         "x-foreground-height",
     ] {
         let _: u64 = header(&response, name).parse().expect(name);
+    }
+    // The known mask, scaled: nothing left in the corner, the subject's colour in the middle.
+    let preview = decode_rgba(&bytes(response).await);
+    assert_eq!(u64::from(preview.width()), w);
+    assert_eq!(preview.get_pixel(0, 0).0, [0, 0, 0, 0], "preview corner");
+    let middle = preview
+        .get_pixel(preview.width() / 2, preview.height() / 2)
+        .0;
+    assert_eq!(middle[3], 255, "preview middle");
+    for c in 0..3 {
+        assert!(near(middle[c], centre[c], 6), "{middle:?} vs {centre:?}");
     }
 
     // JSON body with booleans as JSON booleans, a colour background → auto = jpg; JSON answer.
@@ -568,6 +747,21 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
     ] {
         assert!(value["data"][name].is_u64(), "{name}");
     }
+    // The colour behind, the subject in front (a JPEG: close, not exact).
+    let colored = image::load_from_memory(&image).expect("jpeg").to_rgb8();
+    assert_eq!(colored.dimensions(), (900, 600));
+    for (x, y, expected) in [
+        (0, 0, [0x81, 0xd4, 0xfa]),
+        (899, 599, [0x81, 0xd4, 0xfa]),
+        (100, 300, [0x81, 0xd4, 0xfa]),
+        (450, 300, centre),
+    ] {
+        let got = colored.get_pixel(x, y).0;
+        assert!(
+            (0..3).all(|c| near(got[c], expected[c], 10)),
+            "({x}, {y}): {got:?}, expected about {expected:?}"
+        );
+    }
 
     // urlencoded, legacy size name, alpha channel only, "true"/"false" strings.
     let form = format!(
@@ -583,6 +777,17 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
     assert_eq!(response.status(), StatusCode::OK);
     let decoded = image::load_from_memory(&bytes(response).await).expect("png");
     assert_eq!(decoded.color(), image::ColorType::L8, "alpha only");
+    let alpha = decoded.to_luma8();
+    let (aw, ah) = alpha.dimensions();
+    assert_eq!(alpha.get_pixel(0, 0).0, [0], "alpha corner");
+    assert_eq!(alpha.get_pixel(aw / 2, ah / 2).0, [255], "alpha middle");
+    // The ellipse covers π/16 of the picture.
+    let opaque = alpha.pixels().filter(|p| p.0[0] >= 128).count() as f64;
+    let share = opaque / f64::from(aw * ah);
+    assert!(
+        (share - std::f64::consts::PI / 16.0).abs() < 0.01,
+        "{share}"
+    );
 
     // zip and webp.
     for (format, content_type) in [("zip", "application/zip"), ("webp", "image/webp")] {
@@ -594,8 +799,50 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
                 &[],
             )
             .await;
+        assert_eq!(response.status(), StatusCode::OK, "{format}");
         assert_eq!(header(&response, "content-type"), content_type, "{format}");
+        let body = bytes(response).await;
+        let alpha = if format == "zip" {
+            image::load_from_memory(&zip_member(&body, "alpha.png"))
+                .expect("alpha.png")
+                .to_luma8()
+        } else {
+            let rgba = decode_rgba(&body);
+            image::GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+                image::Luma([rgba.get_pixel(x, y).0[3]])
+            })
+        };
+        let (aw, ah) = alpha.dimensions();
+        assert_eq!(alpha.get_pixel(0, 0).0, [0], "{format}: corner");
+        assert_eq!(alpha.get_pixel(aw / 2, ah / 2).0, [255], "{format}: middle");
     }
+
+    // crop with a margin: the subject's box plus the margin, exactly.
+    let body = serde_json::json!({
+        "image_file_b64": b64(&photo_bytes),
+        "size": "full",
+        "crop": true,
+        "crop_margin": "30px",
+    });
+    let response = api
+        .removebg(
+            "application/json",
+            serde_json::to_vec(&body).expect("json"),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "crop");
+    let (left, top, width, height) = fake_subject_box(900, 600);
+    assert_eq!(
+        (header(&response, "x-width"), header(&response, "x-height")),
+        (
+            (width + 60).to_string().as_str(),
+            (height + 60).to_string().as_str()
+        )
+    );
+    assert_eq!(header(&response, "x-foreground-left"), "30");
+    assert_eq!(header(&response, "x-foreground-top"), "30");
+    assert!(left >= 30 && top >= 30, "the margin fits inside the photo");
 }
 
 #[tokio::test]
