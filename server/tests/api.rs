@@ -248,7 +248,7 @@ async fn backgrounds_crop_and_json_answers() {
                 original.get_pixel(x, y).0,
                 "blur: subject at ({x}, {y})"
             );
-        } else if (x < 10 || x >= W - 10) && (y < 10 || y >= H - 10) {
+        } else if !(10..W - 10).contains(&x) && !(10..H - 10).contains(&y) {
             // In the corners, far from the subject: nothing but checkerboard to blur.
             let photographed = original.get_pixel(x, y).0;
             let mean = local_mean(&original, x, y, 2);

@@ -227,8 +227,9 @@ fn a_failed_spill_keeps_nothing_of_the_new_result_and_the_old_one_intact() {
     // The folder turns into a file: the first result cannot spill to make room for a second.
     std::fs::remove_dir(&dir).expect("empty folder");
     std::fs::write(&dir, b"not a folder").expect("a file in its place");
-    let refused = store.put("image/png", &distinctive(2));
-    let err = refused.err().expect("the second put fails");
+    let Err(err) = store.put("image/png", &distinctive(2)) else {
+        panic!("the second put fails");
+    };
     assert_eq!(err.kind(), ErrorKind::Internal, "{err}");
     assert_eq!(store.usage(), (1, in_ram), "the second result is not kept");
     assert_eq!(std::fs::read(&dir).expect("file"), b"not a folder");
