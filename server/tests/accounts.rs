@@ -1,237 +1,20 @@
 //! Accounts over HTTP, in process: the forms' server functions with real cookies, the Origin check,
 //! the account gate and roles, the session cookie's attributes, and API keys on the cutout APIs.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use axum::Router;
-use axum::body::Body;
-use http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
-use server::state::ServerState;
-use services::AppState;
-use services::config::Config;
-use services::cutout::{CutoutService, QueueLimits};
-use services::mail::{Mail, Mailer};
-use services::results::StoreLimits;
-use services::testing::{ManualClock, TestDatabase};
-use tower::ServiceExt;
-
-const ORIGIN: &str = "http://127.0.0.1:3000";
-const PASSWORD: &str = "correct horse battery staple";
-
-struct TestApp {
-    router: Router,
-    app: AppState,
-    mail: Arc<Mutex<Vec<Mail>>>,
-    _db: TestDatabase,
-    _data: tempfile::TempDir,
-}
-
 mod support;
-use support::tiny_engine;
+use support::*;
 
-impl TestApp {
-    async fn new() -> Self {
-        Self::with_env(&[]).await
-    }
+use axum::body::Body;
+use http::{Request, StatusCode, header};
 
-    async fn with_env(env: &[(&str, &str)]) -> Self {
-        let db = TestDatabase::new().await;
-        let data = tempfile::tempdir().expect("data folder");
-        std::fs::create_dir_all(data.path().join("site/pkg")).expect("site");
-        let mut vars = vec![
-            ("DATABASE_URL".to_string(), db.url.clone()),
-            (
-                "IMGIGO_DATA_DIR".to_string(),
-                data.path().display().to_string(),
-            ),
-            (
-                "IMGIGO_SITE_ROOT".to_string(),
-                data.path().join("site").display().to_string(),
-            ),
-            ("IMGIGO_KEY_BURST".to_string(), "7".to_string()),
-        ];
-        for (name, value) in env {
-            vars.push((name.to_string(), value.to_string()));
-        }
-        let config = Config::load(|name| {
-            vars.iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
-        .expect("config");
-        let (mailer, mail) = Mailer::memory("imgigo <no-reply@imgigo.test>");
-        let service = CutoutService::with_instances(
-            vec![tiny_engine()],
-            QueueLimits::default(),
-            &data.path().join("results"),
-            StoreLimits::default(),
-            ManualClock::new(),
-        )
-        .expect("service");
-        let app = AppState::init(config)
-            .await
-            .expect("state")
-            .with_mailer(mailer)
-            .with_cutouts(service);
-        let router = server::router::build(ServerState::new(app.clone()));
-        Self {
-            router,
-            app,
-            mail,
-            _db: db,
-            _data: data,
-        }
-    }
-
-    async fn send(&self, request: Request<Body>) -> Response<Body> {
-        self.router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible router")
-    }
-
-    async fn get(&self, path: &str, cookie: Option<&str>) -> Response<Body> {
-        let mut request = Request::get(path);
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::empty()).expect("request"))
-            .await
-    }
-
-    /// Calls a server function the way the hydrated page does: a form-encoded POST from this
-    /// origin, JSON back.
-    async fn call(
-        &self,
-        name: &str,
-        form: &[(&str, &str)],
-        cookie: Option<&str>,
-    ) -> Response<Body> {
-        self.call_from(name, form, cookie, Some(ORIGIN)).await
-    }
-
-    async fn call_from(
-        &self,
-        name: &str,
-        form: &[(&str, &str)],
-        cookie: Option<&str>,
-        origin: Option<&str>,
-    ) -> Response<Body> {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(form)
-            .finish();
-        let mut request = Request::post(format!("/_app/{name}"))
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json")
-            .header(header::HOST, "127.0.0.1:3000");
-        if let Some(origin) = origin {
-            request = request.header(header::ORIGIN, origin);
-        }
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
-        }
-        self.send(request.body(Body::from(body)).expect("request"))
-            .await
-    }
-
-    async fn mail(&self, kind: &str, to: &str) -> Mail {
-        for _ in 0..300 {
-            if let Some(mail) = self
-                .mail
-                .lock()
-                .expect("mail")
-                .iter()
-                .rev()
-                .find(|m| m.kind == kind && m.to == to)
-            {
-                return mail.clone();
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("no {kind} mail to {to}");
-    }
-
-    async fn token(&self, kind: &str, to: &str) -> String {
-        let mail = self.mail(kind, to).await;
-        let start = mail.text.find("token=").expect("token") + "token=".len();
-        mail.text[start..]
-            .split_whitespace()
-            .next()
-            .expect("token")
-            .to_string()
-    }
-
-    /// The sign-up form for `email`, sent from `origin`.
-    async fn register(&self, email: &str, origin: &str) -> Response<Body> {
-        let form = [
-            ("name", "Ada"),
-            ("email", email),
-            ("password", PASSWORD),
-            ("age", "on"),
-            ("policy", "on"),
-        ];
-        self.call_from("register", &form, None, Some(origin)).await
-    }
-
-    /// Registers and verifies `email`; returns the session cookie of a login.
-    async fn account(&self, email: &str) -> String {
-        let response = self.register(email, ORIGIN).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "{}",
-            text(response).await
-        );
-        let token = self.token("verify_email", email).await;
-        let response = self.call("verify_email", &[("token", &token)], None).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        self.login(email, PASSWORD).await
-    }
-
-    async fn login(&self, email: &str, password: &str) -> String {
-        let response = self
-            .call("login", &[("email", email), ("password", password)], None)
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        session_cookie(&response).expect("a session cookie after login")
-    }
-}
-
-async fn text(response: Response<Body>) -> String {
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-fn set_cookies(response: &Response<Body>) -> Vec<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::to_string)
-        .collect()
-}
-
-/// `name=value` of the session cookie set by `response`.
-fn session_cookie(response: &Response<Body>) -> Option<String> {
-    set_cookies(response)
-        .into_iter()
-        .find(|c| c.contains("imgigo_session=") && !c.contains("Max-Age=0"))
-        .and_then(|c| c.split(';').next().map(str::to_string))
+/// Accounts with their mail captured, the tiny model for the cutouts their keys make.
+async fn accounts_app() -> TestApp {
+    TestApp::builder().mail_capture().build().await
 }
 
 #[tokio::test]
 async fn anonymous_visits_and_registration_set_no_cookie() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     for path in [
         "/",
         "/privacy",
@@ -267,7 +50,7 @@ async fn anonymous_visits_and_registration_set_no_cookie() {
 
 #[tokio::test]
 async fn state_changing_requests_need_this_sites_origin() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let form = [("email", "ada@example.com"), ("password", PASSWORD)];
     let missing = app.call_from("login", &form, None, None).await;
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
@@ -306,7 +89,7 @@ async fn state_changing_requests_need_this_sites_origin() {
 
 #[tokio::test]
 async fn login_sets_a_rotating_http_only_lax_cookie_and_logout_ends_it() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let response = app.register("ada@example.com", ORIGIN).await;
     assert_eq!(response.status(), StatusCode::OK);
 
@@ -359,10 +142,7 @@ async fn login_sets_a_rotating_http_only_lax_cookie_and_logout_ends_it() {
     assert!(!raw.contains("Secure"), "plain http: {raw}");
     assert!(raw.contains("Path=/"), "{raw}");
     assert_eq!(
-        response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok()),
+        header_opt(&response, "location"),
         Some("/account"),
         "the page goes on to `next`"
     );
@@ -402,7 +182,11 @@ async fn login_sets_a_rotating_http_only_lax_cookie_and_logout_ends_it() {
 
 #[tokio::test]
 async fn over_https_the_cookie_is_secure_and_host_prefixed() {
-    let app = TestApp::with_env(&[("IMGIGO_PUBLIC_URL", "https://imgigo.test")]).await;
+    let app = TestApp::builder()
+        .mail_capture()
+        .env("IMGIGO_PUBLIC_URL", "https://imgigo.test")
+        .build()
+        .await;
     let response = app.register("ada@example.com", "https://imgigo.test").await;
     assert_eq!(response.status(), StatusCode::OK);
     let token = app.token("verify_email", "ada@example.com").await;
@@ -431,22 +215,16 @@ async fn over_https_the_cookie_is_secure_and_host_prefixed() {
 
 #[tokio::test]
 async fn gated_pages_send_visitors_to_log_in_and_refuse_the_wrong_role() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let response = app.get("/account", None).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok()),
+        header_opt(&response, "location"),
         Some("/login?next=%2Faccount")
     );
     let response = app.get("/admin", None).await;
     assert_eq!(
-        response
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok()),
+        header_opt(&response, "location"),
         Some("/login?next=%2Fadmin")
     );
     let anonymous = app.call("staff_overview", &[], None).await;
@@ -509,14 +287,19 @@ async fn gated_pages_send_visitors_to_log_in_and_refuse_the_wrong_role() {
 
 #[tokio::test]
 async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
-    let app =
-        TestApp::with_env(&[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")]).await;
+    let app = TestApp::builder()
+        .mail_capture()
+        .env("IMGIGO_ANON_BURST", "2")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .env("IMGIGO_KEY_BURST", "7")
+        .build()
+        .await;
     let cookie = app.account("ada@example.com").await;
     let created = app
         .call("create_api_key", &[("name", "script")], Some(&cookie))
         .await;
     assert_eq!(created.status(), StatusCode::OK);
-    let body: serde_json::Value = serde_json::from_str(&text(created).await).expect("json");
+    let body = json(created).await;
     let secret = body["secret"].as_str().expect("secret").to_string();
     assert!(secret.starts_with("imgigo_"));
     let listed = text(app.call("account_overview", &[], Some(&cookie)).await).await;
@@ -524,16 +307,11 @@ async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
     assert!(listed.contains(&secret[..13]), "but shows its prefix");
     app.mail("api_key_created", "ada@example.com").await;
 
-    let photo = {
-        let mut bytes = Vec::new();
-        image::RgbImage::from_pixel(48, 32, image::Rgb([200, 120, 40]))
-            .write_to(
-                &mut std::io::Cursor::new(&mut bytes),
-                image::ImageFormat::Png,
-            )
-            .expect("png");
-        bytes
-    };
+    let photo = png(&image::RgbImage::from_pixel(
+        48,
+        32,
+        image::Rgb([200, 120, 40]),
+    ));
     let cutout = |key: Option<&str>| {
         let mut request =
             Request::post("/api/v1/cutouts?size=256").header(header::CONTENT_TYPE, "image/png");
@@ -553,13 +331,7 @@ async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
     // With the key: its own, larger allowance.
     let keyed = app.send(cutout(Some(&secret))).await;
     assert_eq!(keyed.status(), StatusCode::OK);
-    assert_eq!(
-        keyed
-            .headers()
-            .get("x-ratelimit-limit")
-            .and_then(|v| v.to_str().ok()),
-        Some("7")
-    );
+    assert_eq!(header_opt(&keyed, "x-ratelimit-limit"), Some("7"));
     let account = app
         .send(
             Request::get("/v1.0/account")
@@ -570,12 +342,8 @@ async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
         .await;
     assert_eq!(account.status(), StatusCode::OK);
     // One truth: the account endpoint names the limit the keyed answers' header carries.
-    let header_limit = keyed
-        .headers()
-        .get("x-ratelimit-limit")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    let account: serde_json::Value = serde_json::from_str(&text(account).await).expect("json");
+    let header_limit = header_opt(&keyed, "x-ratelimit-limit").and_then(|v| v.parse::<u64>().ok());
+    let account = json(account).await;
     let api = &account["data"]["attributes"]["api"];
     assert_eq!(api["rate_limit"]["limit"].as_u64(), header_limit, "{api}");
     assert_eq!(api["free_calls"].as_u64(), header_limit, "{api}");
@@ -589,10 +357,7 @@ async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
     assert!(text(bad).await.contains("not valid"));
 
     let id = {
-        let listed: serde_json::Value = serde_json::from_str(
-            &text(app.call("account_overview", &[], Some(&cookie)).await).await,
-        )
-        .expect("json");
+        let listed = json(app.call("account_overview", &[], Some(&cookie)).await).await;
         listed["keys"][0]["id"].as_i64().expect("id")
     };
     let revoked = app
@@ -619,7 +384,7 @@ async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
 
 #[tokio::test]
 async fn login_is_locked_after_repeated_failures_with_retry_after() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     app.account("ada@example.com").await;
     for _ in 0..4 {
         let response = app
@@ -639,13 +404,7 @@ async fn login_is_locked_after_repeated_failures_with_retry_after() {
         )
         .await;
     assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(
-        locked
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok()),
-        Some("900")
-    );
+    assert_eq!(header_opt(&locked, "retry-after"), Some("900"));
     let right = app
         .call(
             "login",
@@ -663,7 +422,7 @@ async fn login_is_locked_after_repeated_failures_with_retry_after() {
 
 #[tokio::test]
 async fn sign_out_everywhere_ends_other_devices() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let laptop = app.account("ada@example.com").await;
     let phone = app.login("ada@example.com", PASSWORD).await;
     assert_eq!(
@@ -686,7 +445,7 @@ async fn sign_out_everywhere_ends_other_devices() {
 
 #[tokio::test]
 async fn download_my_data_is_a_json_attachment_with_the_account() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let anonymous = app.get("/account/export", None).await;
     assert_eq!(
         anonymous.status(),
@@ -696,24 +455,13 @@ async fn download_my_data_is_a_json_attachment_with_the_account() {
     let cookie = app.account("ada@example.com").await;
     let response = app.get("/account/export", Some(&cookie)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let disposition = response
-        .headers()
-        .get(header::CONTENT_DISPOSITION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let disposition = header(&response, "content-disposition").to_string();
     assert!(
         disposition.starts_with("attachment; filename=\"imgigo-data-"),
         "{disposition}"
     );
-    assert_eq!(
-        response
-            .headers()
-            .get(header::CACHE_CONTROL)
-            .and_then(|v| v.to_str().ok()),
-        Some("no-store")
-    );
-    let document: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
+    assert_eq!(header_opt(&response, "cache-control"), Some("no-store"));
+    let document = json(response).await;
     assert_eq!(document["schema"], services::privacy::export::SCHEMA);
     assert_eq!(document["users"]["email"], "ada@example.com");
     assert_eq!(document["sessions"].as_array().map(Vec::len), Some(1));
@@ -721,12 +469,12 @@ async fn download_my_data_is_a_json_attachment_with_the_account() {
 
 #[tokio::test]
 async fn restriction_and_deletion_work_from_the_account_page() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let cookie = app.account("ada@example.com").await;
     let created = app
         .call("create_api_key", &[("name", "script")], Some(&cookie))
         .await;
-    let body: serde_json::Value = serde_json::from_str(&text(created).await).expect("json");
+    let body = json(created).await;
     let secret = body["secret"].as_str().expect("secret").to_string();
     let account = |key: &str| {
         Request::get("/v1.0/account")
@@ -759,9 +507,7 @@ async fn restriction_and_deletion_work_from_the_account_page() {
         )
         .await;
     assert_eq!(objection.status(), StatusCode::OK);
-    let overview: serde_json::Value =
-        serde_json::from_str(&text(app.call("account_overview", &[], Some(&cookie)).await).await)
-            .expect("json");
+    let overview = json(app.call("account_overview", &[], Some(&cookie)).await).await;
     assert_eq!(overview["marketing"], false);
     assert_eq!(
         overview["consents"].as_array().map(Vec::len),
@@ -770,13 +516,11 @@ async fn restriction_and_deletion_work_from_the_account_page() {
     );
 
     // A result made with the key: its link works until the account is deleted.
-    let mut bytes = Vec::new();
-    image::RgbImage::from_pixel(40, 30, image::Rgb([10, 200, 90]))
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .expect("png");
+    let bytes = png(&image::RgbImage::from_pixel(
+        40,
+        30,
+        image::Rgb([10, 200, 90]),
+    ));
     let made = app
         .send(
             Request::post("/api/v1/cutouts?size=256")
@@ -788,7 +532,7 @@ async fn restriction_and_deletion_work_from_the_account_page() {
         )
         .await;
     assert_eq!(made.status(), StatusCode::CREATED);
-    let made: serde_json::Value = serde_json::from_str(&text(made).await).expect("json");
+    let made = json(made).await;
     let link = made["result"]["url"].as_str().expect("link").to_string();
     assert_eq!(app.get(&link, None).await.status(), StatusCode::OK);
 
@@ -809,10 +553,7 @@ async fn restriction_and_deletion_work_from_the_account_page() {
         .await;
     assert_eq!(deleted.status(), StatusCode::OK);
     assert_eq!(
-        deleted
-            .headers()
-            .get(header::LOCATION)
-            .and_then(|v| v.to_str().ok()),
+        header_opt(&deleted, "location"),
         Some("/account/deleted"),
         "deletion lands on the page that says it was done"
     );
@@ -855,7 +596,7 @@ async fn restriction_and_deletion_work_from_the_account_page() {
 /// (a browser's Do Not Track does not matter: nothing is on that the person did not turn on).
 #[tokio::test]
 async fn sign_up_choices_are_what_the_account_page_shows() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     for (email, analytics, marketing) in [
         ("none@example.com", None, None),
         ("stats@example.com", Some("on"), None),
@@ -884,10 +625,7 @@ async fn sign_up_choices_are_what_the_account_page_shows() {
         let token = app.token("verify_email", email).await;
         app.call("verify_email", &[("token", &token)], None).await;
         let cookie = app.login(email, PASSWORD).await;
-        let overview: serde_json::Value = serde_json::from_str(
-            &text(app.call("account_overview", &[], Some(&cookie)).await).await,
-        )
-        .expect("json");
+        let overview = json(app.call("account_overview", &[], Some(&cookie)).await).await;
         assert_eq!(overview["analytics"], analytics.is_some(), "{email}");
         assert_eq!(overview["marketing"], marketing.is_some(), "{email}");
         let signup: Vec<(String, bool)> = overview["consents"]
@@ -936,11 +674,12 @@ async fn sign_up_choices_are_what_the_account_page_shows() {
 /// The pages state the session lengths the server is configured with.
 #[tokio::test]
 async fn pages_state_the_configured_session_lengths() {
-    let app = TestApp::with_env(&[
-        ("IMGIGO_SESSION_IDLE_MINUTES", "45"),
-        ("IMGIGO_SESSION_MAX_HOURS", "24"),
-    ])
-    .await;
+    let app = TestApp::builder()
+        .mail_capture()
+        .env("IMGIGO_SESSION_IDLE_MINUTES", "45")
+        .env("IMGIGO_SESSION_MAX_HOURS", "24")
+        .build()
+        .await;
     let cookies = text(app.get("/cookies", None).await).await;
     assert!(
         cookies.contains("Ends 45 minutes after your last visit, 1 day after logging in"),
@@ -960,7 +699,7 @@ async fn pages_state_the_configured_session_lengths() {
 
 #[tokio::test]
 async fn the_account_deleted_page_is_public_and_says_what_was_deleted() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let page = app.get("/account/deleted", None).await;
     assert_eq!(page.status(), StatusCode::OK, "no login needed");
     assert!(set_cookies(&page).is_empty());
@@ -975,7 +714,7 @@ async fn the_account_deleted_page_is_public_and_says_what_was_deleted() {
 
 #[tokio::test]
 async fn the_cookie_page_and_the_rights_list_are_public() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let cookies = app.get("/cookies", None).await;
     assert_eq!(cookies.status(), StatusCode::OK);
     assert!(set_cookies(&cookies).is_empty());
@@ -995,7 +734,7 @@ async fn the_cookie_page_and_the_rights_list_are_public() {
 
 #[tokio::test]
 async fn privacy_requests_reach_the_staff_queue_and_only_staff_answer() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let sent = app
         .call(
             "submit_privacy_request",
@@ -1062,7 +801,11 @@ async fn an_operators_own_privacy_policy_is_shown_and_named_by_new_consents() {
     let policy_text = "Privacy Policy\nThis server is run by the Example Photo Club.\n1. What We Keep\nOnly your email address, for the club newsletter.\n";
     let file = folder.path().join("policy.txt");
     std::fs::write(&file, policy_text).expect("policy file");
-    let app = TestApp::with_env(&[("IMGIGO_PRIVACY_POLICY", &file.display().to_string())]).await;
+    let app = TestApp::builder()
+        .mail_capture()
+        .env("IMGIGO_PRIVACY_POLICY", &file.display().to_string())
+        .build()
+        .await;
     let version = services::privacy::policy::version_of(policy_text);
     assert_ne!(
         version,
@@ -1087,9 +830,7 @@ async fn an_operators_own_privacy_policy_is_shown_and_named_by_new_consents() {
         )
         .await;
     assert_eq!(changed.status(), StatusCode::OK);
-    let overview: serde_json::Value =
-        serde_json::from_str(&text(app.call("account_overview", &[], Some(&cookie)).await).await)
-            .expect("json");
+    let overview = json(app.call("account_overview", &[], Some(&cookie)).await).await;
     let consents = overview["consents"].as_array().expect("consents");
     assert!(consents.len() >= 3, "{consents:?}");
     assert!(

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use axum::body::Body;
 use http::{Request, StatusCode, header};
 use image::{GrayImage, RgbImage};
+use services::cutout::fake::FakeEngine;
 use services::cutout::queue::Segment;
 use services::cutout::upload::UploadLimits;
 use services::cutout::{ModelSize, QueueLimits};
@@ -20,7 +21,7 @@ use support::*;
 
 #[tokio::test]
 async fn a_raw_upload_comes_back_as_a_png_with_a_link_that_works_until_deleted() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let upload = png(&photo(120, 80, 1));
     let response = api.post_raw("?size=256", "image/png", upload).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -54,7 +55,7 @@ async fn a_raw_upload_comes_back_as_a_png_with_a_link_that_works_until_deleted()
 
 #[tokio::test]
 async fn a_wrong_key_an_unknown_id_and_a_broken_link_get_the_same_404() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let response = api
         .post_raw("?size=256", "image/png", png(&photo(16, 16, 2)))
         .await;
@@ -105,7 +106,7 @@ async fn a_wrong_key_an_unknown_id_and_a_broken_link_get_the_same_404() {
 
 #[tokio::test]
 async fn every_output_format_has_its_type_and_decodes() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let upload = png(&photo(40, 30, 3));
     for (format, content_type) in [
         ("png", "image/png"),
@@ -139,10 +140,52 @@ async fn every_output_format_has_its_type_and_decodes() {
     }
 }
 
+/// The photo for the fake engine's known mask (an ellipse: [`FakeEngine::is_subject`]).
+const W: u32 = 80;
+const H: u32 = 60;
+
+/// One channel's distance.
+fn near(a: u8, b: u8, by: u8) -> bool {
+    a.abs_diff(b) <= by
+}
+
+/// The mean of `photo` in the `radius` square around `(x, y)` (clipped to the photo).
+fn local_mean(photo: &RgbImage, x: u32, y: u32, radius: u32) -> [u8; 3] {
+    let (mut sum, mut n) = ([0u32; 3], 0u32);
+    for j in y.saturating_sub(radius)..(y + radius + 1).min(photo.height()) {
+        for i in x.saturating_sub(radius)..(x + radius + 1).min(photo.width()) {
+            for (c, value) in photo.get_pixel(i, j).0.iter().enumerate() {
+                sum[c] += u32::from(*value);
+            }
+            n += 1;
+        }
+    }
+    sum.map(|s| (s / n) as u8)
+}
+
+/// Every pixel: the subject's exactly as photographed, `behind(x, y)` everywhere else.
+fn assert_composed(
+    what: &str,
+    result: &RgbImage,
+    photo: &RgbImage,
+    behind: impl Fn(u32, u32) -> [u8; 3],
+) {
+    assert_eq!(result.dimensions(), photo.dimensions(), "{what}");
+    for (x, y, pixel) in result.enumerate_pixels() {
+        let expected = if FakeEngine::is_subject(x, y, W, H) {
+            photo.get_pixel(x, y).0
+        } else {
+            behind(x, y)
+        };
+        assert_eq!(pixel.0, expected, "{what} at ({x}, {y})");
+    }
+}
+
 #[tokio::test]
 async fn backgrounds_crop_and_json_answers() {
-    let api = TestApi::new().await;
-    let upload = png(&photo(50, 40, 4));
+    let api = TestApp::fake().await;
+    let original = subject_photo(W, H);
+    let upload = png(&original);
     let response = api
         .post_form(
             &[
@@ -160,33 +203,86 @@ async fn backgrounds_crop_and_json_answers() {
         !decoded.color().has_alpha(),
         "a colour background is opaque"
     );
+    assert_composed("bg_color", &decoded.to_rgb8(), &original, |_, _| {
+        [0, 255, 0]
+    });
 
-    let background = png(&RgbImage::from_pixel(5, 5, image::Rgb([0, 0, 255])));
+    // A background as large as the photo, every pixel different: it must sit exactly behind.
+    let picture = RgbImage::from_fn(W, H, |x, y| image::Rgb([(x * 3) as u8, (y * 4) as u8, 200]));
     let response = api
         .post_form(
             &[
                 ("image", Part::File(upload.clone())),
-                ("bg_image", Part::File(background)),
+                ("bg_image", Part::File(png(&picture))),
                 ("size", Part::Text("256")),
             ],
             None,
         )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
+    let decoded = image::load_from_memory(&bytes(response).await).expect("png");
+    assert_composed("bg_image", &decoded.to_rgb8(), &original, |x, y| {
+        picture.get_pixel(x, y).0
+    });
 
-    for background in ["blur", "transparent"] {
-        let response = api
-            .post_form(
-                &[
-                    ("image", Part::File(upload.clone())),
-                    ("background", Part::Text(background)),
-                    ("size", Part::Text("256")),
-                ],
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK, "{background}");
+    // Blur: the checkerboard around the subject turns to its local grey; the subject stays sharp.
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(upload.clone())),
+                ("background", Part::Text("blur")),
+                ("size", Part::Text("256")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "blur");
+    let blurred = image::load_from_memory(&bytes(response).await)
+        .expect("png")
+        .to_rgb8();
+    assert_eq!(blurred.dimensions(), (W, H));
+    for (x, y, pixel) in blurred.enumerate_pixels() {
+        if FakeEngine::is_subject(x, y, W, H) {
+            assert_eq!(
+                pixel.0,
+                original.get_pixel(x, y).0,
+                "blur: subject at ({x}, {y})"
+            );
+        } else if !(10..W - 10).contains(&x) && !(10..H - 10).contains(&y) {
+            // In the corners, far from the subject: nothing but checkerboard to blur.
+            let photographed = original.get_pixel(x, y).0;
+            let mean = local_mean(&original, x, y, 2);
+            for c in 0..3 {
+                assert!(
+                    !near(pixel.0[c], photographed[c], 60),
+                    "blur: ({x}, {y}) is still the photo's {photographed:?}: {:?}",
+                    pixel.0
+                );
+                assert!(
+                    near(pixel.0[c], mean[c], 40),
+                    "blur: ({x}, {y}) is {:?}, far from the local mean {mean:?}",
+                    pixel.0
+                );
+            }
+        }
     }
+
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(upload.clone())),
+                ("background", Part::Text("transparent")),
+                ("size", Part::Text("256")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "transparent");
+    assert_transparent_cutout(
+        "transparent",
+        &decode_rgba(&bytes(response).await),
+        &original,
+    );
 
     let response = api
         .post_form(
@@ -210,27 +306,93 @@ async fn backgrounds_crop_and_json_answers() {
         result["width"].as_u64().expect("w"),
         result["height"].as_u64().expect("h"),
     );
-    assert!(width <= 50 && height <= 40 && width > 0 && height > 0);
+    // The subject's box plus 10 % of its larger side on every side.
+    let (left, top, box_width, box_height) = fake_subject_box(W, H);
+    let pad = (f64::from(box_width.max(box_height)) * 0.1).round() as u32;
+    let window = crop_window(pad);
+    assert_eq!((width, height), (u64::from(window.2), u64::from(window.3)));
     let foreground = &result["foreground"];
+    assert_eq!(foreground["left"], left - window.0);
+    assert_eq!(foreground["top"], top - window.1);
+    assert_eq!(foreground["width"], box_width);
+    assert_eq!(foreground["height"], box_height);
     assert!(
         foreground["left"].as_u64().expect("left") + foreground["width"].as_u64().expect("width")
             <= width
     );
 }
 
+/// `(left, top, width, height)` of a crop with `pad` pixels around the fake engine's subject in the
+/// W×H photo, clipped to the photo.
+fn crop_window(pad: u32) -> (u32, u32, u32, u32) {
+    let (left, top, width, height) = fake_subject_box(W, H);
+    let (x0, y0) = (left.saturating_sub(pad), top.saturating_sub(pad));
+    let (x1, y1) = ((left + width + pad).min(W), (top + height + pad).min(H));
+    (x0, y0, x1 - x0, y1 - y0)
+}
+
+#[tokio::test]
+async fn a_crop_is_the_subjects_box_plus_the_margin_clipped_to_the_photo() {
+    let api = TestApp::fake().await;
+    let original = subject_photo(W, H);
+    let (left, top, width, height) = fake_subject_box(W, H);
+    assert!(width < W && height < H, "the subject leaves room to crop");
+    // 18px reaches past the top and bottom edges but not the sides.
+    for (margin, pad) in [("0px", 0), ("5", 5), ("18px", 18), ("500px", 500)] {
+        let response = api
+            .post_raw(
+                &format!("?crop=true&crop_margin={margin}"),
+                "image/png",
+                png(&original),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{margin}");
+        let window = crop_window(pad);
+        assert_eq!(
+            (header(&response, "x-width"), header(&response, "x-height")),
+            (window.2.to_string().as_str(), window.3.to_string().as_str()),
+            "{margin}"
+        );
+        let result = decode_rgba(&bytes(response).await);
+        assert_eq!(result.dimensions(), (window.2, window.3), "{margin}");
+        // The crop is taken from the right place: each pixel is the photo's beneath it.
+        for (x, y, pixel) in result.enumerate_pixels() {
+            let (px, py) = (x + window.0, y + window.1);
+            if FakeEngine::is_subject(px, py, W, H) {
+                let [r, g, b] = original.get_pixel(px, py).0;
+                assert_eq!(pixel.0, [r, g, b, 255], "{margin}: ({x}, {y})");
+            } else {
+                assert_eq!(pixel.0[3], 0, "{margin}: ({x}, {y})");
+            }
+        }
+    }
+    assert_eq!(crop_window(0), (left, top, width, height));
+    assert_eq!(
+        crop_window(18).2,
+        W - 4,
+        "18px: clipped only at the top and bottom"
+    );
+    assert_eq!(crop_window(500), (0, 0, W, H));
+    // Without `crop` the margin changes nothing.
+    let response = api
+        .post_raw("?crop_margin=10px", "image/png", png(&original))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        (header(&response, "x-width"), header(&response, "x-height")),
+        ("80", "60")
+    );
+}
+
 #[tokio::test]
 async fn bad_inputs_get_the_right_status_and_a_readable_message() {
-    let api = TestApi::with(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits {
+    let api = TestApp::builder()
+        .upload(UploadLimits {
             max_bytes: 100_000,
             ..UploadLimits::default()
-        },
-        true,
-    )
-    .await;
+        })
+        .build()
+        .await;
     let cases: Vec<(&str, &str, Vec<u8>, StatusCode, &str)> = vec![
         (
             "svg",
@@ -313,10 +475,7 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
     for (what, content_type, body, status, words) in cases {
         let response = api.post_raw("?size=256", content_type, body).await;
         assert_eq!(response.status(), status, "{what}");
-        let message = json(response).await["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let message = message(response).await;
         assert!(message.contains(words), "{what}: {message}");
     }
     for (query, words) in [
@@ -334,10 +493,7 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "{query}"
         );
-        let message = json(response).await["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let message = message(response).await;
         assert!(message.contains(words), "{query}: {message}");
     }
     // Readable corner cases are accepted: 1×1, 16-bit, grayscale, CMYK, animated WebP, rotated.
@@ -356,23 +512,15 @@ async fn bad_inputs_get_the_right_status_and_a_readable_message() {
     }
     let response = api.post_form(&[("format", Part::Text("png"))], None).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(
-        json(response).await["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("field `image`")
-    );
+    assert!(message(response).await.contains("field `image`"));
 }
 
 #[tokio::test]
 async fn without_a_model_the_routes_say_so() {
-    let api = TestApi::without_model().await;
+    let api = TestApp::without_model().await;
     let response = api.post_raw("", "image/png", corpus("one-pixel.png")).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let message = json(response).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(response).await;
     assert!(message.contains("model is not installed"), "{message}");
 }
 
@@ -397,17 +545,14 @@ impl Segment for Gate {
 async fn a_full_queue_answers_503_with_retry_after() {
     let (release, open) = mpsc::channel();
     let api = Arc::new(
-        TestApi::with(
-            vec![Gate(Mutex::new(open))],
-            QueueLimits {
+        TestApp::builder()
+            .engine(Gate(Mutex::new(open)))
+            .queue(QueueLimits {
                 waiting: 0,
                 ..QueueLimits::default()
-            },
-            StoreLimits::default(),
-            UploadLimits::default(),
-            true,
-        )
-        .await,
+            })
+            .build()
+            .await,
     );
     let busy = tokio::spawn({
         let api = api.clone();
@@ -432,10 +577,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
     assert_eq!(probe.status(), StatusCode::SERVICE_UNAVAILABLE);
     let retry: u64 = header(&probe, "retry-after").parse().expect("seconds");
     assert!(retry >= 1);
-    let message = json(probe).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(probe).await;
     assert!(message.contains("try again"), "{message}");
     release.send(()).expect("release");
     assert_eq!(busy.await.expect("join"), StatusCode::OK);
@@ -460,17 +602,13 @@ fn files_under(dir: &Path, since: SystemTime, out: &mut Vec<PathBuf>) {
 async fn no_image_byte_reaches_a_file_in_plaintext() {
     let started = SystemTime::now();
     // A zero RAM budget: every result is spilled to a file, so there are files to inspect.
-    let api = TestApi::with(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits {
+    let api = TestApp::builder()
+        .store(StoreLimits {
             ram_bytes: 0,
             ..StoreLimits::default()
-        },
-        UploadLimits::default(),
-        true,
-    )
-    .await;
+        })
+        .build()
+        .await;
     let original = photo(64, 48, 0xC0FFEE);
     let upload = png(&original);
     let mut outputs = Vec::new();
@@ -528,8 +666,10 @@ async fn no_image_byte_reaches_a_file_in_plaintext() {
 
 #[tokio::test]
 async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
-    let api = TestApi::new().await;
-    let photo_bytes = png(&photo(900, 600, 9));
+    let api = TestApp::fake().await;
+    let original = subject_photo(900, 600);
+    let photo_bytes = png(&original);
+    let centre = original.get_pixel(450, 300).0;
 
     // multipart with image_file, default size = preview (≤ 0.25 MP), format auto → png.
     let response = api
@@ -557,6 +697,17 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
         "x-foreground-height",
     ] {
         let _: u64 = header(&response, name).parse().expect(name);
+    }
+    // The known mask, scaled: nothing left in the corner, the subject's colour in the middle.
+    let preview = decode_rgba(&bytes(response).await);
+    assert_eq!(u64::from(preview.width()), w);
+    assert_eq!(preview.get_pixel(0, 0).0, [0, 0, 0, 0], "preview corner");
+    let middle = preview
+        .get_pixel(preview.width() / 2, preview.height() / 2)
+        .0;
+    assert_eq!(middle[3], 255, "preview middle");
+    for c in 0..3 {
+        assert!(near(middle[c], centre[c], 6), "{middle:?} vs {centre:?}");
     }
 
     // JSON body with booleans as JSON booleans, a colour background → auto = jpg; JSON answer.
@@ -596,6 +747,21 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
     ] {
         assert!(value["data"][name].is_u64(), "{name}");
     }
+    // The colour behind, the subject in front (a JPEG: close, not exact).
+    let colored = image::load_from_memory(&image).expect("jpeg").to_rgb8();
+    assert_eq!(colored.dimensions(), (900, 600));
+    for (x, y, expected) in [
+        (0, 0, [0x81, 0xd4, 0xfa]),
+        (899, 599, [0x81, 0xd4, 0xfa]),
+        (100, 300, [0x81, 0xd4, 0xfa]),
+        (450, 300, centre),
+    ] {
+        let got = colored.get_pixel(x, y).0;
+        assert!(
+            (0..3).all(|c| near(got[c], expected[c], 10)),
+            "({x}, {y}): {got:?}, expected about {expected:?}"
+        );
+    }
 
     // urlencoded, legacy size name, alpha channel only, "true"/"false" strings.
     let form = format!(
@@ -611,6 +777,17 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
     assert_eq!(response.status(), StatusCode::OK);
     let decoded = image::load_from_memory(&bytes(response).await).expect("png");
     assert_eq!(decoded.color(), image::ColorType::L8, "alpha only");
+    let alpha = decoded.to_luma8();
+    let (aw, ah) = alpha.dimensions();
+    assert_eq!(alpha.get_pixel(0, 0).0, [0], "alpha corner");
+    assert_eq!(alpha.get_pixel(aw / 2, ah / 2).0, [255], "alpha middle");
+    // The ellipse covers π/16 of the picture.
+    let opaque = alpha.pixels().filter(|p| p.0[0] >= 128).count() as f64;
+    let share = opaque / f64::from(aw * ah);
+    assert!(
+        (share - std::f64::consts::PI / 16.0).abs() < 0.01,
+        "{share}"
+    );
 
     // zip and webp.
     for (format, content_type) in [("zip", "application/zip"), ("webp", "image/webp")] {
@@ -622,13 +799,55 @@ async fn removebg_accepts_multipart_json_and_urlencoded_bodies() {
                 &[],
             )
             .await;
+        assert_eq!(response.status(), StatusCode::OK, "{format}");
         assert_eq!(header(&response, "content-type"), content_type, "{format}");
+        let body = bytes(response).await;
+        let alpha = if format == "zip" {
+            image::load_from_memory(&zip_member(&body, "alpha.png"))
+                .expect("alpha.png")
+                .to_luma8()
+        } else {
+            let rgba = decode_rgba(&body);
+            image::GrayImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+                image::Luma([rgba.get_pixel(x, y).0[3]])
+            })
+        };
+        let (aw, ah) = alpha.dimensions();
+        assert_eq!(alpha.get_pixel(0, 0).0, [0], "{format}: corner");
+        assert_eq!(alpha.get_pixel(aw / 2, ah / 2).0, [255], "{format}: middle");
     }
+
+    // crop with a margin: the subject's box plus the margin, exactly.
+    let body = serde_json::json!({
+        "image_file_b64": b64(&photo_bytes),
+        "size": "full",
+        "crop": true,
+        "crop_margin": "30px",
+    });
+    let response = api
+        .removebg(
+            "application/json",
+            serde_json::to_vec(&body).expect("json"),
+            &[],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "crop");
+    let (left, top, width, height) = fake_subject_box(900, 600);
+    assert_eq!(
+        (header(&response, "x-width"), header(&response, "x-height")),
+        (
+            (width + 60).to_string().as_str(),
+            (height + 60).to_string().as_str()
+        )
+    );
+    assert_eq!(header(&response, "x-foreground-left"), "30");
+    assert_eq!(header(&response, "x-foreground-top"), "30");
+    assert!(left >= 30 && top >= 30, "the margin fits inside the photo");
 }
 
 #[tokio::test]
 async fn removebg_errors_use_its_shape_and_statuses() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let one = corpus("one-pixel.png");
     type Case<'a> = (
         Vec<u8>,
@@ -728,15 +947,11 @@ async fn removebg_errors_use_its_shape_and_statuses() {
 
 #[tokio::test]
 async fn anonymous_callers_are_limited_per_address_with_headers() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
-    )
-    .await;
+    let api = TestApp::builder()
+        .env("IMGIGO_ANON_BURST", "2")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .build()
+        .await;
     let upload = corpus("one-pixel.png");
     let native = |ip: &str| {
         from(
@@ -763,10 +978,7 @@ async fn anonymous_callers_are_limited_per_address_with_headers() {
         .expect("retry-after");
     assert!((1..=60).contains(&retry), "{retry}");
     assert_eq!(header(&limited, "x-ratelimit-remaining"), "0");
-    let message = json(limited).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(limited).await;
     assert!(message.contains("try again"), "{message}");
 
     // The remove.bg route shares the bucket and answers in its own shape.
@@ -794,12 +1006,12 @@ async fn anonymous_callers_are_limited_per_address_with_headers() {
 
 #[tokio::test]
 async fn readyz_reports_the_model_state() {
-    let ready = TestApi::new().await;
+    let ready = TestApp::new().await;
     let response = ready
         .send(Request::get("/readyz").body(Body::empty()).expect("get"))
         .await;
     assert_eq!(json(response).await["checks"]["model"], "ready");
-    let without = TestApi::without_model().await;
+    let without = TestApp::without_model().await;
     without.app.set_model_loading(true);
     let response = without
         .send(Request::get("/readyz").body(Body::empty()).expect("get"))
@@ -819,7 +1031,7 @@ async fn readyz_reports_the_model_state() {
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_api_route() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let response = api
         .send(
             Request::get("/api/openapi.json")
@@ -861,25 +1073,12 @@ async fn the_openapi_document_describes_every_api_route() {
 
 #[tokio::test]
 async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
-    )
-    .await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    let service = api
-        .router
-        .clone()
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = tokio::spawn(async move { axum::serve(listener, service).await });
-
+    let api = TestApp::builder()
+        .env("IMGIGO_ANON_BURST", "2")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .build()
+        .await;
+    let addr = api.addr;
     let upload = png(&photo(64, 40, 11));
     let (status, headers, body) = exchange(
         addr,
@@ -920,7 +1119,6 @@ async fn over_real_http_a_cutout_its_link_and_the_peer_rate_limit_work() {
     assert_eq!(status, 429);
     let _: u64 = value(&headers, "retry-after").parse().expect("seconds");
     assert!(String::from_utf8_lossy(&body).contains("try again"));
-    server.abort();
 }
 
 #[tokio::test]
@@ -932,7 +1130,7 @@ async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses
     };
 
     // On, but the photo host is on loopback: refused, however the address is spelled.
-    let api = TestApi::fetching(enabled).await;
+    let api = TestApp::builder().fetch(enabled).build().await;
     for url in [
         format!("http://{host}/photo.png"),
         format!("http://localhost:{}/photo.png", host.port()),
@@ -947,12 +1145,14 @@ async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses
 
     // With private addresses let through (a test-only switch), the fetch itself works:
     // a photo, a redirect to it, a size limit.
-    let api = TestApi::fetching(services::fetch::FetchPolicy {
-        allow_private: true,
-        max_bytes: 2_000_000,
-        ..enabled
-    })
-    .await;
+    let api = TestApp::builder()
+        .fetch(services::fetch::FetchPolicy {
+            allow_private: true,
+            max_bytes: 2_000_000,
+            ..enabled
+        })
+        .build()
+        .await;
     for path in ["/photo.png", "/moved"] {
         let response = api
             .removebg(
@@ -989,19 +1189,12 @@ async fn image_url_is_fetched_only_when_enabled_and_never_from_private_addresses
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-        &[
-            ("IMGIGO_ANON_BURST", "1"),
-            ("IMGIGO_ANON_PER_MINUTE", "1"),
-            ("IMGIGO_TRUSTED_PROXIES", "10.0.0.2"),
-        ],
-    )
-    .await;
+    let api = TestApp::builder()
+        .env("IMGIGO_ANON_BURST", "1")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .env("IMGIGO_TRUSTED_PROXIES", "10.0.0.2")
+        .build()
+        .await;
     let upload = corpus("one-pixel.png");
     let send = |peer: &str, forwarded: Option<&str>| {
         let mut request =
@@ -1045,7 +1238,7 @@ async fn behind_a_trusted_proxy_the_forwarded_address_picks_the_bucket() {
 
 #[tokio::test]
 async fn results_are_gone_after_seven_days() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     let response = api
         .post_raw("?size=256", "image/png", corpus("one-pixel.png"))
         .await;
@@ -1071,18 +1264,7 @@ async fn results_are_gone_after_seven_days() {
 
 // ---- photos that cannot give a cutout ---------------------------------------------------------
 
-async fn fake_api() -> TestApi {
-    TestApi::with(
-        vec![services::cutout::fake::FakeEngine::new()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-    )
-    .await
-}
-
-fn stored(api: &TestApi) -> usize {
+fn stored(api: &TestApp) -> usize {
     api.app.cutouts().expect("cutouts").results().usage().0
 }
 
@@ -1093,7 +1275,7 @@ fn blank_photo() -> Vec<u8> {
 
 #[tokio::test]
 async fn a_photo_without_a_subject_is_refused_on_both_apis_and_nothing_is_stored() {
-    let api = fake_api().await;
+    let api = TestApp::fake().await;
 
     let native = api.post_raw("", "image/png", blank_photo()).await;
     assert_eq!(native.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -1142,7 +1324,7 @@ fn truncated_jpeg() -> Vec<u8> {
 
 #[tokio::test]
 async fn an_incomplete_photo_is_refused_on_both_apis_with_a_sentence() {
-    let api = fake_api().await;
+    let api = TestApp::fake().await;
     let sentence = services::cutout::upload::complete::INCOMPLETE;
 
     let native = api.post_raw("", "image/jpeg", truncated_jpeg()).await;
@@ -1165,13 +1347,10 @@ async fn an_incomplete_photo_is_refused_on_both_apis_with_a_sentence() {
 
 #[tokio::test]
 async fn the_pixel_limit_says_the_size_the_limit_and_what_to_do() {
-    let api = fake_api().await;
+    let api = TestApp::fake().await;
     let response = api.post_raw("", "image/png", corpus("bomb.png")).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let message = json(response).await["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
+    let message = message(response).await;
     assert_eq!(
         message,
         "This photo is 400 megapixels (20000×20000); we can take up to 50 megapixels. Please send a smaller copy."

@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use services::cutout::QueueLimits;
 use services::cutout::fake::FakeEngine;
 use services::cutout::upload::UploadLimits;
 use services::results::StoreLimits;
@@ -14,27 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 mod support;
 use support::*;
 
-async fn fake_api(upload: UploadLimits, store: StoreLimits) -> TestApi {
-    TestApi::with(
-        vec![FakeEngine::new()],
-        QueueLimits::default(),
-        store,
-        upload,
-        true,
-    )
-    .await
-}
-
-fn message(value: &serde_json::Value) -> String {
-    value["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[tokio::test]
 async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
-    let api = fake_api(UploadLimits::default(), StoreLimits::default()).await;
+    let api = TestApp::fake().await;
     let photo = png(&photo(40, 30, 3));
 
     // An unknown name is refused by name, whatever the body's shape.
@@ -44,13 +25,13 @@ async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
     ]);
     let response = api.post_raw("", &content_type, body).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let text = message(&json(response).await);
+    let text = message(response).await;
     assert!(text.contains("unknown field `formt`"), "{text}");
     let response = api
         .post_raw("?colour=red", "image/png", photo.clone())
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(message(&json(response).await).contains("`colour`"));
+    assert!(message(response).await.contains("`colour`"));
 
     // 1,000 parts, 1,000 form pairs, 1,000 JSON keys: refused at once, nothing accumulated.
     let parts: Vec<(String, Part)> = (0..1000)
@@ -82,7 +63,7 @@ async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(message(&json(response).await).contains("more than 16 fields"));
+    assert!(message(response).await.contains("more than 16 fields"));
 
     // Seventeen names remove.bg knows, each once: over the part cap.
     let names = [
@@ -120,7 +101,7 @@ async fn parts_floods_and_unknown_names_are_refused_with_the_name() {
     ]);
     let response = api.post_raw("", &content_type, body).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    assert!(message(&json(response).await).contains("more than once"));
+    assert!(message(response).await.contains("more than once"));
 }
 
 #[tokio::test]
@@ -129,7 +110,11 @@ async fn one_request_holds_at_most_the_upload_limit() {
         max_bytes: 1_000_000,
         ..UploadLimits::default()
     };
-    let api = fake_api(limits, StoreLimits::default()).await;
+    let api = TestApp::builder()
+        .engine(FakeEngine::new())
+        .upload(limits)
+        .build()
+        .await;
     // Two files each under the limit but together over it.
     let (content_type, body) = multipart(&[
         ("image", Part::File(vec![0x89; 600_000])),
@@ -165,7 +150,7 @@ async fn one_request_holds_at_most_the_upload_limit() {
 
 #[tokio::test]
 async fn caller_numbers_are_capped_never_overflowed() {
-    let api = fake_api(UploadLimits::default(), StoreLimits::default()).await;
+    let api = TestApp::fake().await;
     let photo = png(&photo(40, 30, 4));
     for margin in [
         "4294967295px",
@@ -173,6 +158,9 @@ async fn caller_numbers_are_capped_never_overflowed() {
         "501px",
         "51%",
         "1e40%",
+        // Far beyond any photo: refused before anything is allocated for them.
+        "10000px",
+        "1000%",
     ] {
         let response = api
             .post_raw(
@@ -187,7 +175,7 @@ async fn caller_numbers_are_capped_never_overflowed() {
             "{margin}"
         );
         assert!(
-            message(&json(response).await).contains("at most 500px"),
+            message(response).await.contains("at most 500px"),
             "{margin}"
         );
         let (content_type, body) = multipart(&[
@@ -230,8 +218,8 @@ fn tight(header_timeout: u64, max_connections: usize) -> server::connections::Co
 }
 
 /// The app behind the production accept loop with `limits`.
-async fn bounded(limits: server::connections::ConnectionLimits) -> (TestApi, std::net::SocketAddr) {
-    let api = fake_api(UploadLimits::default(), StoreLimits::default()).await;
+async fn bounded(limits: server::connections::ConnectionLimits) -> (TestApp, std::net::SocketAddr) {
+    let api = TestApp::fake().await;
     let (addr, _task) = listen_with(api.router.clone(), limits).await;
     (api, addr)
 }
@@ -372,17 +360,10 @@ async fn a_panicking_engine_fails_one_request_with_500_and_the_next_works() {
         panic_on_width: Some(13),
         ..FakeEngine::new()
     };
-    let api = TestApi::with(
-        vec![engine],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-    )
-    .await;
+    let api = TestApp::builder().engine(engine).build().await;
     let response = api.post_raw("", "image/png", png(&photo(13, 10, 1))).await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(message(&json(response).await).contains("went wrong on our side"));
+    assert!(message(response).await.contains("went wrong on our side"));
     let response = api.post_raw("", "image/png", png(&photo(20, 10, 1))).await;
     assert_eq!(response.status(), StatusCode::OK);
     let queue = api.app.cutouts().expect("cutouts").queue().clone();
@@ -406,17 +387,147 @@ async fn a_full_disk_budget_answers_503_with_retry_after_on_both_apis() {
         ram_bytes: 0,
         disk_bytes: 1,
     };
-    let api = fake_api(UploadLimits::default(), store).await;
+    let api = TestApp::builder()
+        .engine(FakeEngine::new())
+        .store(store)
+        .build()
+        .await;
     let response = api.post_raw("", "image/png", png(&photo(20, 10, 1))).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let seconds: u64 = header(&response, "retry-after").parse().expect("seconds");
     assert!((60..=3600).contains(&seconds));
-    assert!(message(&json(response).await).contains("storage for results is full"));
+    assert!(
+        message(response)
+            .await
+            .contains("storage for results is full")
+    );
     let (content_type, body) = multipart(&[("image_file", Part::File(png(&photo(20, 10, 1))))]);
     let response = api.removebg(&content_type, body, &[]).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(response.headers().contains_key("retry-after"));
     assert_eq!(api.app.results().expect("store").usage().0, 0);
+}
+
+#[tokio::test]
+async fn field_floods_are_refused_at_once_with_a_sentence_on_both_apis() {
+    let api = TestApp::fake().await;
+    let started = Instant::now();
+    // Five thousand parts: distinct unknown names, then one known name over and over.
+    let names: Vec<String> = (0..5000).map(|i| format!("f{i}")).collect();
+    let unknown: Vec<(&str, Part)> = names
+        .iter()
+        .map(|name| (name.as_str(), Part::Text("x")))
+        .collect();
+    let repeated: Vec<(&str, Part)> = (0..5000).map(|_| ("format", Part::Text("png"))).collect();
+    for (what, parts, words) in [
+        ("unknown names", &unknown, "unknown field `f0`"),
+        ("one name 5000 times", &repeated, "more than once"),
+    ] {
+        let (content_type, body) = multipart(parts);
+        let response = api.post_raw("", &content_type, body).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
+        let said = message(response).await;
+        assert!(said.contains(words), "{what}: {said}");
+    }
+    let repeated: Vec<(&str, Part)> = (0..5000).map(|_| ("size", Part::Text("full"))).collect();
+    let (content_type, body) = multipart(&repeated);
+    let response = api.removebg(&content_type, body, &[]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (code, detail) = errors(&json(response).await);
+    assert_eq!(code, "invalid_parameters");
+    assert!(detail.contains("more than once"), "{detail}");
+    // Five thousand urlencoded pairs, on both APIs.
+    let pairs = (0..5000)
+        .map(|i| format!("f{i}=1"))
+        .collect::<Vec<_>>()
+        .join("&");
+    let response = api
+        .post_raw(
+            "",
+            "application/x-www-form-urlencoded",
+            pairs.clone().into_bytes(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let said = message(response).await;
+    assert!(said.contains("more than 16 fields"), "{said}");
+    let response = api
+        .removebg("application/x-www-form-urlencoded", pairs.into_bytes(), &[])
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let (_, detail) = errors(&json(response).await);
+    assert!(detail.contains("more than 16 fields"), "{detail}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "five floods took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(api.app.results().expect("store").usage().0, 0);
+}
+
+/// Every file under `dir`, however deep.
+fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_in(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn a_result_that_cannot_be_written_to_disk_is_a_500_and_nothing_is_kept() {
+    // No RAM budget: every result spills to a file at once.
+    let api = TestApp::builder()
+        .engine(FakeEngine::new())
+        .store(StoreLimits {
+            ram_bytes: 0,
+            ..StoreLimits::default()
+        })
+        .build()
+        .await;
+    let store = api.app.results().expect("store");
+    let results = api.data.path().join("results");
+    let upload = png(&photo(20, 10, 1));
+    let response = api.post_raw("", "image/png", upload.clone()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let link = header(&response, "x-result-url").to_string();
+    assert_eq!(files_in(&results).len(), 1, "spilled to a file");
+
+    // The results folder becomes a plain file (tests run as root, so chmod would not stop us).
+    let kept = tempfile::tempdir().expect("aside");
+    std::fs::rename(&results, kept.path().join("results")).expect("move the folder aside");
+    std::fs::write(&results, b"not a folder").expect("a file in its place");
+    let before = files_in(api.data.path());
+    let response = api.post_raw("", "image/png", upload.clone()).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(response.headers().get("x-result-url").is_none());
+    let said = message(response).await;
+    assert!(said.contains("went wrong on our side"), "{said}");
+    let (content_type, body) = multipart(&[("image_file", Part::File(upload.clone()))]);
+    let response = api.removebg(&content_type, body, &[]).await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let (code, detail) = errors(&json(response).await);
+    assert!(
+        !code.is_empty() && detail.contains("went wrong on our side"),
+        "{code}: {detail}"
+    );
+    // Nothing half-written: no new file anywhere, no result held in RAM, one result known.
+    assert_eq!(files_in(api.data.path()), before);
+    assert_eq!(store.usage(), (1, 0), "only the first result");
+
+    // With the folder back, the first result opens and new ones are stored again.
+    std::fs::remove_file(&results).expect("remove the file");
+    std::fs::rename(kept.path().join("results"), &results).expect("the folder back");
+    assert_eq!(api.get(&link, None).await.status(), StatusCode::OK);
+    let response = api.post_raw("", "image/png", upload).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(files_in(&results).len(), 2);
+    assert_eq!(store.usage(), (2, 0));
 }
 
 /// A 50-megapixel JPEG (8660×5773) with a gradient, so it compresses to a few megabytes.

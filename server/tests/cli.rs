@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+mod support;
+
 /// Runs `imgigo ARGS` with only the given configuration variables set.
 fn imgigo(vars: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_imgigo"));
@@ -257,7 +259,7 @@ fn admin_create_bootstraps_one_admin_with_the_password_from_stdin() {
     runtime.block_on(async {
         let url = format!("sqlite://{}/imgigo.db?mode=rwc", dir);
         let db = services::db::connect(&url).await.expect("db");
-        let config = services::config::Config::load(|_| None).expect("config");
+        let config = support::config(&[]);
         let app = services::AppState::new(config, db, services::cutout::device::cpu());
         let admin = services::accounts::login::authenticate(
             &app,
@@ -380,82 +382,4 @@ fn serve_creates_a_fresh_data_folder_owner_only() {
     assert_eq!(mode(&dir.path().join("new")), 0o700);
     assert_eq!(mode(&data.join("secret.key")), 0o600);
     assert!(data.join("imgigo.db").is_file());
-}
-
-/// `imgigo --help` shows every setting from the one definition: its flag, its variable and its
-/// default; values that may hold a password are not shown even when set.
-#[test]
-fn help_lists_every_setting_with_its_flag_and_variable() {
-    use clap::Args;
-    let secret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
-    let output = imgigo(
-        &[
-            ("IMGIGO_SECRET", secret),
-            ("DATABASE_URL", "postgres://u:hunter2@db/x"),
-            ("IMGIGO_SMTP_URL", "smtp://u:hunter2@mail"),
-        ],
-        &["--help"],
-    );
-    assert!(output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let settings = services::config::Settings::augment_args(clap::Command::new("imgigo"));
-    let mut listed = 0;
-    for arg in settings.get_arguments() {
-        let variable = arg.get_env().expect("a variable").to_string_lossy();
-        let flag = format!("--{}", arg.get_long().expect("a flag"));
-        assert!(
-            stdout.contains(&format!("env: {variable}="))
-                || stdout.contains(&format!("env: {variable}]")),
-            "{variable}: {stdout}"
-        );
-        assert!(
-            stdout.contains(&format!("{flag} ")) || stdout.contains(&format!("{flag}[")),
-            "{flag}: {stdout}"
-        );
-        for default in arg.get_default_values() {
-            assert!(
-                stdout.contains(&format!("default: {}]", default.to_string_lossy())),
-                "{variable}'s default: {stdout}"
-            );
-        }
-        listed += 1;
-    }
-    assert!(listed >= 30, "{listed} settings");
-    assert!(
-        !stdout.contains("hunter2") && !stdout.contains(secret),
-        "{stdout}"
-    );
-}
-
-/// Out of range is refused, not clamped: exit code 2 and a message naming the variable and flag.
-#[test]
-fn a_value_out_of_range_stops_with_exit_code_2_naming_the_variable() {
-    let output = imgigo(&[("IMGIGO_QUEUE", "0")], &["migrate"]);
-    assert_config_error(&output, "IMGIGO_QUEUE");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--queue"));
-    let output = imgigo(&[], &["migrate", "--session-idle-minutes", "99999999999"]);
-    assert_config_error(&output, "IMGIGO_SESSION_IDLE_MINUTES");
-    let output = imgigo(&[("IMGIGO_SECRET", "hunter2")], &["migrate"]);
-    assert_config_error(&output, "IMGIGO_SECRET");
-    let output = imgigo(&[("IMGIGO_SMTP_URL", "ftp://u:hunter2@mail")], &["migrate"]);
-    assert_config_error(&output, "IMGIGO_SMTP_URL");
-    assert!(!String::from_utf8_lossy(&output.stderr).contains("hunter2"));
-}
-
-/// `--model-file` is the shared setting, so it works for `cutout` as before.
-#[test]
-fn cutout_takes_the_shared_model_file_flag() {
-    let dir = tempfile::tempdir().expect("temp");
-    let missing = dir.path().join("no-model.bpk").display().to_string();
-    let out = dir.path().join("out").display().to_string();
-    let output = imgigo(
-        &[],
-        &["cutout", "x.png", "--out", &out, "--model-file", &missing],
-    );
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("no-model.bpk") && stderr.contains("make weights"),
-        "{stderr}"
-    );
 }

@@ -1,89 +1,11 @@
-//! The HTTP surface, in process: pages render on the server, every response carries the security
+//! The HTTP surface, over a loopback listener: pages render on the server, every response carries the security
 //! headers, anonymous visits get no cookie, health checks tell the truth, logs never hold a query.
 
-use axum::Router;
+mod support;
+use support::*;
+
 use axum::body::Body;
 use http::{Request, Response, StatusCode, header};
-use http_body_util::BodyExt;
-use server::state::ServerState;
-use services::AppState;
-use services::config::Config;
-use services::testing::TestDatabase;
-use tower::ServiceExt;
-
-struct TestApp {
-    router: Router,
-    app: AppState,
-    _db: TestDatabase,
-    _site: tempfile::TempDir,
-}
-
-impl TestApp {
-    async fn new() -> Self {
-        Self::with_env(&[]).await
-    }
-
-    async fn with_env(vars: &[(&str, &str)]) -> Self {
-        let db = TestDatabase::new().await;
-        let site = tempfile::tempdir().expect("site folder");
-        std::fs::create_dir_all(site.path().join("pkg")).expect("pkg folder");
-        std::fs::write(site.path().join("pkg/imgigo.css"), "body{color:#111}").expect("css");
-        std::fs::write(site.path().join("robots.txt"), "User-agent: *\n").expect("robots");
-        let mut vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        vars.push(("DATABASE_URL".into(), db.url.clone()));
-        vars.push(("IMGIGO_SITE_ROOT".into(), site.path().display().to_string()));
-        vars.push((
-            "IMGIGO_DATA_DIR".into(),
-            site.path().join("data").display().to_string(),
-        ));
-        let config =
-            Config::load(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-                .expect("test configuration");
-        let app = AppState::init(config).await.expect("state");
-        let router = server::router::build(ServerState::new(app.clone()));
-        Self {
-            router,
-            app,
-            _db: db,
-            _site: site,
-        }
-    }
-
-    async fn send(&self, request: Request<Body>) -> Response<Body> {
-        self.router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("infallible router")
-    }
-
-    async fn get(&self, path: &str) -> Response<Body> {
-        self.send(Request::get(path).body(Body::empty()).expect("request"))
-            .await
-    }
-}
-
-async fn text(response: Response<Body>) -> String {
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    String::from_utf8(bytes.to_vec()).expect("utf-8 body")
-}
-
-fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .unwrap_or_else(|| panic!("missing header {name}"))
-        .to_str()
-        .expect("ascii header")
-}
 
 fn assert_security_headers(response: &Response<Body>) {
     let csp = header(response, "content-security-policy");
@@ -103,8 +25,8 @@ fn assert_security_headers(response: &Response<Body>) {
 
 #[tokio::test]
 async fn the_home_page_is_rendered_on_the_server_with_a_nonce_bound_csp() {
-    let app = TestApp::new().await;
-    let response = app.get("/").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_security_headers(&response);
     let csp = header(&response, "content-security-policy").to_string();
@@ -149,16 +71,16 @@ async fn the_home_page_is_rendered_on_the_server_with_a_nonce_bound_csp() {
 
 #[tokio::test]
 async fn each_page_view_gets_a_fresh_nonce() {
-    let app = TestApp::new().await;
-    let first = header(&app.get("/").await, "content-security-policy").to_string();
-    let second = header(&app.get("/").await, "content-security-policy").to_string();
+    let app = TestApp::without_model().await;
+    let first = header(&app.get("/", None).await, "content-security-policy").to_string();
+    let second = header(&app.get("/", None).await, "content-security-policy").to_string();
     assert_ne!(first, second);
 }
 
 #[tokio::test]
 async fn the_privacy_page_shows_the_policy_and_its_version() {
-    let app = TestApp::new().await;
-    let response = app.get("/privacy").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/privacy", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get(header::SET_COOKIE).is_none());
     let html = text(response).await;
@@ -173,8 +95,8 @@ async fn the_privacy_page_shows_the_policy_and_its_version() {
 
 #[tokio::test]
 async fn the_background_licences_are_a_rendered_page_not_raw_markdown() {
-    let app = TestApp::new().await;
-    let response = app.get("/backgrounds/licences").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/backgrounds/licences", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         header(&response, "content-type").starts_with("text/html"),
@@ -197,8 +119,8 @@ async fn the_background_licences_are_a_rendered_page_not_raw_markdown() {
 
 #[tokio::test]
 async fn the_developers_page_shows_curl_examples_for_both_apis() {
-    let app = TestApp::new().await;
-    let response = app.get("/developers").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/developers", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let html = text(response).await;
     assert!(html.contains("The imgigo API"));
@@ -213,12 +135,12 @@ async fn the_developers_page_shows_curl_examples_for_both_apis() {
 
 #[tokio::test]
 async fn the_policy_server_function_answers_json() {
-    let app = TestApp::new().await;
+    let app = TestApp::without_model().await;
     let response = app
         .send(
             Request::post("/_app/privacy_policy")
                 // Server functions, like every state-changing request, need this site's Origin.
-                .header(header::ORIGIN, "http://127.0.0.1:3000")
+                .header(header::ORIGIN, ORIGIN)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ACCEPT, "application/json")
                 .body(Body::empty())
@@ -227,13 +149,13 @@ async fn the_policy_server_function_answers_json() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_security_headers(&response);
-    let json: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
+    let body = json(response).await;
     assert_eq!(
-        json["version"],
+        body["version"],
         services::privacy::policy::PrivacyPolicy::bundled().version()
     );
     assert!(
-        json["text"]
+        body["text"]
             .as_str()
             .is_some_and(|t| t.starts_with("Privacy Policy"))
     );
@@ -241,8 +163,8 @@ async fn the_policy_server_function_answers_json() {
 
 #[tokio::test]
 async fn unknown_paths_get_the_404_page_with_status_404() {
-    let app = TestApp::new().await;
-    let response = app.get("/no/such/page").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/no/such/page", None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_security_headers(&response);
     assert!(response.headers().get(header::SET_COOKIE).is_none());
@@ -253,59 +175,63 @@ async fn unknown_paths_get_the_404_page_with_status_404() {
 
 #[tokio::test]
 async fn static_files_are_served_with_the_same_headers() {
-    let app = TestApp::new().await;
-    let response = app.get("/pkg/imgigo.css").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/pkg/imgigo.css", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_security_headers(&response);
     assert_eq!(text(response).await, "body{color:#111}");
-    let robots = app.get("/robots.txt").await;
+    let robots = app.get("/robots.txt", None).await;
     assert_eq!(robots.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_runs() {
-    let app = TestApp::new().await;
-    let response = app.get("/healthz").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/healthz", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_security_headers(&response);
-    let json: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
-    assert_eq!(json["status"], "ok");
+    let body = json(response).await;
+    assert_eq!(body["status"], "ok");
 }
 
 #[tokio::test]
 async fn readyz_reports_the_database_and_fails_when_it_is_gone() {
-    let app = TestApp::new().await;
-    let response = app.get("/readyz").await;
+    let app = TestApp::without_model().await;
+    let response = app.get("/readyz", None).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let json: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
-    assert_eq!(json["status"], "ready");
-    assert_eq!(json["checks"]["database"], "ok");
+    let body = json(response).await;
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["checks"]["database"], "ok");
     assert_eq!(
-        json["checks"]["database_backend"],
+        body["checks"]["database_backend"],
         services::testing::Backend::from_env().name()
     );
     // No IMGIGO_DEVICE and no GPU here: auto settles on the CPU and says so.
-    let device = &json["checks"]["device"];
+    let device = &body["checks"]["device"];
     assert_eq!(device["requested"], "auto");
     assert_eq!(device["kind"], "cpu");
     let name = device["name"].as_str().expect("device name");
     assert!(name.starts_with("CPU ("), "{name}");
     // This test app never loads a model.
-    assert_eq!(json["checks"]["model"], "unavailable");
+    assert_eq!(body["checks"]["model"], "unavailable");
 
     app.app.db.close_by_ref().await.expect("close the pool");
-    let response = app.get("/readyz").await;
+    let response = app.get("/readyz", None).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let json: serde_json::Value = serde_json::from_str(&text(response).await).expect("json");
-    assert_eq!(json["error"]["status"], 503);
-    let message = json["error"]["message"].as_str().expect("message");
+    let body = json(response).await;
+    assert_eq!(body["error"]["status"], 503);
+    let message = body["error"]["message"].as_str().expect("message");
     assert!(message.contains("database is unavailable"), "{message}");
 }
 
 #[tokio::test]
 async fn hsts_is_sent_only_when_served_over_tls() {
-    let app = TestApp::with_env(&[("IMGIGO_PUBLIC_URL", "https://imgigo.example")]).await;
-    let response = app.get("/healthz").await;
+    let app = TestApp::builder()
+        .without_model()
+        .env("IMGIGO_PUBLIC_URL", "https://imgigo.example")
+        .build()
+        .await;
+    let response = app.get("/healthz", None).await;
     assert_eq!(
         header(&response, "strict-transport-security"),
         "max-age=63072000; includeSubDomains"
@@ -314,7 +240,7 @@ async fn hsts_is_sent_only_when_served_over_tls() {
 
 #[tokio::test]
 async fn pages_are_compressed_when_the_client_accepts_it() {
-    let app = TestApp::new().await;
+    let app = TestApp::without_model().await;
     let response = app
         .send(
             Request::get("/privacy")

@@ -9,9 +9,6 @@ use axum::body::Body;
 use http::{Request, StatusCode, header};
 use support::*;
 
-const ORIGIN: &str = "http://127.0.0.1:3000";
-const PASSWORD: &str = "correct horse battery staple";
-
 /// A cheap call of each kind that takes the API's door: the body is never read when the door
 /// refuses, and is refused itself (400) when the door lets it through.
 fn api_call(path: &str, key: Option<&str>) -> Request<Body> {
@@ -29,7 +26,7 @@ fn api_call(path: &str, key: Option<&str>) -> Request<Body> {
 const PATHS: [&str; 3] = ["/api/v1/cutouts", "/v1.0/removebg", "/v1.0/account"];
 
 /// The answer's status and `Retry-After`, if any.
-async fn status_and_wait(api: &TestApi, request: Request<Body>) -> (StatusCode, Option<u64>) {
+async fn status_and_wait(api: &TestApp, request: Request<Body>) -> (StatusCode, Option<u64>) {
     let response = api.send(request).await;
     let wait = response
         .headers()
@@ -41,7 +38,7 @@ async fn status_and_wait(api: &TestApi, request: Request<Body>) -> (StatusCode, 
 
 #[tokio::test]
 async fn a_flood_of_wrong_api_keys_is_refused_per_address_before_the_database() {
-    let api = TestApi::new().await;
+    let api = TestApp::new().await;
     // Ten wrong keys from one /64 are answered as wrong (401, or remove.bg's 403)…
     for n in 0..10u16 {
         let path = PATHS[usize::from(n) % PATHS.len()];
@@ -122,7 +119,7 @@ async fn a_flood_of_wrong_api_keys_is_refused_per_address_before_the_database() 
 }
 
 /// A confirmed account and one API key for it.
-async fn account_with_key(api: &TestApi, email: &str) -> String {
+async fn account_with_key(api: &TestApp, email: &str) -> String {
     let user = services::accounts::roles::create_admin(&api.app, "Ada", email, PASSWORD)
         .await
         .expect("account");
@@ -134,15 +131,11 @@ async fn account_with_key(api: &TestApi, email: &str) -> String {
 
 #[tokio::test]
 async fn v1_account_is_limited_per_key_like_every_other_call() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        Default::default(),
-        Default::default(),
-        Default::default(),
-        true,
-        &[("IMGIGO_KEY_BURST", "3"), ("IMGIGO_KEY_PER_MINUTE", "1")],
-    )
-    .await;
+    let api = TestApp::builder()
+        .env("IMGIGO_KEY_BURST", "3")
+        .env("IMGIGO_KEY_PER_MINUTE", "1")
+        .build()
+        .await;
     let secret = account_with_key(&api, "ada@example.com").await;
     for remaining in ["2", "1", "0"] {
         let response = api.send(api_call("/v1.0/account", Some(&secret))).await;
@@ -160,15 +153,11 @@ async fn v1_account_is_limited_per_key_like_every_other_call() {
 
 #[tokio::test]
 async fn anonymous_ipv6_callers_share_the_limit_of_their_64() {
-    let api = TestApi::with_env(
-        vec![tiny_engine()],
-        Default::default(),
-        Default::default(),
-        Default::default(),
-        true,
-        &[("IMGIGO_ANON_BURST", "2"), ("IMGIGO_ANON_PER_MINUTE", "1")],
-    )
-    .await;
+    let api = TestApp::builder()
+        .env("IMGIGO_ANON_BURST", "2")
+        .env("IMGIGO_ANON_PER_MINUTE", "1")
+        .build()
+        .await;
     for host in ["2001:db8:77:1::1", "2001:db8:77:1:ffff:ffff:ffff:ffff"] {
         let (status, _) =
             status_and_wait(&api, from(host, api_call("/api/v1/cutouts", None))).await;
@@ -197,51 +186,6 @@ async fn anonymous_ipv6_callers_share_the_limit_of_their_64() {
     );
 }
 
-/// Calls a server function the way the hydrated page does: a form-encoded POST from this origin.
-async fn call(
-    api: &TestApi,
-    name: &str,
-    form: &[(&str, &str)],
-    cookie: Option<&str>,
-) -> http::Response<Body> {
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    let mut request = Request::post(format!("/_app/{name}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .header(header::HOST, "127.0.0.1:3000")
-        .header(header::ORIGIN, ORIGIN);
-    if let Some(cookie) = cookie {
-        request = request.header(header::COOKIE, cookie);
-    }
-    api.send(request.body(Body::from(body)).expect("request"))
-        .await
-}
-
-async fn log_in(api: &TestApi, email: &str) -> String {
-    services::accounts::roles::create_admin(&api.app, "Ada", email, PASSWORD)
-        .await
-        .expect("account");
-    let response = call(
-        api,
-        "login",
-        &[("email", email), ("password", PASSWORD)],
-        None,
-    )
-    .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|cookie| cookie.contains("imgigo_session=") && !cookie.contains("Max-Age=0"))
-        .and_then(|cookie| cookie.split(';').next())
-        .expect("a session cookie")
-        .to_string()
-}
-
 async fn status_and_text(response: http::Response<Body>) -> (StatusCode, Option<String>, String) {
     let status = response.status();
     let wait = response
@@ -258,8 +202,8 @@ async fn status_and_text(response: http::Response<Body>) -> (StatusCode, Option<
 
 #[tokio::test]
 async fn a_sixth_wrong_current_password_is_throttled_for_password_change_and_deletion() {
-    let api = TestApi::without_model().await;
-    let cookie = log_in(&api, "ada@example.com").await;
+    let api = TestApp::without_model().await;
+    let cookie = api.admin("Ada", "ada@example.com").await;
     let change = |current: &'static str| {
         let cookie = cookie.clone();
         let api = &api;
@@ -268,7 +212,7 @@ async fn a_sixth_wrong_current_password_is_throttled_for_password_change_and_del
                 ("current_password", current),
                 ("password", "a new passphrase, long enough"),
             ];
-            status_and_text(call(api, "change_password", &form, Some(&cookie)).await).await
+            status_and_text(api.call("change_password", &form, Some(&cookie)).await).await
         }
     };
     for attempt in 1..=5 {
@@ -288,25 +232,25 @@ async fn a_sixth_wrong_current_password_is_throttled_for_password_change_and_del
     // …and deleting the account checks the same count.
     let form = [("password", PASSWORD), ("confirm", "on")];
     let (status, _, _) =
-        status_and_text(call(&api, "delete_account", &form, Some(&cookie)).await).await;
+        status_and_text(api.call("delete_account", &form, Some(&cookie)).await).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
 
     // Another account is not affected; its own deletion form is throttled after five wrong tries.
-    let other = log_in(&api, "bob@example.com").await;
+    let other = api.admin("Ada", "bob@example.com").await;
     let wrong = [("password", "not my password"), ("confirm", "on")];
     for attempt in 1..=5 {
         let (status, _, text) =
-            status_and_text(call(&api, "delete_account", &wrong, Some(&other)).await).await;
+            status_and_text(api.call("delete_account", &wrong, Some(&other)).await).await;
         assert!(status.is_client_error(), "attempt {attempt}: {status}");
         assert_ne!(status, StatusCode::TOO_MANY_REQUESTS, "attempt {attempt}");
         assert!(text.contains("not your current password"), "{text}");
     }
     let (status, wait, _) =
-        status_and_text(call(&api, "delete_account", &wrong, Some(&other)).await).await;
+        status_and_text(api.call("delete_account", &wrong, Some(&other)).await).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(wait.is_some(), "Retry-After");
     let login = [("email", "bob@example.com"), ("password", PASSWORD)];
-    let response = call(&api, "login", &login, None).await;
+    let response = api.call("login", &login, None).await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -316,11 +260,13 @@ async fn a_sixth_wrong_current_password_is_throttled_for_password_change_and_del
 
 #[tokio::test]
 async fn image_url_on_another_port_is_refused_outside_tests() {
-    let api = TestApi::fetching(services::fetch::FetchPolicy {
-        enabled: true,
-        ..Default::default()
-    })
-    .await;
+    let api = TestApp::builder()
+        .fetch(services::fetch::FetchPolicy {
+            enabled: true,
+            ..Default::default()
+        })
+        .build()
+        .await;
     for url in [
         "http://example.com:8080/photo.png",
         "https://example.com:8443/photo.png",

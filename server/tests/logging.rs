@@ -5,12 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use server::state::ServerState;
-use services::AppState;
-use services::config::Config;
-use services::testing::TestDatabase;
-use tower::ServiceExt;
+
+mod support;
+use support::*;
 
 /// Collects everything the tracing subscriber writes.
 #[derive(Clone, Default)]
@@ -37,25 +34,16 @@ async fn request_logs_carry_the_path_but_never_the_query() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let db = TestDatabase::new().await;
-    let data = tempfile::tempdir().expect("data folder");
-    let data_dir = data.path().display().to_string();
-    let config = Config::load(|name| match name {
-        "DATABASE_URL" => Some(db.url.clone()),
-        "IMGIGO_DATA_DIR" => Some(data_dir.clone()),
-        _ => None,
-    })
-    .expect("config");
-    let app = AppState::init(config).await.expect("state");
-    let router = server::router::build(ServerState::new(app));
+    let app = TestApp::without_model().await;
     for uri in [
         "/healthz?key=SECRET-RESULT-KEY&x=1",
         "/privacy?token=SECRET-TOKEN",
     ] {
+        // In process: the request is handled on this thread, where the subscriber is set.
         let request = Request::get(uri).body(Body::empty()).expect("request");
-        let response = router.clone().oneshot(request).await.expect("response");
+        let response = app.send_in_process(request).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let _ = response.into_body().collect().await.expect("body");
+        let _ = bytes(response).await;
     }
 
     let logs = String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("utf-8");

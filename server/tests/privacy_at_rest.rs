@@ -7,27 +7,13 @@ use support::*;
 
 use axum::body::Body;
 use http::{Request, StatusCode, header};
-use image::{Rgb, RgbImage, RgbaImage};
-use services::cutout::QueueLimits;
+use image::{Rgb, RgbImage};
 use services::cutout::fake::FakeEngine;
-use services::cutout::upload::UploadLimits;
-use services::results::StoreLimits;
 
 const WIDTH: u32 = 160;
 const HEIGHT: u32 = 120;
 /// The background's two colours, in diagonal stripes: nothing like them may come back.
 const PATTERN: [[u8; 3]; 2] = [[240, 10, 230], [10, 230, 240]];
-
-async fn api() -> TestApi {
-    TestApi::with(
-        vec![FakeEngine::new()],
-        QueueLimits::default(),
-        StoreLimits::default(),
-        UploadLimits::default(),
-        true,
-    )
-    .await
-}
 
 /// Greens where the fake engine sees the subject, the striped pattern everywhere else.
 fn striped_photo() -> RgbImage {
@@ -38,45 +24,6 @@ fn striped_photo() -> RgbImage {
             Rgb(PATTERN[((x + y) / 6 % 2) as usize])
         }
     })
-}
-
-/// The subject exactly as photographed, and nothing at all (RGB 0, alpha 0) around it.
-fn assert_transparent_cutout(what: &str, result: &RgbaImage, photo: &RgbImage) {
-    assert_eq!(result.dimensions(), photo.dimensions(), "{what}");
-    let mut subject = 0;
-    for (x, y, pixel) in result.enumerate_pixels() {
-        if FakeEngine::is_subject(x, y, WIDTH, HEIGHT) {
-            let [r, g, b] = photo.get_pixel(x, y).0;
-            assert_eq!(pixel.0, [r, g, b, 255], "{what}: subject at ({x}, {y})");
-            subject += 1;
-        } else {
-            assert_eq!(
-                pixel.0,
-                [0, 0, 0, 0],
-                "{what}: the background survives at ({x}, {y})"
-            );
-        }
-    }
-    assert!(subject > 1000, "{what}: a subject is there");
-}
-
-/// A member of a stored (uncompressed) ZIP, as imgigo writes them, read from its local header.
-fn zip_member(zip: &[u8], name: &str) -> Vec<u8> {
-    let le16 = |at: usize| usize::from(u16::from_le_bytes([zip[at], zip[at + 1]]));
-    let le32 =
-        |at: usize| u32::from_le_bytes([zip[at], zip[at + 1], zip[at + 2], zip[at + 3]]) as usize;
-    let mut at = 0;
-    while zip[at..].starts_with(b"PK\x03\x04") {
-        assert_eq!(le16(at + 8), 0, "stored, not compressed");
-        let size = le32(at + 18);
-        let (name_len, extra_len) = (le16(at + 26), le16(at + 28));
-        let data = at + 30 + name_len + extra_len;
-        if &zip[at + 30..at + 30 + name_len] == name.as_bytes() {
-            return zip[data..data + size].to_vec();
-        }
-        at = data + size;
-    }
-    panic!("no {name} in the zip");
 }
 
 /// `color.jpg` of a ZIP: around the subject, nothing near the pattern's colours.
@@ -104,21 +51,15 @@ fn assert_zip_without_background(what: &str, zip: Vec<u8>) {
     }
 }
 
-fn decode_rgba(bytes: &[u8]) -> RgbaImage {
-    image::load_from_memory(bytes).expect("image").to_rgba8()
-}
-
-async fn download(api: &TestApi, link: &str) -> Vec<u8> {
-    let response = api
-        .send(Request::get(link).body(Body::empty()).expect("get"))
-        .await;
+async fn download(api: &TestApp, link: &str) -> Vec<u8> {
+    let response = api.get(link, None).await;
     assert_eq!(response.status(), StatusCode::OK, "{link}");
     bytes(response).await
 }
 
 #[tokio::test]
 async fn no_stored_or_returned_transparent_result_holds_the_removed_background() {
-    let api = api().await;
+    let api = TestApp::fake().await;
     let photo = striped_photo();
     let upload = png(&photo);
 
@@ -208,27 +149,17 @@ async fn no_stored_or_returned_transparent_result_holds_the_removed_background()
     assert_zip_without_background("remove.bg zip", bytes(response).await);
 }
 
-const ORIGIN: &str = "http://127.0.0.1:3000";
-const PASSWORD: &str = "correct horse battery staple";
-
 #[tokio::test]
 async fn pages_with_personal_data_are_never_cached() {
-    let api = api().await;
+    let api = TestApp::fake().await;
     services::accounts::roles::create_admin(&api.app, "Root", "root@example.com", PASSWORD)
         .await
         .expect("admin");
-    let form: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([("email", "root@example.com"), ("password", PASSWORD)])
-        .finish();
     let login = api
-        .send_in_process(
-            Request::post("/_app/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .header(header::HOST, "127.0.0.1:3000")
-                .header(header::ORIGIN, ORIGIN)
-                .body(Body::from(form))
-                .expect("request"),
+        .call(
+            "login",
+            &[("email", "root@example.com"), ("password", PASSWORD)],
+            None,
         )
         .await;
     assert_eq!(login.status(), StatusCode::OK);
@@ -237,15 +168,7 @@ async fn pages_with_personal_data_are_never_cached() {
         "no-store",
         "a server function"
     );
-    let cookie = login
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find(|value| value.contains("imgigo_session="))
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_string();
+    let cookie = session_cookie(&login).expect("a session cookie");
 
     for path in ["/account", "/account/export", "/staff", "/admin"] {
         for cookie in [Some(cookie.as_str()), None] {

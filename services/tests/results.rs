@@ -210,3 +210,42 @@ fn a_full_disk_budget_refuses_new_results_and_keeps_the_old_ones() {
     assert_eq!(store.disk_used(), 0);
     assert!(store.put("image/png", &distinctive(9)).is_ok());
 }
+
+#[test]
+fn a_failed_spill_keeps_nothing_of_the_new_result_and_the_old_one_intact() {
+    let parent = tempfile::tempdir().expect("temp");
+    let dir = parent.path().join("results");
+    let limits = StoreLimits {
+        ram_bytes: 6000,
+        ..StoreLimits::default()
+    };
+    let store = ResultStore::open(&dir, limits, ManualClock::new()).expect("store");
+    let (first, first_key) = store.put("image/png", &distinctive(1)).expect("put");
+    let (_, in_ram) = store.usage();
+    assert!(in_ram > 4096, "the first result is held in RAM");
+
+    // The folder turns into a file: the first result cannot spill to make room for a second.
+    std::fs::remove_dir(&dir).expect("empty folder");
+    std::fs::write(&dir, b"not a folder").expect("a file in its place");
+    let Err(err) = store.put("image/png", &distinctive(2)) else {
+        panic!("the second put fails");
+    };
+    assert_eq!(err.kind(), ErrorKind::Internal, "{err}");
+    assert_eq!(store.usage(), (1, in_ram), "the second result is not kept");
+    assert_eq!(std::fs::read(&dir).expect("file"), b"not a folder");
+
+    // With the folder back, the first result is still next to spill, and does.
+    std::fs::remove_file(&dir).expect("remove the file");
+    std::fs::create_dir(&dir).expect("the folder back");
+    store.put("image/png", &distinctive(3)).expect("put");
+    assert_eq!(files(&dir).len(), 1, "one result spilled");
+    assert!(
+        dir.join(format!("{}.bin", first.as_str())).exists(),
+        "the oldest, the first"
+    );
+    assert_eq!(store.usage().0, 2);
+    assert_eq!(
+        &store.get(&first, &first_key).expect("get").bytes[..],
+        &distinctive(1)[..]
+    );
+}

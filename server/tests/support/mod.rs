@@ -1,42 +1,217 @@
 //! The one HTTP test app for the server's suites: the real router behind a loopback listener (every
-//! `send` goes over TCP), a fresh database, a data folder, a clock moved by hand, and the request and
-//! image helpers the suites share. Each suite uses part of it, hence `dead_code` is allowed here.
+//! `send` goes over TCP), a fresh database, a data folder with a small site in it, a clock moved by
+//! hand, mail captured on request, and the request, cookie and image helpers the suites share. Each
+//! suite uses part of it, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
 use std::io::Cursor;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use http::{Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
-use image::RgbImage;
+use image::{GrayImage, RgbImage, RgbaImage};
 use server::state::ServerState;
 use services::AppState;
 use services::config::Config;
+use services::cutout::fake::FakeEngine;
 use services::cutout::queue::Segment;
 use services::cutout::upload::UploadLimits;
 use services::cutout::{CutoutService, Engine, QueueLimits};
+use services::mail::{Mail, Mailer};
 use services::results::StoreLimits;
 use services::testing::{ManualClock, TestDatabase};
 use tower::ServiceExt;
 
+/// The origin the site's own pages send (the default public address).
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+/// The password every test account gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The configuration from `vars` alone (no process environment): the one place the server's tests
+/// load a [`Config`].
+pub fn config(vars: &[(&str, &str)]) -> Config {
+    Config::load(|name| {
+        vars.iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    })
+    .expect("the test configuration loads")
+}
+
 /// The app behind a real HTTP listener on loopback (every `send` goes over TCP), plus the router
 /// for the few in-process checks that need a peer address other than loopback.
-pub struct TestApi {
+pub struct TestApp {
     pub router: Router,
     pub app: AppState,
     pub addr: std::net::SocketAddr,
     pub server: tokio::task::JoinHandle<()>,
     pub clock: Arc<ManualClock>,
+    /// The data folder; the site (`site/`) and the results (`results/`) are inside it.
     pub data: tempfile::TempDir,
+    mail: Option<Arc<Mutex<Vec<Mail>>>>,
     pub _db: TestDatabase,
 }
 
-impl Drop for TestApi {
+impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
+    }
+}
+
+/// Builds the cutout service once the data folder and the clock exist.
+type MakeCutouts =
+    Box<dyn FnOnce(&Path, QueueLimits, StoreLimits, Arc<ManualClock>) -> CutoutService>;
+
+/// How a [`TestApp`] is put together: [`TestApp::builder`], then options, then `build`.
+pub struct TestAppBuilder {
+    env: Vec<(String, String)>,
+    cutouts: Option<MakeCutouts>,
+    queue: QueueLimits,
+    store: StoreLimits,
+    upload: UploadLimits,
+    mail_capture: bool,
+    fetch: Option<services::fetch::FetchPolicy>,
+}
+
+impl TestApp {
+    /// The tiny random-weight model, default limits, no mail capture.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            env: Vec::new(),
+            cutouts: None,
+            queue: QueueLimits::default(),
+            store: StoreLimits::default(),
+            upload: UploadLimits::default(),
+            mail_capture: false,
+            fetch: None,
+        }
+        .engine(tiny_engine())
+    }
+
+    /// With the tiny random-weight model.
+    pub async fn new() -> Self {
+        Self::builder().build().await
+    }
+
+    /// With the deterministic fake engine (a known mask: [`FakeEngine::is_subject`]).
+    pub async fn fake() -> Self {
+        Self::builder().engine(FakeEngine::new()).build().await
+    }
+
+    /// A server whose model is not (yet) there.
+    pub async fn without_model() -> Self {
+        Self::builder().without_model().build().await
+    }
+}
+
+impl TestAppBuilder {
+    /// Sets a configuration variable (a later value for the same name wins).
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// One instance of `engine` makes the masks.
+    pub fn engine<S: Segment>(self, engine: S) -> Self {
+        self.engines(vec![engine])
+    }
+
+    pub fn engines<S: Segment>(mut self, instances: Vec<S>) -> Self {
+        self.cutouts = Some(Box::new(move |data, queue, store, clock| {
+            CutoutService::with_instances(instances, queue, &data.join("results"), store, clock)
+                .expect("the cutout service starts")
+        }));
+        self
+    }
+
+    /// No model: the cutout routes answer that it is not installed.
+    pub fn without_model(mut self) -> Self {
+        self.cutouts = None;
+        self
+    }
+
+    pub fn queue(mut self, limits: QueueLimits) -> Self {
+        self.queue = limits;
+        self
+    }
+
+    pub fn store(mut self, limits: StoreLimits) -> Self {
+        self.store = limits;
+        self
+    }
+
+    pub fn upload(mut self, limits: UploadLimits) -> Self {
+        self.upload = limits;
+        self
+    }
+
+    /// Mail is kept in memory for [`TestApp::mail`] and [`TestApp::token`].
+    pub fn mail_capture(mut self) -> Self {
+        self.mail_capture = true;
+        self
+    }
+
+    /// URL fetching (`image_url`) set to `policy`.
+    pub fn fetch(mut self, policy: services::fetch::FetchPolicy) -> Self {
+        self.fetch = Some(policy);
+        self
+    }
+
+    pub async fn build(self) -> TestApp {
+        let db = TestDatabase::new().await;
+        let data = tempfile::tempdir().expect("data folder");
+        let site = data.path().join("site");
+        std::fs::create_dir_all(site.join("pkg")).expect("site folder");
+        std::fs::write(site.join("pkg/imgigo.css"), "body{color:#111}").expect("css");
+        std::fs::write(site.join("robots.txt"), "User-agent: *\n").expect("robots");
+        let (data_dir, site_dir) = (
+            data.path().display().to_string(),
+            site.display().to_string(),
+        );
+        let mut vars = vec![
+            ("DATABASE_URL", db.url.as_str()),
+            ("IMGIGO_DATA_DIR", data_dir.as_str()),
+            ("IMGIGO_SITE_ROOT", site_dir.as_str()),
+            // Generous anonymous limits unless a test asks otherwise: tests share one address.
+            ("IMGIGO_ANON_BURST", "1000"),
+            ("IMGIGO_ANON_PER_MINUTE", "1000"),
+            // Requests come from loopback; X-Forwarded-For (see `from`) names other clients.
+            ("IMGIGO_TRUSTED_PROXIES", "127.0.0.1"),
+        ];
+        vars.extend(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut app = AppState::init(config(&vars)).await.expect("state");
+        let clock = ManualClock::new();
+        let mut mail = None;
+        if self.mail_capture {
+            let (mailer, captured) = Mailer::memory("imgigo <no-reply@imgigo.test>");
+            app = app.with_mailer(mailer);
+            mail = Some(captured);
+        }
+        if let Some(make) = self.cutouts {
+            let service = make(data.path(), self.queue, self.store, clock.clone())
+                .with_upload_limits(self.upload);
+            app = app.with_cutouts(service);
+        }
+        if let Some(policy) = self.fetch {
+            app.fetch = policy;
+        }
+        let router = server::router::build(ServerState::new(app.clone()));
+        let (addr, server) = listen(router.clone()).await;
+        TestApp {
+            router,
+            app,
+            addr,
+            server,
+            clock,
+            data,
+            mail,
+            _db: db,
+        }
     }
 }
 
@@ -93,99 +268,9 @@ pub fn tiny_engine() -> TinyModel {
     )))
 }
 
-impl TestApi {
-    pub async fn new() -> Self {
-        Self::with(
-            vec![tiny_engine()],
-            QueueLimits::default(),
-            StoreLimits::default(),
-            UploadLimits::default(),
-            true,
-        )
-        .await
-    }
+// ---- requests ------------------------------------------------------------------------------------
 
-    /// A server whose model is not (yet) there.
-    pub async fn without_model() -> Self {
-        Self::with(
-            Vec::<Engine>::new(),
-            QueueLimits::default(),
-            StoreLimits::default(),
-            UploadLimits::default(),
-            false,
-        )
-        .await
-    }
-
-    pub async fn with<S: Segment>(
-        instances: Vec<S>,
-        queue: QueueLimits,
-        store: StoreLimits,
-        upload: UploadLimits,
-        cutouts: bool,
-    ) -> Self {
-        Self::with_env(instances, queue, store, upload, cutouts, &[]).await
-    }
-
-    pub async fn with_env<S: Segment>(
-        instances: Vec<S>,
-        queue: QueueLimits,
-        store: StoreLimits,
-        upload: UploadLimits,
-        cutouts: bool,
-        env: &[(&str, &str)],
-    ) -> Self {
-        let db = TestDatabase::new().await;
-        let data = tempfile::tempdir().expect("data folder");
-        let mut vars = vec![
-            ("DATABASE_URL".to_string(), db.url.clone()),
-            (
-                "IMGIGO_DATA_DIR".to_string(),
-                data.path().display().to_string(),
-            ),
-            // Generous anonymous limits unless a test asks otherwise: tests share one address.
-            ("IMGIGO_ANON_BURST".to_string(), "1000".to_string()),
-            ("IMGIGO_ANON_PER_MINUTE".to_string(), "1000".to_string()),
-            // Requests come from loopback; X-Forwarded-For (see `from`) names other clients.
-            (
-                "IMGIGO_TRUSTED_PROXIES".to_string(),
-                "127.0.0.1".to_string(),
-            ),
-        ];
-        for (name, value) in env {
-            vars.retain(|(k, _)| k != name);
-            vars.push((name.to_string(), value.to_string()));
-        }
-        let config =
-            Config::load(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-                .expect("config");
-        let mut app = AppState::init(config).await.expect("state");
-        let clock = ManualClock::new();
-        if cutouts {
-            let service = CutoutService::with_instances(
-                instances,
-                queue,
-                &data.path().join("results"),
-                store,
-                clock.clone(),
-            )
-            .expect("service")
-            .with_upload_limits(upload);
-            app = app.with_cutouts(service);
-        }
-        let router = server::router::build(ServerState::new(app.clone()));
-        let (addr, server) = listen(router.clone()).await;
-        Self {
-            router,
-            app,
-            addr,
-            server,
-            clock,
-            data,
-            _db: db,
-        }
-    }
-
+impl TestApp {
     /// Sends `request` over HTTP/1.1 to the listener and hands the answer back.
     pub async fn send(&self, request: Request<Body>) -> Response<Body> {
         let (mut parts, body) = request.into_parts();
@@ -213,6 +298,21 @@ impl TestApi {
             .oneshot(request)
             .await
             .expect("infallible")
+    }
+
+    /// `GET path`, with a session `cookie` (`name=value`) if given.
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> Response<Body> {
+        let mut request = Request::get(path);
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response<Body> {
+        self.send(Request::delete(path).body(Body::empty()).expect("request"))
+            .await
     }
 
     pub async fn post_raw(
@@ -252,7 +352,140 @@ impl TestApi {
         self.send(request.body(Body::from(body)).expect("request"))
             .await
     }
+
+    pub async fn removebg(
+        &self,
+        content_type: &str,
+        body: Vec<u8>,
+        extra: &[(&str, &str)],
+    ) -> Response<Body> {
+        let mut request =
+            Request::post("/v1.0/removebg").header(header::CONTENT_TYPE, content_type);
+        for (name, value) in extra {
+            request = request.header(*name, *value);
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
 }
+
+// ---- server functions, accounts and mail -----------------------------------------------------------
+
+impl TestApp {
+    /// Calls a server function the way the hydrated page does: a form-encoded POST from this
+    /// origin, JSON back.
+    pub async fn call(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Response<Body> {
+        self.call_from(name, form, cookie, Some(ORIGIN)).await
+    }
+
+    pub async fn call_from(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Response<Body> {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let mut request = Request::post(format!("/_app/{name}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .header(header::HOST, "127.0.0.1:3000");
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(body)).expect("request"))
+            .await
+    }
+
+    /// The latest captured mail of `kind` to `to`, waiting for it (account mail is sent in the
+    /// background).
+    pub async fn mail(&self, kind: &str, to: &str) -> Mail {
+        let captured = self
+            .mail
+            .as_ref()
+            .expect("mail is captured only when the app is built with .mail_capture()");
+        for _ in 0..300 {
+            if let Some(mail) = captured
+                .lock()
+                .expect("mail")
+                .iter()
+                .rev()
+                .find(|m| m.kind == kind && m.to == to)
+            {
+                return mail.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("no {kind} mail to {to}");
+    }
+
+    /// The `token=` of the latest `kind` mail to `to`.
+    pub async fn token(&self, kind: &str, to: &str) -> String {
+        let mail = self.mail(kind, to).await;
+        let start = mail.text.find("token=").expect("a token in the mail") + "token=".len();
+        mail.text[start..]
+            .split_whitespace()
+            .next()
+            .expect("token")
+            .to_string()
+    }
+
+    /// The sign-up form for `email`, sent from `origin`.
+    pub async fn register(&self, email: &str, origin: &str) -> Response<Body> {
+        let form = [
+            ("name", "Ada"),
+            ("email", email),
+            ("password", PASSWORD),
+            ("age", "on"),
+            ("policy", "on"),
+        ];
+        self.call_from("register", &form, None, Some(origin)).await
+    }
+
+    /// Registers and verifies `email` (needs mail capture); returns the session cookie of a login.
+    pub async fn account(&self, email: &str) -> String {
+        let response = self.register(email, ORIGIN).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            text(response).await
+        );
+        let token = self.token("verify_email", email).await;
+        let response = self.call("verify_email", &[("token", &token)], None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        self.login(email, PASSWORD).await
+    }
+
+    /// An admin account made directly in the services (no mail); returns its session cookie.
+    pub async fn admin(&self, name: &str, email: &str) -> String {
+        services::accounts::roles::create_admin(&self.app, name, email, PASSWORD)
+            .await
+            .expect("admin");
+        self.login(email, PASSWORD).await
+    }
+
+    /// Logs in; returns the session cookie (`name=value`).
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .call("login", &[("email", email), ("password", password)], None)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        session_cookie(&response).expect("a session cookie after login")
+    }
+}
+
+// ---- answers -------------------------------------------------------------------------------------
 
 pub enum Part {
     Text(&'static str),
@@ -269,8 +502,20 @@ pub async fn bytes(response: Response<Body>) -> Vec<u8> {
         .to_vec()
 }
 
+pub async fn text(response: Response<Body>) -> String {
+    String::from_utf8(bytes(response).await).expect("a UTF-8 body")
+}
+
 pub async fn json(response: Response<Body>) -> serde_json::Value {
     serde_json::from_slice(&bytes(response).await).expect("json")
+}
+
+/// The native API's error sentence.
+pub async fn message(response: Response<Body>) -> String {
+    json(response).await["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 pub fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
@@ -281,6 +526,31 @@ pub fn header<'a>(response: &'a Response<Body>, name: &str) -> &'a str {
         .to_str()
         .expect("ascii")
 }
+
+/// The header's value, if it is there.
+pub fn header_opt<'a>(response: &'a Response<Body>, name: &str) -> Option<&'a str> {
+    response.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+pub fn set_cookies(response: &Response<Body>) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// `name=value` of the session cookie set by `response`.
+pub fn session_cookie(response: &Response<Body>) -> Option<String> {
+    set_cookies(response)
+        .into_iter()
+        .find(|c| c.contains("imgigo_session=") && !c.contains("Max-Age=0"))
+        .and_then(|c| c.split(';').next().map(str::to_string))
+}
+
+// ---- photos --------------------------------------------------------------------------------------
 
 /// A photo whose pixels follow a distinctive pseudo-random pattern.
 pub fn photo(width: u32, height: u32, seed: u32) -> RgbImage {
@@ -293,6 +563,24 @@ pub fn photo(width: u32, height: u32, seed: u32) -> RgbImage {
             (state >> 24) as u8
         };
         image::Rgb([next(), next(), next()])
+    })
+}
+
+/// For the fake engine: a smooth green gradient for the subject where it sees one, and around it a black-and-white
+/// checkerboard of single pixels, the hardest thing to keep or to blur unnoticed.
+pub fn subject_photo(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        if FakeEngine::is_subject(x, y, width, height) {
+            image::Rgb([
+                40 + (x * 150 / width) as u8,
+                150 + (y * 90 / height) as u8,
+                60,
+            ])
+        } else if (x + y) % 2 == 0 {
+            image::Rgb([0, 0, 0])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
     })
 }
 
@@ -310,24 +598,71 @@ pub fn corpus(name: &str) -> Vec<u8> {
         .join(name);
     std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
-// ---- remove.bg compatibility -------------------------------------------------------------------
 
-impl TestApi {
-    pub async fn removebg(
-        &self,
-        content_type: &str,
-        body: Vec<u8>,
-        extra: &[(&str, &str)],
-    ) -> Response<Body> {
-        let mut request =
-            Request::post("/v1.0/removebg").header(header::CONTENT_TYPE, content_type);
-        for (name, value) in extra {
-            request = request.header(*name, *value);
-        }
-        self.send(request.body(Body::from(body)).expect("request"))
-            .await
-    }
+pub fn decode_rgba(bytes: &[u8]) -> RgbaImage {
+    image::load_from_memory(bytes).expect("an image").to_rgba8()
 }
+
+/// The fake engine's subject box in a `width`×`height` photo: (left, top, width, height).
+pub fn fake_subject_box(width: u32, height: u32) -> (u32, u32, u32, u32) {
+    let mask: GrayImage = FakeEngine::mask_for(width, height);
+    let subject: Vec<(u32, u32)> = mask
+        .enumerate_pixels()
+        .filter(|(_, _, p)| p.0[0] == 255)
+        .map(|(x, y, _)| (x, y))
+        .collect();
+    let left = subject.iter().map(|p| p.0).min().expect("a subject");
+    let right = subject.iter().map(|p| p.0).max().expect("a subject");
+    let top = subject.iter().map(|p| p.1).min().expect("a subject");
+    let bottom = subject.iter().map(|p| p.1).max().expect("a subject");
+    (left, top, right - left + 1, bottom - top + 1)
+}
+
+/// The subject exactly as photographed, and nothing at all (RGB 0, alpha 0) around it: what the
+/// fake engine's transparent cutout of `photo` must be.
+pub fn assert_transparent_cutout(what: &str, result: &RgbaImage, photo: &RgbImage) {
+    assert_eq!(result.dimensions(), photo.dimensions(), "{what}");
+    let (width, height) = photo.dimensions();
+    let mut subject = 0;
+    for (x, y, pixel) in result.enumerate_pixels() {
+        if FakeEngine::is_subject(x, y, width, height) {
+            let [r, g, b] = photo.get_pixel(x, y).0;
+            assert_eq!(pixel.0, [r, g, b, 255], "{what}: subject at ({x}, {y})");
+            subject += 1;
+        } else {
+            assert_eq!(
+                pixel.0,
+                [0, 0, 0, 0],
+                "{what}: the background survives at ({x}, {y})"
+            );
+        }
+    }
+    assert!(
+        subject * 8 > width * height,
+        "{what}: a subject is there ({subject} pixels)"
+    );
+}
+
+/// A member of a stored (uncompressed) ZIP, as imgigo writes them, read from its local header.
+pub fn zip_member(zip: &[u8], name: &str) -> Vec<u8> {
+    let le16 = |at: usize| usize::from(u16::from_le_bytes([zip[at], zip[at + 1]]));
+    let le32 =
+        |at: usize| u32::from_le_bytes([zip[at], zip[at + 1], zip[at + 2], zip[at + 3]]) as usize;
+    let mut at = 0;
+    while zip[at..].starts_with(b"PK\x03\x04") {
+        assert_eq!(le16(at + 8), 0, "stored, not compressed");
+        let size = le32(at + 18);
+        let (name_len, extra_len) = (le16(at + 26), le16(at + 28));
+        let data = at + 30 + name_len + extra_len;
+        if &zip[at + 30..at + 30 + name_len] == name.as_bytes() {
+            return zip[data..data + size].to_vec();
+        }
+        at = data + size;
+    }
+    panic!("no {name} in the zip");
+}
+
+// ---- remove.bg compatibility -------------------------------------------------------------------
 
 pub fn b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
@@ -341,6 +676,7 @@ pub fn errors(value: &serde_json::Value) -> (String, String) {
         first["detail"].as_str().unwrap_or_default().to_string(),
     )
 }
+
 // ---- anonymous rate limit --------------------------------------------------------------------------
 
 /// The request as if `ip` sent it: over the socket the peer is loopback, a trusted proxy in these
@@ -361,6 +697,7 @@ pub fn from_peer(ip: &str, mut request: Request<Body>) -> Request<Body> {
         )));
     request
 }
+
 // ---- over a real socket ------------------------------------------------------------------------------
 
 /// One HTTP/1.1 exchange over TCP (`Connection: close`): status, headers (lower-case) and body.
@@ -381,19 +718,8 @@ pub fn value<'a>(headers: &'a [(String, String)], name: &str) -> &'a str {
         .map(|(_, v)| v.as_str())
         .unwrap_or_else(|| panic!("missing header {name}"))
 }
-// ---- image_url -----------------------------------------------------------------------------------------
 
-impl TestApi {
-    /// This API with URL fetching set to `policy`.
-    pub async fn fetching(policy: services::fetch::FetchPolicy) -> Self {
-        let mut api = TestApi::new().await;
-        api.app.fetch = policy;
-        api.router = server::router::build(ServerState::new(api.app.clone()));
-        api.server.abort();
-        (api.addr, api.server) = listen(api.router.clone()).await;
-        api
-    }
-}
+// ---- image_url -----------------------------------------------------------------------------------------
 
 /// A little web server on loopback: `/photo.png`, `/big.png` (over 2 MB), `/moved` (a redirect).
 pub async fn photo_host() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {

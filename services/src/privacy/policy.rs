@@ -91,16 +91,23 @@ mod tests {
     fn the_copy_matches_the_product_policy() {
         assert!(DEFAULT_POLICY_TEXT.starts_with("Privacy Policy\n"));
         assert!(DEFAULT_POLICY_TEXT.contains("6. Your Rights"));
-        // The product's source of truth sits beside the repository in a checkout with `shared/`.
+        // The product's source of truth sits beside the repository (`../shared/`, as in CI); a
+        // missing copy fails the test rather than letting a drift pass unnoticed.
         let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../shared/PRIVACY_POLICY.txt");
-        if let Ok(text) = std::fs::read_to_string(&source) {
-            assert_eq!(
-                DEFAULT_POLICY_TEXT,
-                text,
-                "services/src/privacy/privacy_policy.txt drifted from {}",
+        let text = std::fs::read_to_string(&source).unwrap_or_else(|err| {
+            panic!(
+                "the product's privacy policy must sit beside the repository, at {} \
+                 (../shared/PRIVACY_POLICY.txt from the repository root), to check the bundled \
+                 copy against it: {err}",
                 source.display()
-            );
-        }
+            )
+        });
+        assert_eq!(
+            DEFAULT_POLICY_TEXT,
+            text,
+            "services/src/privacy/privacy_policy.txt drifted from {}",
+            source.display()
+        );
     }
 }

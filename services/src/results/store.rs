@@ -154,7 +154,12 @@ impl ResultStore {
                 place: Place::Ram(envelope),
             },
         );
-        self.spill(&mut inner)?;
+        if let Err(err) = self.spill(&mut inner) {
+            // A result that could not be kept is not kept at all: the caller gets the error, not
+            // a link, and nothing of it stays in RAM.
+            self.remove(&mut inner, &id);
+            return Err(err);
+        }
         Ok((id, key))
     }
 
@@ -312,7 +317,11 @@ impl ResultStore {
                 continue;
             };
             let envelope = envelope.clone();
-            self.write(&id, entry.created, &envelope)?;
+            if let Err(err) = self.write(&id, entry.created, &envelope) {
+                // Still in RAM, so still next in line to spill.
+                inner.in_ram.push_front(id);
+                return Err(err);
+            }
             let size = (HEADER + envelope.len()) as u64;
             entry.place = Place::Disk(size);
             inner.ram_used -= envelope.len();
@@ -331,7 +340,11 @@ impl ResultStore {
         let temporary = path.with_extension("tmp");
         std::fs::write(&temporary, &file)
             .and_then(|()| std::fs::rename(&temporary, &path))
-            .map_err(|err| Error::Internal(format!("cannot write a result file: {err}")))
+            .map_err(|err| {
+                // No half-written file stays behind.
+                let _ = std::fs::remove_file(&temporary);
+                Error::Internal(format!("cannot write a result file: {err}"))
+            })
     }
 
     fn path(&self, id: &ResultId) -> PathBuf {
