@@ -52,7 +52,7 @@ pub async fn require_account(
     };
     let user = match sessions::current_user(&app, &session).await {
         Ok(user) => user,
-        Err(err) => return app::AppError::from(err).into_response(),
+        Err(err) => return crate::error::ApiError::from(err).into_response(),
     };
     match (user, roles) {
         (None, _) => {
