@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use entity::users::Role;
 use services::AppState;
+use services::accounts::Role;
 use services::sessions::{self, Session};
 
 /// Path prefixes and the roles they need (`None`: any signed-in account).

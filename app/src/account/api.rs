@@ -161,7 +161,7 @@ pub async fn account_overview() -> Result<AccountView, AppError> {
                     revoked: key.revoked_at.map(stamp),
                 })
                 .collect();
-            use entity::consents::Purpose;
+            use services::privacy::consent::Purpose;
             use services::privacy::{audit, consent};
             let history = consent::history(&app.db, user.id).await?;
             let current = |purpose: Purpose| {
@@ -339,7 +339,7 @@ pub async fn staff_overview() -> Result<StaffView, AppError> {
                 verified: counts.verified,
                 staff: counts.staff,
                 live_api_keys: counts.live_api_keys,
-                can_manage_roles: user.role == entity::users::Role::Admin,
+                can_manage_roles: user.role == services::accounts::Role::Admin,
             })
         }
         .await,
@@ -351,7 +351,7 @@ pub async fn staff_overview() -> Result<StaffView, AppError> {
 pub async fn set_role(email: String, role: String) -> Result<(), AppError> {
     with_status(
         async move {
-            use entity::users::Role;
+            use services::accounts::Role;
             let (app, _, user) = signed_in().await?;
             let role = match role.as_str() {
                 "user" => Role::User,
@@ -372,7 +372,7 @@ pub async fn set_role(email: String, role: String) -> Result<(), AppError> {
 pub async fn set_consent(purpose: String, granted: String) -> Result<(), AppError> {
     with_status(
         async move {
-            use entity::consents::{Method, Purpose};
+            use services::privacy::consent::{Method, Purpose};
             let (app, _, user) = signed_in().await?;
             let purpose = match purpose.as_str() {
                 "marketing" => Purpose::Marketing,

@@ -2,12 +2,11 @@
 //! signed-in account, the client's address and browser.
 
 use axum::Extension;
-use entity::users;
 use http::HeaderMap;
 use leptos::prelude::use_context;
 use services::AppState;
 use services::abuse::ClientIp;
-use services::sessions::{self, Session};
+use services::sessions::{self, CurrentUser, Session};
 
 use crate::AppError;
 
@@ -22,7 +21,7 @@ pub async fn session() -> Result<Session, AppError> {
 }
 
 /// The signed-in account, or 401 with a sentence that says to log in.
-pub async fn signed_in() -> Result<(AppState, Session, users::Model), AppError> {
+pub async fn signed_in() -> Result<(AppState, Session, CurrentUser), AppError> {
     let app = app_state()?;
     let session = session().await?;
     match sessions::current_user(&app, &session).await? {
@@ -77,7 +76,7 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result
 }
 
-pub fn request_view(row: &entity::privacy_requests::Model) -> super::RequestView {
+pub fn request_view(row: &services::privacy::requests::PrivacyRequest) -> super::RequestView {
     super::RequestView {
         id: row.id,
         kind: row.kind.as_str().to_string(),

@@ -1,7 +1,9 @@
 //! The consent ledger: every choice is a new row (purpose, granted or withdrawn, policy version,
 //! time, how), so the history is the proof.
 
-use entity::consents::{self, Method, Purpose};
+use entity::consents;
+/// What a consent is for and how it was given, for callers that record or show one.
+pub use entity::consents::{Method, Purpose};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
