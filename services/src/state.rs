@@ -8,11 +8,12 @@ use segmentation::device::{self, SelectedDevice};
 
 use crate::abuse::Abuse;
 use crate::accounts::password::Passwords;
+use crate::clock::{Clock, SystemClock};
 use crate::cutout::CutoutService;
 use crate::fetch::FetchPolicy;
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
-use crate::results::{Clock, ResultId, ResultStore, StoreLimits, SystemClock};
+use crate::results::{ResultId, ResultStore, StoreLimits};
 use crate::secret::ServerSecret;
 use crate::{Error, config::Config};
 

@@ -52,11 +52,7 @@ impl Helpers for Harness {
         let user = registration::verify_email(&self.app, &token)
             .await
             .expect("verify");
-        let session = Session::new(
-            None,
-            Arc::new(DbSessionStore::new(self.app.db.clone())),
-            None,
-        );
+        let session = Session::new(None, Arc::new(DbSessionStore::of(&self.app)), None);
         sessions::sign_in(&self.app, &session, &user, Some("Firefox/133.0"))
             .await
             .expect("sign in");
@@ -442,7 +438,7 @@ async fn deletion_destroys_the_accounts_results_even_without_a_model() {
         &app,
         user.id,
         id.as_str(),
-        services::results::Clock::now(&*h.clock) + TimeDelta::days(7),
+        services::clock::Clock::now(&*h.clock) + TimeDelta::days(7),
     )
     .await
     .expect("record");
