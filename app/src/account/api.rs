@@ -161,19 +161,9 @@ pub async fn account_overview() -> Result<AccountView, AppError> {
                     revoked: key.revoked_at.map(stamp),
                 })
                 .collect();
-            use services::privacy::consent::Purpose;
             use services::privacy::{audit, consent};
             let history = consent::history(&app.db, user.id).await?;
-            let current = |purpose: Purpose| {
-                history
-                    .iter()
-                    .rev()
-                    .find(|row| row.purpose == purpose)
-                    .map(|row| row.granted)
-            };
-            // Off until the person turns it on (at sign-up or here); never on by default.
-            let marketing = current(Purpose::Marketing).unwrap_or(false);
-            let analytics = current(Purpose::Analytics).unwrap_or(false);
+            let choices = consent::Choices::from_history(&history);
             let word = |value: serde_json::Result<serde_json::Value>| {
                 value
                     .ok()
@@ -214,8 +204,8 @@ pub async fn account_overview() -> Result<AccountView, AppError> {
                 },
                 keys,
                 consents,
-                marketing,
-                analytics,
+                marketing: choices.marketing,
+                analytics: choices.analytics,
                 audit,
             })
         }
