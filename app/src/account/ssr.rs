@@ -62,8 +62,17 @@ pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A server function's result, with the error's status (401, 403, 422, 429…) on the response
-/// instead of server_fn's default 500.
+/// A server function's body, run so that an error's status (401, 403, 422, 429…) and
+/// `Retry-After` go on the response instead of server_fn's default 500:
+/// `answer! { let app = app_state()?; …; Ok(value) }`. `?` inside ends the body with that error.
+macro_rules! answer {
+    ($($body:tt)*) => {
+        $crate::account::ssr::with_status(async move { $($body)* }.await)
+    };
+}
+pub(crate) use answer;
+
+/// A server function's result, with the error's status on the response (see [`answer!`]).
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
