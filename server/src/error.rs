@@ -33,12 +33,11 @@ impl ApiError {
 
 impl From<services::Error> for ApiError {
     fn from(err: services::Error) -> Self {
-        // The pages' mapping for now; the APIs get their own table next.
-        let mapped = app::AppError::from(err);
+        let refusal = crate::api::refusal::Refusal::of(&err);
         Self {
-            status: mapped.status_code(),
-            message: mapped.message,
-            retry_after: mapped.retry_after,
+            status: refusal.status,
+            message: refusal.sentence,
+            retry_after: refusal.retry_after,
         }
     }
 }

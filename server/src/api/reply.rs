@@ -29,10 +29,6 @@ pub fn failure(err: Error) -> Response {
     ApiError::from(err).into_response()
 }
 
-pub fn retry_after(err: &Error) -> Option<u64> {
-    err.retry_after()
-}
-
 pub fn accepts_json(headers: &HeaderMap) -> bool {
     headers
         .get(header::ACCEPT)
