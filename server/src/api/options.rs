@@ -125,7 +125,7 @@ mod tests {
         }
         assert_eq!(switch("crop", None).ok(), Some(None));
         for bad in ["maybe", "on", "2", "tru"] {
-            let err = switch("crop", Some(bad)).err().expect(bad);
+            let err = switch("crop", Some(bad)).expect_err(bad);
             assert!(err.to_string().contains("true or false"), "{bad}: {err}");
         }
         assert_eq!(crop(None, None).ok(), Some(None));
