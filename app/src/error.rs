@@ -1,5 +1,6 @@
-//! The one error type pages, server functions and HTTP handlers return. It carries an HTTP status and
-//! a message a person can read; internal details are logged on the server, never sent.
+//! The error type pages and server functions return. It carries an HTTP status and a message a
+//! person can read; internal details are logged on the server, never sent. (The REST routes answer
+//! with the server's own error, `server::error::ApiError`.)
 
 use std::fmt;
 
@@ -67,7 +68,6 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::AppError;
-    use axum::response::{IntoResponse, Response};
     use http::StatusCode;
     use services::{Error, ErrorKind};
 
@@ -148,15 +148,6 @@ mod ssr {
     impl AppError {
         pub fn status_code(&self) -> StatusCode {
             StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        }
-    }
-
-    /// Plain HTTP routes answer errors as JSON: `{"error": {"status": 503, "message": "…"}}`.
-    impl IntoResponse for AppError {
-        fn into_response(self) -> Response {
-            let body =
-                serde_json::json!({ "error": { "status": self.status, "message": self.message } });
-            (self.status_code(), axum::Json(body)).into_response()
         }
     }
 

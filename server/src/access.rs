@@ -6,8 +6,8 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use entity::users::Role;
 use services::AppState;
+use services::accounts::Role;
 use services::sessions::{self, Session};
 
 /// Path prefixes and the roles they need (`None`: any signed-in account).
@@ -52,7 +52,7 @@ pub async fn require_account(
     };
     let user = match sessions::current_user(&app, &session).await {
         Ok(user) => user,
-        Err(err) => return app::AppError::from(err).into_response(),
+        Err(err) => return crate::error::ApiError::from(err).into_response(),
     };
     match (user, roles) {
         (None, _) => {

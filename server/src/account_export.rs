@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use services::AppState;
 use services::sessions::{self, Session};
 
+use crate::error::ApiError;
+
 pub async fn download(State(app): State<AppState>, request: Request) -> Response {
     let Some(session) = request.extensions().get::<Session>().cloned() else {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -14,17 +16,21 @@ pub async fn download(State(app): State<AppState>, request: Request) -> Response
     let user = match sessions::current_user(&app, &session).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            return app::AppError::new(401, "Please log in to download your data.").into_response();
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "Please log in to download your data.",
+            )
+            .into_response();
         }
-        Err(err) => return app::AppError::from(err).into_response(),
+        Err(err) => return ApiError::from(err).into_response(),
     };
     let document = match services::privacy::export::export(&app, &user).await {
         Ok(document) => document,
-        Err(err) => return app::AppError::from(err).into_response(),
+        Err(err) => return ApiError::from(err).into_response(),
     };
     let body = match serde_json::to_vec_pretty(&document) {
         Ok(body) => body,
-        Err(_) => return app::AppError::internal().into_response(),
+        Err(_) => return ApiError::internal().into_response(),
     };
     tracing::info!(user_id = user.id, "data exported");
     let filename = format!(

@@ -7,11 +7,11 @@
 //! without an Origin.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use app::AppError;
+use crate::error::ApiError;
 use services::AppState;
 
 const NO_ORIGIN: &str = "This request was refused because it did not say which site sent it. Please reload the page and try again (browser extensions that strip the Origin header can cause this).";
@@ -65,7 +65,7 @@ pub async fn check_origin(State(app): State<AppState>, request: Request, next: N
 
 fn refuse(message: &str) -> Response {
     tracing::warn!("state-changing request refused: missing or foreign Origin");
-    AppError::new(403, message).into_response()
+    ApiError::new(StatusCode::FORBIDDEN, message).into_response()
 }
 
 #[cfg(test)]

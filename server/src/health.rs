@@ -4,13 +4,13 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use app::AppError;
+use crate::error::ApiError;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn readyz(State(app): State<services::AppState>) -> Result<Json<Value>, AppError> {
+pub async fn readyz(State(app): State<services::AppState>) -> Result<Json<Value>, ApiError> {
     let readiness = services::health::readiness(&app).await?;
     Ok(Json(json!({ "status": "ready", "checks": readiness })))
 }

@@ -10,6 +10,7 @@ pub mod client_ip;
 pub mod connections;
 pub mod csrf;
 pub mod cutout_cli;
+pub mod error;
 pub mod health;
 pub mod http_headers;
 pub mod router;

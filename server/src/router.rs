@@ -33,7 +33,7 @@ pub fn session_cookie_name(tls: bool) -> &'static str {
 fn session_layer(app: &services::AppState) -> SessionManagerLayer<DbSessionStore> {
     let tls = app.config.served_over_tls();
     let idle = time::Duration::seconds(app.config.session_idle.num_seconds());
-    SessionManagerLayer::new(DbSessionStore::new(app.db.clone()))
+    SessionManagerLayer::new(DbSessionStore::of(app))
         .with_name(session_cookie_name(tls))
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

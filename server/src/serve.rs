@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use services::AppState;
+use services::clock::SystemClock;
 use services::config::Config;
 use services::cutout::CutoutService;
-use services::results::SystemClock;
 use tokio::net::TcpListener;
 
 use crate::connections::{self, ConnectionLimits};

@@ -840,3 +840,28 @@ async fn an_operators_own_privacy_policy_is_shown_and_named_by_new_consents() {
         "{consents:?}"
     );
 }
+
+/// The header names the signed-in person and links to their account, on every page and in the
+/// header itself (rendered in place, not streamed in later); visitors get "Log in".
+#[tokio::test]
+async fn the_header_shows_the_signed_in_persons_name() {
+    let app = TestApp::new().await;
+    let header = |page: &str| {
+        let start = page.find("<header").expect("a header");
+        let end = page[start..].find("</header>").expect("the header's end") + start;
+        page[start..end].to_string()
+    };
+    let visitor = header(&text(app.get("/", None).await).await);
+    assert!(visitor.contains(r#"href="/login""#), "{visitor}");
+    assert!(!visitor.contains("Ada"), "{visitor}");
+
+    let cookie = app.account("ada@example.com").await;
+    for path in ["/", "/privacy", "/account"] {
+        let response = app.get(path, Some(&cookie)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let shown = header(&text(response).await);
+        assert!(shown.contains("Ada"), "{path}: {shown}");
+        assert!(shown.contains(r#"href="/account""#), "{path}: {shown}");
+        assert!(!shown.contains(r#"href="/login""#), "{path}: {shown}");
+    }
+}

@@ -27,7 +27,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
     // Accounts first: their sessions and links go with them and are not counted twice.
     let unconfirmed_accounts = crate::accounts::registration::purge_unverified(app).await?;
     let purged = Purged {
-        sessions: DbSessionStore::new(app.db.clone()).purge_expired().await?,
+        sessions: DbSessionStore::of(app).purge_expired().await?,
         links: crate::accounts::tokens::purge_expired(app).await?,
         unconfirmed_accounts,
         closed_requests: crate::privacy::requests::purge_closed(app).await?,

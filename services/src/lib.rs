@@ -3,6 +3,7 @@
 
 pub mod abuse;
 pub mod accounts;
+pub mod clock;
 pub mod config;
 pub mod cutout;
 pub mod data_dir;

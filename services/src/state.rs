@@ -8,11 +8,12 @@ use segmentation::device::{self, SelectedDevice};
 
 use crate::abuse::Abuse;
 use crate::accounts::password::Passwords;
+use crate::clock::{Clock, SystemClock};
 use crate::cutout::CutoutService;
 use crate::fetch::FetchPolicy;
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
-use crate::results::{Clock, ResultId, ResultStore, StoreLimits, SystemClock};
+use crate::results::{ResultId, ResultStore, StoreLimits};
 use crate::secret::ServerSecret;
 use crate::{Error, config::Config};
 
@@ -77,21 +78,30 @@ impl AppState {
             StoreLimits::from_config(&config),
             Arc::new(SystemClock),
         )?;
-        Ok(Self::new(config, db, device)
-            .with_mailer(mailer)
-            .with_results(Arc::new(results)))
+        Ok(Self::with_parts(config, db, device, mailer).with_results(Arc::new(results)))
     }
 
     /// The state with a random secret unless one is configured, and mail to the configured
     /// transport (the outbox when none); [`AppState::init`] is what the server uses.
     pub fn new(config: Config, db: DatabaseConnection, device: SelectedDevice) -> Self {
-        let limiter = Arc::new(RateLimiter::new(config.anonymous));
-        let key_limiter = Arc::new(RateLimiter::new(config.api_key_limit));
-        let secret = Arc::new(config.secret.clone().unwrap_or_else(ServerSecret::random));
         let mailer = Mailer::from_config(&config.mail).unwrap_or_else(|err| {
             tracing::error!(error = %err, "mail is misconfigured; writing to memory only");
             Mailer::memory(&config.mail.from).0
         });
+        Self::with_parts(config, db, device, mailer)
+    }
+
+    /// The state around a mailer built once: every mail of the process goes through it (and an
+    /// SMTP transport's connection pool).
+    fn with_parts(
+        config: Config,
+        db: DatabaseConnection,
+        device: SelectedDevice,
+        mailer: Mailer,
+    ) -> Self {
+        let limiter = Arc::new(RateLimiter::new(config.anonymous));
+        let key_limiter = Arc::new(RateLimiter::new(config.api_key_limit));
+        let secret = Arc::new(config.secret.clone().unwrap_or_else(ServerSecret::random));
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let fetch = FetchPolicy {
             enabled: config.fetch_urls,

@@ -59,11 +59,7 @@ impl Helpers for Harness {
     }
 
     fn session(&self) -> Session {
-        Session::new(
-            None,
-            Arc::new(DbSessionStore::new(self.app.db.clone())),
-            None,
-        )
+        Session::new(None, Arc::new(DbSessionStore::of(&self.app)), None)
     }
 }
 
@@ -524,7 +520,7 @@ async fn password_reset_works_once_ends_sessions_and_tells_the_owner() {
 async fn sessions_rotate_expire_and_end_everywhere() {
     let h = harness().await;
     let user = h.verified_user("ada@example.com").await;
-    let store = DbSessionStore::new(h.app.db.clone());
+    let store = DbSessionStore::of(&h.app);
 
     let first = h.session();
     first.insert("probe", 1).await.expect("insert");

@@ -52,11 +52,7 @@ impl Helpers for Harness {
         let user = registration::verify_email(&self.app, &token)
             .await
             .expect("verify");
-        let session = Session::new(
-            None,
-            Arc::new(DbSessionStore::new(self.app.db.clone())),
-            None,
-        );
+        let session = Session::new(None, Arc::new(DbSessionStore::of(&self.app)), None);
         sessions::sign_in(&self.app, &session, &user, Some("Firefox/133.0"))
             .await
             .expect("sign in");
@@ -118,6 +114,11 @@ impl Helpers for Harness {
     }
 }
 
+/// The export as the download serves it: JSON.
+async fn exported(app: &AppState, user: &entity::users::Model) -> JsonValue {
+    serde_json::to_value(export::export(app, user).await.expect("export")).expect("json")
+}
+
 /// Every row of every table, as JSON objects.
 async fn all_rows(app: &AppState) -> Vec<(String, JsonValue)> {
     let backend = app.db.get_database_backend();
@@ -139,7 +140,7 @@ async fn all_rows(app: &AppState) -> Vec<(String, JsonValue)> {
 async fn the_export_holds_a_row_from_every_table_of_the_schema() {
     let h = harness().await;
     let user = h.full_account("ada@example.com").await;
-    let document = export::export(&h.app, &user).await.expect("export");
+    let document = exported(&h.app, &user).await;
     assert_eq!(document["schema"], export::SCHEMA);
     let tables = services::db::table_names(&h.app.db).await.expect("tables");
     assert!(tables.len() >= 6, "{tables:?}");
@@ -211,7 +212,7 @@ async fn deletion_needs_the_password_and_leaves_no_row_naming_the_person() {
         }
     }
     // The other account is untouched.
-    let left = export::export(&h.app, &other).await.expect("export");
+    let left = exported(&h.app, &other).await;
     assert_eq!(left["api_keys"].as_array().map(Vec::len), Some(1));
     assert!(
         services::accounts::login::authenticate(
@@ -252,7 +253,7 @@ async fn restriction_pauses_api_keys_until_lifted() {
             .map(|e| e.kind()),
         Some(ErrorKind::Forbidden)
     );
-    let document = export::export(&h.app, &user).await.expect("export");
+    let document = exported(&h.app, &user).await;
     assert!(!document["users"]["restricted_at"].is_null());
 
     let user = restriction::set_restricted(&h.app, &user, false)
@@ -442,7 +443,7 @@ async fn deletion_destroys_the_accounts_results_even_without_a_model() {
         &app,
         user.id,
         id.as_str(),
-        services::results::Clock::now(&*h.clock) + TimeDelta::days(7),
+        services::clock::Clock::now(&*h.clock) + TimeDelta::days(7),
     )
     .await
     .expect("record");

@@ -45,7 +45,7 @@ async fn verified_user(h: &AccountsHarness, email: &str) -> entity::users::Model
 async fn session_rows_hold_a_hash_of_the_cookie_id_and_the_cookie_still_works() {
     let h = AccountsHarness::new().await;
     let user = verified_user(&h, "ada@example.com").await;
-    let store = DbSessionStore::new(h.app.db.clone());
+    let store = DbSessionStore::of(&h.app);
     let session = Session::new(None, Arc::new(store.clone()), None);
     sessions::sign_in(&h.app, &session, &user, Some("Firefox/133.0"))
         .await

@@ -2,12 +2,11 @@
 //! signed-in account, the client's address and browser.
 
 use axum::Extension;
-use entity::users;
 use http::HeaderMap;
 use leptos::prelude::use_context;
 use services::AppState;
 use services::abuse::ClientIp;
-use services::sessions::{self, Session};
+use services::sessions::{self, CurrentUser, Session};
 
 use crate::AppError;
 
@@ -22,7 +21,7 @@ pub async fn session() -> Result<Session, AppError> {
 }
 
 /// The signed-in account, or 401 with a sentence that says to log in.
-pub async fn signed_in() -> Result<(AppState, Session, users::Model), AppError> {
+pub async fn signed_in() -> Result<(AppState, Session, CurrentUser), AppError> {
     let app = app_state()?;
     let session = session().await?;
     match sessions::current_user(&app, &session).await? {
@@ -63,8 +62,17 @@ pub fn stamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// A server function's result, with the error's status (401, 403, 422, 429…) on the response
-/// instead of server_fn's default 500.
+/// A server function's body, run so that an error's status (401, 403, 422, 429…) and
+/// `Retry-After` go on the response instead of server_fn's default 500:
+/// `answer! { let app = app_state()?; …; Ok(value) }`. `?` inside ends the body with that error.
+macro_rules! answer {
+    ($($body:tt)*) => {
+        $crate::account::ssr::with_status(async move { $($body)* }.await)
+    };
+}
+pub(crate) use answer;
+
+/// A server function's result, with the error's status on the response (see [`answer!`]).
 pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result
         && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
@@ -77,7 +85,7 @@ pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     result
 }
 
-pub fn request_view(row: &entity::privacy_requests::Model) -> super::RequestView {
+pub fn request_view(row: &services::privacy::requests::PrivacyRequest) -> super::RequestView {
     super::RequestView {
         id: row.id,
         kind: row.kind.as_str().to_string(),

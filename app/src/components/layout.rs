@@ -2,6 +2,34 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
+
+use crate::account::api::current_account;
+
+/// "Log in" for visitors; the signed-in person's name, linking to their account. Asked again on
+/// every navigation (a login or logout lands on another page).
+///
+/// Blocking: the server answers only once the session has been read, so the name is rendered in
+/// place and the session middleware sees everything this request did to the session. (A
+/// streamed resource here could still be reading the session after the response had left the
+/// handler.)
+#[component]
+fn AccountLink() -> impl IntoView {
+    let location = use_location();
+    let me = Resource::new_blocking(move || location.pathname.get(), |_| current_account());
+    view! {
+        <Transition fallback=|| ()>
+            {move || me.get().map(|result| match result {
+                Ok(Some(me)) => view! {
+                    <a href="/account" rel="external" class="account-link">
+                        {me.name}" ▾"
+                    </a>
+                }.into_any(),
+                _ => view! { <a href="/login" rel="external">"Log in"</a> }.into_any(),
+            })}
+        </Transition>
+    }
+}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -25,10 +53,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <A href="/">"Editor"</A>
                 <A href="/developers">"API"</A>
                 <A href="/privacy">"Privacy"</A>
-                // One static link: the account page sends visitors to log in. (An account-aware
-                // header would need a resource on every page, and a second suspense boundary in
-                // every streamed page.)
-                <a href="/account" rel="external">"Account"</a>
+                <AccountLink/>
             </nav>
         </header>
         <main id="content">{children()}</main>

@@ -1,5 +1,6 @@
 //! The HTTP APIs: the native one ([`native`]) and the remove.bg-compatible one ([`removebg`]),
-//! sharing body reading ([`form`]), option parsing ([`options`]) and answers ([`reply`]).
+//! sharing body reading ([`form`]), option parsing ([`options`]), how errors are refused
+//! ([`refusal`]) and answers ([`reply`]).
 //!
 //! Upload bytes are read into wiped-on-drop buffers under the byte limit, never to a file, and never
 //! logged; result keys appear only in responses (the request log records paths, not queries).
@@ -9,6 +10,7 @@ mod limits;
 pub mod native;
 pub mod openapi;
 mod options;
+pub mod refusal;
 pub mod removebg;
 mod reply;
 

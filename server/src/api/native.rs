@@ -6,7 +6,7 @@
 //!
 //! Options: `format` (png, webp, jpg, mask, zip), `size` (`full` = 1024, `preview` = 768, or a
 //! multiple of 32 from 256 to 1024), `bg_color` (`#rrggbb` or a colour name), `background`
-//! (`transparent`, `blur`), `crop` (true/false), `crop_margin` (`12px` or `10%`).
+//! (`transparent`, `blur`), `crop` (true/false, 1/0 or yes/no), `crop_margin` (`12px` or `10%`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,7 +24,7 @@ use services::{AppState, Error};
 
 use super::form::{self, Form};
 use super::limits;
-use super::options::{bad_size, parse_color, parse_margin};
+use super::options::{bad_size, crop, parse_color};
 use super::reply::{accepts_json, failure, gone, no_store, set, unavailable};
 use crate::state::ServerState;
 
@@ -176,23 +176,11 @@ fn options(
         (None, None, Some("blur")) => BackgroundRequest::Blur,
         (None, None, Some(other)) => BackgroundRequest::Color(parse_color(other)?),
     };
-    // A margin is checked even without `crop`: a wrong option is refused, never silently ignored.
-    let margin = parse_margin(form.field("crop_margin").unwrap_or("0"))?;
-    let crop = match form.field("crop").unwrap_or("false") {
-        "true" | "1" | "yes" => Some(margin),
-        "false" | "0" | "no" => None,
-        _ => {
-            return Err(Error::Invalid {
-                field: "crop",
-                message: "use true or false".into(),
-            });
-        }
-    };
     Ok(CutoutRequest {
         size,
         format,
         background,
-        crop,
+        crop: crop(form.field("crop"), form.field("crop_margin"))?,
         max_pixels: None,
     })
 }

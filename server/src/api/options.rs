@@ -1,4 +1,5 @@
-//! Option values shared by both APIs: colours, crop margins.
+//! Option values both APIs read the same way: yes/no switches, colours, crop margins and the crop
+//! they make together. Each API keeps only its own vocabulary (sizes, formats) beside these.
 
 use services::Error;
 use services::cutout::compose::Margin;
@@ -58,6 +59,29 @@ pub fn parse_color(text: &str) -> Result<[u8; 3], Error> {
     Ok([channel(0)?, channel(2)?, channel(4)?])
 }
 
+/// A yes/no option: `true`/`false` (JSON booleans arrive as that text), `1`/`0` or `yes`/`no`, in
+/// any case; missing is `None`. Anything else is refused, never read as either.
+pub fn switch(field: &'static str, value: Option<&str>) -> Result<Option<bool>, Error> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Ok(Some(true)),
+        "false" | "0" | "no" => Ok(Some(false)),
+        _ => Err(Error::Invalid {
+            field,
+            message: "use true or false".into(),
+        }),
+    }
+}
+
+/// `crop` and `crop_margin` together: the margin to crop to, or `None` without `crop`. A margin is
+/// checked even without `crop`: a wrong option is refused, never silently ignored.
+pub fn crop(crop: Option<&str>, margin: Option<&str>) -> Result<Option<Margin>, Error> {
+    let margin = parse_margin(margin.unwrap_or("0"))?;
+    Ok(switch("crop", crop)?.unwrap_or(false).then_some(margin))
+}
+
 /// The largest crop margin, as remove.bg caps it: 500 pixels or 50 % of the subject.
 pub const MAX_MARGIN_PIXELS: u32 = 500;
 pub const MAX_MARGIN_PERCENT: f32 = 50.0;
@@ -90,6 +114,31 @@ pub fn parse_margin(text: &str) -> Result<Margin, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn switches_read_the_same_spellings_in_any_case_and_refuse_the_rest() {
+        for on in ["true", "TRUE", "1", "yes", "Yes"] {
+            assert_eq!(switch("crop", Some(on)).ok(), Some(Some(true)), "{on}");
+        }
+        for off in ["false", "False", "0", "no", "NO"] {
+            assert_eq!(switch("crop", Some(off)).ok(), Some(Some(false)), "{off}");
+        }
+        assert_eq!(switch("crop", None).ok(), Some(None));
+        for bad in ["maybe", "on", "2", "tru"] {
+            let err = switch("crop", Some(bad)).expect_err(bad);
+            assert!(err.to_string().contains("true or false"), "{bad}: {err}");
+        }
+        assert_eq!(crop(None, None).ok(), Some(None));
+        assert_eq!(
+            crop(Some("yes"), Some("10%")).ok(),
+            Some(Some(Margin::Relative(0.1)))
+        );
+        assert_eq!(crop(Some("1"), None).ok(), Some(Some(Margin::Pixels(0))));
+        assert!(
+            crop(Some("no"), Some("wide")).is_err(),
+            "margin checked without crop"
+        );
+    }
 
     #[test]
     fn colours_and_margins_parse_or_say_what_is_expected() {

@@ -25,13 +25,14 @@ use base64::Engine as _;
 use serde_json::json;
 
 use services::cutout::{BackgroundRequest, CutoutRequest, ModelSize, OutputFormat};
-use services::{AppState, Error, ErrorKind};
+use services::{AppState, Error};
 
 use super::form::{self, Form};
 use super::limits;
 use super::native::PREVIEW_SIZE;
-use super::options::{parse_color, parse_margin};
-use super::reply::{accepts_json, no_store, retry_after, set};
+use super::options::{crop, parse_color, switch};
+use super::refusal::Refusal;
+use super::reply::{accepts_json, no_store, set};
 
 /// remove.bg's fields; any other name is refused with a 400 naming it. `type` and `type_level`
 /// are accepted and ignored (imgigo does not classify); `add_shadow`, `semitransparency`, `scale`,
@@ -310,13 +311,7 @@ fn options(
         _ => return Err(invalid("format", "use auto, png, jpg, webp or zip")),
     };
     unsupported(form)?;
-    // A margin is checked even without `crop`: a wrong option is refused, never silently ignored.
-    let margin = parse_margin(form.field("crop_margin").unwrap_or("0"))?;
-    let crop =
-        match boolean(form.field("crop")).ok_or_else(|| invalid("crop", "use true or false"))? {
-            true => Some(margin),
-            false => None,
-        };
+    let crop = crop(form.field("crop"), form.field("crop_margin"))?;
     Ok((
         CutoutRequest {
             size,
@@ -336,12 +331,11 @@ fn unsupported(form: &Form) -> Result<(), Error> {
         field,
         message: format!("imgigo supports only {only}"),
     };
-    if boolean(form.field("add_shadow")) != Some(false) {
+    let read = |field: &'static str| switch(field, form.field(field)).ok();
+    if !matches!(read("add_shadow"), Some(None | Some(false))) {
         return Err(refuse("add_shadow", "false (no shadow)"));
     }
-    if form.field("semitransparency").is_some()
-        && boolean(form.field("semitransparency")) != Some(true)
-    {
+    if !matches!(read("semitransparency"), Some(None | Some(true))) {
         return Err(refuse("semitransparency", "true (soft edges are kept)"));
     }
     let original = |field: &str| {
@@ -362,70 +356,12 @@ fn unsupported(form: &Form) -> Result<(), Error> {
     Ok(())
 }
 
-/// `true`/`false` (JSON booleans arrive as that text), `1`/`0`, `yes`/`no`; missing is false.
-fn boolean(value: Option<&str>) -> Option<bool> {
-    match value.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("false" | "0" | "no") => Some(false),
-        Some("true" | "1" | "yes") => Some(true),
-        Some(_) => None,
-    }
-}
-
-/// A services error in remove.bg's shape and statuses.
+/// A services error in remove.bg's shape and statuses (the table is [`Refusal`]'s).
 fn failure(err: Error) -> Response {
-    let retry = retry_after(&err);
-    let (status, code, title) = match err.kind() {
-        ErrorKind::BadRequest | ErrorKind::Invalid => (
-            StatusCode::BAD_REQUEST,
-            "invalid_parameters",
-            "Invalid parameters",
-        ),
-        ErrorKind::TooLarge => (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            "File too large",
-        ),
-        ErrorKind::UnsupportedMedia => (
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_format",
-            "Unsupported file format",
-        ),
-        ErrorKind::Unprocessable => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unprocessable_image",
-            "Image could not be processed",
-        ),
-        // remove.bg answers a photo without a recognisable subject with 400 `unknown_foreground`.
-        ErrorKind::NoSubject => (
-            StatusCode::BAD_REQUEST,
-            "unknown_foreground",
-            "Could not identify foreground in image",
-        ),
-        ErrorKind::Busy | ErrorKind::Unavailable => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service_unavailable",
-            "Service busy",
-        ),
-        ErrorKind::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-        ErrorKind::Unauthorized | ErrorKind::Forbidden => {
-            (StatusCode::FORBIDDEN, "auth_failed", "Invalid API Key")
-        }
-        ErrorKind::TooManyRequests => (
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limit_exceeded",
-            "Rate limit exceeded",
-        ),
-        ErrorKind::Conflict | ErrorKind::Internal => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Internal error",
-        ),
-    };
-    if status.is_server_error() && retry.is_none() {
-        tracing::error!(error = ?err, "remove.bg request failed");
-    }
-    let mut response = error(status, code, title, &err.public_message());
-    if let Some(seconds) = retry {
+    let refusal = Refusal::of(&err);
+    let code = refusal.removebg;
+    let mut response = error(code.status, code.code, code.title, &refusal.sentence);
+    if let Some(seconds) = refusal.retry_after {
         set(
             response.headers_mut(),
             header::RETRY_AFTER.as_str(),

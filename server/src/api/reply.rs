@@ -1,15 +1,15 @@
 //! Answers shared by the API routes: the JSON error shape with the right status (and
 //! `Retry-After` when busy), the single 404 for result links, and header helpers.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-
-use app::AppError;
 use services::Error;
 
+use crate::error::ApiError;
+
 pub fn unavailable() -> Response {
-    AppError::new(
-        503,
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
         "Background removal is not available on this server: the segmentation model is not installed.",
     )
     .into_response()
@@ -17,8 +17,8 @@ pub fn unavailable() -> Response {
 
 /// One answer for an unknown id, a wrong key and an expired result.
 pub fn gone() -> Response {
-    AppError::new(
-        404,
+    ApiError::new(
+        StatusCode::NOT_FOUND,
         "This result does not exist: it has expired (results are kept 7 days), was deleted, or the link is incomplete.",
     )
     .into_response()
@@ -26,20 +26,7 @@ pub fn gone() -> Response {
 
 /// The services error as JSON with its status; `Retry-After` when the queue is full.
 pub fn failure(err: Error) -> Response {
-    let retry_after = retry_after(&err);
-    let mut response = AppError::from(err).into_response();
-    if let Some(seconds) = retry_after {
-        set(
-            response.headers_mut(),
-            header::RETRY_AFTER.as_str(),
-            &seconds.to_string(),
-        );
-    }
-    response
-}
-
-pub fn retry_after(err: &Error) -> Option<u64> {
-    err.retry_after()
+    ApiError::from(err).into_response()
 }
 
 pub fn accepts_json(headers: &HeaderMap) -> bool {

@@ -15,9 +15,9 @@ use http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use image::imageops::FilterType;
 use services::AppState;
+use services::clock::SystemClock;
 use services::config::Config;
 use services::cutout::{CutoutService, Engine, ModelSize};
-use services::results::SystemClock;
 use tower::ServiceExt;
 
 fn flag(name: &str, default: usize) -> usize {

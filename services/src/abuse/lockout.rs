@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::AddressKey;
-use crate::results::Clock;
+use crate::clock::Clock;
 
 #[derive(Clone, Copy, Debug)]
 pub struct LockoutPolicy {

@@ -18,8 +18,8 @@ pub use lockout::{Lockout, LockoutPolicy};
 use sha2::{Digest, Sha256};
 
 use crate::Error;
+use crate::clock::Clock;
 use crate::ratelimit::{RateLimit, RateLimiter, Verdict, bucket};
-use crate::results::Clock;
 
 /// The client's address as the server sees it (the peer, or the first untrusted hop of
 /// `X-Forwarded-For` behind a trusted proxy); put in every request's extensions by the server.

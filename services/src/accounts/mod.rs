@@ -23,6 +23,8 @@ pub mod roles;
 pub mod tokens;
 
 use entity::users;
+/// An account's role, for callers that check or change it without importing `entity`.
+pub use entity::users::Role;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::{AppState, Error};

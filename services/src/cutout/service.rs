@@ -24,8 +24,9 @@ use super::subject;
 use super::upload::{self, UploadLimits};
 use super::{Engine, ModelSize};
 use crate::Error;
+use crate::clock::Clock;
 use crate::config::Config;
-use crate::results::{Clock, Opened, RESULT_TTL, ResultId, ResultKey, ResultStore, StoreLimits};
+use crate::results::{Opened, RESULT_TTL, ResultId, ResultKey, ResultStore, StoreLimits};
 
 /// What the caller wants made of the photo.
 #[derive(Clone, Debug)]

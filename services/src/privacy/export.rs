@@ -12,15 +12,209 @@
 //!   expires_at}], "audit_log": [{staff_role, action, created_at}]}`.
 //! A new table that holds personal data must be added here (a test enumerates the schema).
 
-use entity::{account_tokens, api_keys, audit_log, consents, sessions, users};
+use chrono::{DateTime, Utc};
+use entity::consents::{Method, Purpose};
+use entity::{account_results, account_tokens, api_keys, audit_log, consents, privacy_requests};
+use entity::{sessions, users};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::{AppState, Error};
 
 pub const SCHEMA: &str = "imgigo-export/1";
 
-pub async fn export(app: &AppState, user: &users::Model) -> Result<Value, Error> {
+/// The whole document; each field is named for the table its rows come from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Export {
+    pub schema: &'static str,
+    pub exported_at: DateTime<Utc>,
+    pub users: User,
+    pub consents: Vec<Consent>,
+    pub sessions: Vec<Session>,
+    pub account_tokens: Vec<AccountToken>,
+    pub api_keys: Vec<ApiKey>,
+    pub account_results: Vec<AccountResult>,
+    pub privacy_requests: Vec<PrivacyRequest>,
+    pub audit_log: Vec<AuditEntry>,
+}
+
+/// The account row, without the password hash.
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: &'static str,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub sessions_revoked_at: Option<DateTime<Utc>>,
+    pub restricted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Consent {
+    pub purpose: Purpose,
+    pub granted: bool,
+    pub policy_version: String,
+    pub method: Method,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A session, without its id (a working cookie) or contents.
+#[derive(Clone, Debug, Serialize)]
+pub struct Session {
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub browser: Option<String>,
+}
+
+/// A mailed link, without its token digest.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountToken {
+    pub purpose: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub new_email: Option<String>,
+}
+
+/// An API key's metadata, without its digest.
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiKey {
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountResult {
+    pub result_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PrivacyRequest {
+    pub id: i64,
+    pub kind: &'static str,
+    pub message: String,
+    pub status: &'static str,
+    pub response: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AuditEntry {
+    pub staff_role: String,
+    pub action: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&users::Model> for User {
+    fn from(user: &users::Model) -> Self {
+        Self {
+            id: user.id,
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.as_str(),
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+            email_verified_at: user.email_verified_at,
+            sessions_revoked_at: user.sessions_revoked_at,
+            restricted_at: user.restricted_at,
+        }
+    }
+}
+
+impl From<consents::Model> for Consent {
+    fn from(c: consents::Model) -> Self {
+        Self {
+            purpose: c.purpose,
+            granted: c.granted,
+            policy_version: c.policy_version,
+            method: c.method,
+            created_at: c.created_at,
+        }
+    }
+}
+
+impl From<sessions::Model> for Session {
+    fn from(s: sessions::Model) -> Self {
+        Self {
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            browser: s.browser,
+        }
+    }
+}
+
+impl From<account_tokens::Model> for AccountToken {
+    fn from(t: account_tokens::Model) -> Self {
+        Self {
+            purpose: format!("{:?}", t.purpose),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            new_email: t.new_email,
+        }
+    }
+}
+
+impl From<api_keys::Model> for ApiKey {
+    fn from(k: api_keys::Model) -> Self {
+        Self {
+            name: k.name,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+impl From<account_results::Model> for AccountResult {
+    fn from(r: account_results::Model) -> Self {
+        Self {
+            result_id: r.result_id,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        }
+    }
+}
+
+impl From<privacy_requests::Model> for PrivacyRequest {
+    fn from(r: privacy_requests::Model) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind.as_str(),
+            message: r.message,
+            status: r.status.as_str(),
+            response: r.response,
+            created_at: r.created_at,
+            due_at: r.due_at,
+            closed_at: r.closed_at,
+        }
+    }
+}
+
+impl From<audit_log::Model> for AuditEntry {
+    fn from(a: audit_log::Model) -> Self {
+        Self {
+            staff_role: a.staff_role,
+            action: a.action,
+            created_at: a.created_at,
+        }
+    }
+}
+
+fn rows<R, T: From<R>>(rows: impl IntoIterator<Item = R>) -> Vec<T> {
+    rows.into_iter().map(T::from).collect()
+}
+
+pub async fn export(app: &AppState, user: &users::Model) -> Result<Export, Error> {
     let db = &app.db;
     let consents = consents::Entity::find()
         .filter(consents::Column::UserId.eq(user.id))
@@ -49,64 +243,169 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Value, Error>
         .await?;
     let requests = super::requests::for_user(app, user).await?;
     let results = crate::accounts::results::for_user(app, user.id).await?;
-    Ok(json!({
-        "schema": SCHEMA,
-        "exported_at": app.clock.now(),
-        "users": {
-            "id": user.id,
-            "name": user.name,
-            "email": user.email,
-            "role": user.role.as_str(),
-            "created_at": user.created_at,
-            "updated_at": user.updated_at,
-            "email_verified_at": user.email_verified_at,
-            "sessions_revoked_at": user.sessions_revoked_at,
-            "restricted_at": user.restricted_at,
-        },
-        "consents": consents.iter().map(|c| json!({
-            "purpose": c.purpose,
-            "granted": c.granted,
-            "policy_version": c.policy_version,
-            "method": c.method,
-            "created_at": c.created_at,
-        })).collect::<Vec<_>>(),
-        "sessions": sessions.iter().map(|s| json!({
-            "created_at": s.created_at,
-            "expires_at": s.expires_at,
-            "browser": s.browser,
-        })).collect::<Vec<_>>(),
-        "account_tokens": tokens.iter().map(|t| json!({
-            "purpose": format!("{:?}", t.purpose),
-            "created_at": t.created_at,
-            "expires_at": t.expires_at,
-            "new_email": t.new_email,
-        })).collect::<Vec<_>>(),
-        "api_keys": keys.iter().map(|k| json!({
-            "name": k.name,
-            "prefix": k.prefix,
-            "created_at": k.created_at,
-            "last_used_at": k.last_used_at,
-            "revoked_at": k.revoked_at,
-        })).collect::<Vec<_>>(),
-        "account_results": results.iter().map(|r| json!({
-            "result_id": r.result_id,
-            "created_at": r.created_at,
-            "expires_at": r.expires_at,
-        })).collect::<Vec<_>>(),
-        "privacy_requests": requests.iter().rev().map(|r| json!({
-            "id": r.id,
-            "kind": r.kind.as_str(),
-            "message": r.message,
-            "status": r.status.as_str(),
-            "response": r.response,
-            "created_at": r.created_at,
-            "due_at": r.due_at,
-            "closed_at": r.closed_at,
-        })).collect::<Vec<_>>(),
-        "audit_log": audit.iter().map(|a| json!({
-            "staff_role": a.staff_role,
-            "action": a.action,
-            "created_at": a.created_at,
-        })).collect::<Vec<_>>(),
-    }))
+    Ok(Export {
+        schema: SCHEMA,
+        exported_at: app.clock.now(),
+        users: User::from(user),
+        consents: rows(consents),
+        sessions: rows(sessions),
+        account_tokens: rows(tokens),
+        api_keys: rows(keys),
+        account_results: rows(results),
+        // Newest first from `for_user`; the export lists every table oldest first.
+        privacy_requests: rows(requests.into_iter().rev()),
+        audit_log: rows(audit),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys of the document are its schema (`imgigo-export/1`): renaming a field breaks this.
+    #[test]
+    fn the_document_serializes_to_the_documented_keys() {
+        let at = Utc::now();
+        let document = Export {
+            schema: SCHEMA,
+            exported_at: at,
+            users: User {
+                id: 1,
+                name: "Ada".into(),
+                email: "ada@example.com".into(),
+                role: "user",
+                created_at: at,
+                updated_at: at,
+                email_verified_at: Some(at),
+                sessions_revoked_at: None,
+                restricted_at: None,
+            },
+            consents: vec![Consent {
+                purpose: Purpose::Marketing,
+                granted: true,
+                policy_version: "v1".into(),
+                method: Method::Signup,
+                created_at: at,
+            }],
+            sessions: vec![Session {
+                created_at: at,
+                expires_at: at,
+                browser: Some("Firefox".into()),
+            }],
+            account_tokens: vec![AccountToken {
+                purpose: "VerifyEmail".into(),
+                created_at: at,
+                expires_at: at,
+                new_email: None,
+            }],
+            api_keys: vec![ApiKey {
+                name: "script".into(),
+                prefix: "ig_abc".into(),
+                created_at: at,
+                last_used_at: None,
+                revoked_at: None,
+            }],
+            account_results: vec![AccountResult {
+                result_id: "r1".into(),
+                created_at: at,
+                expires_at: at,
+            }],
+            privacy_requests: vec![PrivacyRequest {
+                id: 7,
+                kind: "access",
+                message: "hello".into(),
+                status: "open",
+                response: None,
+                created_at: at,
+                due_at: at,
+                closed_at: None,
+            }],
+            audit_log: vec![AuditEntry {
+                staff_role: "admin".into(),
+                action: "role changed".into(),
+                created_at: at,
+            }],
+        };
+        let value = serde_json::to_value(&document).expect("json");
+        let keys = |value: &serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> =
+                value.as_object().expect("object").keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(
+            keys(&value),
+            [
+                "account_results",
+                "account_tokens",
+                "api_keys",
+                "audit_log",
+                "consents",
+                "exported_at",
+                "privacy_requests",
+                "schema",
+                "sessions",
+                "users"
+            ]
+        );
+        assert_eq!(
+            keys(&value["users"]),
+            [
+                "created_at",
+                "email",
+                "email_verified_at",
+                "id",
+                "name",
+                "restricted_at",
+                "role",
+                "sessions_revoked_at",
+                "updated_at"
+            ]
+        );
+        let first = |table: &str| keys(&value[table][0]);
+        assert_eq!(
+            first("consents"),
+            [
+                "created_at",
+                "granted",
+                "method",
+                "policy_version",
+                "purpose"
+            ]
+        );
+        assert_eq!(first("sessions"), ["browser", "created_at", "expires_at"]);
+        assert_eq!(
+            first("account_tokens"),
+            ["created_at", "expires_at", "new_email", "purpose"]
+        );
+        assert_eq!(
+            first("api_keys"),
+            ["created_at", "last_used_at", "name", "prefix", "revoked_at"]
+        );
+        assert_eq!(
+            first("account_results"),
+            ["created_at", "expires_at", "result_id"]
+        );
+        assert_eq!(
+            first("privacy_requests"),
+            [
+                "closed_at",
+                "created_at",
+                "due_at",
+                "id",
+                "kind",
+                "message",
+                "response",
+                "status"
+            ]
+        );
+        assert_eq!(first("audit_log"), ["action", "created_at", "staff_role"]);
+        assert_eq!(value["consents"][0]["purpose"], "marketing");
+        assert_eq!(value["consents"][0]["method"], "signup");
+        assert_eq!(
+            value["exported_at"],
+            serde_json::to_value(at).expect("time")
+        );
+        assert!(value["users"]["sessions_revoked_at"].is_null());
+    }
 }

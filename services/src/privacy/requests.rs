@@ -4,6 +4,8 @@
 //! belongs to an account writes an audit row the person sees.
 
 use chrono::TimeDelta;
+/// A privacy request as stored, for the pages that list requests.
+pub use entity::privacy_requests::Model as PrivacyRequest;
 use entity::privacy_requests::{self, Kind, Status};
 use entity::users::{self, Role};
 use sea_orm::{

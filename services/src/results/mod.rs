@@ -12,7 +12,7 @@ mod crypto;
 mod store;
 
 pub use crypto::{ResultId, ResultKey};
-pub use store::{Clock, Opened, ResultStore, StoreLimits, SystemClock};
+pub use store::{Opened, ResultStore, StoreLimits};
 
 /// The folder inside the data folder where results spill to encrypted files.
 pub const RESULTS_DIR: &str = "results";

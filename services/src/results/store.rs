@@ -12,19 +12,7 @@ use zeroize::Zeroizing;
 use super::RESULT_TTL;
 use super::crypto::{self, ResultId, ResultKey};
 use crate::Error;
-
-/// Where "now" comes from; tests pass a clock they move by hand.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
+use crate::clock::Clock;
 
 #[derive(Clone, Copy, Debug)]
 pub struct StoreLimits {

@@ -6,6 +6,7 @@
 //! of the database must not hold cookies that work.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -18,15 +19,29 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use super::auth::{BROWSER, USER_ID};
+use crate::clock::Clock;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DbSessionStore {
     db: DatabaseConnection,
+    /// "Now" for the rows' creation time and for expiry, the same clock as the rest of the state.
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbSessionStore").finish_non_exhaustive()
+    }
 }
 
 impl DbSessionStore {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: DatabaseConnection, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
+    }
+
+    /// The store on the application's database and clock.
+    pub fn of(app: &crate::AppState) -> Self {
+        Self::new(app.db.clone(), app.clock.clone())
     }
 
     /// The `sessions.id` a cookie's session id is stored under.
@@ -37,7 +52,7 @@ impl DbSessionStore {
     /// Deletes expired sessions (the retention job); returns how many.
     pub async fn purge_expired(&self) -> Result<u64, crate::Error> {
         let result = sessions::Entity::delete_many()
-            .filter(sessions::Column::ExpiresAt.lte(Utc::now()))
+            .filter(sessions::Column::ExpiresAt.lte(self.clock.now()))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected)
@@ -73,7 +88,7 @@ impl SessionStore for DbSessionStore {
             user_id: Set(user_id),
             data: Set(data),
             browser: Set(browser),
-            created_at: Set(Utc::now()),
+            created_at: Set(self.clock.now()),
             expires_at: Set(to_chrono(record.expiry_date)),
         };
         sessions::Entity::insert(row)
@@ -95,7 +110,7 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         let Some(row) = sessions::Entity::find_by_id(Self::stored_id(id))
-            .filter(sessions::Column::ExpiresAt.gt(Utc::now()))
+            .filter(sessions::Column::ExpiresAt.gt(self.clock.now()))
             .one(&self.db)
             .await
             .map_err(backend)?
