@@ -2,6 +2,7 @@
 //! signed-in account without the role gets the page's 403. Server functions check the same
 //! themselves; this gate only decides what a page load does.
 
+use app::components::layout::SignedIn;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
@@ -75,6 +76,25 @@ pub async fn require_account(
         }
         (Some(_), _) => next.run(request).await,
     }
+}
+
+/// Who is signed in, looked up once before a page renders, so the page header can show the name
+/// without a resource (and a suspense boundary) of its own. A failed lookup shows "Log in"; the
+/// page itself reports the failure.
+pub async fn signed_in(State(app): State<AppState>, mut request: Request, next: Next) -> Response {
+    if request.method() == axum::http::Method::GET
+        && let Some(session) = request.extensions().get::<Session>().cloned()
+    {
+        let name = match sessions::current_user(&app, &session).await {
+            Ok(user) => user.map(|user| user.name),
+            Err(err) => {
+                tracing::warn!(error = %err, "who is signed in could not be read");
+                None
+            }
+        };
+        request.extensions_mut().insert(SignedIn(name));
+    }
+    next.run(request).await
 }
 
 fn url_encode(text: &str) -> String {

@@ -51,13 +51,18 @@ pub fn build(state: ServerState) -> Router {
     let app = state.app.clone();
 
     Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            app::shell(options.clone())
+        })
+        // Pages only (a route layer covers the routes added before it).
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            access::signed_in,
+        ))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/account/export", get(account_export::download))
         .merge(api::routes())
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            app::shell(options.clone())
-        })
         .fallback(file_and_error_handler_with_context::<ServerState, _>(
             context,
             app::shell,

@@ -6,28 +6,54 @@ use leptos_router::hooks::use_location;
 
 use crate::account::api::current_account;
 
-/// "Log in" for visitors; the signed-in person's name, linking to their account. Asked again on
-/// every navigation (a login or logout lands on another page).
+/// Who is signed in, as the server found it before rendering a page (the name, or `None`): put on
+/// the request by the server's page middleware, read by the header.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignedIn(pub Option<String>);
+
+/// The signed-in person's name for this page, on the server (the browser receives it with the
+/// page instead of asking again).
+fn signed_in_name() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<SignedIn>().cloned())
+            .and_then(|SignedIn(name)| name)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+/// "Log in" for visitors; the signed-in person's name, linking to their account.
 ///
-/// Blocking: the server answers only once the session has been read, so the name is rendered in
-/// place and the session middleware sees everything this request did to the session. (A
-/// streamed resource here could still be reading the session after the response had left the
-/// handler.)
+/// No resource and no suspense boundary: the server looked the person up before rendering, so the
+/// name is rendered in place and handed to the browser with the page. In the browser the header
+/// asks again after each navigation (a login or logout lands on another page).
 #[component]
 fn AccountLink() -> impl IntoView {
+    let name = RwSignal::new(SharedValue::new(signed_in_name).into_inner());
     let location = use_location();
-    let me = Resource::new_blocking(move || location.pathname.get(), |_| current_account());
-    view! {
-        <Transition fallback=|| ()>
-            {move || me.get().map(|result| match result {
-                Ok(Some(me)) => view! {
-                    <a href="/account" rel="external" class="account-link">
-                        {me.name}" ▾"
-                    </a>
-                }.into_any(),
-                _ => view! { <a href="/login" rel="external">"Log in"</a> }.into_any(),
-            })}
-        </Transition>
+    // Effects run only in the browser.
+    Effect::new(move |shown: Option<String>| {
+        let path = location.pathname.get();
+        if shown.is_some_and(|shown| shown != path) {
+            leptos::task::spawn_local(async move {
+                if let Ok(me) = current_account().await {
+                    name.set(me.map(|me| me.name));
+                }
+            });
+        }
+        path
+    });
+    move || match name.get() {
+        Some(name) => view! {
+            <a href="/account" rel="external" class="account-link">{name}" ▾"</a>
+        }
+        .into_any(),
+        None => view! { <a href="/login" rel="external">"Log in"</a> }.into_any(),
     }
 }
 
