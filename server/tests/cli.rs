@@ -269,7 +269,7 @@ fn admin_create_bootstraps_one_admin_with_the_password_from_stdin() {
         )
         .await
         .expect("the admin logs in");
-        assert_eq!(admin.role, entity::users::Role::Admin);
+        assert_eq!(admin.role, services::accounts::Role::Admin);
     });
 }
 
