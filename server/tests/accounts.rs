@@ -845,7 +845,7 @@ async fn an_operators_own_privacy_policy_is_shown_and_named_by_new_consents() {
 /// header itself (rendered in place, not streamed in later); visitors get "Log in".
 #[tokio::test]
 async fn the_header_shows_the_signed_in_persons_name() {
-    let app = TestApp::new().await;
+    let app = accounts_app().await;
     let header = |page: &str| {
         let start = page.find("<header").expect("a header");
         let end = page[start..].find("</header>").expect("the header's end") + start;
