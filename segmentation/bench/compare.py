@@ -2,11 +2,12 @@
 """burn against onnxruntime on the same 1024² input, in one run, on this machine's CPU cores.
 
     pip install onnxruntime numpy pillow     # once; never part of CI
-    python3 segmentation/bench/compare.py MEDIUM_ONNX [--runs 3] [--stock] [--layers]
+    python3 segmentation/bench/compare.py MEDIUM_ONNX [--runs 3] [--stock] [--layers] [--kernels v3]
 
-MEDIUM_ONNX is the rebuilt `/models/medium` file. Prints onnxruntime's median latency (2 threads, one
-warm-up), then runs the optimised `imgigo-bench` on the same photo and prints burn's median, the
-ratio, the smaller sizes' drift, model load time and peak RSS.
+MEDIUM_ONNX is the rebuilt `/models/medium` file. Prints the CPU and its SIMD features, onnxruntime's
+median latency (2 threads, one warm-up), then runs the optimised `imgigo-bench` on the same photo
+(its first line names the kernel set it chose) and prints burn's median, the ratio, the smaller
+sizes' drift, model load time and peak RSS. Flags it does not know go to `imgigo-bench`.
 """
 import argparse
 import os
@@ -28,12 +29,28 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 PHOTO = ROOT / "segmentation/reference/inputs/astronaut.png"
 
 
+def cpu_description() -> str:
+    """The CPU's model name and the SIMD features that matter here, from /proc/cpuinfo (Linux)."""
+    try:
+        info = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown CPU"
+    model = re.search(r"^model name\s*:\s*(.+)$", info, re.M)
+    flags = re.search(r"^flags\s*:\s*(.+)$", info, re.M)
+    wanted = ["avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx2", "fma"]
+    present = set(flags.group(1).split()) if flags else set()
+    return f"{model.group(1) if model else 'unknown CPU'}, {os.cpu_count()} cores, " + " ".join(
+        f for f in wanted if f in present
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("onnx")
     parser.add_argument("--runs", type=int, default=3)
     args, bench_flags = parser.parse_known_args()  # the rest (--stock, --layers, --sizes) go to imgigo-bench
 
+    print(f"machine: {cpu_description()}")
     options = ort.SessionOptions()
     options.intra_op_num_threads = os.cpu_count() or 1
     session = ort.InferenceSession(args.onnx, options, providers=["CPUExecutionProvider"])

@@ -22,10 +22,9 @@ import sys
 import numpy as np
 import onnxruntime as ort
 from PIL import Image
-from skimage import data
 
 SHA256 = "b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb"
-SAMPLES = {"astronaut": data.astronaut, "coffee": data.coffee, "chelsea": data.chelsea}
+SAMPLES = ("astronaut", "coffee", "chelsea")  # scikit-image sample photos
 HERE = pathlib.Path(__file__).resolve().parent
 
 
@@ -57,7 +56,11 @@ def main() -> None:
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     (HERE / "inputs").mkdir(exist_ok=True)
-    for name, load in SAMPLES.items():
+    # Imported here so that bench/compare.py can import resize_bilinear without scikit-image.
+    from skimage import data
+
+    for name in SAMPLES:
+        load = getattr(data, name)
         rgb = np.asarray(load())[:, :, :3]
         Image.fromarray(rgb).save(HERE / "inputs" / f"{name}.png")
         planes = (rgb.transpose(2, 0, 1).astype(np.float32) - 128.0) / 256.0

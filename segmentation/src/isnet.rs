@@ -20,7 +20,7 @@ use burn::tensor::module::{interpolate, max_pool2d};
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions, MaxPoolOptions};
 use rayon::prelude::*;
 
-use crate::cpu::{self, Filter};
+use crate::cpu::{self, Filter, Tile};
 use crate::profile;
 
 /// Channel widths of the network. [`IsNetConfig::dis`] is the published model; [`IsNetConfig::tiny`]
@@ -134,7 +134,9 @@ impl IsNet {
     }
 
     /// Builds the CPU path's transformed filters now instead of at the first forward pass, when the
-    /// model lives on the CPU. Call after loading the weights.
+    /// model lives on the CPU. Call after loading the weights. Builds the F(4×4) form, which every
+    /// layer takes at the trained size but the dilation-8 one of the 16×16 stage; that layer's
+    /// F(2×2) form (4 MB) is built when first used.
     pub fn prepare(&self) {
         if self.conv_in.weight.device() != Device::flex() {
             return;
@@ -166,7 +168,7 @@ impl IsNet {
             ]);
         }
         layers.par_iter().for_each(|layer| {
-            layer.cpu_filter();
+            layer.cpu_filter(Tile::F4);
         });
     }
 
@@ -194,15 +196,16 @@ impl IsNet {
 #[derive(Module, Debug)]
 pub struct RebnConv {
     pub conv_s1: Conv2d,
+    /// One per [`Tile`] size, built on first use.
     #[module(skip)]
-    cpu_filter: OnceLock<Option<Arc<Filter>>>,
+    cpu_filters: [OnceLock<Option<Arc<Filter>>>; 2],
 }
 
 impl RebnConv {
     fn new(in_channels: usize, out_channels: usize, dilation: usize, device: &Device) -> Self {
         Self {
             conv_s1: conv3x3(in_channels, out_channels, dilation, device),
-            cpu_filter: OnceLock::new(),
+            cpu_filters: [OnceLock::new(), OnceLock::new()],
         }
     }
 
@@ -219,9 +222,15 @@ impl RebnConv {
         profile::layer(shape, || relu(self.conv_s1.forward(x)))
     }
 
-    /// The Winograd form of `conv_s1`, built once; `None` if its weights cannot be read as f32.
-    pub(crate) fn cpu_filter(&self) -> Option<&Filter> {
-        self.cpu_filter
+    /// The dilation of `conv_s1`.
+    pub(crate) fn dilation(&self) -> usize {
+        self.conv_s1.dilation[0]
+    }
+
+    /// The Winograd form of `conv_s1` for `tile`, built once; `None` if its weights cannot be read
+    /// as f32.
+    pub(crate) fn cpu_filter(&self, tile: Tile) -> Option<&Filter> {
+        self.cpu_filters[tile.index()]
             .get_or_init(|| {
                 let conv = &self.conv_s1;
                 let [out_channels, in_channels, _, _] = conv.weight.dims();
@@ -236,6 +245,7 @@ impl RebnConv {
                     in_channels,
                     out_channels,
                     conv.dilation[0],
+                    tile,
                 )))
             })
             .as_deref()

@@ -16,7 +16,9 @@ pub(crate) fn taps(input: usize, output: usize) -> Vec<(usize, usize, f32)> {
 }
 
 /// Resizes one `width`×`height` plane read through `at(x, y)` into `out` (`out_w`×`out_h`),
-/// each value passed through `finish`.
+/// each value passed through `finish`. Always inlined, so that it vectorises for the kernel set
+/// its caller runs under ([`crate::cpu::kernels`]).
+#[inline(always)]
 pub(crate) fn plane<T>(
     (width, height): (usize, usize),
     at: impl Fn(usize, usize) -> f32,

@@ -1,5 +1,7 @@
 //! `imgigo-bench [--model FILE] [--image PNG] [--runs N] [--sizes 1024,768,512] [--device auto|cpu|gpu]
-//! [--stock] [--layers]`: model load time, median inference latency per size (after one warm-up), the
+//! [--stock] [--layers] [--kernels v4|v3|baseline]`: the CPU's SIMD features and the kernel set the
+//! CPU path runs with (`--kernels` forces a set: `v3` runs the AVX2 kernels of our own loops on an
+//! AVX-512 machine; `gemm` still picks its own), model load time, median inference latency per size (after one warm-up), the
 //! 1024² mask against the committed onnxruntime reference (when the photo has one), how far smaller
 //! sizes' masks drift from the 1024² one (MAE, IoU at 0.5, at the photo's size), and peak RSS.
 //! `--stock` also times burn's own convolutions at 1024²; `--layers` prints the per-layer profile of
@@ -23,6 +25,7 @@ struct Args {
     stock: bool,
     layers: bool,
     device: DeviceRequest,
+    kernels: Option<cpu::KernelSet>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -39,6 +42,7 @@ fn parse_args() -> Result<Args, String> {
         stock: false,
         layers: false,
         device: DeviceRequest::Cpu,
+        kernels: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -58,6 +62,7 @@ fn parse_args() -> Result<Args, String> {
             "--model" => args.model = value.into(),
             "--device" => args.device = value.parse().map_err(|e| format!("--device: {e}"))?,
             "--image" => args.image = value.into(),
+            "--kernels" => args.kernels = Some(value.parse()?),
             "--runs" => {
                 args.runs = value
                     .parse()
@@ -81,6 +86,19 @@ fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// User + system CPU time of this process so far (Linux): on a machine shared with other jobs it
+/// moves less than the wall-clock time.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are
+    // fields 14 and 15, in clock ticks of 1/100 s on Linux.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
 }
 
 fn compare(a: &GrayImage, b: &GrayImage) -> (f64, f64) {
@@ -145,6 +163,23 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Some(set) = args.kernels
+        && let Err(err) = cpu::use_kernels(set)
+    {
+        eprintln!("imgigo-bench: --kernels: {err}");
+        std::process::exit(2);
+    }
+    println!(
+        "cpu: {}; kernels: {}{} (gemm: {})",
+        cpu::cpu_features().join(" "),
+        cpu::kernels(),
+        if args.kernels.is_some() {
+            ", forced"
+        } else {
+            ""
+        },
+        cpu::gemm_kernels()
+    );
     let selected = match device::select(args.device) {
         Ok(selected) => selected,
         Err(err) => {
@@ -185,8 +220,15 @@ fn main() {
     };
     let median = |size: usize| {
         let (first, mask) = run(size); // warm-up (the first pass also prepares the CPU filters)
+        let cpu_before = cpu_seconds();
         let mut times: Vec<f64> = (0..args.runs.max(1)).map(|_| run(size).0).collect();
+        let cpu_per_run = cpu_seconds()
+            .zip(cpu_before)
+            .map(|(after, before)| (after - before) / times.len() as f64);
         times.sort_by(f64::total_cmp);
+        if let Some(cpu) = cpu_per_run {
+            println!("  {size}: {cpu:.3} s of CPU time per run (all threads)");
+        }
         (first, times[times.len() / 2], times.len(), mask)
     };
 

@@ -5,6 +5,7 @@
 use rayon::prelude::*;
 
 use super::buffers::Buffer;
+use super::kernels::vectorize;
 use crate::resize;
 
 pub(crate) struct Feature {
@@ -32,20 +33,7 @@ impl Feature {
         out.data
             .par_chunks_mut(oh * ow)
             .zip(self.data.par_chunks(h * w))
-            .for_each(|(out, src)| {
-                for y in 0..oh {
-                    let r0 = &src[2 * y * w..][..w];
-                    let r1 = if 2 * y + 1 < h {
-                        &src[(2 * y + 1) * w..][..w]
-                    } else {
-                        r0
-                    };
-                    for x in 0..ow {
-                        let x1 = (2 * x + 1).min(w - 1);
-                        out[y * ow + x] = r0[2 * x].max(r0[x1]).max(r1[2 * x]).max(r1[x1]);
-                    }
-                }
-            });
+            .for_each(|(out, src)| vectorize(|| pool_plane(src, (w, h), out)));
         out
     }
 
@@ -58,8 +46,36 @@ impl Feature {
             .par_chunks_mut(height * width)
             .zip(self.data.par_chunks(h * w))
             .for_each(|(out, src)| {
-                resize::plane((w, h), |x, y| src[y * w + x], (width, height), out, |v| v);
+                vectorize(|| {
+                    resize::plane((w, h), |x, y| src[y * w + x], (width, height), out, |v| v)
+                });
             });
         out
+    }
+}
+
+/// One plane of [`Feature::pool`]: the even-width body pairs columns with `chunks_exact`, which
+/// vectorises; an odd last column is pooled on its own.
+#[inline(always)]
+fn pool_plane(src: &[f32], (w, h): (usize, usize), out: &mut [f32]) {
+    let (oh, ow) = (h.div_ceil(2), w.div_ceil(2));
+    let pairs = w / 2;
+    for (y, out_row) in out.chunks_exact_mut(ow).take(oh).enumerate() {
+        let r0 = &src[2 * y * w..][..w];
+        let r1 = if 2 * y + 1 < h {
+            &src[(2 * y + 1) * w..][..w]
+        } else {
+            r0
+        };
+        for ((value, a), b) in out_row[..pairs]
+            .iter_mut()
+            .zip(r0.chunks_exact(2))
+            .zip(r1.chunks_exact(2))
+        {
+            *value = a[0].max(a[1]).max(b[0]).max(b[1]);
+        }
+        if pairs < ow {
+            out_row[pairs] = r0[w - 1].max(r1[w - 1]);
+        }
     }
 }

@@ -2,10 +2,12 @@
 //! allocates a fresh tensor for every intermediate result, which made a 1024² pass about three
 //! times slower than onnxruntime (see `imgigo-bench --layers`). On a CPU device [`network`] runs
 //! the RSU stages instead with:
-//! - [`winograd`]: F(2×2, 3×3) convolutions with bias, ReLU and residual fused, reading
-//!   concatenated inputs in place;
+//! - [`winograd`]: F(4×4, 3×3) and F(2×2, 3×3) convolutions with bias, ReLU and residual fused,
+//!   reading concatenated inputs in place;
 //! - [`feature`]: the pool and upsampling between them, with burn's exact semantics;
-//! - [`buffers`]: a pool that recycles the feature maps' memory between layers and passes.
+//! - [`buffers`]: a pool that recycles the feature maps' memory between layers and passes;
+//! - [`kernels`]: the instruction set (AVX-512, AVX2 or baseline) their loops run with, chosen at
+//!   run time.
 //!
 //! The weights stay in the burn module; other devices (wgpu) run [`crate::IsNet::forward`]'s burn
 //! graph unchanged.
@@ -13,6 +15,7 @@
 mod buffers;
 mod feature;
 mod gemm;
+pub mod kernels;
 pub(crate) mod network;
 pub(crate) mod winograd;
 
@@ -20,7 +23,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::{DType, Device, Tensor};
 
-pub(crate) use winograd::Filter;
+pub use kernels::{KernelSet, cpu_features, gemm_kernels, kernels, use_kernels};
+pub(crate) use winograd::{Filter, Tile};
 
 static STOCK_ONLY: AtomicBool = AtomicBool::new(false);
 

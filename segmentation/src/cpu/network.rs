@@ -7,7 +7,7 @@
 use burn::tensor::{Tensor, TensorData};
 
 use super::feature::Feature;
-use super::winograd::Inputs;
+use super::winograd::{Inputs, Tile};
 use crate::isnet::{IsNet, RebnConv, Rsu, Rsu4F};
 use crate::profile;
 
@@ -109,7 +109,7 @@ fn rsu4f(block: &Rsu4F, x: Inputs<'_>) -> Option<Feature> {
 
 /// One Conv+ReLU (+ residual) into a new map.
 fn conv(layer: &RebnConv, x: &Inputs<'_>, residual: Option<&Feature>) -> Option<Feature> {
-    let filter = layer.cpu_filter()?;
+    let filter = layer.cpu_filter(Tile::for_map(x.height, x.width, layer.dilation()))?;
     let shape = [
         filter.in_channels(),
         filter.out_channels(),
