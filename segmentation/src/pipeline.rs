@@ -53,15 +53,18 @@ pub fn preprocess(image: &RgbImage, size: usize, device: &Device) -> Tensor<4> {
     let raw = image.as_raw();
     let mut planar = vec![0.0f32; 3 * size * size];
     for (channel, out) in planar.chunks_mut(size * size).enumerate() {
-        vectorize(|| {
-            resize::plane(
-                (width, height),
-                |x, y| f32::from(raw[(y * width + x) * 3 + channel]),
-                (size, size),
-                out,
-                |v| (v - 128.0) / 256.0,
-            )
-        });
+        vectorize(
+            #[inline(always)]
+            || {
+                resize::plane(
+                    (width, height),
+                    |x, y| f32::from(raw[(y * width + x) * 3 + channel]),
+                    (size, size),
+                    out,
+                    |v| (v - 128.0) / 256.0,
+                )
+            },
+        );
     }
     Tensor::<4>::from_data(TensorData::new(planar, [1, 3, size, size]), device)
 }
@@ -96,15 +99,18 @@ pub fn postprocess(
         ));
     }
     let mut pixels = vec![0u8; width * height];
-    vectorize(|| {
-        resize::plane(
-            (mask_w, mask_h),
-            |x, y| values[y * mask_w + x],
-            (width, height),
-            &mut pixels,
-            |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
-        )
-    });
+    vectorize(
+        #[inline(always)]
+        || {
+            resize::plane(
+                (mask_w, mask_h),
+                |x, y| values[y * mask_w + x],
+                (width, height),
+                &mut pixels,
+                |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
+            )
+        },
+    );
     GrayImage::from_raw(width as u32, height as u32, pixels)
         .ok_or_else(|| unusable(format!("no {width}×{height} mask")))
 }

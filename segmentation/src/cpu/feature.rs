@@ -33,7 +33,12 @@ impl Feature {
         out.data
             .par_chunks_mut(oh * ow)
             .zip(self.data.par_chunks(h * w))
-            .for_each(|(out, src)| vectorize(|| pool_plane(src, (w, h), out)));
+            .for_each(|(out, src)| {
+                vectorize(
+                    #[inline(always)]
+                    || pool_plane(src, (w, h), out),
+                )
+            });
         out
     }
 
@@ -46,9 +51,10 @@ impl Feature {
             .par_chunks_mut(height * width)
             .zip(self.data.par_chunks(h * w))
             .for_each(|(out, src)| {
-                vectorize(|| {
-                    resize::plane((w, h), |x, y| src[y * w + x], (width, height), out, |v| v)
-                });
+                vectorize(
+                    #[inline(always)]
+                    || resize::plane((w, h), |x, y| src[y * w + x], (width, height), out, |v| v),
+                );
             });
         out
     }

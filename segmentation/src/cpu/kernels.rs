@@ -141,9 +141,11 @@ pub fn gemm_kernels() -> &'static str {
     "scalar"
 }
 
-/// Runs `f` compiled for the active kernel set. What `f` calls must be `#[inline(always)]` (or
-/// small enough to inline) for its loops to be vectorised for that set; a rayon task calls this
-/// inside the task, since target features do not cross function boundaries.
+/// Runs `f` compiled for the active kernel set. `f` must be an `#[inline(always)]` closure and
+/// what it calls `#[inline(always)]` too: only code inlined into the `#[target_feature]` function
+/// is compiled for the set (a closure left out of line stays SSE2 code, as the first profile
+/// showed). A rayon task calls this inside the task, since target features do not cross function
+/// boundaries.
 #[inline(always)]
 pub(crate) fn vectorize<R>(f: impl FnOnce() -> R) -> R {
     match kernels() {

@@ -154,24 +154,54 @@ fn output_f4([m0, m1, m2, m3, m4, m5]: [f32; 6]) -> [f32; 4] {
     ]
 }
 
-/// `out[o][x] = f([inputs[0][x], …])[o]` for every `x`: one of the 1-D transforms applied to whole
-/// lines, which vectorises.
+/// `out[o][x] = f([inputs[0][x], …])[o]` for every `x` below the outputs' length: one of the 1-D
+/// transforms applied to whole lines. It works on blocks of [`LANES`] values copied into arrays of
+/// a fixed size, so that the compiler sees no bounds checks and keeps each block in one AVX-512
+/// register (two AVX2 ones); indexing the lines directly left a scalar loop with a bounds check
+/// per store.
 #[inline(always)]
 fn lines<const I: usize, const O: usize>(
     inputs: [&[f32]; I],
-    outputs: [&mut [f32]; O],
+    mut outputs: [&mut [f32]; O],
     f: impl Fn([f32; I]) -> [f32; O],
 ) {
     let len = outputs[0].len();
-    let inputs = inputs.map(|line| &line[..len]);
-    let mut outputs = outputs.map(|line| &mut line[..len]);
-    for x in 0..len {
-        let values = f(inputs.map(|line| line[x]));
-        for (line, value) in outputs.iter_mut().zip(values) {
-            line[x] = value;
+    let block = |values: &[[f32; LANES]; I]| {
+        let mut results = [[0.0f32; LANES]; O];
+        for lane in 0..LANES {
+            let out = f(std::array::from_fn(|i| values[i][lane]));
+            for (result, value) in results.iter_mut().zip(out) {
+                result[lane] = value;
+            }
+        }
+        results
+    };
+    let full = len / LANES * LANES;
+    for x in (0..full).step_by(LANES) {
+        let values: [[f32; LANES]; I] = std::array::from_fn(|i| {
+            let mut block = [0.0f32; LANES];
+            block.copy_from_slice(&inputs[i][x..x + LANES]);
+            block
+        });
+        for (line, result) in outputs.iter_mut().zip(block(&values)) {
+            line[x..x + LANES].copy_from_slice(&result);
+        }
+    }
+    if full < len {
+        let rest = len - full;
+        let values: [[f32; LANES]; I] = std::array::from_fn(|i| {
+            let mut block = [0.0f32; LANES];
+            block[..rest].copy_from_slice(&inputs[i][full..len]);
+            block
+        });
+        for (line, result) in outputs.iter_mut().zip(block(&values)) {
+            line[full..len].copy_from_slice(&result[..rest]);
         }
     }
 }
+
+/// Values per block in [`lines`]: one AVX-512 register of f32.
+const LANES: usize = 16;
 
 /// Splits `line` (`M·len` values) into its `M` column phases: `phases[r][t] = line[M·t + r]`.
 #[inline(always)]
@@ -328,14 +358,17 @@ impl Filter {
             || vec![0.0f32; 3 * geometry.n * geometry.line_len()],
             |scratch, (channel, v)| {
                 let plane = inputs.plane(channel);
-                vectorize(|| match self.tile {
-                    Tile::F2 => {
-                        input_band::<2, 4>(geometry, plane, first_row, rows, v, scratch, input_f2)
-                    }
-                    Tile::F4 => {
-                        input_band::<4, 6>(geometry, plane, first_row, rows, v, scratch, input_f4)
-                    }
-                });
+                vectorize(
+                    #[inline(always)]
+                    || match self.tile {
+                        Tile::F2 => input_band::<2, 4>(
+                            geometry, plane, first_row, rows, v, scratch, input_f2,
+                        ),
+                        Tile::F4 => input_band::<4, 6>(
+                            geometry, plane, first_row, rows, v, scratch, input_f4,
+                        ),
+                    },
+                );
             },
         );
     }
@@ -391,10 +424,13 @@ impl Filter {
                         bias,
                         residual,
                     };
-                    vectorize(|| match self.tile {
-                        Tile::F2 => band.write::<2, 4>(at, plane, scratch, output_f2),
-                        Tile::F4 => band.write::<4, 6>(at, plane, scratch, output_f4),
-                    });
+                    vectorize(
+                        #[inline(always)]
+                        || match self.tile {
+                            Tile::F2 => band.write::<2, 4>(at, plane, scratch, output_f2),
+                            Tile::F4 => band.write::<4, 6>(at, plane, scratch, output_f4),
+                        },
+                    );
                 },
             );
     }
@@ -415,15 +451,38 @@ fn input_band<const M: usize, const N: usize>(
     let (tiles_x, len) = (geometry.tiles_x, geometry.line_len());
     let phase_len = len / M;
     let (padded, rest) = scratch.split_at_mut(N * len);
+    if geometry.dilation == 1 {
+        padded[..geometry.width].fill(0.0); // the zero row above and below the image
+    }
     let (transformed, phases) = rest.split_at_mut(N * len);
     for band_row in 0..rows {
         let row = first_row + band_row;
         let (phase, tile_y) = (row / geometry.tiles_y, row % geometry.tiles_y);
-        // The tile row's N input lines, zero-padded, then Bᵀ along the rows (whole lines).
-        for (i, line) in padded.chunks_exact_mut(len).take(N).enumerate() {
-            geometry.fill_line(plane, phase, M * tile_y + i, line);
-        }
-        {
+        // The tile row's N input lines, zero-padded, then Bᵀ along the rows (whole lines). At
+        // dilation 1 the rows are read in place and the padding is written around the result.
+        if geometry.dilation == 1 {
+            let width = geometry.width;
+            let zero = &padded[..width];
+            let inputs: [&[f32]; N] =
+                std::array::from_fn(|i| match (M * tile_y + i).checked_sub(1) {
+                    Some(y) if y < geometry.height => &plane[y * width..(y + 1) * width],
+                    _ => zero,
+                });
+            let mut outs = transformed.chunks_exact_mut(len);
+            let outputs: [&mut [f32]; N] = std::array::from_fn(|_| {
+                outs.next()
+                    .map(|line| {
+                        line[0] = 0.0;
+                        line[width + 1..].fill(0.0);
+                        &mut line[1..=width]
+                    })
+                    .unwrap_or_default()
+            });
+            lines(inputs, outputs, transform);
+        } else {
+            for (i, line) in padded.chunks_exact_mut(len).take(N).enumerate() {
+                geometry.fill_line(plane, phase, M * tile_y + i, line);
+            }
             let inputs: [&[f32]; N] = std::array::from_fn(|i| &padded[i * len..(i + 1) * len]);
             let mut outs = transformed.chunks_exact_mut(len);
             let outputs: [&mut [f32]; N] = std::array::from_fn(|_| outs.next().unwrap_or_default());
