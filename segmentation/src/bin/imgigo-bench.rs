@@ -18,7 +18,7 @@
 //! - `--compare-cpu`: runs the same inputs on the CPU path too and prints max |device − CPU| of
 //!   the sigmoid output per size, the CPU medians (`--cpu-runs`), and checks the device's pre- and
 //!   post-processing against the host's. Exits with status 3 when a difference exceeds
-//!   `--tolerance` (default 1e-3 for f32, 1e-2 for f16), when the pre-processing on the device
+//!   `--tolerance` (default 1e-3 for f32, 2e-2 for f16), when the pre-processing on the device
 //!   differs from the host's by more than 1e-4, or the post-processing by more than one level.
 //! - `--stock` also times burn's own convolutions at 1024²; `--layers` prints the per-layer profile
 //!   of both (CPU only).
@@ -43,9 +43,10 @@ use segmentation::{IsNet, IsNetConfig, Segmenter, cpu, profile, store, weights};
 
 /// The f32 tolerance on the sigmoid output: float reordering between kernels, nothing more.
 const F32_TOLERANCE: f32 = 1e-3;
-/// The f16 tolerance on the sigmoid output: 2.5 levels of the 8-bit mask. f16 keeps 11 bits of
-/// mantissa, and 119 convolutions accumulate its rounding (see segmentation/bench/README.md).
-const F16_TOLERANCE: f32 = 1e-2;
+/// The f16 tolerance on the sigmoid output: 5 levels of the 8-bit mask. burn's CPU backend computing
+/// in f16 is 5.7e-3 (1024²) and 7.2e-3 (768²) from the f32 CPU path with the bench's random weights
+/// (mean 5–6e-4); a GPU rounds differently, so this leaves room.
+const F16_TOLERANCE: f32 = 2e-2;
 
 /// Pre-processing on the device vs the host: the same arithmetic in another order.
 const INPUT_TOLERANCE: f32 = 1e-4;
@@ -229,16 +230,14 @@ fn request(segmenter: &Segmenter, photo: &RgbImage, size: usize) -> (f64, GrayIm
     (started.elapsed().as_secs_f64(), mask)
 }
 
-/// The network alone on a prepared input, until the device has finished.
+/// The network alone on a prepared input, until one value of its output is back on the host (a
+/// read, not just a sync: a lazy backend need not compute what nobody reads).
 fn network(segmenter: &Segmenter, input: &Tensor<4>) -> f64 {
     let started = Instant::now();
     let output = segmenter.infer(input.clone());
-    segmenter
-        .device()
-        .sync()
-        .expect("the device ran the network");
+    let corner = output.slice([0..1, 0..1, 0..1, 0..1]).into_data();
     let seconds = started.elapsed().as_secs_f64();
-    drop(output);
+    assert_eq!(corner.num_elements(), 1);
     seconds
 }
 
