@@ -52,7 +52,7 @@ FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
 
-.PHONY: help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size test fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e clean
+.PHONY: help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -140,6 +140,24 @@ wasm-check:
 # The GPU (wgpu) inference path compiles and lints; running it needs a GPU (see segmentation/bench).
 gpu-check:
 	cargo clippy --locked -p segmentation --features wgpu --all-targets -- -D warnings
+
+# The GPU benchmark for a GPU machine without a cargo registry (segmentation/bench/README.md): the
+# stripped binary and a Vulkan loader (Debian's libvulkan1, for machines whose driver set-up lacks
+# one) under target/gpu-bench/. Carry target/gpu-bench/imgigo-bench and target/gpu-bench/vulkan
+# there and run segmentation/bench/gpu.sh.
+GPU_BENCH_DIR := target/gpu-bench
+gpu-bench-build:
+	cargo build --locked --profile gpu-bench -p segmentation --features wgpu --bin imgigo-bench
+	@if [ ! -f $(GPU_BENCH_DIR)/vulkan/libvulkan.so.1 ]; then \
+		tmp=$$(mktemp -d) && (cd $$tmp && apt-get download libvulkan1) && \
+		dpkg-deb -x $$tmp/libvulkan1_*.deb $$tmp/root && mkdir -p $(GPU_BENCH_DIR)/vulkan && \
+		cp -L $$tmp/root/usr/lib/x86_64-linux-gnu/libvulkan.so.1 $(GPU_BENCH_DIR)/vulkan/ && \
+		cp $$tmp/root/usr/share/doc/libvulkan1/copyright $(GPU_BENCH_DIR)/vulkan/ && rm -rf $$tmp; \
+	fi
+	@size=$$(du -cb $(GPU_BENCH_DIR)/imgigo-bench $(GPU_BENCH_DIR)/vulkan | tail -1 | cut -f1); \
+	glibc=$$(objdump -T $(GPU_BENCH_DIR)/imgigo-bench | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1); \
+	echo "$(GPU_BENCH_DIR): imgigo-bench and vulkan/, $$((size / 1048576)) MiB, needs $$glibc or newer"; \
+	[ $$size -le 67108864 ] || { echo "over the 64 MiB a GPU run may carry"; exit 1; }
 
 unit-sqlite: smtp-sink
 	IMGIGO_TEST_DATABASE=sqlite cargo test --locked --workspace --exclude frontend

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use burn::tensor::Device;
+use burn::tensor::{Device, FloatDType};
 
 /// What the operator asked for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,6 +41,46 @@ impl fmt::Display for DeviceRequest {
             Self::Auto => "auto",
             Self::Cpu => "cpu",
             Self::Gpu => "gpu",
+        })
+    }
+}
+
+/// The float type the network computes in (`IMGIGO_GPU_PRECISION=f32|f16` for the benchmark).
+/// f32 is the default everywhere: f16 halves the memory traffic and reaches a GPU's tensor cores,
+/// but changes the mask slightly (see segmentation/bench/README.md) and is slow on the CPU.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    #[default]
+    F32,
+    F16,
+}
+
+impl Precision {
+    pub fn dtype(self) -> FloatDType {
+        match self {
+            Self::F32 => FloatDType::F32,
+            Self::F16 => FloatDType::F16,
+        }
+    }
+}
+
+impl FromStr for Precision {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "f32" => Ok(Self::F32),
+            "f16" => Ok(Self::F16),
+            _ => Err("expected f32 or f16".into()),
+        }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::F32 => "f32",
+            Self::F16 => "f16",
         })
     }
 }
@@ -212,6 +252,15 @@ mod tests {
         assert_eq!(" cpu ".parse::<DeviceRequest>(), Ok(DeviceRequest::Cpu));
         assert_eq!("auto".parse::<DeviceRequest>(), Ok(DeviceRequest::Auto));
         assert!("cuda".parse::<DeviceRequest>().is_err());
+    }
+
+    #[test]
+    fn precisions_parse_and_print_alike() {
+        assert_eq!("F16".parse::<Precision>(), Ok(Precision::F16));
+        assert_eq!(" f32".parse::<Precision>(), Ok(Precision::F32));
+        assert!("bf16".parse::<Precision>().is_err());
+        assert_eq!(Precision::default(), Precision::F32);
+        assert_eq!(Precision::F16.to_string(), "f16");
     }
 
     #[test]

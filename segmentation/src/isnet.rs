@@ -10,17 +10,17 @@
 use std::sync::{Arc, OnceLock};
 
 use burn::config::Config;
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::tensor::Device;
-use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::module::{interpolate, max_pool2d};
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions, MaxPoolOptions};
+use burn::tensor::{Device, FloatDType, Tensor};
 use rayon::prelude::*;
 
 use crate::cpu::{self, Filter, Tile};
+use crate::device::Precision;
 use crate::profile;
 
 /// Channel widths of the network. [`IsNetConfig::dis`] is the published model; [`IsNetConfig::tiny`]
@@ -133,6 +133,15 @@ impl IsNet {
         sigmoid(upsample_to(d1, [height, width]))
     }
 
+    /// The same network with every parameter stored in `precision`'s float type; it then computes
+    /// in that type for inputs of that type.
+    pub fn with_precision(self, precision: Precision) -> Self {
+        if precision == Precision::F32 {
+            return self;
+        }
+        self.map(&mut CastParams(precision.dtype()))
+    }
+
     /// Builds the CPU path's transformed filters now instead of at the first forward pass, when the
     /// model lives on the CPU. Call after loading the weights. Builds the F(4×4) form, which every
     /// layer takes at the trained size but the dilation-8 one of the 16×16 stage; that layer's
@@ -186,6 +195,15 @@ impl IsNet {
         let hx3d = self.stage3d.forward(cat_up(hx4d, hx3));
         let hx2d = self.stage2d.forward(cat_up(hx3d, hx2));
         self.stage1d.forward(cat_up(hx2d, hx1))
+    }
+}
+
+/// Casts every float parameter.
+struct CastParams(FloatDType);
+
+impl ModuleMapper for CastParams {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        param.map(|tensor| tensor.cast(self.0))
     }
 }
 
