@@ -9,6 +9,9 @@
 //! device as tensor ops ([`preprocess_on_device`], [`postprocess_on_device`]): the image goes up and
 //! the mask comes down as bytes packed four to a 32-bit word, a quarter of the traffic of floats,
 //! and the host does no per-pixel arithmetic.
+//!
+//! [`Segmenter::segment`] runs its three steps in `tracing` spans named `resize_in`, `inference`
+//! (the forward pass and reading its output back) and `resize_out`, so a subscriber can time them.
 
 use burn::tensor::{DType, Device, FloatDType, Int, Tensor, TensorData};
 use image::{GrayImage, RgbImage};
@@ -75,11 +78,18 @@ impl Segmenter {
         let (width, height) = image.dimensions();
         let (width, height) = (width as usize, height as usize);
         if self.on_cpu() {
-            let mask = self.infer(preprocess(image, size, &self.device));
-            postprocess(mask, width, height)
+            let input =
+                tracing::info_span!("resize_in").in_scope(|| preprocess(image, size, &self.device));
+            let map =
+                tracing::info_span!("inference").in_scope(|| MaskMap::read(self.infer(input)))?;
+            tracing::info_span!("resize_out").in_scope(|| map.resize(width, height))
         } else {
-            let mask = self.infer(preprocess_on_device(image, size, &self.device));
-            postprocess_on_device(mask, width, height)
+            let input = tracing::info_span!("resize_in")
+                .in_scope(|| preprocess_on_device(image, size, &self.device));
+            // On a GPU `forward` only queues the work: the resize and read-back wait for it.
+            let mask = tracing::info_span!("inference").in_scope(|| self.infer(input));
+            tracing::info_span!("resize_out")
+                .in_scope(|| postprocess_on_device(mask, width, height))
         }
     }
 
@@ -129,43 +139,66 @@ pub fn postprocess(
     width: usize,
     height: usize,
 ) -> Result<GrayImage, crate::Error> {
-    let unusable = |why: String| crate::Error::Output(why);
-    let [batch, channels, mask_h, mask_w] = mask.dims();
-    if batch != 1 || channels != 1 || mask_h == 0 || mask_w == 0 {
-        return Err(unusable(format!(
-            "expected one [1, 1, h, w] map, got [{batch}, {channels}, {mask_h}, {mask_w}]"
-        )));
+    MaskMap::read(mask)?.resize(width, height)
+}
+
+/// The model's output read back from the device and checked, at the model's size.
+pub struct MaskMap {
+    values: Vec<f32>,
+    width: usize,
+    height: usize,
+}
+
+impl MaskMap {
+    /// Reads a `[1, 1, h, w]` map of finite 32-bit floats; anything else is an error.
+    pub fn read(mask: Tensor<4>) -> Result<Self, crate::Error> {
+        let unusable = |why: String| crate::Error::Output(why);
+        let [batch, channels, mask_h, mask_w] = mask.dims();
+        if batch != 1 || channels != 1 || mask_h == 0 || mask_w == 0 {
+            return Err(unusable(format!(
+                "expected one [1, 1, h, w] map, got [{batch}, {channels}, {mask_h}, {mask_w}]"
+            )));
+        }
+        let values: Vec<f32> = mask
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|err| unusable(format!("not 32-bit floats: {err:?}")))?;
+        if values.len() != mask_w * mask_h {
+            return Err(unusable(format!(
+                "{} values for a {mask_w}×{mask_h} map",
+                values.len()
+            )));
+        }
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(unusable(
+                "it holds values that are not finite numbers".into(),
+            ));
+        }
+        Ok(Self {
+            values,
+            width: mask_w,
+            height: mask_h,
+        })
     }
-    let values: Vec<f32> = mask
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|err| unusable(format!("not 32-bit floats: {err:?}")))?;
-    if values.len() != mask_w * mask_h {
-        return Err(unusable(format!(
-            "{} values for a {mask_w}×{mask_h} map",
-            values.len()
-        )));
+
+    /// The 8-bit mask at `width`×`height`.
+    pub fn resize(&self, width: usize, height: usize) -> Result<GrayImage, crate::Error> {
+        let mut pixels = vec![0u8; width * height];
+        vectorize(
+            #[inline(always)]
+            || {
+                resize::plane(
+                    (self.width, self.height),
+                    |x, y| self.values[y * self.width + x],
+                    (width, height),
+                    &mut pixels,
+                    |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
+                )
+            },
+        );
+        GrayImage::from_raw(width as u32, height as u32, pixels)
+            .ok_or_else(|| crate::Error::Output(format!("no {width}×{height} mask")))
     }
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(unusable(
-            "it holds values that are not finite numbers".into(),
-        ));
-    }
-    let mut pixels = vec![0u8; width * height];
-    vectorize(
-        #[inline(always)]
-        || {
-            resize::plane(
-                (mask_w, mask_h),
-                |x, y| values[y * mask_w + x],
-                (width, height),
-                &mut pixels,
-                |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
-            )
-        },
-    );
-    GrayImage::from_raw(width as u32, height as u32, pixels)
-        .ok_or_else(|| unusable(format!("no {width}×{height} mask")))
 }
 
 /// [`preprocess`] as tensor ops on `device`: the same values up to float rounding. The RGB bytes

@@ -8,6 +8,10 @@
 //! encoding overlap inference) bound how many are decoded to pixels at once, so N concurrent 50 MP
 //! uploads never decode N images together. Everything CPU-heavy runs on blocking threads or the
 //! inference workers, never on the runtime.
+//!
+//! Each step runs in a `tracing` span named for it — `decode`, `subject`, `compose`, `encode`,
+//! `seal`, and the engine's `resize_in`, `inference`, `resize_out` (see
+//! `segmentation::pipeline`) — which `imgigo-pipeline-bench` times.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -162,14 +166,22 @@ impl CutoutService {
             return Err(Error::Unavailable("segmentation model"));
         };
         // The closure owns the upload: its bytes are wiped as soon as decoding ends.
-        let photo = blocking(move || upload::decode(&bytes, &limits)).await??;
+        let photo = blocking(move || {
+            let _stage = tracing::info_span!("decode").entered();
+            upload::decode(&bytes, &limits)
+        })
+        .await??;
         let background = match &request.background {
             BackgroundRequest::Transparent => Background::Transparent,
             BackgroundRequest::Color(color) => Background::Color(*color),
             BackgroundRequest::Blur => Background::Blur(0.02),
             BackgroundRequest::Image(image) => {
                 let image = image.clone();
-                let picture = blocking(move || upload::decode(&image, &limits)).await??;
+                let picture = blocking(move || {
+                    let _stage = tracing::info_span!("decode_background").entered();
+                    upload::decode(&image, &limits)
+                })
+                .await??;
                 Background::Image(picture.rgb().clone())
             }
         };
@@ -177,24 +189,28 @@ impl CutoutService {
         let pixels: Arc<dyn Pixels> = photo.clone();
         let mask = self.queue.mask(&place, pixels, request.size).await?;
         // Nothing to cut out: refused before anything is composed or stored.
-        if !subject::has_subject(&mask) {
+        if !tracing::info_span!("subject").in_scope(|| subject::has_subject(&mask)) {
             return Err(Error::NoSubject);
         }
         let (format, crop, max_pixels) = (request.format, request.crop, request.max_pixels);
         let store = self.results.clone();
         // Compose, encode and seal in one blocking step, sealing the encoded bytes in place.
         let (encoded, width, height, foreground, (id, key)) = blocking(move || {
-            let composed = match scaled(photo.rgb(), &mask, max_pixels) {
-                Some((mut small, small_mask)) => {
-                    let composed = compose(&small, small_mask, &background, crop);
-                    small.as_mut().zeroize();
-                    composed
+            let composed = tracing::info_span!("compose").in_scope(|| {
+                match scaled(photo.rgb(), &mask, max_pixels) {
+                    Some((mut small, small_mask)) => {
+                        let composed = compose(&small, small_mask, &background, crop);
+                        small.as_mut().zeroize();
+                        composed
+                    }
+                    None => compose(photo.rgb(), mask, &background, crop),
                 }
-                None => compose(photo.rgb(), mask, &background, crop),
-            };
+            });
             let (width, height) = composed.rgba.dimensions();
-            let encoded = encode_composed(&composed, format)?;
-            let sealed = store.put(encoded.content_type, &encoded.bytes)?;
+            let encoded =
+                tracing::info_span!("encode").in_scope(|| encode_composed(&composed, format))?;
+            let sealed = tracing::info_span!("seal")
+                .in_scope(|| store.put(encoded.content_type, &encoded.bytes))?;
             Ok::<_, Error>((encoded, width, height, composed.foreground, sealed))
         })
         .await??;
