@@ -14,6 +14,9 @@ pub struct LayerTiming {
     pub height: usize,
     pub width: usize,
     pub seconds: f64,
+    /// CPU time of all the process's threads during the layer (Linux; `None` elsewhere). On a
+    /// machine shared with other jobs it moves far less than `seconds`.
+    pub cpu_seconds: Option<f64>,
 }
 
 impl LayerTiming {
@@ -42,9 +45,13 @@ pub(crate) fn layer<R>(shape: [usize; 5], run: impl FnOnce() -> R) -> R {
     if !LAYERS.with(|layers| layers.borrow().is_some()) {
         return run();
     }
+    let cpu_before = process_cpu_seconds();
     let started = Instant::now();
     let result = run();
     let seconds = started.elapsed().as_secs_f64();
+    let cpu_seconds = process_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| after - before);
     let [in_channels, out_channels, dilation, height, width] = shape;
     LAYERS.with(|layers| {
         if let Some(layers) = layers.borrow_mut().as_mut() {
@@ -55,8 +62,27 @@ pub(crate) fn layer<R>(shape: [usize; 5], run: impl FnOnce() -> R) -> R {
                 height,
                 width,
                 seconds,
+                cpu_seconds,
             });
         }
     });
     result
+}
+
+/// Time on the CPU of every thread of this process so far, in nanoseconds' precision: the first
+/// field of each `/proc/self/task/*/schedstat` (Linux).
+pub fn process_cpu_seconds() -> Option<f64> {
+    let mut nanos = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let Ok(task) = task else { continue };
+        // A thread may end between the listing and the read: it then counts as zero.
+        if let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) {
+            nanos += stat
+                .split_whitespace()
+                .next()
+                .and_then(|field| field.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Some(nanos as f64 / 1e9)
 }

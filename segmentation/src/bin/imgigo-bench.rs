@@ -185,19 +185,6 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// User + system CPU time of this process so far (Linux): on a machine shared with other jobs it
-/// moves less than the wall-clock time.
-fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces) start at field 3; utime and stime are
-    // fields 14 and 15, in clock ticks of 1/100 s on Linux.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace().skip(11);
-    let user: f64 = fields.next()?.parse().ok()?;
-    let system: f64 = fields.next()?.parse().ok()?;
-    Some((user + system) / 100.0)
-}
-
 fn compare(a: &GrayImage, b: &GrayImage) -> (f64, f64) {
     let (mut diff, mut inter, mut union) = (0.0f64, 0u64, 0u64);
     for (x, y) in a.pixels().zip(b.pixels()) {
@@ -287,12 +274,15 @@ fn print_layers(pass: &dyn Fn()) {
     cpu::use_stock_convolutions(false);
     pass(); // warm-up, prepares the filters
     let ((), fast) = profile::record(pass);
-    println!("layer  in→out   dil  map        GFLOP  stock ms  GFLOP/s  winograd ms  eff. GFLOP/s");
+    println!(
+        "layer  in→out   dil  map        GFLOP  stock ms  GFLOP/s  winograd ms  eff. GFLOP/s  winograd CPU ms"
+    );
     let (mut total_stock, mut total_fast, mut total_flops) = (0.0, 0.0, 0.0);
+    let mut total_cpu = Some(0.0);
     for (index, (a, b)) in stock.iter().zip(&fast).enumerate() {
         let gflop = a.flops() / 1e9;
         println!(
-            "{index:>5}  {:>4}→{:<4} {:>3}  {:>4}×{:<4} {gflop:>6.2}  {:>8.1}  {:>7.1}  {:>11.1}  {:>12.1}",
+            "{index:>5}  {:>4}→{:<4} {:>3}  {:>4}×{:<4} {gflop:>6.2}  {:>8.1}  {:>7.1}  {:>11.1}  {:>12.1}  {:>15}",
             a.in_channels,
             a.out_channels,
             a.dilation,
@@ -302,15 +292,21 @@ fn print_layers(pass: &dyn Fn()) {
             gflop / a.seconds,
             b.seconds * 1e3,
             gflop / b.seconds,
+            b.cpu_seconds
+                .map_or("-".to_string(), |cpu| format!("{:.1}", cpu * 1e3)),
         );
         total_stock += a.seconds;
         total_fast += b.seconds;
         total_flops += gflop;
+        total_cpu = total_cpu.zip(b.cpu_seconds).map(|(sum, cpu)| sum + cpu);
     }
     println!(
-        "3×3 layers: {total_flops:.1} GFLOP, stock {total_stock:.3} s ({:.0} GFLOP/s), winograd {total_fast:.3} s ({:.0} effective GFLOP/s)",
+        "3×3 layers: {total_flops:.1} GFLOP, stock {total_stock:.3} s ({:.0} GFLOP/s), winograd {total_fast:.3} s ({:.0} effective GFLOP/s){}",
         total_flops / total_stock,
-        total_flops / total_fast
+        total_flops / total_fast,
+        total_cpu.map_or(String::new(), |cpu| format!(
+            ", winograd CPU time {cpu:.3} s"
+        ))
     );
 }
 
@@ -475,12 +471,12 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             let (first, mask) = request(&segmenter, &photo, size); // warm-up at this size
             memory.sample(&device);
             let mut times = Vec::with_capacity(args.runs);
-            let cpu_before = cpu_seconds();
+            let cpu_before = profile::process_cpu_seconds();
             for _ in 0..args.runs {
                 times.push(request(&segmenter, &photo, size).0);
                 memory.sample(&device);
             }
-            let cpu_per_run = cpu_seconds()
+            let cpu_per_run = profile::process_cpu_seconds()
                 .zip(cpu_before)
                 .map(|(after, before)| (after - before) / args.runs as f64);
             let input = preprocess(&photo, size, &device);
