@@ -12,13 +12,15 @@
 # mask); 1e-4 between pre-processing on the device and on the host; one 8-bit level between
 # post-processing on the device and on the host.
 #
-# It runs the prebuilt binary target/gpu-bench/imgigo-bench (`make gpu-bench-build`; bring it and
-# target/gpu-bench/vulkan along), or builds it with cargo where cargo and its registry are there.
+# It runs the prebuilt target/gpu-bench/imgigo-bench.gz (`make gpu-bench-build`; bring it and
+# target/gpu-bench/vulkan along), unpacked into a temporary folder, or target/gpu-bench/imgigo-bench,
+# or builds that with cargo where cargo and its registry are there.
 # Knobs: IMGIGO_GPU_BENCH (the binary), SEED, RUNS, CPU_RUNS, SIZES, PRECISIONS, PHOTO, PHOTO_SIZE.
 # See segmentation/bench/README.md.
 set -euo pipefail
 
 BIN=${IMGIGO_GPU_BENCH:-target/gpu-bench/imgigo-bench}
+BUNDLE=$(dirname "$BIN")
 SEED=${SEED:-16}
 RUNS=${RUNS:-20}
 CPU_RUNS=${CPU_RUNS:-1}
@@ -34,29 +36,36 @@ if [[ ! -f segmentation/bench/gpu.sh ]]; then
     exit 2
 fi
 
-if [[ ! -x $BIN ]]; then
+scratch=$(mktemp -d)
+sampler=""
+trap '[[ -n $sampler ]] && kill "$sampler" 2>/dev/null; rm -rf "$scratch"' EXIT
+
+if [[ -f $BIN.gz ]]; then
+    gzip -dc "$BIN.gz" >"$scratch/imgigo-bench"
+    chmod +x "$scratch/imgigo-bench"
+    BIN=$scratch/imgigo-bench
+elif [[ ! -x $BIN ]]; then
     if command -v cargo >/dev/null 2>&1; then
-        say "no prebuilt $BIN: building it with cargo (needs the crates.io registry or its cache)"
+        say "no prebuilt $BIN(.gz): building it with cargo (needs the crates.io registry or its cache)"
         if ! cargo build --locked --profile gpu-bench -p segmentation --features wgpu --bin imgigo-bench; then
-            say "cargo could not build it here: build it elsewhere with 'make gpu-bench-build' and bring $BIN along"
+            say "cargo could not build it here: build it elsewhere with 'make gpu-bench-build' and bring $BIN.gz along"
             exit 2
         fi
         BIN=target/gpu-bench/imgigo-bench
     else
-        say "no $BIN and no cargo: build it elsewhere with 'make gpu-bench-build' and bring $BIN and $(dirname "$BIN")/vulkan along"
+        say "no $BIN(.gz) and no cargo: build it elsewhere with 'make gpu-bench-build' and bring $BIN.gz and $BUNDLE/vulkan along"
         exit 2
     fi
 fi
 
 # wgpu opens the Vulkan loader (libvulkan.so.1) at run time. Where the system has none, the copy
 # that `make gpu-bench-build` put beside the binary stands in; the driver's ICD must still be there.
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; then
-    bundled=$(dirname "$BIN")/vulkan
-    if [[ -f $bundled/libvulkan.so.1 ]]; then
-        say "no system Vulkan loader: using $bundled/libvulkan.so.1"
-        export LD_LIBRARY_PATH=$bundled${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if ! { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libvulkan\.so\.1 '; then
+    if [[ -f $BUNDLE/vulkan/libvulkan.so.1 ]]; then
+        say "no system Vulkan loader: using $BUNDLE/vulkan/libvulkan.so.1"
+        export LD_LIBRARY_PATH=$(cd "$BUNDLE/vulkan" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
     else
-        say "no Vulkan loader (libvulkan.so.1) on this machine and none beside $BIN"
+        say "no Vulkan loader (libvulkan.so.1) on this machine and none in $BUNDLE/vulkan"
     fi
 fi
 
@@ -75,9 +84,7 @@ fi
 
 # Peak device memory as the driver sees it: the largest memory.used while the benchmark runs, less
 # what was used before it started (the machine is ours alone for the run).
-sampler=""
-samples=$(mktemp)
-trap 'rm -f "$samples"; [[ -n $sampler ]] && kill "$sampler" 2>/dev/null || true' EXIT
+samples=$scratch/memory.used
 if command -v nvidia-smi >/dev/null 2>&1; then
     baseline=$(nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits | head -1 | tr -d ' ')
     nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 100 >"$samples" 2>/dev/null &
