@@ -50,9 +50,9 @@ FUZZ_ARGS_upload_decode := -max_len=16384 -timeout=20 -rss_limit_mb=1024
 FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz/form_reader.dict
 
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
-TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_OPT_LEVEL=1
+TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
+.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -107,13 +107,15 @@ $(IMGIGO_MODEL_FILE):
 	rm -rf "$(IMGIGO_MODEL_DIR)/npm" && mkdir -p "$(IMGIGO_MODEL_DIR)/npm"
 	cd "$(IMGIGO_MODEL_DIR)/npm" && npm pack --silent "$(MODEL_PACKAGE)@$(MODEL_VERSION)" >/dev/null \
 		&& tar xzf imgly-background-removal-data-$(MODEL_VERSION).tgz
-	cargo run --locked -q -p segmentation --bin imgigo-weights -- \
-		--package "$(IMGIGO_MODEL_DIR)/npm/package" --out "$@.partial"
+	$(WEIGHTS_BUILD)
+	$(WEIGHTS_BIN) weights --package "$(IMGIGO_MODEL_DIR)/npm/package" --out "$@.partial"
 	mv "$@.partial" "$@"
 	rm -rf "$(IMGIGO_MODEL_DIR)/npm"
 
 ## Run
-run: toolchain npm weights build-release
+# The release binary converts the weights itself, so a first run builds nothing else.
+run: toolchain npm build-release
+	@$(MAKE) --no-print-directory weights WEIGHTS_BUILD=: WEIGHTS_BIN=target/release/imgigo
 	./target/release/imgigo serve
 
 build-release: toolchain npm
@@ -122,9 +124,30 @@ build-release: toolchain npm
 build: toolchain npm
 	cargo leptos build
 
+# The browser side alone (wasm, its JS glue, CSS, assets under target/site): the browser tests run it
+# with the server binary of the test build, so CI compiles the server's dependency tree once.
+site: toolchain npm
+	cargo leptos build --frontend-only
+
 ## Test
-test: setup fmt-check clippy wasm-check gpu-check unit-sqlite unit-postgres reference e2e fuzz-short schemathesis
+test: setup fmt-check clippy wasm-check gpu-check
+	@$(MAKE) --no-print-directory tests-beside-fuzz-build
+	@$(MAKE) --no-print-directory fuzz-short
 	@echo "make test: all checks passed"
+
+# The fuzz build (its own workspace and flags: ~12 minutes on 2 cores before its cache is warm) runs
+# at the lowest CPU priority beside the tests, which leave the processor idle much of the time
+# (the browser tests wait on Chromium, the database tests on PostgreSQL); the tests go first.
+FUZZ_BUILD_LOG := $(IMGIGO_FUZZ_TARGET_DIR)/fuzz-build.log
+tests-beside-fuzz-build:
+	@mkdir -p "$(IMGIGO_FUZZ_TARGET_DIR)"
+	@echo "building the fuzz targets in the background (log: $(FUZZ_BUILD_LOG))"
+	@setsid nice -n 19 $(MAKE) --no-print-directory fuzz-build >"$(FUZZ_BUILD_LOG)" 2>&1 & fuzz=$$!; \
+	trap 'kill -- -$$fuzz 2>/dev/null || kill $$fuzz 2>/dev/null' EXIT; \
+	$(MAKE) --no-print-directory unit-sqlite unit-postgres reference e2e schemathesis; \
+	echo "waiting for the fuzz build"; \
+	if ! wait $$fuzz; then tail -40 "$(FUZZ_BUILD_LOG)"; echo "the fuzz build failed"; exit 1; fi; \
+	trap - EXIT; tail -1 "$(FUZZ_BUILD_LOG)"
 
 fmt-check:
 	cargo fmt --all --check
@@ -161,20 +184,31 @@ gpu-bench-build:
 	echo "$(GPU_BENCH_DIR): imgigo-bench.gz and vulkan/, $$((size / 1048576)) MiB to carry; the binary needs $$glibc or newer"; \
 	[ $$size -le 67108864 ] || { echo "over the 64 MiB a GPU run may carry"; exit 1; }
 
+# Every server-side build in `make test` (the unit tests, the browser tests' server, schemathesis's
+# fake-engine server) is this one cargo invocation: one feature set, so one compile of each crate.
+TEST_BUILD := cargo test --locked --workspace --exclude frontend
+# `make weights` converts with `imgigo weights` from the test build (`make run`: the release build).
+WEIGHTS_BUILD ?= $(TEST_BUILD) --no-run
+WEIGHTS_BIN ?= target/debug/imgigo
+
+test-build:
+	$(TEST_BUILD) --no-run
+
 unit-sqlite: smtp-sink
-	IMGIGO_TEST_DATABASE=sqlite cargo test --locked --workspace --exclude frontend
+	IMGIGO_TEST_DATABASE=sqlite $(TEST_BUILD)
 
 unit-postgres: smtp-sink
 	@pg_isready -q -d "$(IMGIGO_TEST_POSTGRES_URL)" || { echo "PostgreSQL is not answering at $(IMGIGO_TEST_POSTGRES_URL); start it or set IMGIGO_TEST_POSTGRES_URL"; exit 1; }
-	IMGIGO_TEST_DATABASE=postgres cargo test --locked --workspace --exclude frontend
+	IMGIGO_TEST_DATABASE=postgres $(TEST_BUILD)
 
-# The real model against onnxruntime's reference masks, in an optimised build.
+# The real model against onnxruntime's reference masks, in the test build (the model's arithmetic is
+# optimised even there, see Cargo.toml: same code, same results as a release build).
 reference: weights
-	cargo test --locked --profile reference -p segmentation --test reference -- --ignored --nocapture
+	$(TEST_BUILD) --test reference -- --ignored --nocapture
 
 # The editor's tests run the real model in the debug server (its arithmetic is optimised even there,
-# see Cargo.toml), so they need the weights.
-e2e: build weights smtp-sink
+# see Cargo.toml), so they need the weights. The server is the test build's `imgigo` binary.
+e2e: test-build site weights smtp-sink
 	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site npm test
 
 # Fuzzing (fuzz/README.md): each target for 60 s; a crash fails the make and leaves its input in
@@ -199,20 +233,17 @@ fuzz-run-%:
 
 # The OpenAPI document against the running server (fake engine): no server error, no response
 # outside the schema, for every operation.
-schemathesis: proof-venv
-	cargo build --locked -p server --bin imgigo-fake
+schemathesis: proof-venv test-build
 	IMGIGO_FAKE_BIN=$(CURDIR)/target/debug/imgigo-fake scripts/schemathesis.sh
 
 # A burst of 3x the queue of 12 MP uploads against the fake engine (not a timed test; see scripts/README.md).
-overload: proof-venv
-	cargo build --locked -p server --bin imgigo-fake
+overload: proof-venv test-build
 	"$(IMGIGO_PYTHON)" scripts/overload.py --server target/debug/imgigo-fake
 
-# The hydrate bundle's size as served (release build, wasm-opt), raw and gzip -9.
+# The hydrate bundle as served (release build, wasm-opt): bytes per file, raw and gzip -9, and the
+# first load against the budget in scripts/bundle-budget.txt (fails above it).
 bundle-size: build-release
-	@for f in target/site/pkg/imgigo.wasm target/site/pkg/imgigo.js target/site/pkg/imgigo.css; do \
-		printf '%-32s %8d bytes, gzip %8d bytes\n' "$$f" "$$(wc -c < $$f)" "$$(gzip -9c $$f | wc -c)"; \
-	done
+	scripts/bundle-size.sh
 
 clean:
 	cargo clean

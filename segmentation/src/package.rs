@@ -71,6 +71,18 @@ pub fn assemble(
     Ok(bytes)
 }
 
+/// Rebuilds the ONNX model from an unpacked package folder, checks its sha256 and converts its
+/// weights (f16 → f32, Conv node path → parameter name) into a Burnpack file at `out`. Returns the
+/// number of tensors written. Used by `imgigo weights` and `imgigo-weights` (`make weights`).
+pub fn convert(package_dir: &Path, out: &Path) -> Result<usize, Error> {
+    let bytes = assemble(package_dir, MEDIUM_RESOURCE, MEDIUM_SHA256)?;
+    let convs = crate::onnx::read_conv_weights(&bytes)?;
+    let device = burn::tensor::Device::default();
+    let model = crate::weights::load(&crate::IsNetConfig::dis(), &convs, &device)?;
+    crate::store::save(&model, out)?;
+    Ok(convs.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

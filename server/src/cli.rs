@@ -32,6 +32,20 @@ pub enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Convert the published weights into the model file (`make weights` runs this): rebuilds the
+    /// ONNX model from an unpacked `@imgly/background-removal-data@1.4.5` npm package, checks its
+    /// sha256 and writes a Burnpack file.
+    Weights(WeightsArgs),
+}
+
+#[derive(Debug, clap::Args, Clone, PartialEq, Eq)]
+pub struct WeightsArgs {
+    /// The unpacked npm package (the folder holding `dist/resources.json`).
+    #[arg(long)]
+    pub package: std::path::PathBuf,
+    /// The model file to write.
+    #[arg(long)]
+    pub out: std::path::PathBuf,
 }
 
 #[derive(Debug, Subcommand, Clone, PartialEq, Eq)]

@@ -9,6 +9,19 @@ const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A build step, not a server: it needs no configuration.
+    if let Some(Command::Weights(args)) = &cli.command {
+        return match services::cutout::engine::convert_weights(&args.package, &args.out) {
+            Ok(count) => {
+                println!("converted {count} tensors into {}", args.out.display());
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("imgigo weights: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let config = match Config::from_settings(cli.settings, std::env::var("HOME").ok()) {
         Ok(config) => config,
         Err(err) => {

@@ -383,3 +383,42 @@ fn serve_creates_a_fresh_data_folder_owner_only() {
     assert_eq!(mode(&data.join("secret.key")), 0o600);
     assert!(data.join("imgigo.db").is_file());
 }
+
+#[test]
+fn weights_from_a_package_that_is_not_the_verified_one_are_refused_and_nothing_is_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let package = dir.path().join("package");
+    std::fs::create_dir_all(package.join("dist")).expect("dist");
+    let out = dir.path().join("model.bpk");
+    let out_arg = out.to_string_lossy().into_owned();
+    let package_arg = package.to_string_lossy().into_owned();
+
+    // No resources.json at all.
+    let output = imgigo(
+        &[],
+        &["weights", "--package", &package_arg, "--out", &out_arg],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("resources.json"), "{stderr}");
+
+    // A listed chunk whose bytes are not the published model's.
+    let hash = "ab".repeat(32);
+    std::fs::write(package.join("dist").join(&hash), b"not the model").expect("chunk");
+    std::fs::write(
+        package.join("dist/resources.json"),
+        format!(r#"{{"/models/medium": {{"size": 13, "chunks": [{{"hash": "{hash}", "offsets": [0, 13]}}]}}}}"#),
+    )
+    .expect("index");
+    let output = imgigo(
+        &[],
+        &["weights", "--package", &package_arg, "--out", &out_arg],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.starts_with("imgigo weights: "), "{stderr}");
+    assert!(
+        !out.exists(),
+        "nothing written for a package that fails its checks"
+    );
+}

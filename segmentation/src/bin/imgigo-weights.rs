@@ -1,13 +1,11 @@
 //! `imgigo-weights --package DIR --out FILE`: rebuilds the ONNX model from an unpacked
 //! `@imgly/background-removal-data` package, checks its sha256, and converts its weights (f16 → f32,
-//! Conv node path → parameter name) into a Burnpack file. Used by `make weights`.
+//! Conv node path → parameter name) into a Burnpack file. The same as `imgigo weights` (what `make weights` runs).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use burn::tensor::Device;
-use segmentation::package::{MEDIUM_RESOURCE, MEDIUM_SHA256, assemble};
-use segmentation::{IsNetConfig, onnx, store, weights};
+use segmentation::package::convert;
 
 fn main() -> ExitCode {
     let mut package = None;
@@ -37,13 +35,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn convert(package: &std::path::Path, out: &std::path::Path) -> Result<usize, segmentation::Error> {
-    let bytes = assemble(package, MEDIUM_RESOURCE, MEDIUM_SHA256)?;
-    let convs = onnx::read_conv_weights(&bytes)?;
-    let device = Device::default();
-    let model = weights::load(&IsNetConfig::dis(), &convs, &device)?;
-    store::save(&model, out)?;
-    Ok(convs.len())
 }

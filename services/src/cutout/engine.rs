@@ -9,6 +9,13 @@ use segmentation::{IsNetConfig, Segmenter, store};
 
 use crate::Error;
 
+/// Converts the published weights (an unpacked `@imgly/background-removal-data` package) into the
+/// model file the server loads (`imgigo weights`, run by `make weights`). Returns the number of
+/// tensors written; a package that is incomplete or not the verified one is a `Setup` error.
+pub fn convert_weights(package_dir: &Path, out: &Path) -> Result<usize, Error> {
+    segmentation::package::convert(package_dir, out).map_err(|err| Error::Setup(err.to_string()))
+}
+
 /// The square size the model runs at: the trained 1024 or a faster preview.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModelSize(usize);
