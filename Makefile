@@ -52,7 +52,7 @@ FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
+.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -118,16 +118,23 @@ run: toolchain npm build-release
 	@$(MAKE) --no-print-directory weights WEIGHTS_BUILD=: WEIGHTS_BIN=target/release/imgigo
 	./target/release/imgigo serve
 
+# `--split`: the pages other than the editor are lazy routes (app/src/lib.rs), each in a wasm chunk
+# the browser fetches when the page is visited; every client build must split (the chunks' loader
+# module exists only then).
 build-release: toolchain npm
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 build: toolchain npm
-	cargo leptos build
+	cargo leptos build --split
 
 # The browser side alone (wasm, its JS glue, CSS, assets under target/site): the browser tests run it
 # with the server binary of the test build, so CI compiles the server's dependency tree once.
 site: toolchain npm
-	cargo leptos build --frontend-only
+	cargo leptos build --frontend-only --split
+
+# The client as production serves it (wasm-release profile, wasm-opt), without the server's release build.
+site-release: toolchain npm
+	cargo leptos build --release --frontend-only --split
 
 ## Test
 test: setup fmt-check clippy wasm-check gpu-check
@@ -242,8 +249,13 @@ overload: proof-venv test-build
 
 # The hydrate bundle as served (release build, wasm-opt): bytes per file, raw and gzip -9, and the
 # first load against the budget in scripts/bundle-budget.txt (fails above it).
-bundle-size: build-release
+bundle-size: site-release
 	scripts/bundle-size.sh
+
+# A first visit of the editor on a phone profile (CPU 4x slower, fast 4G) against the same unthrottled,
+# in one run: time until the drop zone works and bytes transferred (end2end/bench/first-load.js).
+bundle-bench: site-release test-build
+	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site node bench/first-load.js
 
 clean:
 	cargo clean

@@ -27,7 +27,7 @@ while IFS= read -r -d '' f; do
     kind=lazy
     case $name in
         "$main.wasm" | "${main}_bg.wasm") first_wasm=$((first_wasm + zipped)); kind=first ;;
-        "$main.js") first_js=$((first_js + zipped)); kind=first ;;
+        "$main.js" | __wasm_split*.js) first_js=$((first_js + zipped)); kind=first ;;
         "$main.css") first_css=$((first_css + zipped)); kind=first ;;
         *.wasm) lazy=$((lazy + zipped)) ;;
         *) kind=other ;;

@@ -19,21 +19,63 @@ pub mod server_fns;
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, provide_meta_context};
 use leptos_router::{
+    Lazy, LazyRoute,
     components::{Route, Router, Routes},
-    path,
+    lazy_route, path,
 };
 
 pub use error::AppError;
 
 use components::layout::Layout;
 use editor::EditorPage;
-use pages::account::{AccountDeletedPage, AccountPage, ConfirmEmailPage};
-use pages::auth::{ForgotPage, LoginPage, RegisterPage, ResetPage, VerifyPage};
-use pages::cookies::CookiesPage;
-use pages::licences::LicencesPage;
-use pages::requests::RequestPage;
-use pages::staff::{AdminPage, StaffPage};
-use pages::{developers::DevelopersPage, not_found::NotFound, privacy::PrivacyPage};
+use pages::not_found::NotFound;
+
+/// A page whose code the browser fetches only when the page is visited: the view goes into its own
+/// wasm chunk (`cargo leptos build --split`), so the first load of the editor at `/` carries none
+/// of the account, staff or information pages (issue 16). On the server it renders as before.
+macro_rules! lazy_pages {
+    ($( $(#[$meta:meta])* $route:ident => $($page:ident)::+; )*) => {
+        $(
+            $(#[$meta])*
+            #[derive(Clone, Copy, Debug)]
+            pub struct $route;
+
+            #[lazy_route]
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    Self
+                }
+
+                fn view(_this: Self) -> AnyView {
+                    view! { <$($page)::+/> }.into_any()
+                }
+            }
+        )*
+    };
+}
+
+/// The lazily loaded pages, one wasm chunk each (shared code goes into chunks of its own).
+pub mod routes {
+    use super::*;
+
+    lazy_pages! {
+        Privacy => pages::privacy::PrivacyPage;
+        Developers => pages::developers::DevelopersPage;
+        Licences => pages::licences::LicencesPage;
+        Cookies => pages::cookies::CookiesPage;
+        Request => pages::requests::RequestPage;
+        Register => pages::auth::RegisterPage;
+        Login => pages::auth::LoginPage;
+        Verify => pages::auth::VerifyPage;
+        Forgot => pages::auth::ForgotPage;
+        Reset => pages::auth::ResetPage;
+        Account => pages::account::AccountPage;
+        ConfirmEmail => pages::account::ConfirmEmailPage;
+        AccountDeleted => pages::account::AccountDeletedPage;
+        Staff => pages::staff::StaffPage;
+        Admin => pages::staff::AdminPage;
+    }
+}
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -69,21 +111,21 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=|| view! { <NotFound/> }>
                     <Route path=path!("/") view=EditorPage/>
-                    <Route path=path!("/privacy") view=PrivacyPage/>
-                    <Route path=path!("/developers") view=DevelopersPage/>
-                    <Route path=path!("/backgrounds/licences") view=LicencesPage/>
-                    <Route path=path!("/cookies") view=CookiesPage/>
-                    <Route path=path!("/privacy/request") view=RequestPage/>
-                    <Route path=path!("/register") view=RegisterPage/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/verify") view=VerifyPage/>
-                    <Route path=path!("/forgot") view=ForgotPage/>
-                    <Route path=path!("/reset") view=ResetPage/>
-                    <Route path=path!("/account") view=AccountPage/>
-                    <Route path=path!("/account/email") view=ConfirmEmailPage/>
-                    <Route path=path!("/account/deleted") view=AccountDeletedPage/>
-                    <Route path=path!("/staff") view=StaffPage/>
-                    <Route path=path!("/admin") view=AdminPage/>
+                    <Route path=path!("/privacy") view={Lazy::<routes::Privacy>::new()}/>
+                    <Route path=path!("/developers") view={Lazy::<routes::Developers>::new()}/>
+                    <Route path=path!("/backgrounds/licences") view={Lazy::<routes::Licences>::new()}/>
+                    <Route path=path!("/cookies") view={Lazy::<routes::Cookies>::new()}/>
+                    <Route path=path!("/privacy/request") view={Lazy::<routes::Request>::new()}/>
+                    <Route path=path!("/register") view={Lazy::<routes::Register>::new()}/>
+                    <Route path=path!("/login") view={Lazy::<routes::Login>::new()}/>
+                    <Route path=path!("/verify") view={Lazy::<routes::Verify>::new()}/>
+                    <Route path=path!("/forgot") view={Lazy::<routes::Forgot>::new()}/>
+                    <Route path=path!("/reset") view={Lazy::<routes::Reset>::new()}/>
+                    <Route path=path!("/account") view={Lazy::<routes::Account>::new()}/>
+                    <Route path=path!("/account/email") view={Lazy::<routes::ConfirmEmail>::new()}/>
+                    <Route path=path!("/account/deleted") view={Lazy::<routes::AccountDeleted>::new()}/>
+                    <Route path=path!("/staff") view={Lazy::<routes::Staff>::new()}/>
+                    <Route path=path!("/admin") view={Lazy::<routes::Admin>::new()}/>
                 </Routes>
             </Layout>
         </Router>

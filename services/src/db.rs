@@ -4,7 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, TransactionTrait,
+};
 
 use crate::Error;
 
@@ -46,6 +49,29 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
         }
     }
     Ok(db)
+}
+
+/// Runs `work` in one transaction: commits what it did when it succeeds; when it fails, rolls back
+/// before returning its error. (A transaction that is only dropped schedules its rollback for the
+/// connection's next use; on SQLite the write lock it holds until then makes the next writer on
+/// another pooled connection wait out `busy_timeout` and fail with "database is locked".)
+pub async fn transaction<T>(
+    db: &DatabaseConnection,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let txn = db.begin().await?;
+    match work(&txn).await {
+        Ok(value) => {
+            txn.commit().await?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = txn.rollback().await {
+                tracing::warn!(error = %rollback, "rolling back a failed transaction failed");
+            }
+            Err(err)
+        }
+    }
 }
 
 /// Applies every pending migration.

@@ -59,12 +59,9 @@ fn AccountLink() -> impl IntoView {
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    // Effects run only in the browser: the mark tells tests (and styles) that forms are live.
+    // Effects run only in the browser: the theme chosen in the editor holds on every page. (The
+    // `data-hydrated` mark on <body> is set by the entry point once the whole page is hydrated.)
     Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-        // The theme chosen in the editor holds on every page.
         #[cfg(feature = "hydrate")]
         crate::editor::prefs::apply_saved_theme();
     });

@@ -225,17 +225,33 @@ pub async fn listen_with(
     router: Router,
     limits: server::connections::ConnectionLimits,
 ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
     let addr = listener.local_addr().expect("address");
-    let task = tokio::spawn(server::connections::serve(
-        listener,
-        router,
-        limits,
-        std::future::pending(),
-    ));
+    let task = server_runtime().spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+        server::connections::serve(listener, router, limits, std::future::pending()).await;
+    });
     (addr, task)
+}
+
+/// The one runtime every test server runs on, multi-threaded as in production. Each
+/// `#[tokio::test]` has a runtime of its own, but Leptos' task spawner is process-wide
+/// (`any_spawner`); with every test serving on its own runtime, a page's streamed body now and
+/// then waited forever on work that had landed on another test's runtime (about 1 run in 10 of
+/// the accounts tests hung reading a page).
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-server")
+            .enable_all()
+            .build()
+            .expect("the test servers' runtime")
+    })
 }
 
 /// The tiny random-weight network, run for real through the engine, with its mask lifted so that

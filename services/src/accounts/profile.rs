@@ -3,7 +3,7 @@
 
 use entity::account_tokens::Purpose;
 use entity::users;
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set};
 
 use super::{find_by_email, link, normalize_email, normalize_name, password, tokens};
 use crate::mail::templates;
@@ -50,13 +50,15 @@ pub async fn change_password(
     check_current(app, user, current).await?;
     password::check_policy(new_password, &user.email)?;
     let hash = app.passwords.hash(new_password).await?;
-    let txn = app.db.begin().await?;
-    let mut active: users::ActiveModel = user.clone().into();
-    active.password_hash = Set(hash);
-    active.updated_at = Set(app.clock.now());
-    let user = active.update(&txn).await?;
-    crate::sessions::revoke_all(app, &txn, user.id).await?;
-    txn.commit().await?;
+    let user = crate::db::transaction(&app.db, async |txn| {
+        let mut active: users::ActiveModel = user.clone().into();
+        active.password_hash = Set(hash);
+        active.updated_at = Set(app.clock.now());
+        let user = active.update(txn).await?;
+        crate::sessions::revoke_all(app, txn, user.id).await?;
+        Ok(user)
+    })
+    .await?;
     app.mailer.send_in_background(templates::password_changed(
         &user.email,
         &user.name,
@@ -105,27 +107,29 @@ pub async fn request_email_change(
 /// Switches to the confirmed new address and tells the old one.
 #[tracing::instrument(skip_all)]
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<users::Model, Error> {
-    let txn = app.db.begin().await?;
-    let row = tokens::redeem(app, &txn, token, Purpose::ChangeEmail).await?;
-    let new_email = row
-        .new_email
-        .ok_or_else(|| Error::Internal("an email-change token without an address".into()))?;
-    let user = super::find_by_id_in(&txn, row.user_id)
-        .await?
-        .ok_or(Error::NotFound("account"))?;
-    if find_by_email(&txn, &new_email).await?.is_some() {
-        return Err(Error::Conflict(
-            "Another account already uses that address, so yours keeps its old one.".into(),
-        ));
-    }
-    let old_email = user.email.clone();
-    let now = app.clock.now();
-    let mut active: users::ActiveModel = user.into();
-    active.email = Set(new_email.clone());
-    active.email_verified_at = Set(Some(now));
-    active.updated_at = Set(now);
-    let user = active.update(&txn).await?;
-    txn.commit().await?;
+    let (user, old_email, new_email) = crate::db::transaction(&app.db, async |txn| {
+        let row = tokens::redeem(app, txn, token, Purpose::ChangeEmail).await?;
+        let new_email = row
+            .new_email
+            .ok_or_else(|| Error::Internal("an email-change token without an address".into()))?;
+        let user = super::find_by_id_in(txn, row.user_id)
+            .await?
+            .ok_or(Error::NotFound("account"))?;
+        if find_by_email(txn, &new_email).await?.is_some() {
+            return Err(Error::Conflict(
+                "Another account already uses that address, so yours keeps its old one.".into(),
+            ));
+        }
+        let old_email = user.email.clone();
+        let now = app.clock.now();
+        let mut active: users::ActiveModel = user.into();
+        active.email = Set(new_email.clone());
+        active.email_verified_at = Set(Some(now));
+        active.updated_at = Set(now);
+        let user = active.update(txn).await?;
+        Ok((user, old_email, new_email))
+    })
+    .await?;
     app.mailer.send_in_background(templates::email_changed(
         &old_email,
         &user.name,

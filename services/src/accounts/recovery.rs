@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use entity::account_tokens::Purpose;
 use entity::users;
-use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, Set};
 
 use super::{find_by_email, link, normalize_email, password, tokens};
 use crate::abuse::Action;
@@ -37,22 +37,25 @@ pub async fn request_reset(app: &AppState, email: &str, ip: IpAddr) -> Result<()
 /// mail), every session ends, and the owner is told.
 #[tracing::instrument(skip_all)]
 pub async fn reset(app: &AppState, token: &str, new_password: &str) -> Result<users::Model, Error> {
-    let txn = app.db.begin().await?;
-    let row = tokens::redeem(app, &txn, token, Purpose::ResetPassword).await?;
-    let user = super::find_by_id_in(&txn, row.user_id)
-        .await?
-        .ok_or(Error::NotFound("account"))?;
-    password::check_policy(new_password, &user.email)?;
-    let hash = app.passwords.hash(new_password).await?;
-    let now = app.clock.now();
-    let verified = user.email_verified_at.unwrap_or(now);
-    let mut active: users::ActiveModel = user.into();
-    active.password_hash = Set(hash);
-    active.email_verified_at = Set(Some(verified));
-    active.updated_at = Set(now);
-    let user = active.update(&txn).await?;
-    crate::sessions::revoke_all(app, &txn, user.id).await?;
-    txn.commit().await?;
+    let user = crate::db::transaction(&app.db, async |txn| {
+        let row = tokens::redeem(app, txn, token, Purpose::ResetPassword).await?;
+        let user = super::find_by_id_in(txn, row.user_id)
+            .await?
+            .ok_or(Error::NotFound("account"))?;
+        // A refused passphrase leaves the link unused: the transaction is rolled back.
+        password::check_policy(new_password, &user.email)?;
+        let hash = app.passwords.hash(new_password).await?;
+        let now = app.clock.now();
+        let verified = user.email_verified_at.unwrap_or(now);
+        let mut active: users::ActiveModel = user.into();
+        active.password_hash = Set(hash);
+        active.email_verified_at = Set(Some(verified));
+        active.updated_at = Set(now);
+        let user = active.update(txn).await?;
+        crate::sessions::revoke_all(app, txn, user.id).await?;
+        Ok(user)
+    })
+    .await?;
     app.abuse
         .lockout
         .clear(&crate::abuse::AddressKey::of(&user.email));

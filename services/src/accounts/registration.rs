@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use entity::account_tokens::Purpose as TokenPurpose;
 use entity::consents::{Method, Purpose};
 use entity::users::{self, Role};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use super::{find_by_email, link, normalize_email, normalize_name, password, tokens};
 use crate::abuse::Action;
@@ -61,25 +61,55 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
     }
 
     let now = app.clock.now();
-    let txn = app.db.begin().await?;
-    let inserted = users::ActiveModel {
-        name: Set(name),
-        email: Set(email.clone()),
-        password_hash: Set(hash),
-        role: Set(Role::User),
-        created_at: Set(now),
-        updated_at: Set(now),
-        email_verified_at: Set(None),
-        sessions_revoked_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
+    let registered = crate::db::transaction(&app.db, async |txn| {
+        let user = users::ActiveModel {
+            name: Set(name),
+            email: Set(email.clone()),
+            password_hash: Set(hash),
+            role: Set(Role::User),
+            created_at: Set(now),
+            updated_at: Set(now),
+            email_verified_at: Set(None),
+            sessions_revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        consent::record(
+            txn,
+            app.config.privacy_policy.version(),
+            user.id,
+            Purpose::PrivacyPolicy,
+            true,
+            Method::Signup,
+            now,
+        )
+        .await?;
+        // Both choices are recorded as made, ticked or not, so the history shows what was asked.
+        for (purpose, granted) in [
+            (Purpose::Marketing, form.marketing),
+            (Purpose::Analytics, form.analytics),
+        ] {
+            consent::record(
+                txn,
+                app.config.privacy_policy.version(),
+                user.id,
+                purpose,
+                granted,
+                Method::Signup,
+                now,
+            )
+            .await?;
+        }
+        let token = tokens::issue(app, txn, user.id, TokenPurpose::VerifyEmail, None).await?;
+        Ok((user, token))
+    })
     .await;
-    let user = match inserted.map_err(Error::from) {
-        Ok(user) => user,
-        // Someone registered the same address a moment ago.
+    let (user, token) = match registered {
+        Ok(registered) => registered,
+        // Someone registered the same address a moment ago (the new user row is the only one
+        // that can conflict): nothing was kept, and the owner hears of it as above.
         Err(Error::Conflict(_)) => {
-            drop(txn);
             if let Some(existing) = find_by_email(&app.db, &email).await? {
                 tell_owner(app, &existing);
             }
@@ -87,34 +117,6 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
         }
         Err(err) => return Err(err),
     };
-    consent::record(
-        &txn,
-        app.config.privacy_policy.version(),
-        user.id,
-        Purpose::PrivacyPolicy,
-        true,
-        Method::Signup,
-        now,
-    )
-    .await?;
-    // Both choices are recorded as made, ticked or not, so the history shows what was asked.
-    for (purpose, granted) in [
-        (Purpose::Marketing, form.marketing),
-        (Purpose::Analytics, form.analytics),
-    ] {
-        consent::record(
-            &txn,
-            app.config.privacy_policy.version(),
-            user.id,
-            purpose,
-            granted,
-            Method::Signup,
-            now,
-        )
-        .await?;
-    }
-    let token = tokens::issue(app, &txn, user.id, TokenPurpose::VerifyEmail, None).await?;
-    txn.commit().await?;
 
     send_verification(app, &user, &token);
     tracing::info!(user_id = user.id, "account registered");
@@ -145,21 +147,21 @@ fn send_verification(app: &AppState, user: &users::Model, token: &str) {
 /// Confirms the address with the mailed token.
 #[tracing::instrument(skip_all)]
 pub async fn verify_email(app: &AppState, token: &str) -> Result<users::Model, Error> {
-    let txn = app.db.begin().await?;
-    let row = tokens::redeem(app, &txn, token, TokenPurpose::VerifyEmail).await?;
-    let user = super::find_by_id_in(&txn, row.user_id)
-        .await?
-        .ok_or(Error::NotFound("account"))?;
-    let user = if user.email_verified_at.is_some() {
-        user
-    } else {
+    let user = crate::db::transaction(&app.db, async |txn| {
+        let row = tokens::redeem(app, txn, token, TokenPurpose::VerifyEmail).await?;
+        let user = super::find_by_id_in(txn, row.user_id)
+            .await?
+            .ok_or(Error::NotFound("account"))?;
+        if user.email_verified_at.is_some() {
+            return Ok(user);
+        }
         let mut active: users::ActiveModel = user.into();
         let now = app.clock.now();
         active.email_verified_at = Set(Some(now));
         active.updated_at = Set(now);
-        active.update(&txn).await?
-    };
-    txn.commit().await?;
+        Ok(active.update(txn).await?)
+    })
+    .await?;
     tracing::info!(user_id = user.id, "email verified");
     Ok(user)
 }

@@ -5,7 +5,7 @@
 //! confirmation mail goes to the address that was deleted (a legally required mail).
 
 use entity::users;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::mail::templates;
 use crate::{AppState, Error};
@@ -39,14 +39,16 @@ pub async fn delete_account(
         .iter()
         .filter_map(|row| crate::results::ResultId::parse(&row.result_id))
         .collect();
-    let txn = app.db.begin().await?;
-    // Requests sent from the address without signing in name the person too.
-    entity::privacy_requests::Entity::delete_many()
-        .filter(entity::privacy_requests::Column::Email.eq(user.email.as_str()))
-        .exec(&txn)
-        .await?;
-    users::Entity::delete_by_id(user.id).exec(&txn).await?;
-    txn.commit().await?;
+    crate::db::transaction(&app.db, async |txn| {
+        // Requests sent from the address without signing in name the person too.
+        entity::privacy_requests::Entity::delete_many()
+            .filter(entity::privacy_requests::Column::Email.eq(user.email.as_str()))
+            .exec(txn)
+            .await?;
+        users::Entity::delete_by_id(user.id).exec(txn).await?;
+        Ok(())
+    })
+    .await?;
     // The store is opened at start independently of the model, so this works without one.
     let destroyed = app.destroy_results(results).await?;
     tracing::info!(destroyed, "results of a deleted account destroyed");
