@@ -34,9 +34,8 @@ use pages::not_found::NotFound;
 /// wasm chunk (`cargo leptos build --split`), so the first load of the editor at `/` carries none
 /// of the account, staff or information pages (issue 16). On the server it renders as before.
 macro_rules! lazy_pages {
-    ($( $(#[$meta:meta])* $route:ident => $($page:ident)::+; )*) => {
+    ($( $route:ident => $($page:ident)::+; )*) => {
         $(
-            $(#[$meta])*
             #[derive(Clone, Copy, Debug)]
             pub struct $route;
 

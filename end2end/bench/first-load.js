@@ -35,9 +35,8 @@ async function visit(browser, base, profile) {
   await page.goto(`${base}/`, { waitUntil: 'commit' });
   await page.locator('[data-testid="file-input"]:not([disabled])').waitFor({ state: 'attached', timeout: 120_000 });
   const timing = await page.evaluate(() => {
-    const nav = performance.getEntriesByType('navigation')[0];
     const paint = performance.getEntriesByName('first-contentful-paint')[0];
-    return { ready: performance.now(), fcp: paint ? paint.startTime : NaN, dom: nav.domContentLoadedEventEnd };
+    return { ready: performance.now(), fcp: paint ? paint.startTime : NaN };
   });
   await context.close();
   return { ...timing, bytes };

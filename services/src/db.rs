@@ -55,6 +55,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
 /// before returning its error. (A transaction that is only dropped schedules its rollback for the
 /// connection's next use; on SQLite the write lock it holds until then makes the next writer on
 /// another pooled connection wait out `busy_timeout` and fail with "database is locked".)
+/// sea-orm's `TransactionTrait::transaction` does the same, but takes a boxed `Send` future per
+/// call and wraps the error in `TransactionError`; this takes an async closure and keeps
+/// `work`'s error (a failed rollback is logged instead of replacing it).
 pub async fn transaction<T>(
     db: &DatabaseConnection,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
