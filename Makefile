@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:
 #   make run    set up what is missing, build, serve on SQLite at http://127.0.0.1:3000
 #   make test   the whole suite: fmt, clippy, wasm32 client build, tests on SQLite and PostgreSQL, browser tests,
-#               60 s of fuzzing per target, schemathesis against the OpenAPI document
+#               60 s of fuzzing per target, schemathesis against the OpenAPI document, the first-load bundle budget
 SHELL := /usr/bin/env bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -151,7 +151,7 @@ tests-beside-fuzz-build:
 	@echo "building the fuzz targets in the background (log: $(FUZZ_BUILD_LOG))"
 	@setsid nice -n 19 $(MAKE) --no-print-directory fuzz-build >"$(FUZZ_BUILD_LOG)" 2>&1 & fuzz=$$!; \
 	trap 'kill -- -$$fuzz 2>/dev/null || kill $$fuzz 2>/dev/null' EXIT; \
-	$(MAKE) --no-print-directory unit-sqlite unit-postgres reference e2e schemathesis; \
+	$(MAKE) --no-print-directory unit-sqlite unit-postgres reference e2e schemathesis bundle-size; \
 	echo "waiting for the fuzz build"; \
 	if ! wait $$fuzz; then tail -40 "$(FUZZ_BUILD_LOG)"; echo "the fuzz build failed"; exit 1; fi; \
 	trap - EXIT; tail -1 "$(FUZZ_BUILD_LOG)"

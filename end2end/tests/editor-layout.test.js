@@ -106,7 +106,9 @@ describe('messages and states that tell the truth', () => {
 
   test('after a failed upload the stage stops saying "Working on it"', async () => {
     const { context, page } = await editor();
-    assert.equal(await page.getByTestId('stage-message').textContent(), 'Your cutout will appear here.');
+    // Before the first photo there is only the introduction and the picker: no stage yet.
+    assert.equal(await page.getByTestId('stage').count(), 0);
+    assert.equal(await page.locator('.hero').isVisible(), true);
     await page.getByTestId('file-input').setInputFiles(PDF);
     await page.locator('[data-testid="queue-item"][data-status="failed"]').waitFor();
     await page.getByTestId('notice').waitFor();
@@ -239,7 +241,7 @@ describe('a long queue, destructive actions and small things', () => {
     await context.close();
   });
 
-  test('the theme chosen in the editor holds on every page', async () => {
+  test('the theme chosen in the footer holds on every page, and can be changed there', async () => {
     const { context, page } = await editor();
     await page.getByTestId('theme').selectOption('dark');
     for (const path of ['/privacy', '/cookies', '/developers', '/login']) {
@@ -248,7 +250,10 @@ describe('a long queue, destructive actions and small things', () => {
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', path);
       const paper = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
       assert.equal(paper, 'rgb(11, 16, 32)', `${path} is dark`);
+      assert.equal(await page.getByTestId('theme').inputValue(), 'dark', `${path} shows the choice`);
     }
+    await page.getByTestId('theme').selectOption('light');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
     await context.close();
   });
 

@@ -39,8 +39,8 @@ describe('imgigo in Chromium', () => {
     // A preference is applied at once and kept in localStorage (through gloo-storage).
     await page.getByTestId('theme').selectOption('dark');
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
-    const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('imgigo.prefs')));
-    assert.equal(saved.theme, 'dark');
+    const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('imgigo.theme')));
+    assert.equal(saved, 'dark');
     await page.reload();
     await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
+use super::theme::ThemeSelect;
 use crate::account::api::current_account;
 
 /// Who is signed in, as the server found it before rendering a page (the name, or `None`): put on
@@ -41,8 +42,8 @@ fn AccountLink() -> impl IntoView {
         let path = location.pathname.get();
         if shown.is_some_and(|shown| shown != path) {
             leptos::task::spawn_local(async move {
-                if let Ok(me) = current_account().await {
-                    name.set(me.map(|me| me.name));
+                if let Some(now) = signed_in_name_now().await {
+                    name.set(now);
                 }
             });
         }
@@ -57,14 +58,17 @@ fn AccountLink() -> impl IntoView {
     }
 }
 
+/// Who is signed in now, asked of the server (`None` when it could not be asked). A split point:
+/// the server-function client it needs is fetched with the first navigation, not the first page.
+#[lazy]
+async fn signed_in_name_now() -> Option<Option<String>> {
+    current_account().await.ok().map(|me| me.map(|me| me.name))
+}
+
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    // Effects run only in the browser: the theme chosen in the editor holds on every page. (The
-    // `data-hydrated` mark on <body> is set by the entry point once the whole page is hydrated.)
-    Effect::new(|_| {
-        #[cfg(feature = "hydrate")]
-        crate::editor::prefs::apply_saved_theme();
-    });
+    // The theme picker in the footer applies the saved theme on every page. (The `data-hydrated`
+    // mark on <body> is set by the entry point once the whole page is hydrated.)
     view! {
         <a class="skip-link" href="#content">"Skip to content"</a>
         <header class="site-header">
@@ -87,6 +91,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 ". Photos are cut out in memory and deleted straight after; cutouts are kept encrypted for 7 days, then destroyed. Nothing is used to train models."
             </p>
             <p><A href="/privacy">"Privacy policy"</A>" · "<A href="/cookies">"Cookies"</A></p>
+            <ThemeSelect/>
         </footer>
     }
 }

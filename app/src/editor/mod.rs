@@ -20,8 +20,12 @@ pub use view::EditorPage;
 use leptos::ev;
 use state::Ui;
 
-/// Calls into the browser engine; on the server (where no event ever fires) they do nothing.
-macro_rules! client_calls {
+/// The browser engine is loaded after the page: its code (and the workspace's view) sit in wasm
+/// chunks of their own (`#[lazy]`, `cargo leptos build --split`), so the first load of `/` carries
+/// only the introduction, the picker and the messages (issue 16). The page's own calls go through
+/// [`client`]: they hand their work to the engine once its chunk has arrived. The workspace, which
+/// is drawn only once there is an image, calls the engine directly through [`engine`].
+macro_rules! engine_calls {
     ($( $(#[$meta:meta])* fn $name:ident($($arg:ident : $ty:ty),*); )*) => {
         $(
             $(#[$meta])*
@@ -36,19 +40,12 @@ macro_rules! client_calls {
     };
 }
 
-pub mod client {
+/// Calls from the workspace's view (in the engine's chunk); on the server, where no event ever
+/// fires, they do nothing.
+pub mod engine {
     use super::*;
 
-    client_calls! {
-        /// Starts the engine once the page is hydrated: restores the workspace, listens for paste
-        /// and keyboard shortcuts.
-        fn start();
-        /// Drops the engine when the page goes away.
-        fn stop();
-        /// Files from the picker (`change` on the file input).
-        fn files_chosen(event: ev::Event);
-        /// Files dropped on the page.
-        fn files_dropped(event: ev::DragEvent);
+    engine_calls! {
         /// Pointer on the stage: brush strokes and panning.
         fn pointer(event: ev::PointerEvent);
         fn wheel(event: ev::WheelEvent);
@@ -60,7 +57,94 @@ pub mod client {
         /// Full-resolution export: download, or copy to the clipboard.
         fn export(copy: bool);
         fn clear_history();
-        /// Applies the theme preference to the document.
-        fn apply_theme();
+        /// Draws the open image again (the stage's canvas can appear after the image was opened).
+        fn redraw();
+    }
+}
+
+/// Calls from the page itself, which is in the first chunk: each loads the engine's chunk first
+/// (once) and then runs in it. What an event carries that does not outlive the event (dropped
+/// files) is taken out of it at once.
+pub mod client {
+    use super::*;
+
+    /// Starts the engine once the page is hydrated (it restores the workspace and listens for
+    /// keyboard shortcuts); pasted images are taken from here on.
+    pub fn start(ui: Ui) {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::prelude::{Owner, StoredValue};
+            // Pasting works from now on; the listener goes with the page.
+            let paste = browser::paste_listener(move |files| lazy::run(lazy::add_files(ui, files)));
+            let _ = StoredValue::new_local(paste);
+            // The engine's effects belong to the page, as if it had started right here: they go
+            // away with it.
+            lazy::run(lazy::start(ui, Owner::current()));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ui;
+    }
+
+    /// Drops the engine when the page goes away.
+    pub fn stop(ui: Ui) {
+        #[cfg(feature = "hydrate")]
+        lazy::run(lazy::stop(ui));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ui;
+    }
+
+    /// Files from the picker (`change` on the file input).
+    pub fn files_chosen(ui: Ui, event: ev::Event) {
+        #[cfg(feature = "hydrate")]
+        lazy::run(lazy::add_files(ui, browser::chosen_files(&event)));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ui, event);
+    }
+
+    /// Files dropped on the page (readable only while the event is dispatched).
+    pub fn files_dropped(ui: Ui, event: ev::DragEvent) {
+        #[cfg(feature = "hydrate")]
+        lazy::run(lazy::add_files(ui, browser::dropped_files(&event)));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ui, event);
+    }
+}
+
+/// The split points into the engine's chunk. A call waits for the chunk the first time only.
+#[cfg(feature = "hydrate")]
+mod lazy {
+    use leptos::lazy;
+    use leptos::prelude::Owner;
+    use web_sys::File;
+
+    use super::Ui;
+    use super::browser;
+
+    pub fn run(call: impl Future<Output = ()> + 'static) {
+        leptos::task::spawn_local(call);
+    }
+
+    /// Starts the engine, under the page's owner, unless the page is gone by now.
+    #[lazy]
+    pub fn start(ui: Ui, owner: Option<Owner>) {
+        if !ui.alive() {
+            return;
+        }
+        match owner {
+            Some(owner) => owner.with(|| browser::start(ui)),
+            None => browser::start(ui),
+        }
+    }
+
+    #[lazy]
+    pub fn stop(ui: Ui) {
+        browser::stop(ui)
+    }
+
+    #[lazy]
+    pub fn add_files(ui: Ui, files: Vec<File>) {
+        if ui.alive() {
+            browser::add_files(ui, files)
+        }
     }
 }

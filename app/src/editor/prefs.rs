@@ -1,45 +1,13 @@
 //! Preferences kept in the browser's localStorage (through gloo-storage in the hydrated client):
-//! the last background, brush settings, export format and theme. Written only when a person changes
-//! one, so a visit that changes nothing stores nothing.
+//! the last background, brush settings and export format (the theme is the footer's,
+//! `components::theme`). Written only when a person changes one, so a visit that changes nothing
+//! stores nothing.
 
 use serde::{Deserialize, Serialize};
 
 use super::document::Background;
 
 pub const STORAGE_KEY: &str = "imgigo.prefs";
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Theme {
-    #[default]
-    System,
-    Light,
-    Dark,
-}
-
-impl Theme {
-    pub const ALL: [Theme; 3] = [Self::System, Self::Light, Self::Dark];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Self::System => "system",
-            Self::Light => "light",
-            Self::Dark => "dark",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::System => "Match my device",
-            Self::Light => "Light",
-            Self::Dark => "Dark",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|theme| theme.key() == key)
-    }
-}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -99,7 +67,6 @@ pub struct Prefs {
     pub brush_size: u32,
     pub hardness: u8,
     pub format: ExportFormat,
-    pub theme: Theme,
 }
 
 impl Default for Prefs {
@@ -109,35 +76,8 @@ impl Default for Prefs {
             brush_size: 40,
             hardness: 70,
             format: ExportFormat::Png,
-            theme: Theme::System,
         }
     }
-}
-
-/// Puts `theme` on the document (`data-theme` on `<html>`; none follows the device).
-#[cfg(feature = "hydrate")]
-pub fn apply_theme(theme: Theme) {
-    let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    else {
-        return;
-    };
-    let _ = match theme {
-        Theme::System => root.remove_attribute("data-theme"),
-        other => root.set_attribute("data-theme", other.key()),
-    };
-}
-
-/// The saved theme, on whatever page is open: the choice is made in the editor and holds for the
-/// whole site.
-#[cfg(feature = "hydrate")]
-pub fn apply_saved_theme() {
-    use gloo_storage::{LocalStorage, Storage};
-    let theme = LocalStorage::get::<Prefs>(STORAGE_KEY)
-        .map(|prefs| prefs.theme)
-        .unwrap_or_default();
-    apply_theme(theme);
 }
 
 /// The download's file name: the photo's name without its extension, then `-imgigo.EXT`.
@@ -164,7 +104,6 @@ mod tests {
     fn missing_or_unknown_fields_fall_back_to_defaults() {
         let prefs: Prefs = serde_json::from_str(r#"{"brush_size": 80}"#).expect("parses");
         assert_eq!(prefs.brush_size, 80);
-        assert_eq!(prefs.theme, Theme::System);
         let json = serde_json::to_string(&Prefs::default()).expect("serialises");
         assert_eq!(
             serde_json::from_str::<Prefs>(&json).expect("parses"),
@@ -185,9 +124,6 @@ mod tests {
         assert_eq!(export_name(".png", ExportFormat::Webp), "image-imgigo.webp");
         for format in ExportFormat::ALL {
             assert_eq!(ExportFormat::from_key(format.key()), Some(format));
-        }
-        for theme in Theme::ALL {
-            assert_eq!(Theme::from_key(theme.key()), Some(theme));
         }
     }
 }

@@ -221,6 +221,12 @@ impl Ui {
         }
     }
 
+    /// Whether the page these signals belong to is still there (a call that waited for the engine's
+    /// chunk may arrive after the person left the page).
+    pub fn alive(&self) -> bool {
+        self.hydrated.try_get_untracked().is_some()
+    }
+
     pub fn error(&self, text: impl Into<String>) {
         self.notice.set(Some(Notice {
             kind: NoticeKind::Error,

@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::client;
 use super::document::{Aspect, Background};
 use super::geometry::View;
-use super::prefs::{ExportFormat, Theme};
+use super::prefs::ExportFormat;
 use super::presets::{LICENSES_URL, PRESETS, SWATCHES, normalise_hex};
 use super::state::{Confirm, ItemStatus, NoticeKind, Tool, Ui, stage_message};
+use super::{client, engine};
 
 pub const ACCEPT: &str = "image/jpeg,image/png,image/webp";
 
@@ -17,15 +17,20 @@ pub const ACCEPT: &str = "image/jpeg,image/png,image/webp";
 pub fn EditorPage() -> impl IntoView {
     let ui = Ui::new();
     provide_context(ui);
-    // Effects run only in the browser, after hydration.
+    // Effects run only in the browser, after hydration: the picker works from here on, and the
+    // engine's and the workspace's chunks are fetched while the person picks a photo.
     Effect::new(move |_| {
         ui.hydrated.set(true);
         client::start(ui);
+        let _ = lazy_preload!(workspace_view);
     });
     on_cleanup(move || client::stop(ui));
     let has_image = move || ui.shown.get();
     // Once a photo is in, the editor takes the screen: the introduction steps aside.
     let has_items = move || ui.items.with(|items| !items.is_empty());
+    // The workspace is drawn from the first photo on, and then stays (an emptied history shows
+    // its empty stage). Its code is in a chunk of its own, fetched after the page is hydrated.
+    let workspace = Memo::new(move |shown: Option<&bool>| shown == Some(&true) || has_items());
     view! {
         <Title text="imgigo · remove image backgrounds, privately"/>
         <section class="hero" hidden=has_items>
@@ -54,14 +59,29 @@ pub fn EditorPage() -> impl IntoView {
             }
         >
             <Intake ui/>
-            <Queue ui/>
-            <div class="workspace">
-                <Stage ui/>
-                <Panel ui/>
-            </div>
+            <Suspense>
+                {move || {
+                    workspace.get().then(|| Suspend::new(async move { workspace_view(ui).await }))
+                }}
+            </Suspense>
             <Notices ui/>
-            <ConfirmDialog ui/>
         </section>
+    }
+    .into_any()
+}
+
+/// The queue, the stage, the panel of controls and the confirmation dialog: everything that has
+/// a use only once there is an image. A split point: this view and the engine behind it are not in
+/// the page's first chunk.
+#[lazy]
+fn workspace_view(ui: Ui) -> AnyView {
+    view! {
+        <Queue ui/>
+        <div class="workspace">
+            <Stage ui/>
+            <Panel ui/>
+        </div>
+        <ConfirmDialog ui/>
     }
     .into_any()
 }
@@ -163,7 +183,7 @@ fn Queue(ui: Ui) -> impl IntoView {
                                 class="thumb"
                                 disabled=!selectable
                                 aria-label=format!("Open {}", item.name)
-                                on:click=move |_| client::select(ui, select_id.clone())
+                                on:click=move |_| engine::select(ui, select_id.clone())
                             >
                                 {item
                                     .thumbnail
@@ -200,6 +220,8 @@ fn Queue(ui: Ui) -> impl IntoView {
 
 #[component]
 fn Stage(ui: Ui) -> impl IntoView {
+    // The engine may have opened an image before this view arrived: draw it once the canvas is in.
+    Effect::new(move |_| engine::redraw(ui));
     let zoom_percent = move || format!("{:.0} %", ui.view.get().zoom * 100.0);
     let brush_tool = move || ui.tool.get() != Tool::Move;
     view! {
@@ -216,12 +238,12 @@ fn Stage(ui: Ui) -> impl IntoView {
                     data-testid="canvas"
                     aria-label="Result preview"
                     role="img"
-                    on:pointerdown=move |ev| client::pointer(ui, ev)
-                    on:pointermove=move |ev| client::pointer(ui, ev)
-                    on:pointerup=move |ev| client::pointer(ui, ev)
-                    on:pointercancel=move |ev| client::pointer(ui, ev)
-                    on:pointerleave=move |ev| client::pointer(ui, ev)
-                    on:wheel=move |ev| client::wheel(ui, ev)
+                    on:pointerdown=move |ev| engine::pointer(ui, ev)
+                    on:pointermove=move |ev| engine::pointer(ui, ev)
+                    on:pointerup=move |ev| engine::pointer(ui, ev)
+                    on:pointercancel=move |ev| engine::pointer(ui, ev)
+                    on:pointerleave=move |ev| engine::pointer(ui, ev)
+                    on:wheel=move |ev| engine::wheel(ui, ev)
                 ></canvas>
                 <p class="stage-empty" data-testid="stage-message" hidden=move || ui.shown.get()>
                     {move || ui.items.with(|items| stage_message(items))}
@@ -457,7 +479,7 @@ fn BackgroundControls(
                     accept=ACCEPT
                     data-testid="bg-own-input"
                     disabled=disabled
-                    on:change=move |ev| client::own_background(ui, ev)
+                    on:change=move |ev| engine::own_background(ui, ev)
                 />
                 {move || if own() { "Your own image ✓ · choose another…" } else { "Use my own image…" }}
             </label>
@@ -629,7 +651,7 @@ fn ActionBar(ui: Ui) -> impl IntoView {
                 class="button primary"
                 data-testid="download"
                 disabled=disabled
-                on:click=move |_| client::export(ui, false)
+                on:click=move |_| engine::export(ui, false)
             >
                 "Download"
             </button>
@@ -652,7 +674,7 @@ fn ActionBar(ui: Ui) -> impl IntoView {
                 data-testid="copy"
                 class:done=move || ui.copied.get()
                 disabled=disabled
-                on:click=move |_| client::export(ui, true)
+                on:click=move |_| engine::export(ui, true)
             >
                 {move || if ui.copied.get() { "Copied ✓" } else { "Copy" }}
             </button>
@@ -754,8 +776,8 @@ fn ConfirmDialog(ui: Ui) -> impl IntoView {
                                         on:click=move |_| {
                                             ui.confirm.set(None);
                                             match &confirm {
-                                                Confirm::ClearHistory => client::clear_history(ui),
-                                                Confirm::Forget(id, _) => client::forget(ui, id.clone()),
+                                                Confirm::ClearHistory => engine::clear_history(ui),
+                                                Confirm::Forget(id, _) => engine::forget(ui, id.clone()),
                                             }
                                         }
                                     >
@@ -781,21 +803,11 @@ fn ConfirmDialog(ui: Ui) -> impl IntoView {
 
 #[component]
 fn HistoryControls(ui: Ui) -> impl IntoView {
-    let themes = Theme::ALL
-        .into_iter()
-        .map(|theme| {
-            view! {
-                <option value=theme.key() prop:selected=move || ui.prefs.get().theme == theme>
-                    {theme.label()}
-                </option>
-            }
-        })
-        .collect_view();
     view! {
         <fieldset class="group">
             <legend>"This browser"</legend>
             <p class="fine-print">
-                "Your images and edits are kept only in this browser, so a reload brings them back. The theme applies to every page."
+                "Your images and edits are kept only in this browser, so a reload brings them back."
             </p>
             <button
                 type="button"
@@ -806,20 +818,6 @@ fn HistoryControls(ui: Ui) -> impl IntoView {
             >
                 "Clear history"
             </button>
-            <label class="select">
-                <span>"Theme"</span>
-                <select
-                    data-testid="theme"
-                    on:change=move |ev| {
-                        if let Some(theme) = Theme::from_key(&event_target_value(&ev)) {
-                            ui.prefs.update(|p| p.theme = theme);
-                            client::apply_theme(ui);
-                        }
-                    }
-                >
-                    {themes}
-                </select>
-            </label>
         </fieldset>
     }
     .into_any()

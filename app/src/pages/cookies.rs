@@ -49,7 +49,8 @@ pub fn CookiesPage() -> impl IntoView {
             </p>
             <h2>"Storage in your browser (never sent to us)"</h2>
             <ul>
-                <li><code>"localStorage: imgigo.prefs"</code>": your editor preferences (background, brush, export format, theme), written only when you change one."</li>
+                <li><code>"localStorage: imgigo.prefs"</code>": your editor preferences (background, brush, export format), written only when you change one."</li>
+                <li><code>"localStorage: imgigo.theme"</code>": the theme you chose at the foot of a page, written only when you choose one."</li>
                 <li><code>"IndexedDB: imgigo"</code>": your recent images and their edits, so a reload keeps your work. “Clear history” in the editor deletes it."</li>
             </ul>
         </article>

@@ -6,13 +6,15 @@ use wasm_bindgen::JsCast;
 use web_sys::{ClipboardEvent, HtmlInputElement, KeyboardEvent};
 
 use super::dom::{self, WindowListener};
-use super::{page, queue, with};
+use super::{page, with};
 use crate::editor::geometry::View;
 use crate::editor::state::{Tool, Ui};
 
-/// Window-level listeners: paste, keyboard shortcuts, resize.
-pub(super) fn listen(ui: Ui) -> Vec<WindowListener> {
-    let paste = WindowListener::new("paste", move |event| {
+/// Pasted images go to `take` (they are readable only while the event is dispatched). Listens
+/// from the moment the page is hydrated, before the engine has arrived; for as long as the
+/// returned value lives.
+pub fn paste_listener(take: impl Fn(Vec<web_sys::File>) + 'static) -> WindowListener {
+    WindowListener::new("paste", move |event| {
         let Some(event) = event.dyn_ref::<ClipboardEvent>() else {
             return;
         };
@@ -23,9 +25,13 @@ pub(super) fn listen(ui: Ui) -> Vec<WindowListener> {
             .unwrap_or_default();
         if !files.is_empty() {
             event.prevent_default();
-            queue::add_files(ui, files);
+            take(files);
         }
-    });
+    })
+}
+
+/// The engine's window-level listeners: keyboard shortcuts, resize.
+pub(super) fn listen(ui: Ui) -> Vec<WindowListener> {
     let keys = WindowListener::new("keydown", move |event| {
         if let Some(event) = event.dyn_ref::<KeyboardEvent>() {
             shortcut(ui, event);
@@ -34,7 +40,7 @@ pub(super) fn listen(ui: Ui) -> Vec<WindowListener> {
     let resize = WindowListener::new("resize", move |_| {
         with(|engine| engine.draw());
     });
-    vec![paste, keys, resize]
+    vec![keys, resize]
 }
 
 fn shortcut(ui: Ui, event: &KeyboardEvent) {

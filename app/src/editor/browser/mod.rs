@@ -36,10 +36,9 @@ use store::Images;
 
 pub use backgrounds::own_background;
 pub use export::export;
-pub use input::{pointer, wheel};
+pub use input::{paste_listener, pointer, wheel};
 pub use open::select;
-pub use queue::{files_chosen, files_dropped};
-pub use startup::apply_theme;
+pub use queue::{add_files, chosen_files, dropped_files};
 pub use workspace::{clear_history, forget};
 
 struct Engine {
@@ -58,7 +57,8 @@ struct Engine {
     scratch: Option<HtmlCanvasElement>,
     /// Preset photos being fetched.
     loading: HashSet<String>,
-    /// Paste, keyboard shortcuts and resize; removed from the window with the engine.
+    /// Keyboard shortcuts and resize (paste is the page's: it works before the engine has
+    /// arrived); removed from the window with the engine.
     _listeners: Vec<WindowListener>,
 }
 
@@ -86,9 +86,9 @@ fn db() -> Option<Rc<Database>> {
 
 pub fn start(ui: Ui) {
     // A new page (after client-side navigation) gets a new engine.
-    stop(ui);
+    let earlier = ENGINE.with(|engine| engine.borrow_mut().take());
+    drop(earlier);
     startup::load_prefs(ui);
-    apply_theme(ui);
     let listeners = input::listen(ui);
     ENGINE.with(|engine| {
         *engine.borrow_mut() = Some(Engine {
@@ -111,8 +111,27 @@ pub fn start(ui: Ui) {
     spawn_local(startup::restore(ui));
 }
 
+pub fn redraw(_ui: Ui) {
+    // Once the view that called is in the document and laid out.
+    spawn_local(async {
+        dom::sleep(0).await;
+        with(|engine| engine.sync_and_draw());
+    });
+}
+
 /// Drops the engine when its page goes away; its window listeners go with it.
-pub fn stop(_ui: Ui) {
-    let engine = ENGINE.with(|engine| engine.borrow_mut().take());
+pub fn stop(ui: Ui) {
+    // Only this page's engine: a stop that waited for its chunk may come after the next page's start.
+    let engine = ENGINE.with(|engine| {
+        let mut engine = engine.borrow_mut();
+        if engine
+            .as_ref()
+            .is_some_and(|engine| engine.ui.hydrated == ui.hydrated)
+        {
+            engine.take()
+        } else {
+            None
+        }
+    });
     drop(engine);
 }

@@ -13,28 +13,27 @@ use crate::editor::document::{Document, Look};
 use crate::editor::messages::{self, UploadFailure};
 use crate::editor::state::{ItemStatus, ItemView, Ui};
 
-/// Files from the picker (`change` on the file input).
-pub fn files_chosen(ui: Ui, event: leptos::ev::Event) {
-    let Some(input) = dom::input_of(&event) else {
-        return;
+/// The files chosen with the picker (`change` on the file input); the input is emptied so that
+/// the same file can be chosen again later.
+pub fn chosen_files(event: &web_sys::Event) -> Vec<File> {
+    let Some(input) = dom::input_of(event) else {
+        return Vec::new();
     };
     let files = input
         .files()
         .map(|list| dom::files_of(&list))
         .unwrap_or_default();
-    // Let the same file be chosen again later.
     input.set_value("");
-    add_files(ui, files);
+    files
 }
 
-/// Files dropped on the page.
-pub fn files_dropped(ui: Ui, event: leptos::ev::DragEvent) {
-    let files = event
+/// The files dropped on the page: the browser hands them out only while the event is dispatched.
+pub fn dropped_files(event: &leptos::ev::DragEvent) -> Vec<File> {
+    event
         .data_transfer()
         .and_then(|data| data.files())
         .map(|list| dom::files_of(&list))
-        .unwrap_or_default();
-    add_files(ui, files);
+        .unwrap_or_default()
 }
 
 fn new_id() -> String {
@@ -45,7 +44,7 @@ fn new_id() -> String {
 
 /// Puts the images among `files` in the queue (the others are listed as failed), and runs the
 /// queue unless it is running already.
-pub(super) fn add_files(ui: Ui, files: Vec<File>) {
+pub fn add_files(ui: Ui, files: Vec<File>) {
     if files.is_empty() {
         return;
     }

@@ -19,10 +19,6 @@ pub(super) fn load_prefs(ui: Ui) {
     }
 }
 
-pub fn apply_theme(ui: Ui) {
-    prefs::apply_theme(ui.prefs.get_untracked().theme);
-}
-
 /// The effects that keep the page, the canvas and the stores in step with the signals.
 pub(super) fn follow(ui: Ui) {
     // Preferences are written only when they change.
