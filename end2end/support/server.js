@@ -107,14 +107,34 @@ export async function launchBrowser() {
 }
 
 // A page that records every console error, uncaught exception and failed request.
+// What each watched page has reported, for the messages of failed waits.
+const reported = new WeakMap();
+
 export async function newWatchedPage(browser, options = {}) {
   const context = await browser.newContext(options);
   const page = await context.newPage();
   const problems = [];
+  reported.set(page, problems);
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
   return { context, page, problems };
+}
+
+// Waits until the editor at / is hydrated. When it is not, the error says what the page reported
+// (console errors, failed requests, uncaught errors) and how far the document got, so a failure
+// names its cause rather than only the timeout.
+export async function editorReady(page, timeout = 20_000) {
+  try {
+    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout });
+  } catch (err) {
+    const state = await page
+      .evaluate(() => ({ readyState: document.readyState, html: document.documentElement.outerHTML.length }))
+      .catch((e) => ({ unreadable: String(e) }));
+    const problems = reported.get(page) ?? ['(not a watched page)'];
+    throw new Error(`the editor was not hydrated within ${timeout} ms; document ${JSON.stringify(state)}; ` +
+      `the page reported: ${problems.length ? problems.join(' | ') : 'nothing'}`, { cause: err });
+  }
 }

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { cutOut, openEditor, setRange } from '../support/editor.js';
-import { launchBrowser, startServer } from '../support/server.js';
+import { launchBrowser, startServer, editorReady } from '../support/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
@@ -158,7 +158,7 @@ describe('messages and states that tell the truth', () => {
     assert.ok(Number(await pick.evaluate((el) => getComputedStyle(el).opacity)) < 0.8, 'it looks unavailable');
     await page.unroute('**/pkg/*.wasm');
     await page.reload();
-    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await editorReady(page, 30_000);
     assert.equal(await pick.getAttribute('aria-disabled'), 'false');
     assert.match(await pick.textContent(), /Choose photos/);
     await context.close();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
+import { launchBrowser, newWatchedPage, startServer, editorReady } from '../support/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -34,7 +34,7 @@ describe('imgigo in Chromium', () => {
     const { context, page, problems } = await newWatchedPage(browser);
     await page.goto(`${server.base}/`);
     // Before hydration the picker is disabled: it would do nothing.
-    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    await editorReady(page);
     assert.equal(await page.getByTestId('file-input').isEnabled(), true);
     // A preference is applied at once and kept in localStorage (through gloo-storage).
     await page.getByTestId('theme').selectOption('dark');
@@ -42,7 +42,7 @@ describe('imgigo in Chromium', () => {
     const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('imgigo.theme')));
     assert.equal(saved, 'dark');
     await page.reload();
-    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    await editorReady(page);
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
     assert.equal(await page.getByTestId('theme').inputValue(), 'dark');
     assert.deepEqual(problems, []);
@@ -52,7 +52,7 @@ describe('imgigo in Chromium', () => {
   test('without the model, a photo gets the server\'s explanation', async () => {
     const { context, page } = await newWatchedPage(browser);
     await page.goto(`${server.base}/`);
-    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    await editorReady(page);
     await page.getByTestId('file-input').setInputFiles(join(root, 'segmentation', 'reference', 'inputs', 'coffee.png'));
     const notice = page.getByTestId('notice');
     await notice.waitFor({ timeout: 20_000 });
@@ -74,7 +74,7 @@ describe('imgigo in Chromium', () => {
 
     // From the editor, the header link loads the policy through the server function.
     await page.goto(`${server.base}/`);
-    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+    await editorReady(page);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Privacy' }).click();
     await page.getByRole('heading', { name: '3. Where Images Are Processed & Data Security' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/privacy');

@@ -7,15 +7,8 @@ use support::*;
 use axum::body::Body;
 use http::{Request, StatusCode, header};
 
-/// Accounts with their mail captured, the tiny model for the cutouts their keys make.
-/// The tests in this file take turns. Run in parallel, about one run in ten of this file hung: a
-/// page's response (a lazily loaded route: /privacy, /cookies) never ended while both runtimes sat
-/// idle (gdb). It happens at 677bb37 too (1 hang in 15 runs), never when the tests run one at a
-/// time (0 in 42); the cause, somewhere in concurrent server rendering of lazy routes, is not found
-/// yet. Until it is, this keeps the suite from hanging; the tests still check every page.
-static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A test app with this file's turn held for as long as it lives.
+/// A test app with this file's turn held for as long as it lives: the tests in this file render
+/// pages, so they take turns ([`page_turn`]).
 struct Turn {
     test_app: TestApp,
     _turn: tokio::sync::MutexGuard<'static, ()>,
@@ -29,8 +22,9 @@ impl std::ops::Deref for Turn {
     }
 }
 
+/// Accounts with their mail captured, the tiny model for the cutouts their keys make.
 async fn accounts_app() -> Turn {
-    let turn = TURN.lock().await;
+    let turn = page_turn().await;
     Turn {
         test_app: TestApp::builder().mail_capture().build().await,
         _turn: turn,
@@ -207,7 +201,7 @@ async fn login_sets_a_rotating_http_only_lax_cookie_and_logout_ends_it() {
 
 #[tokio::test]
 async fn over_https_the_cookie_is_secure_and_host_prefixed() {
-    let _turn = TURN.lock().await;
+    let _turn = page_turn().await;
     let app = TestApp::builder()
         .mail_capture()
         .env("IMGIGO_PUBLIC_URL", "https://imgigo.test")
@@ -313,7 +307,7 @@ async fn gated_pages_send_visitors_to_log_in_and_refuse_the_wrong_role() {
 
 #[tokio::test]
 async fn api_keys_lift_anonymous_limits_and_stop_working_when_revoked() {
-    let _turn = TURN.lock().await;
+    let _turn = page_turn().await;
     let app = TestApp::builder()
         .mail_capture()
         .env("IMGIGO_ANON_BURST", "2")
@@ -701,7 +695,7 @@ async fn sign_up_choices_are_what_the_account_page_shows() {
 /// The pages state the session lengths the server is configured with.
 #[tokio::test]
 async fn pages_state_the_configured_session_lengths() {
-    let _turn = TURN.lock().await;
+    let _turn = page_turn().await;
     let app = TestApp::builder()
         .mail_capture()
         .env("IMGIGO_SESSION_IDLE_MINUTES", "45")
@@ -829,7 +823,7 @@ async fn an_operators_own_privacy_policy_is_shown_and_named_by_new_consents() {
     let policy_text = "Privacy Policy\nThis server is run by the Example Photo Club.\n1. What We Keep\nOnly your email address, for the club newsletter.\n";
     let file = folder.path().join("policy.txt");
     std::fs::write(&file, policy_text).expect("policy file");
-    let _turn = TURN.lock().await;
+    let _turn = page_turn().await;
     let app = TestApp::builder()
         .mail_capture()
         .env("IMGIGO_PRIVACY_POLICY", &file.display().to_string())

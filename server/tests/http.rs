@@ -1,5 +1,6 @@
 //! The HTTP surface, over a loopback listener: pages render on the server, every response carries the security
 //! headers, anonymous visits get no cookie, health checks tell the truth, logs never hold a query.
+//! The tests take turns ([`page_turn`]).
 
 mod support;
 use support::*;
@@ -25,6 +26,7 @@ fn assert_security_headers(response: &Response<Body>) {
 
 #[tokio::test]
 async fn the_home_page_is_rendered_on_the_server_with_a_nonce_bound_csp() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -71,6 +73,7 @@ async fn the_home_page_is_rendered_on_the_server_with_a_nonce_bound_csp() {
 
 #[tokio::test]
 async fn each_page_view_gets_a_fresh_nonce() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let first = header(&app.get("/", None).await, "content-security-policy").to_string();
     let second = header(&app.get("/", None).await, "content-security-policy").to_string();
@@ -79,6 +82,7 @@ async fn each_page_view_gets_a_fresh_nonce() {
 
 #[tokio::test]
 async fn the_privacy_page_shows_the_policy_and_its_version() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/privacy", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -95,6 +99,7 @@ async fn the_privacy_page_shows_the_policy_and_its_version() {
 
 #[tokio::test]
 async fn the_background_licences_are_a_rendered_page_not_raw_markdown() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/backgrounds/licences", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -119,6 +124,7 @@ async fn the_background_licences_are_a_rendered_page_not_raw_markdown() {
 
 #[tokio::test]
 async fn the_developers_page_shows_curl_examples_for_both_apis() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/developers", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -135,6 +141,7 @@ async fn the_developers_page_shows_curl_examples_for_both_apis() {
 
 #[tokio::test]
 async fn the_policy_server_function_answers_json() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app
         .send(
@@ -163,6 +170,7 @@ async fn the_policy_server_function_answers_json() {
 
 #[tokio::test]
 async fn unknown_paths_get_the_404_page_with_status_404() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/no/such/page", None).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -175,6 +183,7 @@ async fn unknown_paths_get_the_404_page_with_status_404() {
 
 #[tokio::test]
 async fn static_files_are_served_with_the_same_headers() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/pkg/imgigo.css", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -186,6 +195,7 @@ async fn static_files_are_served_with_the_same_headers() {
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_runs() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/healthz", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -196,6 +206,7 @@ async fn healthz_answers_while_the_process_runs() {
 
 #[tokio::test]
 async fn readyz_reports_the_database_and_fails_when_it_is_gone() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app.get("/readyz", None).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -226,6 +237,7 @@ async fn readyz_reports_the_database_and_fails_when_it_is_gone() {
 
 #[tokio::test]
 async fn hsts_is_sent_only_when_served_over_tls() {
+    let _turn = page_turn().await;
     let app = TestApp::builder()
         .without_model()
         .env("IMGIGO_PUBLIC_URL", "https://imgigo.example")
@@ -240,6 +252,7 @@ async fn hsts_is_sent_only_when_served_over_tls() {
 
 #[tokio::test]
 async fn pages_are_compressed_when_the_client_accepts_it() {
+    let _turn = page_turn().await;
     let app = TestApp::without_model().await;
     let response = app
         .send(

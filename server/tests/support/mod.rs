@@ -215,6 +215,21 @@ impl TestAppBuilder {
     }
 }
 
+/// Tests that render pages take turns within their test binary: hold the guard for the test.
+///
+/// Side by side in one process, each test with its own server, about one run in twenty of the page
+/// tests stalled mid-body: the server sent its first chunk (3 kB) and then nothing, with every
+/// worker idle (gdb, `ss`), always on a lazily loaded page whose server data sits in a
+/// `<Suspense>` (/privacy, /backgrounds/licences, /cookies). One test at a time: 0 stalls in 90
+/// runs under the same load, against 4 in 90 side by side. The production server, one per
+/// process, never stalled under 8,000 concurrent requests mixing every page (`curl`, 32 at a
+/// time). The cause — several servers rendering lazy routes in one process — is not found yet;
+/// until it is, this keeps the suite from hanging while the tests still check every page.
+pub async fn page_turn() -> tokio::sync::MutexGuard<'static, ()> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    TURN.lock().await
+}
+
 /// Serves `router` on a fresh loopback port, with peer addresses for the rate limiter.
 pub async fn listen(router: Router) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
     listen_with(router, server::connections::ConnectionLimits::default()).await
