@@ -52,7 +52,7 @@ FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-pipeline site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
+.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-pipeline bench-edges site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -261,6 +261,11 @@ bundle-bench: site-release test-build
 # services/src/bin/imgigo-pipeline-bench.rs, built optimised; flags in BENCH_ARGS (e.g. --runs 5).
 bench-pipeline: weights
 	cargo run --locked --profile reference -p services --bin imgigo-pipeline-bench -- $(BENCH_ARGS)
+
+# Issue 17's cost check of the edge steps (foreground colours, background blur) at 12 MP against a
+# 1024² inference in the same process (prints, asserts nothing): services/src/bin/imgigo-edges-bench.rs.
+bench-edges:
+	cargo run --locked --profile reference -p services --bin imgigo-edges-bench -- $(BENCH_ARGS)
 
 clean:
 	cargo clean

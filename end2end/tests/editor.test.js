@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { openEditor, cutOut, setRange, waitForCutouts } from '../support/editor.js';
-import { launchBrowser, startServer } from '../support/server.js';
+import { launchBrowser, startServer, editorReady } from '../support/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
@@ -186,6 +186,7 @@ describe('the editor, with the real model', () => {
     assert.equal(name, 'pasted-cat-imgigo.png');
     assert.deepEqual([png.width, png.height], [photo.width, photo.height]);
     let clear = 0;
+    let edgesThatDiffer = 0;
     for (let i = 0; i < png.data.length; i += 4) {
       assert.equal(png.data[i + 3], 255, 'a colour background is opaque everywhere');
       if (mask.data[i + 3] === 0) {
@@ -193,9 +194,20 @@ describe('the editor, with the real model', () => {
         assert.deepEqual([...png.data.subarray(i, i + 3)], [0x93, 0xc5, 0xfd], `pixel ${i / 4} shows the colour`);
       } else if (mask.data[i + 3] === 255) {
         for (let c = 0; c < 3; c++) assert.ok(Math.abs(png.data[i + c] - photo.data[i + c]) <= 2, `pixel ${i / 4} shows the photo`);
+      } else if (mask.data[i + 3] >= 16) {
+        // A partial edge: the subject's colour as the server estimated it (its cutout's colour), over
+        // the new background, not the photo's mix with the old one.
+        const a = mask.data[i + 3] / 255;
+        const bg = [0x93, 0xc5, 0xfd];
+        for (let c = 0; c < 3; c++) {
+          const estimated = mask.data[i + c] * a + bg[c] * (1 - a);
+          assert.ok(Math.abs(png.data[i + c] - estimated) <= 3, `pixel ${i / 4}: ${png.data[i + c]} for ${estimated.toFixed(1)}`);
+          if (Math.abs(photo.data[i + c] * a + bg[c] * (1 - a) - estimated) > 3) edgesThatDiffer++;
+        }
       }
     }
     assert.ok(clear > 1000);
+    assert.ok(edgesThatDiffer > 100, `the estimated edge colours differ from the photo's (${edgesThatDiffer} values)`);
   });
 
   test('a transparent PNG export has exactly the mask as its alpha, and the photo on the subject', async (t) => {
@@ -342,7 +354,7 @@ describe('the editor, with the real model', () => {
     assert.deepEqual(names, []);
     assert.equal((await fetch(`${server.base}${link}`)).status, 404, 'the result link is gone');
     await page.reload();
-    await page.locator('.editor[data-hydrated="true"]').waitFor();
+    await editorReady(page, 30_000);
     assert.equal(await page.getByTestId('queue-item').count(), 0);
   });
 
@@ -354,7 +366,7 @@ describe('the editor, with the real model', () => {
     const cdp = await small.newCDPSession(tab);
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.base, quotaSize: 1000 });
     await tab.goto(`${server.base}/`);
-    await tab.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await editorReady(tab, 30_000);
     await tab.getByTestId('file-input').setInputFiles(PHOTO);
     await tab.locator('[data-testid="notice"]', { hasText: 'storage for this site is full' }).waitFor({ timeout: 120_000 });
     assert.match(await tab.getByTestId('notice').textContent(), /won't come back after a reload\. Clear history, or free some space/);
@@ -364,7 +376,7 @@ describe('the editor, with the real model', () => {
     const [download] = await Promise.all([tab.waitForEvent('download'), tab.getByTestId('download').click()]);
     assert.equal(PNG.sync.read(readFileSync(await download.path())).width, photo.width);
     await tab.reload();
-    await tab.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await editorReady(tab, 30_000);
     assert.equal(await tab.getByTestId('queue-item').count(), 0, 'nothing half-stored comes back');
     await small.close();
   });
@@ -373,7 +385,7 @@ describe('the editor, with the real model', () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
     const small = await phone.newPage();
     await small.goto(`${server.base}/`);
-    await small.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await editorReady(small, 30_000);
     await small.getByTestId('file-input').setInputFiles(PHOTO);
     await small.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 120_000 });
     const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -398,7 +410,7 @@ describe('the editor, with the real model', () => {
     // The server cannot be reached for the DELETE (the upload and downloads still go through).
     await tab.route('**/r/**', (route) => (route.request().method() === 'DELETE' ? route.abort('failed') : route.continue()));
     await tab.goto(`${server.base}/`);
-    await tab.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+    await editorReady(tab, 30_000);
     await tab.getByTestId('file-input').setInputFiles(PHOTO);
     await tab.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 120_000 });
     const link = await tab.getByTestId('result-link').getAttribute('href');

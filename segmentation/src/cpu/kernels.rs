@@ -108,6 +108,19 @@ pub fn use_kernels(set: KernelSet) -> Result<(), String> {
     Ok(())
 }
 
+/// This CPU's model name (`/proc/cpuinfo`), for benchmarks' reports.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|name| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
 /// The SIMD features relevant to the kernels that this CPU has, by their usual names.
 pub fn cpu_features() -> Vec<&'static str> {
     let mut found = Vec::new();

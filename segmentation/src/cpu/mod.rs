@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use burn::tensor::{DType, Device, Tensor};
 
-pub use kernels::{KernelSet, cpu_features, gemm_kernels, kernels, use_kernels};
+pub use kernels::{KernelSet, cpu_features, cpu_model, gemm_kernels, kernels, use_kernels};
 pub(crate) use winograd::{Filter, Tile};
 
 static STOCK_ONLY: AtomicBool = AtomicBool::new(false);

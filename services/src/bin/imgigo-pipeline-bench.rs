@@ -1,6 +1,6 @@
 //! `imgigo-pipeline-bench [--engine model|random|fake] [--model FILE] [--device auto|cpu|gpu]
 //! [--runs N] [--width 4000] [--height 3000] [--image FILE] [--formats png,webp,jpg]
-//! [--background transparent|color]`: issue 16's check that the per-request path around the
+//! [--background transparent|color|blur]`: issue 16's check that the per-request path around the
 //! network stays ≤ 15 % of inference at 12 MP. Not a timed test: it prints, it asserts nothing.
 //!
 //! Each run is one [`CutoutService::cut`], the call the REST API and the pages make (decode, queue,
@@ -41,16 +41,20 @@ use tracing_subscriber::registry::LookupSpan;
 use zeroize::Zeroizing;
 
 /// The spans timed, in the order a request passes them.
-const STAGES: [&str; 8] = [
+const STAGES: [&str; 9] = [
     "decode",
     "resize_in",
     "inference",
     "resize_out",
+    "solid",
     "subject",
     "compose",
     "encode",
     "seal",
 ];
+
+/// Parts of `compose`, shown under it (its time includes theirs).
+const COMPOSE_PARTS: [&str; 2] = ["foreground", "backdrop"];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum EngineKind {
@@ -121,7 +125,8 @@ fn parse_args() -> Result<Args, String> {
                 args.background = match value.as_str() {
                     "transparent" => BackgroundRequest::Transparent,
                     "color" => BackgroundRequest::Color([30, 120, 200]),
-                    _ => return Err("--background takes transparent or color".into()),
+                    "blur" => BackgroundRequest::Blur,
+                    _ => return Err("--background takes transparent, color or blur".into()),
                 }
             }
             other => return Err(format!("unknown flag {other}")),
@@ -153,7 +158,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for StageTimer {
         let ours = meta.target().starts_with("services::cutout")
             || meta.target().starts_with("segmentation::pipeline");
         if ours
-            && STAGES.contains(&meta.name())
+            && (STAGES.contains(&meta.name()) || COMPOSE_PARTS.contains(&meta.name()))
             && let Some(span) = ctx.span(id)
         {
             span.extensions_mut().insert(Opened(Instant::now()));
@@ -299,6 +304,7 @@ async fn run_format(
         format.extension(),
         match args.background {
             BackgroundRequest::Transparent => "transparent",
+            BackgroundRequest::Blur => "blurred background",
             _ => "colour background",
         },
         result_bytes as f64 / 1e6,
@@ -319,6 +325,17 @@ async fn run_format(
                 share(seconds)
             }
         );
+        if stage == "compose" {
+            for part in COMPOSE_PARTS {
+                let seconds = median_of(part);
+                println!(
+                    "  {:<28} {:>9.1}  {:>9}",
+                    format!("  of which {part}"),
+                    seconds * 1e3,
+                    share(seconds)
+                );
+            }
+        }
     }
     let other: Vec<f64> = runs
         .iter()
@@ -467,40 +484,16 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// The CPU and the SIMD levels the codecs and the model's kernels can use here.
 fn cpu_model() -> String {
-    std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|line| line.starts_with("model name"))
-                .and_then(|line| line.split(':').nth(1))
-                .map(|name| name.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into())
+    segmentation::cpu::cpu_model()
 }
 
-/// The SIMD levels the codecs and the model's kernels can use here.
 fn cpu_features() -> String {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let mut found = Vec::new();
-        if std::is_x86_feature_detected!("avx2") {
-            found.push("avx2");
-        }
-        if std::is_x86_feature_detected!("fma") {
-            found.push("fma");
-        }
-        if std::is_x86_feature_detected!("avx512f") {
-            found.push("avx512f");
-        }
-        if found.is_empty() {
-            "neither avx2 nor avx512f".into()
-        } else {
-            found.join(", ")
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        std::env::consts::ARCH.to_string()
+    let found = segmentation::cpu::cpu_features();
+    if found.is_empty() {
+        "neither avx2 nor avx512f".into()
+    } else {
+        found.join(", ")
     }
 }

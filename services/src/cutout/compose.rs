@@ -1,11 +1,15 @@
 //! From photo + mask to the picture people download: the background (transparent, a colour, another
-//! image, or the photo itself blurred), an optional crop to the subject with a margin, and where the
-//! subject sits in the result (for the API's `foreground_*` fields).
+//! image, or the photo's own background blurred), an optional crop to the subject with a margin, and
+//! where the subject sits in the result (for the API's `foreground_*` fields). Under a partial mask
+//! the subject's colour is its estimated own colour ([`foreground`]), not the photo's mix with the
+//! background it was taken against.
 
 use image::imageops::{self, FilterType};
 use std::borrow::Cow;
 
 use image::{GrayImage, RgbImage, RgbaImage};
+
+use super::{backdrop, foreground};
 
 /// What goes behind the subject.
 #[derive(Clone, Debug)]
@@ -14,9 +18,18 @@ pub enum Background {
     Color([u8; 3]),
     /// Scaled to cover the result and centred.
     Image(RgbImage),
-    /// The original photo, blurred (the value is the blur radius as a share of the shorter side,
-    /// e.g. 0.02).
+    /// The photo's background without the subject, blurred (the value is the blur's standard
+    /// deviation as a share of the shorter side, e.g. 0.02).
     Blur(f32),
+}
+
+/// The subject's colour where the mask is partial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EdgeColours {
+    /// The photo's pixel, a mix with the old background (for comparisons only).
+    Photo,
+    /// The estimated colour of the subject itself: what every result uses.
+    Estimated,
 }
 
 /// Crop to the subject's bounding box plus a margin.
@@ -55,6 +68,17 @@ pub fn compose(
     background: &Background,
     crop: Option<Margin>,
 ) -> Composed {
+    compose_with(photo, mask, background, crop, EdgeColours::Estimated)
+}
+
+/// [`compose`], choosing the edge colours.
+pub fn compose_with(
+    photo: &RgbImage,
+    mask: GrayImage,
+    background: &Background,
+    crop: Option<Margin>,
+    edges: EdgeColours,
+) -> Composed {
     let (width, height) = photo.dimensions();
     let subject = bounding_box(&mask);
     let window = match (crop, subject) {
@@ -91,7 +115,10 @@ pub fn compose(
         Background::Image(picture) => Some(cover(picture, window.width, window.height)),
         Background::Blur(share) => {
             let sigma = (window.width.min(window.height) as f32 * share).max(1.0);
-            Some(imageops::fast_blur(photo.as_ref(), sigma))
+            Some(
+                tracing::info_span!("backdrop")
+                    .in_scope(|| backdrop::blurred_background(photo.as_ref(), &mask, sigma)),
+            )
         }
     };
     let mut rgba = RgbaImage::new(window.width, window.height);
@@ -121,6 +148,24 @@ pub fn compose(
                 out[3] = 255;
             }
         }
+    }
+    if edges == EdgeColours::Estimated {
+        let _span = tracing::info_span!("foreground").entered();
+        let out = rgba.as_mut();
+        foreground::estimate(photo.as_ref(), &mask, |i, colour| {
+            let pixel = &mut out[4 * i..4 * i + 4];
+            match &behind {
+                None => pixel[..3].copy_from_slice(&colour),
+                Some(behind) => {
+                    let a = u16::from(mask.as_raw()[i]);
+                    let back = &behind.as_raw()[3 * i..3 * i + 3];
+                    for c in 0..3 {
+                        let mixed = u16::from(colour[c]) * a + u16::from(back[c]) * (255 - a);
+                        pixel[c] = ((mixed + 127) / 255) as u8;
+                    }
+                }
+            }
+        });
     }
     let foreground = match subject {
         Some(subject) => Region {
@@ -249,10 +294,59 @@ mod tests {
             for (x, y, pixel) in out.rgba.enumerate_pixels() {
                 match pixel.0[3] {
                     0 => assert_eq!(pixel.0, [0, 0, 0, 0], "({x}, {y}) {crop:?}"),
-                    // Partial alpha keeps the photo's colour (edge colours are a later step).
+                    // Partial alpha has a colour (the subject's estimated one).
                     _ => assert_ne!(&pixel.0[..3], &[0, 0, 0], "({x}, {y}) {crop:?}"),
                 }
             }
+        }
+    }
+
+    /// A red subject photographed against a green wall with a soft edge, and its true mask.
+    fn green_wall() -> (RgbImage, GrayImage) {
+        let alpha = |x: u32| ((70.0 - x as f32) / 20.0).clamp(0.0, 1.0);
+        let photo = RgbImage::from_fn(100, 40, |x, _| {
+            let a = alpha(x);
+            Rgb([
+                220.0 * a + 30.0 * (1.0 - a),
+                40.0 * a + 200.0 * (1.0 - a),
+                40.0,
+            ]
+            .map(|v| v.round() as u8))
+        });
+        let mask = GrayImage::from_fn(100, 40, |x, _| Luma([(alpha(x) * 255.0).round() as u8]));
+        (photo, mask)
+    }
+
+    #[test]
+    fn edges_carry_the_subjects_colour_not_the_wall_behind_it() {
+        let (photo, mask) = green_wall();
+        for background in [Background::Transparent, Background::Color([255, 255, 255])] {
+            let estimated = compose(&photo, mask.clone(), &background, None);
+            let mixed = compose_with(&photo, mask.clone(), &background, None, EdgeColours::Photo);
+            // Green in the edge band, where the mask is partial: the wall's fringe.
+            let fringe = |out: &Composed| {
+                let mut green = 0.0;
+                for x in 51..69 {
+                    let p = out.rgba.get_pixel(x, 20).0;
+                    let a = f32::from(mask.get_pixel(x, 20).0[0]) / 255.0;
+                    let seen = match background {
+                        Background::Transparent => f32::from(p[1]) * a,
+                        // On white, the subject's part of the pixel: its green beyond the red's.
+                        _ => f32::from(p[1]) - 255.0 * (1.0 - a),
+                    };
+                    green += (seen - 40.0 * a).abs();
+                }
+                green / 18.0
+            };
+            let (ours, photos) = (fringe(&estimated), fringe(&mixed));
+            assert!(
+                ours < 6.0,
+                "{background:?}: fringe {ours:.1} (photo's colours: {photos:.1})"
+            );
+            assert!(
+                photos > 20.0,
+                "{background:?}: the unrefined edge is green ({photos:.1})"
+            );
         }
     }
 

@@ -7,6 +7,7 @@ use image::{GrayImage, RgbImage};
 use segmentation::device::SelectedDevice;
 use segmentation::{IsNetConfig, Segmenter, store};
 
+use super::solid;
 use crate::Error;
 
 /// Converts the published weights (an unpacked `@imgly/background-removal-data` package) into the
@@ -67,12 +68,15 @@ impl Engine {
         Self { segmenter }
     }
 
-    /// The alpha mask at the image's own size. Blocking. An unreadable model output is an error.
+    /// The alpha mask at the image's own size, solid inside the subject ([`solid`]). Blocking. An
+    /// unreadable model output is an error.
     pub fn mask(&self, image: &RgbImage, size: ModelSize) -> Result<GrayImage, Error> {
-        self.segmenter.segment(image, size.get()).map_err(|err| {
+        let mut mask = self.segmenter.segment(image, size.get()).map_err(|err| {
             tracing::error!(error = %err, "the model's output is unusable");
             Error::Internal(format!("segmentation failed: {err}"))
-        })
+        })?;
+        tracing::info_span!("solid").in_scope(|| solid::solidify(&mut mask));
+        Ok(mask)
     }
 }
 

@@ -1,12 +1,16 @@
 //! Cutting the subject out of a photo: the model engine and the output encoders. The upload
 //! pipeline, queue and result store build on these.
 
+pub mod backdrop;
 pub mod compose;
 pub mod engine;
 pub mod fake;
+pub mod foreground;
+mod grid;
 pub mod output;
 pub mod queue;
 pub mod service;
+pub mod solid;
 pub mod subject;
 pub mod upload;
 

@@ -34,6 +34,7 @@ impl Open {
         let (width, height) = (original.width(), original.height());
         let layers = Layers {
             mask: dom::canvas(width, height)?,
+            colour: render::subject_colours(&original, &base, width, height)?,
             original,
             width,
             height,

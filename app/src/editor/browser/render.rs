@@ -2,8 +2,9 @@
 //! the on-screen preview (at the stage's size) and the full-resolution export (1:1), so they agree.
 //! Brush strokes are stamped onto the full-resolution mask; only the stamped area changes.
 
+use wasm_bindgen::Clamped;
 use wasm_bindgen::prelude::*;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageData};
 
 use super::dom;
 use crate::editor::document::{Background, BrushMode, Stroke};
@@ -12,10 +13,42 @@ use crate::editor::geometry::{Rect, Transform};
 /// The photo and its (edited) mask at full resolution.
 pub struct Layers {
     pub original: ImageBitmap,
+    /// The subject's own colours: the photo, except where the server's mask was partial, where the
+    /// server estimated the subject's colour without the old background's (its cutout's colour).
+    /// Opaque; drawn through the mask.
+    pub colour: HtmlCanvasElement,
     /// Alpha is the mask; colour is unused.
     pub mask: HtmlCanvasElement,
     pub width: u32,
     pub height: u32,
+}
+
+/// The server's cutout colour is used where its alpha is at least this; below, the colour read back
+/// from the canvas (stored premultiplied) is too coarse to trust, and the photo's is kept.
+const EDGE_TRUST: u8 = 16;
+
+/// [`Layers::colour`]: `original` with `cutout`'s colours where the cutout is partly or wholly
+/// opaque (where it is opaque they are the photo's anyway).
+pub fn subject_colours(
+    original: &ImageBitmap,
+    cutout: &ImageBitmap,
+    width: u32,
+    height: u32,
+) -> Result<HtmlCanvasElement, JsValue> {
+    let canvas = dom::canvas(width, height)?;
+    let ctx = dom::context(&canvas)?;
+    let (w, h) = (f64::from(width), f64::from(height));
+    ctx.draw_image_with_image_bitmap_and_dw_and_dh(cutout, 0.0, 0.0, w, h)?;
+    let mut pixels = ctx.get_image_data(0.0, 0.0, w, h)?.data();
+    for pixel in pixels.chunks_exact_mut(4) {
+        pixel[3] = if pixel[3] >= EDGE_TRUST { 255 } else { 0 };
+    }
+    let trusted = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&pixels), width, height)?;
+    ctx.put_image_data(&trusted, 0.0, 0.0)?;
+    ctx.set_global_composite_operation("destination-over")?;
+    ctx.draw_image_with_image_bitmap_and_dw_and_dh(original, 0.0, 0.0, w, h)?;
+    ctx.set_global_composite_operation("source-over")?;
+    Ok(canvas)
 }
 
 /// Blur radius in photo pixels for a strength of 1–100: up to 5 % of the photo's larger side.
@@ -61,13 +94,15 @@ fn draw_photo(
     )
 }
 
-fn draw_mask(
+/// Draws a full-resolution layer (the subject's colours, the mask) where the photo is.
+fn draw_layer(
     ctx: &CanvasRenderingContext2d,
+    layer: &HtmlCanvasElement,
     layers: &Layers,
     t: &Transform,
 ) -> Result<(), JsValue> {
     ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
-        &layers.mask,
+        layer,
         t.offset[0],
         t.offset[1],
         f64::from(layers.width) * t.scale,
@@ -122,19 +157,7 @@ pub fn draw_backdrop(
             ctx.fill_rect(x, y, w, h);
             Ok(())
         }
-        Backdrop::Blur(radius) => {
-            let r = radius * t.scale;
-            ctx.set_filter(&format!("blur({r:.2}px)"));
-            // Drawn a little larger than the photo so the blur does not fade at its edges.
-            let grow = 2.0 * r;
-            ctx.draw_image_with_image_bitmap_and_dw_and_dh(
-                &layers.original,
-                t.offset[0] - grow,
-                t.offset[1] - grow,
-                f64::from(layers.width) * t.scale + 2.0 * grow,
-                f64::from(layers.height) * t.scale + 2.0 * grow,
-            )
-        }
+        Backdrop::Blur(radius) => draw_blurred_background(ctx, layers, radius * t.scale, t),
         Backdrop::Image(image) => {
             // Cover the output rectangle, centred.
             let (bw, bh) = (f64::from(image.width()), f64::from(image.height()));
@@ -153,6 +176,79 @@ pub fn draw_backdrop(
     result
 }
 
+/// The photo's background without the subject, blurred by `r` target pixels: the photo with the
+/// subject cut out (by the edited mask), blurred on a canvas of its own, which keeps colours
+/// premultiplied — read back, each pixel is the blur of the background divided by the blurred
+/// share of background, a mask-normalised blur, so the subject's colour does not glow beside it.
+/// That layer's alpha (the share of background within reach) is raised by drawing it over itself,
+/// and it goes over the plain blur, which shows only deep inside a large subject.
+fn draw_blurred_background(
+    ctx: &CanvasRenderingContext2d,
+    layers: &Layers,
+    r: f64,
+    t: &Transform,
+) -> Result<(), JsValue> {
+    let canvas = ctx
+        .canvas()
+        .ok_or_else(|| JsValue::from_str("a context without a canvas"))?;
+    let (tw, th) = (canvas.width(), canvas.height());
+    // Drawn a little larger than the photo so the blur does not fade at its edges.
+    let grow = 2.0 * r;
+    let (x, y) = (t.offset[0] - grow, t.offset[1] - grow);
+    let (w, h) = (
+        f64::from(layers.width) * t.scale + 2.0 * grow,
+        f64::from(layers.height) * t.scale + 2.0 * grow,
+    );
+    ctx.set_filter(&format!("blur({r:.2}px)"));
+    ctx.draw_image_with_image_bitmap_and_dw_and_dh(&layers.original, x, y, w, h)?;
+    ctx.set_filter("none");
+
+    let (cut, behind) = blur_scratch(tw, th)?;
+    let cctx = dom::context(&cut)?;
+    draw_photo(&cctx, &layers.original, layers, t)?;
+    cctx.set_global_composite_operation("destination-out")?;
+    draw_layer(&cctx, &layers.mask, layers, t)?;
+    let bctx = dom::context(&behind)?;
+    bctx.set_filter(&format!("blur({r:.2}px)"));
+    bctx.draw_image_with_html_canvas_element(&cut, 0.0, 0.0)?;
+    bctx.set_filter("none");
+    // Each pass takes alpha a to 1 − (1 − a)²; the colours, all the same, stay.
+    for _ in 0..6 {
+        bctx.draw_image_with_html_canvas_element(&behind, 0.0, 0.0)?;
+    }
+    ctx.draw_image_with_html_canvas_element(&behind, 0.0, 0.0)
+}
+
+/// Two clear canvases of `width`×`height` for the blurred background, kept between frames (the
+/// stage redraws often; an export asks for its own size).
+fn blur_scratch(
+    width: u32,
+    height: u32,
+) -> Result<(HtmlCanvasElement, HtmlCanvasElement), JsValue> {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Option<(HtmlCanvasElement, HtmlCanvasElement)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let pair = SCRATCH.with_borrow(|pair| pair.clone());
+    let pair = match pair {
+        Some(pair) => pair,
+        None => (dom::canvas(width, height)?, dom::canvas(width, height)?),
+    };
+    for canvas in [&pair.0, &pair.1] {
+        if canvas.width() != width || canvas.height() != height {
+            // Resizing clears the canvas and its context's state.
+            canvas.set_width(width);
+            canvas.set_height(height);
+        } else {
+            let ctx = dom::context(canvas)?;
+            ctx.set_global_composite_operation("source-over")?;
+            ctx.clear_rect(0.0, 0.0, f64::from(width), f64::from(height));
+        }
+    }
+    SCRATCH.with_borrow_mut(|slot| *slot = Some(pair.clone()));
+    Ok(pair)
+}
+
 /// Draws the photo through its mask over whatever is on `ctx`, inside the output rectangle.
 /// `scratch` is a canvas the size of the target.
 pub fn draw_subject(
@@ -169,9 +265,9 @@ pub fn draw_subject(
         f64::from(scratch.width()),
         f64::from(scratch.height()),
     );
-    draw_photo(&sctx, &layers.original, layers, t)?;
+    draw_layer(&sctx, &layers.colour, layers, t)?;
     sctx.set_global_composite_operation("destination-in")?;
-    draw_mask(&sctx, layers, t)?;
+    draw_layer(&sctx, &layers.mask, layers, t)?;
     sctx.set_global_composite_operation("source-over")?;
     ctx.save();
     clip(ctx, target_rect(output, t));

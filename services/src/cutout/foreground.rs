@@ -1,0 +1,306 @@
+//! The subject's own colour at its edges. Where the mask is partial (hair, fur, soft edges) the
+//! photo's pixel is a mix, `I = αF + (1 − α)B`, of the subject's colour `F` and the background's
+//! `B`; showing `I` on a new background keeps a fringe of the old one (a green wall leaves green on
+//! every hair). This estimates `F` for those pixels.
+//!
+//! The method is Forte & Pitié's blur-fusion foreground estimation ("Approximate Fast Foreground
+//! Colour Estimation", ICIP 2021), run twice as the paper recommends: local means of foreground
+//! and background, each weighted by how much of it a pixel holds,
+//!
+//! ```text
+//! F̂ = Σ αF / Σ α,   B̂ = Σ (1 − α)B / Σ (1 − α),   F = F̂ + α (I − αF̂ − (1 − α)B̂)
+//! ```
+//!
+//! first over a wide window with `F = B = I`, then over a narrow one with that pass's `F` and
+//! `B̂`. Chosen over Germer et al.'s multi-level estimator because it is a handful of box sums,
+//! linear in the number of pixels whatever the window, with no iterations to tune, and its
+//! accuracy on the matting benchmarks is close to the multi-level one's.
+//!
+//! Two implementation choices keep it cheap at 12 MP: the wide pass (a 91-pixel window) runs on
+//! 5×5 blocks, whose sums are exactly the photo's and whose box sum approximates the full-resolution
+//! one (its result is smooth, and sampled bilinearly); the narrow pass (7×7) runs only on tiles
+//! that hold a partial pixel.
+
+use image::{GrayImage, RgbImage};
+
+use super::grid::Grid;
+
+/// Half the wide window, in photo pixels (the paper's 90-pixel window).
+const WIDE_RADIUS: u32 = 45;
+/// The wide pass's block size: its window is `WIDE_RADIUS / WIDE_BLOCK` blocks either side.
+const WIDE_BLOCK: u32 = 5;
+/// Half the narrow window (the paper's second pass uses 6 pixels).
+const NARROW_RADIUS: u32 = 3;
+/// Side of the tiles the narrow pass works on.
+const TILE: u32 = 32;
+
+/// Lanes of the sums: weight of the foreground, foreground × weight, background × weight, pixels.
+const ALPHA: usize = 0;
+const FORE: usize = 1;
+const BACK: usize = 4;
+const COUNT: usize = 7;
+type Sums = [f32; 8];
+
+/// Calls `apply(index, colour)` with the estimated subject colour of every pixel whose mask value
+/// is neither 0 nor 255 (`index` counts pixels, row by row); other pixels keep their colour.
+pub fn estimate(photo: &RgbImage, mask: &GrayImage, mut apply: impl FnMut(usize, [u8; 3])) {
+    let (width, height) = photo.dimensions();
+    debug_assert_eq!(mask.dimensions(), (width, height));
+    let tiles = partial_tiles(mask);
+    if tiles.is_empty() {
+        return;
+    }
+    let rgb = photo.as_raw();
+    let alpha = mask.as_raw();
+    let colour = |i: usize| {
+        [
+            f32::from(rgb[3 * i]) / 255.0,
+            f32::from(rgb[3 * i + 1]) / 255.0,
+            f32::from(rgb[3 * i + 2]) / 255.0,
+        ]
+    };
+    // Pass 1, wide, with F = B = I.
+    let wide = Grid::<8>::block_sums(width, height, WIDE_BLOCK, |x, y| {
+        let i = (y * width + x) as usize;
+        let a = f32::from(alpha[i]) / 255.0;
+        let c = colour(i);
+        let b = 1.0 - a;
+        [
+            a,
+            c[0] * a,
+            c[1] * a,
+            c[2] * a,
+            c[0] * b,
+            c[1] * b,
+            c[2] * b,
+            1.0,
+        ]
+    })
+    .box_sum((WIDE_RADIUS / WIDE_BLOCK) as usize);
+
+    let mut sums: Grid<8> = Grid::zeros(0, 0);
+    for (tx, ty) in tiles {
+        // The tile and the narrow window's reach around it.
+        let (left, top) = (tx * TILE, ty * TILE);
+        let (right, bottom) = ((left + TILE).min(width), (top + TILE).min(height));
+        let (x0, y0) = (
+            left.saturating_sub(NARROW_RADIUS),
+            top.saturating_sub(NARROW_RADIUS),
+        );
+        let (x1, y1) = (
+            (right + NARROW_RADIUS).min(width),
+            (bottom + NARROW_RADIUS).min(height),
+        );
+        sums.width = (x1 - x0) as usize;
+        sums.height = (y1 - y0) as usize;
+        sums.cells.clear();
+        // Pass 2's inputs: pass 1's F (weighted by α) and its background mean B̂ (by 1 − α).
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let i = (y * width + x) as usize;
+                let cell = match alpha[i] {
+                    255 => {
+                        let c = colour(i);
+                        [1.0, c[0], c[1], c[2], 0.0, 0.0, 0.0, 1.0]
+                    }
+                    value => {
+                        let a = f32::from(value) / 255.0;
+                        let i_c = colour(i);
+                        let (fore, back) = means(&wide.sample(WIDE_BLOCK, x, y), i_c);
+                        let b = 1.0 - a;
+                        let f = fused(fore, back, a, i_c);
+                        [
+                            a,
+                            f[0] * a,
+                            f[1] * a,
+                            f[2] * a,
+                            back[0] * b,
+                            back[1] * b,
+                            back[2] * b,
+                            1.0,
+                        ]
+                    }
+                };
+                sums.cells.push(cell);
+            }
+        }
+        let narrow = sums.box_sum(NARROW_RADIUS as usize);
+        for y in top..bottom {
+            for x in left..right {
+                let i = (y * width + x) as usize;
+                let value = alpha[i];
+                if value == 0 || value == 255 {
+                    continue;
+                }
+                let cell = &narrow.cells[(y - y0) as usize * narrow.width + (x - x0) as usize];
+                let i_c = colour(i);
+                let (fore, back) = means(cell, i_c);
+                let f = fused(fore, back, f32::from(value) / 255.0, i_c);
+                apply(i, f.map(|v| (v * 255.0).round() as u8));
+            }
+        }
+    }
+}
+
+/// The foreground and background means of a window's sums; the photo's colour where a window
+/// holds none of one (it then carries no weight either).
+fn means(sums: &Sums, photo: [f32; 3]) -> ([f32; 3], [f32; 3]) {
+    const EMPTY: f32 = 1e-4;
+    let fore_weight = sums[ALPHA];
+    let back_weight = sums[COUNT] - sums[ALPHA];
+    let mut fore = photo;
+    let mut back = photo;
+    if fore_weight > EMPTY {
+        for c in 0..3 {
+            fore[c] = sums[FORE + c] / fore_weight;
+        }
+    }
+    if back_weight > EMPTY {
+        for c in 0..3 {
+            back[c] = sums[BACK + c] / back_weight;
+        }
+    }
+    (fore, back)
+}
+
+/// The paper's update: `F = F̂ + α (I − αF̂ − (1 − α)B̂)`, within the colour range.
+fn fused(fore: [f32; 3], back: [f32; 3], a: f32, photo: [f32; 3]) -> [f32; 3] {
+    let mut out = [0.0; 3];
+    for c in 0..3 {
+        let residual = photo[c] - a * fore[c] - (1.0 - a) * back[c];
+        out[c] = (fore[c] + a * residual).clamp(0.0, 1.0);
+    }
+    out
+}
+
+/// The tiles (column, row) holding at least one partial mask value.
+fn partial_tiles(mask: &GrayImage) -> Vec<(u32, u32)> {
+    let (width, height) = mask.dimensions();
+    let columns = width.div_ceil(TILE);
+    let mut marked = vec![false; (columns * height.div_ceil(TILE)) as usize];
+    for (y, row) in mask
+        .as_raw()
+        .chunks_exact(width.max(1) as usize)
+        .enumerate()
+    {
+        let tile_row = (y as u32 / TILE) * columns;
+        for (x, &value) in row.iter().enumerate() {
+            if value != 0 && value != 255 {
+                marked[(tile_row + x as u32 / TILE) as usize] = true;
+            }
+        }
+    }
+    marked
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| **m)
+        .map(|(i, _)| (i as u32 % columns, i as u32 / columns))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Luma, Rgb};
+
+    fn estimated(photo: &RgbImage, mask: &GrayImage) -> Vec<(usize, [u8; 3])> {
+        let mut out = Vec::new();
+        estimate(photo, mask, |i, c| out.push((i, c)));
+        out
+    }
+
+    #[test]
+    fn a_uniform_photo_is_its_own_foreground() {
+        // F̂ = B̂ = I, so F = I + α(I − αI − (1 − α)I) = I: nothing to take away.
+        let photo = RgbImage::from_pixel(40, 30, Rgb([90, 140, 200]));
+        let mask = GrayImage::from_fn(40, 30, |x, _| Luma([(x * 6) as u8]));
+        let out = estimated(&photo, &mask);
+        assert_eq!(out.len(), 40 * 30 - 30, "every partial pixel (x = 0 is 0)");
+        for (i, colour) in out {
+            assert_eq!(colour, [90, 140, 200], "pixel {i}");
+        }
+    }
+
+    #[test]
+    fn hard_masks_change_nothing() {
+        let photo = RgbImage::from_fn(50, 50, |x, y| Rgb([x as u8, y as u8, 7]));
+        let mask = GrayImage::from_fn(50, 50, |x, _| Luma([if x < 25 { 0 } else { 255 }]));
+        assert!(estimated(&photo, &mask).is_empty());
+    }
+
+    #[test]
+    fn one_partial_pixel_between_known_colours_gets_the_subject_colour() {
+        // Left half subject (red, α = 1), right half background (green, α = 0), one column of
+        // α = 0.5 between: the photo there is the half-and-half mix. Hand-computed: the narrow
+        // window's F̂ is red and B̂ green exactly (each side's mean is its own colour and the mixed
+        // column enters F̂ with pass 1's F), so F = F̂ + ½(I − ½F̂ − ½B̂) = red.
+        let (red, green) = ([200u8, 30, 30], [20u8, 180, 40]);
+        let mix = [110u8, 105, 35];
+        let photo = RgbImage::from_fn(64, 64, |x, _| match x {
+            0..32 => Rgb(red),
+            32 => Rgb(mix),
+            _ => Rgb(green),
+        });
+        let mask = GrayImage::from_fn(64, 64, |x, _| {
+            Luma([match x {
+                0..32 => 255,
+                32 => 128,
+                _ => 0,
+            }])
+        });
+        let out = estimated(&photo, &mask);
+        assert_eq!(out.len(), 64);
+        for (i, colour) in out {
+            assert_eq!(i % 64, 32);
+            for c in 0..3 {
+                assert!(
+                    colour[c].abs_diff(red[c]) <= 3,
+                    "pixel {i}: {colour:?} is not the subject's {red:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_soft_edge_over_a_green_wall_loses_its_fringe() {
+        // A known foreground (warm, with texture) over a known green background through a wide
+        // soft edge: the estimate is close to the true foreground, and far closer than the photo.
+        let (w, h) = (160u32, 120u32);
+        let truth = |x: u32, y: u32| {
+            [
+                200.0 + 40.0 * ((x as f32) * 0.05).sin(),
+                120.0 + 30.0 * ((y as f32) * 0.07).cos(),
+                60.0,
+            ]
+        };
+        let wall = |x: u32, _y: u32| [30.0, 170.0 + (x % 7) as f32, 50.0];
+        let alpha = |x: u32, _y: u32| ((100.0 - x as f32) / 24.0).clamp(0.0, 1.0);
+        let photo = RgbImage::from_fn(w, h, |x, y| {
+            let (f, b, a) = (truth(x, y), wall(x, y), alpha(x, y));
+            Rgb([0, 1, 2].map(|c| (a * f[c] + (1.0 - a) * b[c]).round() as u8))
+        });
+        let mask = GrayImage::from_fn(w, h, |x, y| Luma([(alpha(x, y) * 255.0).round() as u8]));
+        let (mut before, mut after, mut weight) = (0.0, 0.0, 0.0);
+        let out = estimated(&photo, &mask);
+        assert!(!out.is_empty());
+        for (i, colour) in out {
+            let (x, y) = (i as u32 % w, i as u32 / w);
+            let (f, a) = (truth(x, y), alpha(x, y));
+            let p = photo.get_pixel(x, y).0;
+            for c in 0..3 {
+                before += a * (f32::from(p[c]) - f[c]).abs();
+                after += a * (f32::from(colour[c]) - f[c]).abs();
+            }
+            weight += 3.0 * a;
+        }
+        let (before, after) = (before / weight, after / weight);
+        assert!(
+            after < 12.0,
+            "mean error {after:.1} of 255 (photo's: {before:.1})"
+        );
+        assert!(
+            after < before / 3.0,
+            "{after:.1} against the photo's {before:.1}"
+        );
+    }
+}
