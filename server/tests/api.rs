@@ -181,6 +181,71 @@ fn assert_composed(
     }
 }
 
+/// `bg_color` with an alpha, through both APIs: the result keeps an alpha channel, the colour
+/// see-through where the mask is clear, the subject opaque and unchanged.
+#[tokio::test]
+async fn a_see_through_bg_color_leaves_the_result_partly_transparent() {
+    let api = TestApp::fake().await;
+    let original = subject_photo(W, H);
+    let upload = png(&original);
+    for (path, file_field, color) in [
+        ("/api/v1/cutouts", "image", "#00ff0080"),
+        ("/v1.0/removebg", "image_file", "0f08"),
+    ] {
+        let response = api
+            .post_form_to(
+                path,
+                &[
+                    (file_field, Part::File(upload.clone())),
+                    ("bg_color", Part::Text(color)),
+                    ("size", Part::Text("full")),
+                    ("format", Part::Text("png")),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let decoded = image::load_from_memory(&bytes(response).await).expect("png");
+        assert!(
+            decoded.color().has_alpha(),
+            "{path}: a see-through colour keeps the alpha"
+        );
+        let decoded = decoded.to_rgba8();
+        assert_eq!(decoded.dimensions(), (W, H), "{path}");
+        let expected_clear = if path == "/api/v1/cutouts" {
+            [0, 255, 0, 0x80]
+        } else {
+            [0, 255, 0, 0x88]
+        };
+        for (x, y, pixel) in decoded.enumerate_pixels() {
+            if FakeEngine::is_subject(x, y, W, H) {
+                let [r, g, b] = original.get_pixel(x, y).0;
+                assert_eq!(pixel.0, [r, g, b, 255], "{path}: subject at ({x}, {y})");
+            } else {
+                assert_eq!(pixel.0, expected_clear, "{path}: background at ({x}, {y})");
+            }
+        }
+    }
+    // Digits that are not a colour are refused with a sentence naming the field: 422 on the
+    // native API (its invalid options), 400 on remove.bg's (as remove.bg answers).
+    for (path, file_field, status) in [
+        ("/api/v1/cutouts", "image", StatusCode::UNPROCESSABLE_ENTITY),
+        ("/v1.0/removebg", "image_file", StatusCode::BAD_REQUEST),
+    ] {
+        let response = api
+            .post_form_to(
+                path,
+                &[
+                    (file_field, Part::File(upload.clone())),
+                    ("bg_color", Part::Text("#00ff008")),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), status, "{path}");
+        let body = String::from_utf8(bytes(response).await).expect("utf-8");
+        assert!(body.contains("bg_color"), "{path}: {body}");
+    }
+}
+
 #[tokio::test]
 async fn backgrounds_crop_and_json_answers() {
     let api = TestApp::fake().await;

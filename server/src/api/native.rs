@@ -5,7 +5,7 @@
 //! image, or JSON with the link and metadata when `Accept: application/json`.
 //!
 //! Options: `format` (png, webp, jpg, mask, zip), `size` (`full` = 1024, `preview` = 768, or a
-//! multiple of 32 from 256 to 1024), `bg_color` (`#rrggbb` or a colour name), `background`
+//! multiple of 32 from 256 to 1024), `bg_color` (`#rrggbb`, `#rrggbbaa` with an alpha, or a colour name), `background`
 //! (`transparent`, `blur`), `crop` (true/false, 1/0 or yes/no), `crop_margin` (`12px` or `10%`).
 
 use std::collections::HashMap;

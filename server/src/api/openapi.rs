@@ -21,9 +21,10 @@ pub struct CutoutForm {
     /// `full` (default, 1024² model input), `preview` (768²) or 256–1024 in steps of 32.
     #[schema(schema_with = string_or_integer)]
     pub size: Option<String>,
-    /// A background colour: `#rrggbb`, `#rgb` or a basic colour name.
+    /// A background colour: `#rrggbb`, `#rgb`, with an alpha `#rrggbbaa` or `#rgba` (a see-through
+    /// colour leaves the result partly transparent), or a basic colour name.
     pub bg_color: Option<String>,
-    /// `transparent` (default) or `blur` (the photo itself, blurred).
+    /// `transparent` (default) or `blur` (the photo's background without the subject, blurred).
     pub background: Option<String>,
     /// Crop to the subject.
     #[schema(schema_with = flag)]

@@ -34,29 +34,35 @@ const NAMED: [(&str, [u8; 3]); 18] = [
     ("orange", [255, 165, 0]),
 ];
 
-/// `#rrggbb`, `rrggbb`, `#rgb` or a basic CSS colour name (`green`).
-pub fn parse_color(text: &str) -> Result<[u8; 3], Error> {
-    if let Some((_, rgb)) = NAMED
+/// `#rrggbb`, `#rgb`, with an alpha `#rrggbbaa` or `#rgba` (the `#` may be left out), or a basic
+/// CSS colour name (`green`), as red, green, blue and alpha (255 unless given).
+pub fn parse_color(text: &str) -> Result<[u8; 4], Error> {
+    if let Some((_, [r, g, b])) = NAMED
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(text))
     {
-        return Ok(*rgb);
+        return Ok([*r, *g, *b, 255]);
     }
     let hex = text.trim_start_matches('#');
     let invalid = || Error::Invalid {
         field: "bg_color",
-        message: format!("{text:?} is not a colour like #1e90ff"),
+        message: format!(
+            "{text:?} is not a colour like #1e90ff (or #1e90ff80 with an alpha, or a name like green)"
+        ),
     };
-    let expanded: String = match hex.len() {
-        3 => hex.chars().flat_map(|c| [c, c]).collect(),
-        6 => hex.to_string(),
-        _ => return Err(invalid()),
-    };
-    let channel = |i: usize| u8::from_str_radix(&expanded[i..i + 2], 16).map_err(|_| invalid());
-    if !expanded.is_ascii() {
+    if !hex.is_ascii() {
         return Err(invalid());
     }
-    Ok([channel(0)?, channel(2)?, channel(4)?])
+    let expanded: String = match hex.len() {
+        3 | 4 => hex.chars().flat_map(|c| [c, c]).collect(),
+        6 | 8 => hex.to_string(),
+        _ => return Err(invalid()),
+    };
+    let channel = |i: usize| match expanded.get(i..i + 2) {
+        Some(pair) => u8::from_str_radix(pair, 16).map_err(|_| invalid()),
+        None => Ok(255),
+    };
+    Ok([channel(0)?, channel(2)?, channel(4)?, channel(6)?])
 }
 
 /// A yes/no option: `true`/`false` (JSON booleans arrive as that text), `1`/`0` or `yes`/`no`, in
@@ -142,10 +148,26 @@ mod tests {
 
     #[test]
     fn colours_and_margins_parse_or_say_what_is_expected() {
-        assert_eq!(parse_color("#1e90ff").ok(), Some([0x1e, 0x90, 0xff]));
-        assert_eq!(parse_color("fff").ok(), Some([255, 255, 255]));
-        assert_eq!(parse_color("Green").ok(), Some([0, 128, 0]));
-        for bad in ["", "#12", "bluish", "#gggggg", "#ééé"] {
+        assert_eq!(parse_color("#1e90ff").ok(), Some([0x1e, 0x90, 0xff, 255]));
+        assert_eq!(parse_color("fff").ok(), Some([255, 255, 255, 255]));
+        assert_eq!(parse_color("Green").ok(), Some([0, 128, 0, 255]));
+        // With an alpha: 8 and 4 digits.
+        assert_eq!(
+            parse_color("#1e90ff80").ok(),
+            Some([0x1e, 0x90, 0xff, 0x80])
+        );
+        assert_eq!(parse_color("f008").ok(), Some([255, 0, 0, 0x88]));
+        for bad in [
+            "",
+            "#12",
+            "#12345",
+            "#1234567",
+            "#123456789",
+            "bluish",
+            "#gggggg",
+            "#ééé",
+            "#1e90fg80",
+        ] {
             assert!(parse_color(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_margin("12px").ok(), Some(Margin::Pixels(12)));

@@ -124,7 +124,7 @@ fn parse_args() -> Result<Args, String> {
             "--background" => {
                 args.background = match value.as_str() {
                     "transparent" => BackgroundRequest::Transparent,
-                    "color" => BackgroundRequest::Color([30, 120, 200]),
+                    "color" => BackgroundRequest::Color([30, 120, 200, 255]),
                     "blur" => BackgroundRequest::Blur,
                     _ => return Err("--background takes transparent, color or blur".into()),
                 }

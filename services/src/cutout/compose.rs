@@ -15,7 +15,9 @@ use super::{backdrop, foreground};
 #[derive(Clone, Debug)]
 pub enum Background {
     Transparent,
-    Color([u8; 3]),
+    /// Red, green, blue and alpha: below 255 alpha the result stays partly transparent (the
+    /// subject over a see-through colour).
+    Color([u8; 4]),
     /// Scaled to cover the result and centred.
     Image(RgbImage),
     /// The photo's background without the subject, blurred (the value is the blur's standard
@@ -107,10 +109,10 @@ pub fn compose_with(
     };
     let behind: Option<RgbImage> = match background {
         Background::Transparent => None,
-        Background::Color(color) => Some(RgbImage::from_pixel(
+        Background::Color([r, g, b, _]) => Some(RgbImage::from_pixel(
             window.width,
             window.height,
-            image::Rgb(*color),
+            image::Rgb([*r, *g, *b]),
         )),
         Background::Image(picture) => Some(cover(picture, window.width, window.height)),
         Background::Blur(share) => {
@@ -120,6 +122,11 @@ pub fn compose_with(
                     .in_scope(|| backdrop::blurred_background(photo.as_ref(), &mask, sigma)),
             )
         }
+    };
+    // How opaque what goes behind is: only a colour can be see-through.
+    let behind_alpha = match background {
+        Background::Color([.., alpha]) => *alpha,
+        _ => 255,
     };
     let mut rgba = RgbaImage::new(window.width, window.height);
     let pixels = rgba
@@ -139,13 +146,7 @@ pub fn compose_with(
         }
         Some(behind) => {
             for (((out, front), &alpha), back) in pixels.zip(behind.chunks_exact(3)) {
-                let a = u16::from(alpha);
-                for channel in 0..3 {
-                    let mixed =
-                        u16::from(front[channel]) * a + u16::from(back[channel]) * (255 - a);
-                    out[channel] = ((mixed + 127) / 255) as u8;
-                }
-                out[3] = 255;
+                out.copy_from_slice(&over(front, alpha, back, behind_alpha));
             }
         }
     }
@@ -157,12 +158,8 @@ pub fn compose_with(
             match &behind {
                 None => pixel[..3].copy_from_slice(&colour),
                 Some(behind) => {
-                    let a = u16::from(mask.as_raw()[i]);
                     let back = &behind.as_raw()[3 * i..3 * i + 3];
-                    for c in 0..3 {
-                        let mixed = u16::from(colour[c]) * a + u16::from(back[c]) * (255 - a);
-                        pixel[c] = ((mixed + 127) / 255) as u8;
-                    }
+                    pixel.copy_from_slice(&over(&colour, mask.as_raw()[i], back, behind_alpha));
                 }
             }
         });
@@ -185,8 +182,36 @@ pub fn compose_with(
         rgba,
         mask,
         foreground,
-        transparent: behind.is_none(),
+        transparent: behind.is_none() || behind_alpha < 255,
     }
+}
+
+/// `front` with opacity `alpha` over `back` with opacity `back_alpha` (Porter-Duff "over", in
+/// integers): the colour is each one's weighted share, the alpha their union. Over an opaque back
+/// this is the plain mix `(front·α + back·(255 − α)) / 255`, rounded.
+#[inline]
+fn over(front: &[u8], alpha: u8, back: &[u8], back_alpha: u8) -> [u8; 4] {
+    if back_alpha == 255 {
+        // The common case, with a constant divisor (a multiplication once compiled).
+        let a = u16::from(alpha);
+        let mix = |c: usize| {
+            ((u16::from(front[c]) * a + u16::from(back[c]) * (255 - a) + 127) / 255) as u8
+        };
+        return [mix(0), mix(1), mix(2), 255];
+    }
+    let front_weight = u32::from(alpha) * 255;
+    let back_weight = u32::from(back_alpha) * (255 - u32::from(alpha));
+    let total = front_weight + back_weight;
+    if total == 0 {
+        return [0; 4];
+    }
+    let mut out = [0; 4];
+    for c in 0..3 {
+        let mixed = u32::from(front[c]) * front_weight + u32::from(back[c]) * back_weight;
+        out[c] = ((mixed + total / 2) / total) as u8;
+    }
+    out[3] = ((total + 127) / 255) as u8;
+    out
 }
 
 /// The smallest box holding every subject pixel, or `None` for an empty mask.
@@ -320,7 +345,10 @@ mod tests {
     #[test]
     fn edges_carry_the_subjects_colour_not_the_wall_behind_it() {
         let (photo, mask) = green_wall();
-        for background in [Background::Transparent, Background::Color([255, 255, 255])] {
+        for background in [
+            Background::Transparent,
+            Background::Color([255, 255, 255, 255]),
+        ] {
             let estimated = compose(&photo, mask.clone(), &background, None);
             let mixed = compose_with(&photo, mask.clone(), &background, None, EdgeColours::Photo);
             // Green in the edge band, where the mask is partial: the wall's fringe.
@@ -353,10 +381,57 @@ mod tests {
     #[test]
     fn a_colour_background_fills_what_is_not_subject() {
         let (photo, mask) = sample();
-        let out = compose(&photo, mask.clone(), &Background::Color([0, 0, 255]), None);
+        let out = compose(
+            &photo,
+            mask.clone(),
+            &Background::Color([0, 0, 255, 255]),
+            None,
+        );
         assert!(!out.transparent);
         assert_eq!(out.rgba.get_pixel(0, 0).0, [0, 0, 255, 255]);
         assert_eq!(out.rgba.get_pixel(4, 3).0, [200, 0, 0, 255]);
+    }
+
+    #[test]
+    fn a_see_through_colour_leaves_the_result_partly_transparent() {
+        let (photo, mask) = sample();
+        let out = compose(&photo, mask, &Background::Color([0, 0, 255, 64]), None);
+        assert!(out.transparent, "encoded with its alpha");
+        assert_eq!(
+            out.rgba.get_pixel(0, 0).0,
+            [0, 0, 255, 64],
+            "the colour, see-through"
+        );
+        assert_eq!(
+            out.rgba.get_pixel(4, 3).0,
+            [200, 0, 0, 255],
+            "the subject, opaque"
+        );
+        // Fully see-through: the same as transparent, colour 0 where nothing is.
+        let (photo, mask) = sample();
+        let clear = compose(&photo, mask, &Background::Color([0, 0, 255, 0]), None);
+        assert_eq!(clear.rgba.get_pixel(0, 0).0, [0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn over_is_porter_duff_and_the_plain_mix_on_an_opaque_back() {
+        // Hand-computed: half-opaque red over 64/255 blue: alpha 128 + 64·127/255 = 159.9 → 160;
+        // red's share 128·255 / (128·255 + 64·127) = 0.8007 → 204, blue's 0.1993·255 → 51.
+        assert_eq!(over(&[255, 0, 0], 128, &[0, 0, 255], 64), [204, 0, 51, 160]);
+        assert_eq!(over(&[255, 0, 0], 0, &[0, 0, 255], 0), [0, 0, 0, 0]);
+        assert_eq!(over(&[255, 0, 0], 255, &[0, 0, 255], 0), [255, 0, 0, 255]);
+        // On an opaque back both paths agree with the plain mix.
+        for alpha in [0u8, 1, 77, 128, 254, 255] {
+            let plain = |f: u16, b: u16| {
+                ((f * u16::from(alpha) + b * (255 - u16::from(alpha)) + 127) / 255) as u8
+            };
+            let mixed = over(&[10, 200, 255], alpha, &[250, 3, 0], 255);
+            assert_eq!(
+                mixed,
+                [plain(10, 250), plain(200, 3), plain(255, 0), 255],
+                "{alpha}"
+            );
+        }
     }
 
     #[test]

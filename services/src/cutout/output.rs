@@ -317,7 +317,12 @@ mod tests {
     #[test]
     fn opaque_backgrounds_encode_without_alpha() {
         let (image, mask) = sample();
-        let composed = compose(&image, mask.clone(), &Background::Color([0, 0, 255]), None);
+        let composed = compose(
+            &image,
+            mask.clone(),
+            &Background::Color([0, 0, 255, 255]),
+            None,
+        );
         for format in [OutputFormat::Png, OutputFormat::Webp] {
             let bytes = encode_composed(&composed, format).unwrap().bytes;
             let decoded = image::load_from_memory(&bytes).unwrap();
@@ -433,7 +438,7 @@ mod tests {
     #[test]
     fn a_zip_on_an_opaque_background_keeps_the_chosen_background() {
         let (image, mask) = sample();
-        let composed = compose(&image, mask, &Background::Color([0, 0, 255]), None);
+        let composed = compose(&image, mask, &Background::Color([0, 0, 255, 255]), None);
         let [r, g, b] = zip_colors(&composed).get_pixel(3, 1).0;
         assert!(r < 40 && g < 40 && b > 200, "{r},{g},{b}");
     }

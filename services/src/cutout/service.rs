@@ -47,7 +47,8 @@ pub struct CutoutRequest {
 #[derive(Clone, Debug)]
 pub enum BackgroundRequest {
     Transparent,
-    Color([u8; 3]),
+    /// Red, green, blue and alpha: a colour below 255 leaves the result partly transparent.
+    Color([u8; 4]),
     Image(Arc<Zeroizing<Vec<u8>>>),
     Blur,
 }
