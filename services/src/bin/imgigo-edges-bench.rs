@@ -125,6 +125,12 @@ fn bench(args: Args) -> Result<(), String> {
             std::hint::black_box(backdrop::blurred_background(&photo, &soft, sigma));
         }),
     );
+    row(
+        "  the whole photo blurred (what it replaces)",
+        time(args.runs, || {
+            std::hint::black_box(image::imageops::fast_blur(&photo, sigma));
+        }),
+    );
     let composed = |edges| {
         time(args.runs, || {
             let out = compose_with(&photo, soft.clone(), &Background::Transparent, None, edges);

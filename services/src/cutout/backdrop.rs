@@ -8,17 +8,14 @@
 //! A Gaussian of standard deviation `sigma`, approximated by three box blurs, computed on blocks
 //! of the photo (a blur this wide has no detail the blocks would lose) and sampled bilinearly.
 
-use image::{GrayImage, Rgb, RgbImage};
+use image::{GrayImage, RgbImage};
 
-use super::grid::Grid;
+use super::grid::{Grid, rgb_alpha_block_sums};
 
 /// Blocks are chosen so that the blur spans at least this many of them (standard deviations).
 const SIGMA_IN_BLOCKS: f32 = 4.0;
 /// Below this share of background in a pixel's blur, the plain blur takes over, gradually.
 const SOME_BACKGROUND: f32 = 0.05;
-
-/// Lanes: background colour × weight, weight (1 − α), colour, pixels.
-type Sums = [f32; 8];
 
 /// The background of `photo` (where `mask` is below 255), blurred with standard deviation `sigma`
 /// pixels, the size of the photo.
@@ -26,41 +23,48 @@ pub fn blurred_background(photo: &RgbImage, mask: &GrayImage, sigma: f32) -> Rgb
     let (width, height) = photo.dimensions();
     debug_assert_eq!(mask.dimensions(), (width, height));
     let block = ((sigma / SIGMA_IN_BLOCKS).floor() as u32).clamp(1, 32);
-    let rgb = photo.as_raw();
-    let alpha = mask.as_raw();
-    let mut grid = Grid::<8>::block_sums(width, height, block, |x, y| {
-        let i = (y * width + x) as usize;
-        let c = [0, 1, 2].map(|k| f32::from(rgb[3 * i + k]));
-        let b = 1.0 - f32::from(alpha[i]) / 255.0;
-        [c[0] * b, c[1] * b, c[2] * b, b, c[0], c[1], c[2], 1.0]
-    });
+    let mut grid = rgb_alpha_block_sums(photo.as_raw(), mask.as_raw(), width, height, block);
     let radius = box_radius(sigma / block as f32);
     for _ in 0..3 {
         grid = grid.box_sum(radius);
     }
-    // Colours per block, then sampled per pixel (the blocks are few; the pixels many).
-    let colours = Grid::<3> {
-        width: grid.width,
-        height: grid.height,
-        cells: grid.cells.iter().map(colour).collect(),
-    };
-    RgbImage::from_fn(width, height, |x, y| {
-        Rgb(colours
-            .sample(block, x, y)
-            .map(|v| v.round().clamp(0.0, 255.0) as u8))
-    })
+    // Colours per block, then sampled per pixel (the blocks are few; the pixels many): each row
+    // between two rows of blocks, then across.
+    let colours: Vec<[f32; 3]> = grid.cells.iter().map(colour).collect();
+    let columns = Grid::<3>::sample_positions(width, grid.width, block);
+    let rows = Grid::<3>::sample_positions(height, grid.height, block);
+    let mut out = RgbImage::new(width, height);
+    let mut line = vec![[0f32; 3]; grid.width];
+    for (row, &(top, bottom, fy)) in out.chunks_exact_mut(3 * width as usize).zip(&rows) {
+        let (top, bottom) = (
+            &colours[top * grid.width..(top + 1) * grid.width],
+            &colours[bottom * grid.width..(bottom + 1) * grid.width],
+        );
+        for ((mixed, t), b) in line.iter_mut().zip(top).zip(bottom) {
+            *mixed = [0, 1, 2].map(|c| t[c] + (b[c] - t[c]) * fy);
+        }
+        for (pixel, &(left, right, fx)) in row.chunks_exact_mut(3).zip(&columns) {
+            let (l, r) = (line[left], line[right]);
+            for c in 0..3 {
+                pixel[c] = (l[c] + (r[c] - l[c]) * fx + 0.5).clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    out
 }
 
-/// The blurred background's colour from a block's sums: the mask-normalised mean, blended towards
-/// the plain mean where almost no background is within reach.
-fn colour(sums: &Sums) -> [f32; 3] {
+/// The blurred background's colour from a block's integer sums (Σα, Σcα, Σc, pixels): the
+/// mask-normalised mean, blended towards the plain mean where almost no background is within reach.
+fn colour(sums: &[f32; 8]) -> [f32; 3] {
     let pixels = sums[7].max(f32::MIN_POSITIVE);
-    let share = sums[3] / pixels;
+    // Σ(1 − α) with α in 0–1, and Σc(1 − α).
+    let weight = sums[7] - sums[0] / 255.0;
+    let share = weight / pixels;
     let plain = [sums[4], sums[5], sums[6]].map(|v| v / pixels);
-    if share <= 0.0 {
+    if share <= 1e-6 {
         return plain;
     }
-    let own = [sums[0], sums[1], sums[2]].map(|v| v / sums[3]);
+    let own = [0, 1, 2].map(|c| (sums[4 + c] - sums[1 + c] / 255.0) / weight);
     let trust = (share / SOME_BACKGROUND).min(1.0);
     [0, 1, 2].map(|c| own[c] * trust + plain[c] * (1.0 - trust))
 }
@@ -76,7 +80,7 @@ fn box_radius(sigma: f32) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::Luma;
+    use image::{Luma, Rgb};
 
     #[test]
     fn three_box_passes_have_the_asked_spread() {

@@ -23,7 +23,7 @@
 
 use image::{GrayImage, RgbImage};
 
-use super::grid::Grid;
+use super::grid::{Grid, rgb_alpha_block_sums};
 
 /// Half the wide window, in photo pixels (the paper's 90-pixel window).
 const WIDE_RADIUS: u32 = 45;
@@ -59,24 +59,28 @@ pub fn estimate(photo: &RgbImage, mask: &GrayImage, mut apply: impl FnMut(usize,
             f32::from(rgb[3 * i + 2]) / 255.0,
         ]
     };
-    // Pass 1, wide, with F = B = I.
-    let wide = Grid::<8>::block_sums(width, height, WIDE_BLOCK, |x, y| {
-        let i = (y * width + x) as usize;
-        let a = f32::from(alpha[i]) / 255.0;
-        let c = colour(i);
-        let b = 1.0 - a;
-        [
-            a,
-            c[0] * a,
-            c[1] * a,
-            c[2] * a,
-            c[0] * b,
-            c[1] * b,
-            c[2] * b,
-            1.0,
-        ]
-    })
-    .box_sum((WIDE_RADIUS / WIDE_BLOCK) as usize);
+    // Pass 1, wide, with F = B = I: integer block sums, box-summed, then in the lanes' units
+    // (colours and α in 0–1; Σ c(1 − α) = Σc − Σcα).
+    let mut wide = rgb_alpha_block_sums(rgb, alpha, width, height, WIDE_BLOCK)
+        .box_sum((WIDE_RADIUS / WIDE_BLOCK) as usize);
+    for cell in &mut wide.cells {
+        let [a, ra, ga, ba, r, g, b, n] = *cell;
+        let (fa, fb) = (1.0 / 255.0, 1.0 / 65025.0);
+        *cell = [
+            a * fa,
+            ra * fb,
+            ga * fb,
+            ba * fb,
+            r * fa - ra * fb,
+            g * fa - ga * fb,
+            b * fa - ba * fb,
+            n,
+        ];
+    }
+
+    // Where each column and row of the photo falls between the wide grid's cells.
+    let columns = Grid::<8>::sample_positions(width, wide.width, WIDE_BLOCK);
+    let rows = Grid::<8>::sample_positions(height, wide.height, WIDE_BLOCK);
 
     let mut sums: Grid<8> = Grid::zeros(0, 0);
     for (tx, ty) in tiles {
@@ -106,7 +110,8 @@ pub fn estimate(photo: &RgbImage, mask: &GrayImage, mut apply: impl FnMut(usize,
                     value => {
                         let a = f32::from(value) / 255.0;
                         let i_c = colour(i);
-                        let (fore, back) = means(&wide.sample(WIDE_BLOCK, x, y), i_c);
+                        let wide_sums = wide.sample_at(columns[x as usize], rows[y as usize]);
+                        let (fore, back) = means(&wide_sums, i_c);
                         let b = 1.0 - a;
                         let f = fused(fore, back, a, i_c);
                         [

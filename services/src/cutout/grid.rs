@@ -22,27 +22,19 @@ impl<const L: usize> Grid<L> {
         }
     }
 
-    /// The sums of `value(x, y)` over the `factor`×`factor` blocks of a `width`×`height` picture
-    /// (the last row and column of blocks may be smaller).
-    pub fn block_sums(
-        width: u32,
-        height: u32,
-        factor: u32,
-        mut value: impl FnMut(u32, u32) -> [f32; L],
-    ) -> Self {
-        let factor = factor.max(1);
-        let mut grid = Self::zeros(
-            width.div_ceil(factor) as usize,
-            height.div_ceil(factor) as usize,
-        );
-        for y in 0..height {
-            let row = (y / factor) as usize * grid.width;
-            for x in 0..width {
-                let cell = &mut grid.cells[row + (x / factor) as usize];
-                add(cell, &value(x, y));
-            }
-        }
-        grid
+    /// The sample positions of a picture `length` pixels long on a grid of `cells` cells of
+    /// `factor` pixels: for each pixel, its two neighbouring cell centres and the weight of the
+    /// second (what [`Grid::sample`] computes per pixel, computed once per row or column).
+    pub fn sample_positions(length: u32, cells: usize, factor: u32) -> Vec<(usize, usize, f32)> {
+        let scale = 1.0 / factor.max(1) as f32;
+        let last = cells.saturating_sub(1);
+        (0..length)
+            .map(|p| {
+                let u = ((p as f32 + 0.5) * scale - 0.5).clamp(0.0, last as f32);
+                let first = u as usize;
+                (first, (first + 1).min(last), u - first as f32)
+            })
+            .collect()
     }
 
     /// Every cell replaced by the sum of the cells within `radius` of it (a square window, clipped
@@ -94,14 +86,22 @@ impl<const L: usize> Grid<L> {
     }
 
     /// The grid's value at picture pixel (`x`, `y`), bilinear between cell centres, for a grid of
-    /// `factor`×`factor` blocks.
+    /// `factor`×`factor` blocks (what the tests check [`Grid::sample_at`] against).
+    #[cfg(test)]
     pub fn sample(&self, factor: u32, x: u32, y: u32) -> [f32; L] {
-        let scale = 1.0 / factor.max(1) as f32;
-        let u = ((x as f32 + 0.5) * scale - 0.5).clamp(0.0, (self.width - 1) as f32);
-        let v = ((y as f32 + 0.5) * scale - 0.5).clamp(0.0, (self.height - 1) as f32);
-        let (x0, y0) = (u as usize, v as usize);
-        let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
-        let (fx, fy) = (u - x0 as f32, v - y0 as f32);
+        let column = Self::sample_positions(x + 1, self.width, factor)[x as usize];
+        let row = Self::sample_positions(y + 1, self.height, factor)[y as usize];
+        self.sample_at(column, row)
+    }
+
+    /// The grid's value between the cells of a column and a row position from
+    /// [`Grid::sample_positions`].
+    #[inline]
+    pub fn sample_at(
+        &self,
+        (x0, x1, fx): (usize, usize, f32),
+        (y0, y1, fy): (usize, usize, f32),
+    ) -> [f32; L] {
         let at = |x: usize, y: usize| &self.cells[y * self.width + x];
         let (a, b, c, d) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
         let mut out = [0.0; L];
@@ -112,6 +112,62 @@ impl<const L: usize> Grid<L> {
         }
         out
     }
+}
+
+/// Integer sums over `factor`×`factor` blocks of a photo (`rgb`, 3 bytes a pixel) and its mask:
+/// lanes Σα, Σcα (3), Σc (3) and the pixel count, as `f32`. Everything the edge steps need is a
+/// linear combination of these, so they can be box-summed first and combined after.
+pub fn rgb_alpha_block_sums(
+    rgb: &[u8],
+    alpha: &[u8],
+    width: u32,
+    height: u32,
+    factor: u32,
+) -> Grid<8> {
+    let factor = factor.max(1) as usize;
+    let (w, h) = (width as usize, height as usize);
+    let mut grid = Grid::zeros(w.div_ceil(factor), h.div_ceil(factor));
+    if w == 0 || h == 0 {
+        return grid;
+    }
+    // u32 holds a block's sums: at most 32 × 32 pixels × 255 × 255.
+    let mut row = vec![[0u32; 8]; grid.width];
+    for (y, (colours, alphas)) in rgb
+        .chunks_exact(3 * w)
+        .zip(alpha.chunks_exact(w))
+        .enumerate()
+    {
+        for ((sums, colours), alphas) in row
+            .iter_mut()
+            .zip(colours.chunks(3 * factor))
+            .zip(alphas.chunks(factor))
+        {
+            let mut block = [0u32; 8];
+            for (c, &a) in colours.chunks_exact(3).zip(alphas) {
+                let a = u32::from(a);
+                let (r, g, b) = (u32::from(c[0]), u32::from(c[1]), u32::from(c[2]));
+                block[0] += a;
+                block[1] += r * a;
+                block[2] += g * a;
+                block[3] += b * a;
+                block[4] += r;
+                block[5] += g;
+                block[6] += b;
+            }
+            block[7] = alphas.len() as u32;
+            for (s, v) in sums.iter_mut().zip(block) {
+                *s += v;
+            }
+        }
+        if (y + 1) % factor == 0 || y + 1 == h {
+            let out = &mut grid.cells[(y / factor) * grid.width..(y / factor + 1) * grid.width];
+            for (cell, sums) in out.iter_mut().zip(row.iter_mut()) {
+                *cell = sums.map(|v| v as f32);
+                *sums = [0; 8];
+            }
+        }
+    }
+    grid
 }
 
 #[inline]
@@ -140,16 +196,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn block_sums_add_up_every_pixel_once() {
-        // 5×3 picture in blocks of 2: 3×2 cells, the last column and row of blocks smaller.
-        let grid = Grid::<2>::block_sums(5, 3, 2, |x, y| [1.0, (y * 5 + x) as f32]);
+    fn rgb_alpha_block_sums_are_the_integer_sums() {
+        let (w, h) = (5u32, 3u32);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 256) as u8).collect();
+        let alpha: Vec<u8> = (0..w * h).map(|i| (i * 40 % 256) as u8).collect();
+        let grid = rgb_alpha_block_sums(&rgb, &alpha, w, h, 2);
         assert_eq!((grid.width, grid.height), (3, 2));
-        let counts: Vec<f32> = grid.cells.iter().map(|c| c[0]).collect();
-        assert_eq!(counts, [4.0, 4.0, 2.0, 2.0, 2.0, 1.0]);
-        // Cell (0, 0) holds pixels 0, 1, 5, 6.
-        assert_eq!(grid.cells[0][1], 12.0);
-        let total: f32 = grid.cells.iter().map(|c| c[1]).sum();
-        assert_eq!(total, (0..15).sum::<u32>() as f32);
+        for (cy, cx) in [(0usize, 0usize), (0, 2), (1, 1), (1, 2)] {
+            let mut expected = [0f32; 8];
+            for y in (cy * 2)..(cy * 2 + 2).min(h as usize) {
+                for x in (cx * 2)..(cx * 2 + 2).min(w as usize) {
+                    let i = y * w as usize + x;
+                    let a = f32::from(alpha[i]);
+                    expected[0] += a;
+                    for c in 0..3 {
+                        let v = f32::from(rgb[3 * i + c]);
+                        expected[1 + c] += v * a;
+                        expected[4 + c] += v;
+                    }
+                    expected[7] += 1.0;
+                }
+            }
+            assert_eq!(grid.cells[cy * 3 + cx], expected, "cell ({cx}, {cy})");
+        }
+    }
+
+    #[test]
+    fn sample_positions_agree_with_sample() {
+        let grid = Grid::<1> {
+            width: 3,
+            height: 1,
+            cells: vec![[0.0], [10.0], [40.0]],
+        };
+        let positions = Grid::<1>::sample_positions(11, 3, 4);
+        for (x, (first, second, weight)) in positions.into_iter().enumerate() {
+            let [a] = grid.cells[first];
+            let [b] = grid.cells[second];
+            assert_eq!([a + (b - a) * weight], grid.sample(4, x as u32, 0), "x {x}");
+        }
     }
 
     #[test]

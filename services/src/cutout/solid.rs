@@ -16,6 +16,8 @@ use image::GrayImage;
 const CLEAR: u8 = 26;
 /// At or above this a pixel is mostly subject, and may be made opaque.
 const MOSTLY_SUBJECT: u8 = 128;
+/// No clear pixel within reach (in chamfer units, a third of a pixel each).
+const FAR: u16 = u16::MAX - 8;
 /// The soft band's width as a share of the shorter side, and its least width in pixels.
 const BAND_SHARE: f32 = 0.01;
 const BAND_MIN: f32 = 4.0;
@@ -43,54 +45,51 @@ pub fn solidify(mask: &mut GrayImage) {
 }
 
 /// For each pixel, its chamfer distance (3 per step, 4 per diagonal step) to the nearest clear
-/// pixel; `u32::MAX / 2` when there is none.
-fn distances_to_clear(mask: &GrayImage) -> Vec<u32> {
-    const FAR: u32 = u32::MAX / 2;
-    let (w, h) = (mask.width() as usize, mask.height() as usize);
-    let mut d: Vec<u32> = mask
+/// pixel; [`FAR`] when there is none. Row by row: the steps from the row before (or after) are
+/// independent of each other, only the steps along the row run in sequence.
+fn distances_to_clear(mask: &GrayImage) -> Vec<u16> {
+    let w = mask.width() as usize;
+    let mut d: Vec<u16> = mask
         .iter()
         .map(|&v| if v < CLEAR { 0 } else { FAR })
         .collect();
-    // Forward: from the left and above.
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
-            let mut best = d[i];
+    if w == 0 {
+        return d;
+    }
+    // Every value stays at or below FAR, so adding 4 never overflows.
+    let from_row = |row: &mut [u16], other: &[u16]| {
+        for (x, value) in row.iter_mut().enumerate() {
+            let mut best = (*value).min(other[x] + 3);
             if x > 0 {
-                best = best.min(d[i - 1] + 3);
+                best = best.min(other[x - 1] + 4);
             }
-            if y > 0 {
-                let up = i - w;
-                best = best.min(d[up] + 3);
-                if x > 0 {
-                    best = best.min(d[up - 1] + 4);
-                }
-                if x + 1 < w {
-                    best = best.min(d[up + 1] + 4);
-                }
+            if x + 1 < other.len() {
+                best = best.min(other[x + 1] + 4);
             }
-            d[i] = best;
+            *value = best;
+        }
+    };
+    let rows = d.len() / w;
+    // Forward: from above, then from the left.
+    for y in 0..rows {
+        let (done, rest) = d.split_at_mut(y * w);
+        let row = &mut rest[..w];
+        if y > 0 {
+            from_row(row, &done[(y - 1) * w..]);
+        }
+        for x in 1..w {
+            row[x] = row[x].min(row[x - 1] + 3);
         }
     }
-    // Backward: from the right and below.
-    for y in (0..h).rev() {
-        for x in (0..w).rev() {
-            let i = y * w + x;
-            let mut best = d[i];
-            if x + 1 < w {
-                best = best.min(d[i + 1] + 3);
-            }
-            if y + 1 < h {
-                let down = i + w;
-                best = best.min(d[down] + 3);
-                if x + 1 < w {
-                    best = best.min(d[down + 1] + 4);
-                }
-                if x > 0 {
-                    best = best.min(d[down - 1] + 4);
-                }
-            }
-            d[i] = best;
+    // Backward: from below, then from the right.
+    for y in (0..rows).rev() {
+        let (head, below) = d.split_at_mut((y + 1) * w);
+        let row = &mut head[y * w..];
+        if !below.is_empty() {
+            from_row(row, &below[..w]);
+        }
+        for x in (0..w - 1).rev() {
+            row[x] = row[x].min(row[x + 1] + 3);
         }
     }
     d
