@@ -32,7 +32,16 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
 
 /// Called while a page renders: sends the policy that allows exactly this page's inline scripts.
 pub fn send_page_csp() {
-    let (Some(nonce), Some(response)) = (use_nonce(), use_context::<ResponseOptions>()) else {
+    let (nonce, response) = (use_nonce(), use_context::<ResponseOptions>());
+    let (Some(nonce), Some(response)) = (nonce.clone(), response.clone()) else {
+        // The page then goes out with the policy for other responses, which blocks its inline
+        // scripts: it is not hydrated. Seen once in a CI run under load (every inline script of
+        // `/` refused); logged so the next occurrence says which part was missing.
+        tracing::warn!(
+            nonce = nonce.is_some(),
+            response_options = response.is_some(),
+            "a page is rendered without its script nonce; its scripts will be blocked"
+        );
         return;
     };
     if let Ok(value) = HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
