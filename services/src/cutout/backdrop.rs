@@ -23,7 +23,7 @@ pub fn blurred_background(photo: &RgbImage, mask: &GrayImage, sigma: f32) -> Rgb
     let (width, height) = photo.dimensions();
     debug_assert_eq!(mask.dimensions(), (width, height));
     let block = ((sigma / SIGMA_IN_BLOCKS).floor() as u32).clamp(1, 32);
-    let mut grid = rgb_alpha_block_sums(photo.as_raw(), mask.as_raw(), width, height, block);
+    let mut grid = rgb_alpha_block_sums(photo.as_raw(), mask.as_raw(), width, height, block, None);
     let radius = box_radius(sigma / block as f32);
     for _ in 0..3 {
         grid = grid.box_sum(radius);

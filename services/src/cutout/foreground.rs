@@ -43,7 +43,18 @@ type Sums = [f32; 8];
 
 /// Calls `apply(index, colour)` with the estimated subject colour of every pixel whose mask value
 /// is neither 0 nor 255 (`index` counts pixels, row by row); other pixels keep their colour.
-pub fn estimate(photo: &RgbImage, mask: &GrayImage, mut apply: impl FnMut(usize, [u8; 3])) {
+pub fn estimate(photo: &RgbImage, mask: &GrayImage, apply: impl FnMut(usize, [u8; 3])) {
+    estimate_within(photo, mask, true, apply)
+}
+
+/// [`estimate`], summing the wide pass over only the blocks the edges reach (`restrict`), or over
+/// the whole photo (what the tests compare against).
+fn estimate_within(
+    photo: &RgbImage,
+    mask: &GrayImage,
+    restrict: bool,
+    mut apply: impl FnMut(usize, [u8; 3]),
+) {
     let (width, height) = photo.dimensions();
     debug_assert_eq!(mask.dimensions(), (width, height));
     let tiles = partial_tiles(mask);
@@ -61,7 +72,9 @@ pub fn estimate(photo: &RgbImage, mask: &GrayImage, mut apply: impl FnMut(usize,
     };
     // Pass 1, wide, with F = B = I: integer block sums, box-summed, then in the lanes' units
     // (colours and α in 0–1; Σ c(1 − α) = Σc − Σcα).
-    let mut wide = rgb_alpha_block_sums(rgb, alpha, width, height, WIDE_BLOCK)
+    let reach = wide_reach(&tiles, width, height);
+    let reach = restrict.then_some(reach.as_slice());
+    let mut wide = rgb_alpha_block_sums(rgb, alpha, width, height, WIDE_BLOCK, reach)
         .box_sum((WIDE_RADIUS / WIDE_BLOCK) as usize);
     for cell in &mut wide.cells {
         let [a, ra, ga, ba, r, g, b, n] = *cell;
@@ -178,6 +191,46 @@ fn fused(fore: [f32; 3], back: [f32; 3], a: f32, photo: [f32; 3]) -> [f32; 3] {
     out
 }
 
+/// The wide pass's blocks that the tiles reach (row-major): those their pixels are sampled
+/// between, and the box window around those. Only these are summed; far from every edge the
+/// photo needs no wide estimate.
+fn wide_reach(tiles: &[(u32, u32)], width: u32, height: u32) -> Vec<bool> {
+    let (columns, rows) = (
+        width.div_ceil(WIDE_BLOCK) as usize,
+        height.div_ceil(WIDE_BLOCK) as usize,
+    );
+    // Blocks around a pixel's own: one for the bilinear neighbour, then the box's radius.
+    let around = 1 + (WIDE_RADIUS / WIDE_BLOCK) as usize;
+    // Each tile marks a rectangle, added up as a 2-D difference array.
+    let mut marks = vec![0i32; (columns + 1) * (rows + 1)];
+    for &(tx, ty) in tiles {
+        let first = |tile: u32| (tile * TILE).saturating_sub(NARROW_RADIUS) / WIDE_BLOCK;
+        let last = |tile: u32, size: u32| {
+            ((tile * TILE + TILE + NARROW_RADIUS).min(size) - 1) / WIDE_BLOCK
+        };
+        let (x0, x1) = (first(tx) as usize, last(tx, width) as usize);
+        let (y0, y1) = (first(ty) as usize, last(ty, height) as usize);
+        let (x0, y0) = (x0.saturating_sub(around), y0.saturating_sub(around));
+        let (x1, y1) = ((x1 + around).min(columns - 1), (y1 + around).min(rows - 1));
+        let at = |x: usize, y: usize| y * (columns + 1) + x;
+        marks[at(x0, y0)] += 1;
+        marks[at(x1 + 1, y0)] -= 1;
+        marks[at(x0, y1 + 1)] -= 1;
+        marks[at(x1 + 1, y1 + 1)] += 1;
+    }
+    let mut reach = vec![false; columns * rows];
+    let mut above = vec![0i32; columns + 1];
+    for y in 0..rows {
+        let mut running = 0;
+        for x in 0..columns {
+            running += marks[y * (columns + 1) + x];
+            above[x] += running;
+            reach[y * columns + x] = above[x] > 0;
+        }
+    }
+    reach
+}
+
 /// The tiles (column, row) holding at least one partial mask value.
 fn partial_tiles(mask: &GrayImage) -> Vec<(u32, u32)> {
     let (width, height) = mask.dimensions();
@@ -224,6 +277,26 @@ mod tests {
         for (i, colour) in out {
             assert_eq!(colour, [90, 140, 200], "pixel {i}");
         }
+    }
+
+    #[test]
+    fn summing_only_the_blocks_the_edges_reach_changes_nothing() {
+        // Partial pixels in two small patches of a large photo: most blocks are out of reach.
+        let photo = RgbImage::from_fn(400, 300, |x, y| {
+            Rgb([(x % 251) as u8, (y % 241) as u8, ((x * y) % 239) as u8])
+        });
+        let mask = GrayImage::from_fn(400, 300, |x, y| {
+            Luma([match (x, y) {
+                (30..50, 40..60) | (300..340, 200..210) => ((x * 7 + y * 3) % 254 + 1) as u8,
+                (0..200, _) => 255,
+                _ => 0,
+            }])
+        });
+        let (mut whole, mut reached) = (Vec::new(), Vec::new());
+        estimate_within(&photo, &mask, false, |i, c| whole.push((i, c)));
+        estimate_within(&photo, &mask, true, |i, c| reached.push((i, c)));
+        assert!(!whole.is_empty());
+        assert_eq!(whole, reached);
     }
 
     #[test]

@@ -117,12 +117,14 @@ impl<const L: usize> Grid<L> {
 /// Integer sums over `factor`×`factor` blocks of a photo (`rgb`, 3 bytes a pixel) and its mask:
 /// lanes Σα, Σcα (3), Σc (3) and the pixel count, as `f32`. Everything the edge steps need is a
 /// linear combination of these, so they can be box-summed first and combined after.
+/// Blocks whose `needed` entry (row-major, one per block) is false are left at zero.
 pub fn rgb_alpha_block_sums(
     rgb: &[u8],
     alpha: &[u8],
     width: u32,
     height: u32,
     factor: u32,
+    needed: Option<&[bool]>,
 ) -> Grid<8> {
     let factor = factor.max(1) as usize;
     let (w, h) = (width as usize, height as usize);
@@ -137,11 +139,16 @@ pub fn rgb_alpha_block_sums(
         .zip(alpha.chunks_exact(w))
         .enumerate()
     {
-        for ((sums, colours), alphas) in row
+        let block_row = (y / factor) * grid.width;
+        for (column, ((sums, colours), alphas)) in row
             .iter_mut()
             .zip(colours.chunks(3 * factor))
             .zip(alphas.chunks(factor))
+            .enumerate()
         {
+            if needed.is_some_and(|needed| !needed[block_row + column]) {
+                continue;
+            }
             let mut block = [0u32; 8];
             for (c, &a) in colours.chunks_exact(3).zip(alphas) {
                 let a = u32::from(a);
@@ -200,7 +207,18 @@ mod tests {
         let (w, h) = (5u32, 3u32);
         let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i * 7 % 256) as u8).collect();
         let alpha: Vec<u8> = (0..w * h).map(|i| (i * 40 % 256) as u8).collect();
-        let grid = rgb_alpha_block_sums(&rgb, &alpha, w, h, 2);
+        let grid = rgb_alpha_block_sums(&rgb, &alpha, w, h, 2, None);
+        let some = rgb_alpha_block_sums(
+            &rgb,
+            &alpha,
+            w,
+            h,
+            2,
+            Some(&[true, false, false, false, false, true]),
+        );
+        assert_eq!(some.cells[0], grid.cells[0]);
+        assert_eq!(some.cells[5], grid.cells[5]);
+        assert_eq!(some.cells[1], [0.0; 8], "not needed, not summed");
         assert_eq!((grid.width, grid.height), (3, 2));
         for (cy, cx) in [(0usize, 0usize), (0, 2), (1, 1), (1, 2)] {
             let mut expected = [0f32; 8];
