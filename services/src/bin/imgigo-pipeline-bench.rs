@@ -209,7 +209,11 @@ async fn bench(args: Args) -> Result<(), String> {
     );
     tracing::subscriber::set_global_default(subscriber).map_err(|e| e.to_string())?;
 
-    println!("CPU: {} ({})", cpu_model(), cpu_features());
+    println!(
+        "CPU: {} ({})",
+        segmentation::cpu::cpu_model(),
+        cpu_features()
+    );
     println!(
         "threads: {}; load average before: {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -484,11 +488,7 @@ fn load_average() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// The CPU and the SIMD levels the codecs and the model's kernels can use here.
-fn cpu_model() -> String {
-    segmentation::cpu::cpu_model()
-}
-
+/// The SIMD levels the codecs and the model's kernels can use here.
 fn cpu_features() -> String {
     let found = segmentation::cpu::cpu_features();
     if found.is_empty() {

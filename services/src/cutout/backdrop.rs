@@ -10,7 +10,7 @@
 
 use image::{GrayImage, RgbImage};
 
-use super::grid::{Grid, rgb_alpha_block_sums};
+use super::grid::{rgb_alpha_block_sums, sample_positions};
 
 /// Blocks are chosen so that the blur spans at least this many of them (standard deviations).
 const SIGMA_IN_BLOCKS: f32 = 4.0;
@@ -31,8 +31,8 @@ pub fn blurred_background(photo: &RgbImage, mask: &GrayImage, sigma: f32) -> Rgb
     // Colours per block, then sampled per pixel (the blocks are few; the pixels many): each row
     // between two rows of blocks, then across.
     let colours: Vec<[f32; 3]> = grid.cells.iter().map(colour).collect();
-    let columns = Grid::<3>::sample_positions(width, grid.width, block);
-    let rows = Grid::<3>::sample_positions(height, grid.height, block);
+    let columns = sample_positions(width, grid.width, block);
+    let rows = sample_positions(height, grid.height, block);
     let mut out = RgbImage::new(width, height);
     let mut line = vec![[0f32; 3]; grid.width];
     for (row, &(top, bottom, fy)) in out.chunks_exact_mut(3 * width as usize).zip(&rows) {

@@ -23,7 +23,7 @@
 
 use image::{GrayImage, RgbImage};
 
-use super::grid::{Grid, rgb_alpha_block_sums};
+use super::grid::{Grid, rgb_alpha_block_sums, sample_positions};
 
 /// Half the wide window, in photo pixels (the paper's 90-pixel window).
 const WIDE_RADIUS: u32 = 45;
@@ -72,9 +72,8 @@ fn estimate_within(
     };
     // Pass 1, wide, with F = B = I: integer block sums, box-summed, then in the lanes' units
     // (colours and α in 0–1; Σ c(1 − α) = Σc − Σcα).
-    let reach = wide_reach(&tiles, width, height);
-    let reach = restrict.then_some(reach.as_slice());
-    let mut wide = rgb_alpha_block_sums(rgb, alpha, width, height, WIDE_BLOCK, reach)
+    let reach = restrict.then(|| wide_reach(&tiles, width, height));
+    let mut wide = rgb_alpha_block_sums(rgb, alpha, width, height, WIDE_BLOCK, reach.as_deref())
         .box_sum((WIDE_RADIUS / WIDE_BLOCK) as usize);
     for cell in &mut wide.cells {
         let [a, ra, ga, ba, r, g, b, n] = *cell;
@@ -92,8 +91,8 @@ fn estimate_within(
     }
 
     // Where each column and row of the photo falls between the wide grid's cells.
-    let columns = Grid::<8>::sample_positions(width, wide.width, WIDE_BLOCK);
-    let rows = Grid::<8>::sample_positions(height, wide.height, WIDE_BLOCK);
+    let columns = sample_positions(width, wide.width, WIDE_BLOCK);
+    let rows = sample_positions(height, wide.height, WIDE_BLOCK);
 
     let mut sums: Grid<8> = Grid::zeros(0, 0);
     for (tx, ty) in tiles {

@@ -22,21 +22,6 @@ impl<const L: usize> Grid<L> {
         }
     }
 
-    /// The sample positions of a picture `length` pixels long on a grid of `cells` cells of
-    /// `factor` pixels: for each pixel, its two neighbouring cell centres and the weight of the
-    /// second (what [`Grid::sample`] computes per pixel, computed once per row or column).
-    pub fn sample_positions(length: u32, cells: usize, factor: u32) -> Vec<(usize, usize, f32)> {
-        let scale = 1.0 / factor.max(1) as f32;
-        let last = cells.saturating_sub(1);
-        (0..length)
-            .map(|p| {
-                let u = ((p as f32 + 0.5) * scale - 0.5).clamp(0.0, last as f32);
-                let first = u as usize;
-                (first, (first + 1).min(last), u - first as f32)
-            })
-            .collect()
-    }
-
     /// Every cell replaced by the sum of the cells within `radius` of it (a square window, clipped
     /// at the border). Linear time whatever the radius: running sums, rows then columns.
     pub fn box_sum(&self, radius: usize) -> Self {
@@ -89,13 +74,13 @@ impl<const L: usize> Grid<L> {
     /// `factor`×`factor` blocks (what the tests check [`Grid::sample_at`] against).
     #[cfg(test)]
     pub fn sample(&self, factor: u32, x: u32, y: u32) -> [f32; L] {
-        let column = Self::sample_positions(x + 1, self.width, factor)[x as usize];
-        let row = Self::sample_positions(y + 1, self.height, factor)[y as usize];
+        let column = sample_positions(x + 1, self.width, factor)[x as usize];
+        let row = sample_positions(y + 1, self.height, factor)[y as usize];
         self.sample_at(column, row)
     }
 
     /// The grid's value between the cells of a column and a row position from
-    /// [`Grid::sample_positions`].
+    /// [`sample_positions`].
     #[inline]
     pub fn sample_at(
         &self,
@@ -112,6 +97,21 @@ impl<const L: usize> Grid<L> {
         }
         out
     }
+}
+
+/// The sample positions of a picture `length` pixels long on a grid of `cells` cells of
+/// `factor` pixels: for each pixel, its two neighbouring cell centres and the weight of the
+/// second (what [`Grid::sample`] computes per pixel, computed once per row or column).
+pub fn sample_positions(length: u32, cells: usize, factor: u32) -> Vec<(usize, usize, f32)> {
+    let scale = 1.0 / factor.max(1) as f32;
+    let last = cells.saturating_sub(1);
+    (0..length)
+        .map(|p| {
+            let u = ((p as f32 + 0.5) * scale - 0.5).clamp(0.0, last as f32);
+            let first = u as usize;
+            (first, (first + 1).min(last), u - first as f32)
+        })
+        .collect()
 }
 
 /// Integer sums over `factor`×`factor` blocks of a photo (`rgb`, 3 bytes a pixel) and its mask:
@@ -246,7 +246,7 @@ mod tests {
             height: 1,
             cells: vec![[0.0], [10.0], [40.0]],
         };
-        let positions = Grid::<1>::sample_positions(11, 3, 4);
+        let positions = sample_positions(11, 3, 4);
         for (x, (first, second, weight)) in positions.into_iter().enumerate() {
             let [a] = grid.cells[first];
             let [b] = grid.cells[second];

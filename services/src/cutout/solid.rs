@@ -29,6 +29,10 @@ pub fn band(width: u32, height: u32) -> f32 {
 
 /// Makes the inside of the subject opaque (see the module's documentation).
 pub fn solidify(mask: &mut GrayImage) {
+    // Nothing to lift (a hard mask): no distances to compute.
+    if !mask.iter().any(|&v| (MOSTLY_SUBJECT..255).contains(&v)) {
+        return;
+    }
     let (width, height) = mask.dimensions();
     let band = band(width, height);
     let distance = distances_to_clear(mask);
