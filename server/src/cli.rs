@@ -76,4 +76,22 @@ pub struct CutoutArgs {
     /// Model size: 1024 (trained, best) down to 256 (faster preview), a multiple of 32.
     #[arg(long, default_value_t = 1024)]
     pub size: usize,
+    /// A background colour instead of transparency: #rrggbb, #rrggbbaa (see-through) or a name.
+    #[arg(long)]
+    pub bg_color: Option<String>,
+    /// Crop to the subject with this margin: 20px, 10%, or two or four values ("10px 5%").
+    #[arg(long)]
+    pub crop_margin: Option<String>,
+    /// A marketplace layout: amazon (white, 2000×2000, 85 %) or ebay (white, 1600×1600, 90 %).
+    #[arg(long)]
+    pub preset: Option<String>,
+    /// A shadow under the subject: drop or contact.
+    #[arg(long)]
+    pub shadow: Option<String>,
+    /// An outline around the subject, 1 to 200 pixels wide.
+    #[arg(long)]
+    pub outline_width: Option<String>,
+    /// The outline's colour (default white).
+    #[arg(long)]
+    pub outline_color: Option<String>,
 }

@@ -965,7 +965,8 @@ async fn removebg_errors_use_its_shape_and_statuses() {
                 .expect("json"),
             "application/json",
             &[],
-            StatusCode::UNPROCESSABLE_ENTITY,
+            // remove.bg's `resolution_too_high`.
+            StatusCode::BAD_REQUEST,
             "megapixels",
         ),
         (

@@ -28,6 +28,15 @@ pub enum Error {
     /// Well-formed but unusable input (a corrupt image, too many pixels).
     #[error("{0}")]
     Unprocessable(String),
+    /// A request refused for a reason with a name of its own (`roi_region_empty`,
+    /// `resolution_too_high`, `multiple_sources`, …) for the APIs that send one; `kind` says how
+    /// it is answered elsewhere. The text is for the person.
+    #[error("{message}")]
+    Coded {
+        kind: ErrorKind,
+        code: &'static str,
+        message: String,
+    },
     /// The model found no subject in the photo, so there is nothing to cut out (and nothing is
     /// stored).
     #[error(
@@ -88,6 +97,7 @@ impl Error {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::Invalid { .. } => ErrorKind::Invalid,
+            Error::Coded { kind, .. } => *kind,
             Error::Unavailable(_) | Error::Device(_) => ErrorKind::Unavailable,
             Error::BadRequest(_) => ErrorKind::BadRequest,
             Error::TooLarge(_) => ErrorKind::TooLarge,
@@ -118,6 +128,7 @@ impl Error {
             Error::NotFound(_)
             | Error::Conflict(_)
             | Error::Invalid { .. }
+            | Error::Coded { .. }
             | Error::BadRequest(_)
             | Error::TooLarge(_)
             | Error::UnsupportedMedia(_)

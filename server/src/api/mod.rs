@@ -9,7 +9,7 @@ pub mod form;
 mod limits;
 pub mod native;
 pub mod openapi;
-mod options;
+pub mod options;
 pub mod refusal;
 pub mod removebg;
 mod reply;

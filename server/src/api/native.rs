@@ -5,8 +5,13 @@
 //! image, or JSON with the link and metadata when `Accept: application/json`.
 //!
 //! Options: `format` (png, webp, jpg, mask, zip), `size` (`full` = 1024, `preview` = 768, or a
-//! multiple of 32 from 256 to 1024), `bg_color` (`#rrggbb`, `#rrggbbaa` with an alpha, or a colour name), `background`
-//! (`transparent`, `blur`), `crop` (true/false, 1/0 or yes/no), `crop_margin` (`12px` or `10%`).
+//! multiple of 32 from 256 to 1024), `bg_color` (`#rrggbb`, `#rrggbbaa` with an alpha, or a colour
+//! name), `background` (`transparent`, `blur`), `crop` (true/false, 1/0 or yes/no), `crop_margin`
+//! (`12px` or `10%`, or 2 or 4 values as remove.bg reads them), remove.bg's `roi`, `scale` and
+//! `position`; `output_size` (`WxH`) with `fit` (`contain`, `cover`) and `padding`; `preset`
+//! (`amazon`, `ebay`: white, square, subject filling 85 % / 90 %); `shadow` (`drop`, `contact`)
+//! with `shadow_opacity`, `shadow_softness` (0–100) and `shadow_offset` (`x y`, % of the subject);
+//! `outline_width` (px) and `outline_color`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,13 +23,17 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use services::cutout::compose::Finish;
+use services::cutout::layout::Preset;
 use services::cutout::{BackgroundRequest, CutoutRequest, CutoutService, ModelSize, OutputFormat};
 use services::results::{ResultId, ResultKey};
 use services::{AppState, Error};
 
 use super::form::{self, Form};
 use super::limits;
-use super::options::{bad_size, crop, parse_color};
+use super::options::{
+    bad_size, canvas, crop, native_shadow, outline, parse_color, parse_preset, parse_roi, placement,
+};
 use super::reply::{accepts_json, failure, gone, no_store, set, unavailable};
 use crate::state::ServerState;
 
@@ -44,6 +53,19 @@ const FIELDS: form::Fields = form::Fields {
         "background",
         "crop",
         "crop_margin",
+        "roi",
+        "scale",
+        "position",
+        "output_size",
+        "fit",
+        "padding",
+        "preset",
+        "shadow",
+        "shadow_opacity",
+        "shadow_softness",
+        "shadow_offset",
+        "outline_width",
+        "outline_color",
     ],
 };
 
@@ -169,18 +191,57 @@ fn options(
         "preview" => ModelSize::new(PREVIEW_SIZE)?,
         number => ModelSize::new(number.parse().map_err(|_| bad_size())?)?,
     };
+    let preset = form.field("preset").map(parse_preset).transpose()?;
     let background = match (bg_image, form.field("bg_color"), form.field("background")) {
         (Some(image), _, _) => BackgroundRequest::Image(Arc::new(image)),
         (None, Some(color), _) => BackgroundRequest::Color(parse_color(color)?),
+        // A preset's white, unless the request names a background of its own.
+        (None, None, None) if preset.is_some() => {
+            BackgroundRequest::Color(preset.map_or([255; 4], Preset::background))
+        }
         (None, None, None | Some("transparent")) => BackgroundRequest::Transparent,
         (None, None, Some("blur")) => BackgroundRequest::Blur,
         (None, None, Some(other)) => BackgroundRequest::Color(parse_color(other)?),
+    };
+    let own_layout = placement(form.field("scale"), form.field("position"))?;
+    let own_canvas = canvas(
+        form.field("output_size"),
+        form.field("fit"),
+        form.field("padding"),
+    )?;
+    let placement = match (preset, own_layout, own_canvas) {
+        (Some(preset), None, None) => Some(preset.placement()),
+        (Some(_), _, _) => {
+            return Err(Error::Invalid {
+                field: "preset",
+                message: "a preset sets the size and the subject's place: leave out scale, position and output_size".into(),
+            });
+        }
+        (None, Some(_), Some(_)) => {
+            return Err(Error::Invalid {
+                field: "output_size",
+                message: "use either output_size (the whole result on a canvas) or scale and position (the subject on the result's own canvas)".into(),
+            });
+        }
+        (None, layout, canvas) => layout.or(canvas),
+    };
+    let finish = Finish {
+        crop: crop(form.field("crop"), form.field("crop_margin"))?,
+        placement,
+        outline: outline(form.field("outline_width"), form.field("outline_color"))?,
+        shadow: native_shadow(
+            form.field("shadow"),
+            form.field("shadow_opacity"),
+            form.field("shadow_softness"),
+            form.field("shadow_offset"),
+        )?,
     };
     Ok(CutoutRequest {
         size,
         format,
         background,
-        crop: crop(form.field("crop"), form.field("crop_margin"))?,
+        roi: form.field("roi").map(parse_roi).transpose()?,
+        finish,
         max_pixels: None,
     })
 }

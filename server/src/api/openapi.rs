@@ -29,9 +29,41 @@ pub struct CutoutForm {
     /// Crop to the subject.
     #[schema(schema_with = flag)]
     pub crop: Option<bool>,
-    /// Margin around the subject when cropping: `20px` or `10%` (at most 500px or 50%).
+    /// Margin around the subject when cropping: `20px` or `10%` (at most 500px or 50%), or two
+    /// (top and bottom, left and right) or four values (top, right, bottom, left).
     #[schema(schema_with = string_or_integer)]
     pub crop_margin: Option<String>,
+    /// remove.bg's region of interest, `x1 y1 x2 y2` in px or %: only what lies inside can be
+    /// the subject.
+    pub roi: Option<String>,
+    /// `original` (default) or `10%`–`100%`: the subject fills that share of the result.
+    pub scale: Option<String>,
+    /// `original`, `center`, or `x% y%` (0–100): where the subject sits.
+    pub position: Option<String>,
+    /// `WxH`: the result on a canvas of this size (each side up to 10000, at most 50 MP).
+    pub output_size: Option<String>,
+    /// With `output_size`: `contain` (default; the whole result inside) or `cover`.
+    pub fit: Option<String>,
+    /// With `fit=contain`: free space on every side, `40px` or `5%` of the shorter side.
+    #[schema(schema_with = string_or_integer)]
+    pub padding: Option<String>,
+    /// `amazon` (white, 2000×2000, subject filling 85 %) or `ebay` (white, 1600×1600, 90 %).
+    pub preset: Option<String>,
+    /// `none` (default), `drop` or `contact`.
+    pub shadow: Option<String>,
+    /// 0–100 (default 50).
+    #[schema(schema_with = string_or_integer)]
+    pub shadow_opacity: Option<String>,
+    /// 0–100: from a hard edge to a wide blur.
+    #[schema(schema_with = string_or_integer)]
+    pub shadow_softness: Option<String>,
+    /// `x y`, each −100 to 100 (percent of the subject's larger side, right and down).
+    pub shadow_offset: Option<String>,
+    /// An outline around the subject, 0 (none) to 200 pixels.
+    #[schema(schema_with = string_or_integer)]
+    pub outline_width: Option<String>,
+    /// The outline's colour (default white), as `bg_color`.
+    pub outline_color: Option<String>,
 }
 
 /// A text option that may also be sent as a JSON number (`"size": 512`, `"crop_margin": 20` for
@@ -91,9 +123,40 @@ pub struct CutoutJson {
     pub background: Option<String>,
     #[schema(schema_with = flag)]
     pub crop: Option<bool>,
-    /// `20px` or `10%` (at most 500px or 50%).
+    /// `20px` or `10%` (at most 500px or 50%), or two or four values.
     #[schema(schema_with = string_or_integer)]
     pub crop_margin: Option<String>,
+    /// remove.bg's region of interest, `x1 y1 x2 y2` in px or %: only what lies inside can be
+    /// the subject.
+    pub roi: Option<String>,
+    /// `original` (default) or `10%`–`100%`: the subject fills that share of the result.
+    pub scale: Option<String>,
+    /// `original`, `center`, or `x% y%` (0–100): where the subject sits.
+    pub position: Option<String>,
+    /// `WxH`: the result on a canvas of this size (each side up to 10000, at most 50 MP).
+    pub output_size: Option<String>,
+    /// With `output_size`: `contain` (default; the whole result inside) or `cover`.
+    pub fit: Option<String>,
+    /// With `fit=contain`: free space on every side, `40px` or `5%` of the shorter side.
+    #[schema(schema_with = string_or_integer)]
+    pub padding: Option<String>,
+    /// `amazon` (white, 2000×2000, subject filling 85 %) or `ebay` (white, 1600×1600, 90 %).
+    pub preset: Option<String>,
+    /// `none` (default), `drop` or `contact`.
+    pub shadow: Option<String>,
+    /// 0–100 (default 50).
+    #[schema(schema_with = string_or_integer)]
+    pub shadow_opacity: Option<String>,
+    /// 0–100: from a hard edge to a wide blur.
+    #[schema(schema_with = string_or_integer)]
+    pub shadow_softness: Option<String>,
+    /// `x y`, each −100 to 100 (percent of the subject's larger side, right and down).
+    pub shadow_offset: Option<String>,
+    /// An outline around the subject, 0 (none) to 200 pixels.
+    #[schema(schema_with = string_or_integer)]
+    pub outline_width: Option<String>,
+    /// The outline's colour (default white), as `bg_color`.
+    pub outline_color: Option<String>,
 }
 
 /// The JSON answer of `POST /api/v1/cutouts` with `Accept: application/json`.
@@ -151,7 +214,7 @@ pub struct RemoveBgForm {
     pub image_file_b64: Option<String>,
     /// Fetched only where the operator enabled it, and only from public addresses.
     pub image_url: Option<String>,
-    /// `preview` (default, ≤ 0.25 MP), `full`, `auto`; legacy `small`, `regular`, `medium`, `hd`, `4k`.
+    /// `preview` (default, ≤ 0.25 MP), `full`, `50MP`, `auto`; legacy `small`, `regular`, `medium`, `hd`, `4k`.
     #[schema(schema_with = string_or_integer)]
     pub size: Option<String>,
     /// `auto` (default), `png`, `jpg`, `webp`, `zip`.
@@ -175,17 +238,23 @@ pub struct RemoveBgForm {
     pub bg_image_url: Option<String>,
     /// The background photo, base64-encoded.
     pub bg_image_file_b64: Option<String>,
-    /// Only `false`: imgigo adds no shadow.
+    /// Legacy: `true` adds a drop shadow (as `shadow_type=drop`).
     #[schema(schema_with = flag)]
     pub add_shadow: Option<bool>,
+    /// `none` (default), `drop`, or `3D`/`car` (a contact shadow on the ground).
+    pub shadow_type: Option<String>,
+    /// 0–100 (default 50).
+    #[schema(schema_with = string_or_integer)]
+    pub shadow_opacity: Option<String>,
     /// Only `true`: soft edges are always kept.
     #[schema(schema_with = flag)]
     pub semitransparency: Option<bool>,
-    /// Only `original`.
+    /// `original` (default) or `10%`–`100%`: the subject fills that share of the result (and is
+    /// centred unless `position` says otherwise).
     pub scale: Option<String>,
-    /// Only `original`.
+    /// `original`, `center`, or one or two values `0%`–`100%` (across, down).
     pub position: Option<String>,
-    /// Only the whole image, `0% 0% 100% 100%`.
+    /// Region of interest `x1 y1 x2 y2`, each in px or %; default `0% 0% 100% 100%`.
     pub roi: Option<String>,
 }
 
@@ -210,6 +279,12 @@ pub struct RemoveBgJson {
     pub crop: Option<bool>,
     #[schema(schema_with = string_or_integer)]
     pub crop_margin: Option<String>,
+    pub roi: Option<String>,
+    pub scale: Option<String>,
+    pub position: Option<String>,
+    pub shadow_type: Option<String>,
+    #[schema(schema_with = string_or_integer)]
+    pub shadow_opacity: Option<String>,
 }
 
 /// remove.bg's JSON answer with `Accept: application/json`.

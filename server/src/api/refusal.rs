@@ -131,6 +131,23 @@ impl Refusal {
                 ),
             ),
         };
+        // remove.bg names the reason where it has a name for it.
+        let removebg = match err {
+            Error::Coded { code, .. } => RemoveBgCode {
+                status: StatusCode::BAD_REQUEST,
+                code,
+                title: title_of(code),
+            },
+            Error::Invalid { field, .. } => match invalid_code(field) {
+                Some(code) => RemoveBgCode {
+                    status: StatusCode::BAD_REQUEST,
+                    code,
+                    title: "Invalid parameters",
+                },
+                None => removebg,
+            },
+            _ => removebg,
+        };
         let retry_after = err.retry_after();
         if (status.is_server_error() || removebg.status.is_server_error()) && retry_after.is_none()
         {
@@ -143,6 +160,39 @@ impl Refusal {
             sentence: err.public_message(),
             retry_after,
         }
+    }
+}
+
+/// remove.bg's code for an invalid value of `field` (`invalid_roi`, …), where it has one.
+fn invalid_code(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "size" => "invalid_size",
+        "format" => "invalid_format",
+        "channels" => "invalid_channels",
+        "roi" => "invalid_roi",
+        "crop_margin" => "invalid_crop_margin",
+        "scale" => "invalid_scale",
+        "position" => "invalid_position",
+        "bg_color" => "invalid_bg_color",
+        "semitransparency" => "invalid_semitransparency",
+        "shadow_type" => "invalid_shadow_type",
+        "shadow_opacity" => "invalid_shadow_opacity",
+        "image_url" => "invalid_image_url",
+        "bg_image_url" => "invalid_bg_image_url",
+        _ => return None,
+    })
+}
+
+/// A title for a coded refusal, as remove.bg words them.
+fn title_of(code: &str) -> &'static str {
+    match code {
+        "roi_exceeds_bounds" => "ROI exceeds image bounds",
+        "roi_region_empty" => "ROI region is empty",
+        "resolution_too_high" => "Input image resolution too high",
+        "multiple_sources" => "Multiple image sources given",
+        "multiple_bg_sources" => "Multiple background sources given",
+        "missing_source" => "No image given",
+        _ => "Invalid parameters",
     }
 }
 
@@ -173,6 +223,25 @@ mod tests {
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some(3)
             )
+        );
+        let colour = Refusal::of(&Error::Invalid {
+            field: "bg_color",
+            message: "not a colour".into(),
+        });
+        assert_eq!(colour.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            (colour.removebg.status, colour.removebg.code),
+            (StatusCode::BAD_REQUEST, "invalid_bg_color")
+        );
+        let pixels = Refusal::of(&Error::Coded {
+            kind: services::ErrorKind::Unprocessable,
+            code: "resolution_too_high",
+            message: "This photo is 60 megapixels".into(),
+        });
+        assert_eq!(pixels.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            (pixels.removebg.status, pixels.removebg.code),
+            (StatusCode::BAD_REQUEST, "resolution_too_high")
         );
         let key = Refusal::of(&Error::Unauthorized("that key is not valid".into()));
         assert_eq!(

@@ -5,8 +5,13 @@
 //! `application/x-www-form-urlencoded`, as remove.bg accepts; booleans as JSON booleans or
 //! `"true"`/`"false"`. Fields: `image_file` / `image_file_b64` / `image_url` (fetched only where
 //! `IMGIGO_FETCH_URLS=true`, from public addresses), `size` (`preview` (default, ≤ 0.25 MP), `full`,
-//! `auto`, legacy `small`, `regular`, `medium`, `hd`, `4k`), `format` (`auto`, `png`, `jpg`, `webp`, `zip`), `channels` (`rgba`, `alpha`),
-//! `bg_color`, `bg_image_file`, `crop`, `crop_margin`, `type` (accepted; imgigo does not classify).
+//! `50MP`, `auto`, legacy `small`, `regular`, `medium`, `hd`, `4k`), `format` (`auto`, `png`, `jpg`, `webp`, `zip`), `channels` (`rgba`, `alpha`),
+//! `bg_color` (with an alpha as `#rrggbbaa`), `bg_image_file`, `crop`, `crop_margin` (1, 2 or 4
+//! values), `roi`, `scale`, `position`, `shadow_type` (`none`, `drop`, `3D`/`car`: a contact
+//! shadow), `shadow_opacity`, `add_shadow` (legacy: a drop shadow), `semitransparency` (`true`
+//! only), `type` (accepted; imgigo does not classify). Refusals carry remove.bg's codes
+//! (`invalid_roi`, `roi_region_empty`, `roi_exceeds_bounds`, `invalid_bg_color`,
+//! `resolution_too_high`, `multiple_sources`, `missing_source`, …).
 //! Answers carry `X-Width`, `X-Height`, `X-Type`, `X-Credits-Charged` and the `X-Foreground-*` box;
 //! with `Accept: application/json` the image comes base64-encoded in `{"data": {"result_b64": …}}`.
 //! Errors use remove.bg's `{"errors": [{"title", "code", "detail"}]}` shape.
@@ -24,19 +29,20 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde_json::json;
 
+use services::cutout::compose::Finish;
 use services::cutout::{BackgroundRequest, CutoutRequest, ModelSize, OutputFormat};
 use services::{AppState, Error};
 
 use super::form::{self, Form};
 use super::limits;
 use super::native::PREVIEW_SIZE;
-use super::options::{crop, parse_color, switch};
+use super::options::{crop, parse_color, parse_roi, placement, removebg_shadow, switch};
 use super::refusal::Refusal;
 use super::reply::{accepts_json, no_store, set};
 
 /// remove.bg's fields; any other name is refused with a 400 naming it. `type` and `type_level`
-/// are accepted and ignored (imgigo does not classify); `add_shadow`, `semitransparency`, `scale`,
-/// `position` and `roi` are accepted at the values imgigo's output matches, refused otherwise.
+/// are accepted and ignored (imgigo does not classify); `semitransparency` is accepted at the value
+/// imgigo's output matches (`true`), refused otherwise.
 const FIELDS: form::Fields = form::Fields {
     files: &["image_file", "image", "bg_image_file"],
     base64: &["image_file_b64", "bg_image_file_b64"],
@@ -54,6 +60,8 @@ const FIELDS: form::Fields = form::Fields {
         "position",
         "channels",
         "add_shadow",
+        "shadow_type",
+        "shadow_opacity",
         "semitransparency",
         "bg_color",
     ],
@@ -141,19 +149,36 @@ async fn remove_photo(
         from_url,
         form.take_file(&["image_file", "image", "image_file_b64"]),
     ) {
-        (Some(_), Some(_)) => {
-            return Err(Error::BadRequest(
-                "send one image: image_file, image_file_b64 or image_url".into(),
-            ));
+        (Some(_), Some(_)) => return Err(sources("multiple_sources", "image")),
+        (Some(image), None) | (None, Some(image)) => {
+            if form
+                .take_file(&["image_file", "image", "image_file_b64"])
+                .is_some()
+            {
+                return Err(sources("multiple_sources", "image"));
+            }
+            image
         }
-        (Some(image), None) | (None, Some(image)) => image,
         (None, None) => {
-            return Err(Error::BadRequest(
-                "no image given: send image_file, image_file_b64 or image_url".into(),
-            ));
+            return Err(Error::Coded {
+                kind: services::ErrorKind::BadRequest,
+                code: "missing_source",
+                message: "no image given: send image_file, image_file_b64 or image_url".into(),
+            });
         }
     };
     let bg_file = form.take_file(&["bg_image_file", "bg_image_file_b64"]);
+    let more_bg = form
+        .take_file(&["bg_image_file", "bg_image_file_b64"])
+        .is_some();
+    let bg_colour = form.field("bg_color").is_some();
+    let bg_sources = [bg_file.is_some(), more_bg, bg_from_url.is_some(), bg_colour]
+        .iter()
+        .filter(|given| **given)
+        .count();
+    if bg_sources > 1 {
+        return Err(sources("multiple_bg_sources", "background"));
+    }
     let (request, format_name) = options(&form, bg_file.or(bg_from_url))?;
     let cutout = service.cut(place, image, request).await?;
     if let Some(owner) = owner {
@@ -253,6 +278,20 @@ pub async fn account(State(app): State<AppState>, request: Request) -> Response 
     .await
 }
 
+/// Two sources given for one picture (remove.bg's `multiple_sources`, `multiple_bg_sources`).
+fn sources(code: &'static str, what: &str) -> Error {
+    let fields = if what == "image" {
+        "image_file, image_file_b64 or image_url"
+    } else {
+        "bg_color, bg_image_file, bg_image_file_b64 or bg_image_url"
+    };
+    Error::Coded {
+        kind: services::ErrorKind::BadRequest,
+        code,
+        message: format!("more than one {what} given: send one of {fields}"),
+    }
+}
+
 /// The request's options, and the format's name for the `X-Imgigo-Format` header.
 fn options(
     form: &Form,
@@ -272,11 +311,11 @@ fn options(
         "medium" => (ModelSize::FULL, Some(1_500_000)),
         "hd" => (ModelSize::FULL, Some(4_000_000)),
         "4k" => (ModelSize::FULL, Some(10_000_000)),
-        "full" | "auto" => (ModelSize::FULL, None),
+        "full" | "auto" | "50mp" => (ModelSize::FULL, None),
         _ => {
             return Err(invalid(
                 "size",
-                "use preview, full or auto (or small, regular, medium, hd, 4k)",
+                "use preview, full, 50MP or auto (or small, regular, medium, hd, 4k)",
             ));
         }
     };
@@ -311,47 +350,40 @@ fn options(
         _ => return Err(invalid("format", "use auto, png, jpg, webp or zip")),
     };
     unsupported(form)?;
-    let crop = crop(form.field("crop"), form.field("crop_margin"))?;
+    let finish = Finish {
+        crop: crop(form.field("crop"), form.field("crop_margin"))?,
+        placement: placement(form.field("scale"), form.field("position"))?,
+        outline: None,
+        shadow: removebg_shadow(
+            form.field("shadow_type"),
+            form.field("shadow_opacity"),
+            form.field("add_shadow"),
+        )?,
+    };
     Ok((
         CutoutRequest {
             size,
             format,
             background,
-            crop,
+            roi: form.field("roi").map(parse_roi).transpose()?,
+            finish,
             max_pixels,
         },
         name,
     ))
 }
 
-/// remove.bg options whose other values imgigo does not implement: accepted at the value that
-/// describes what imgigo does, refused otherwise (never silently ignored).
+/// remove.bg's `semitransparency`: imgigo always keeps soft edges, so only `true` is accepted
+/// (never silently ignored).
 fn unsupported(form: &Form) -> Result<(), Error> {
-    let refuse = |field: &'static str, only: &str| Error::Invalid {
-        field,
-        message: format!("imgigo supports only {only}"),
-    };
-    let read = |field: &'static str| switch(field, form.field(field)).ok();
-    if !matches!(read("add_shadow"), Some(None | Some(false))) {
-        return Err(refuse("add_shadow", "false (no shadow)"));
-    }
-    if !matches!(read("semitransparency"), Some(None | Some(true))) {
-        return Err(refuse("semitransparency", "true (soft edges are kept)"));
-    }
-    let original = |field: &str| {
-        form.field(field)
-            .is_none_or(|value| value.eq_ignore_ascii_case("original"))
-    };
-    if !original("scale") {
-        return Err(refuse("scale", "original"));
-    }
-    if !original("position") {
-        return Err(refuse("position", "original"));
-    }
-    if form.field("roi").is_some_and(|roi| {
-        roi.split_whitespace().collect::<Vec<_>>() != ["0%", "0%", "100%", "100%"]
-    }) {
-        return Err(refuse("roi", "the whole image (0% 0% 100% 100%)"));
+    if !matches!(
+        switch("semitransparency", form.field("semitransparency")),
+        Ok(None | Some(true))
+    ) {
+        return Err(Error::Invalid {
+            field: "semitransparency",
+            message: "imgigo supports only true (soft edges are kept)".into(),
+        });
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use segmentation::device::{self, DeviceRequest};
 use segmentation::{IsNetConfig, Segmenter};
-use services::cutout::compose::{Background, EdgeColours, compose_with};
+use services::cutout::compose::{Background, EdgeColours, Finish, compose_with};
 use services::cutout::{Engine, ModelSize, backdrop, foreground, solid};
 
 struct Args {
@@ -133,7 +133,13 @@ fn bench(args: Args) -> Result<(), String> {
     );
     let composed = |edges| {
         time(args.runs, || {
-            let out = compose_with(&photo, soft.clone(), &Background::Transparent, None, edges);
+            let out = compose_with(
+                &photo,
+                soft.clone(),
+                &Background::Transparent,
+                &Finish::default(),
+                edges,
+            );
             std::hint::black_box(out.rgba);
         })
     };

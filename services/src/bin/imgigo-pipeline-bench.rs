@@ -259,7 +259,8 @@ async fn run_format(
             size: ModelSize::FULL,
             format,
             background: args.background.clone(),
-            crop: None,
+            roi: None,
+            finish: Default::default(),
             max_pixels: None,
         };
         let bytes = Zeroizing::new(upload.to_vec());

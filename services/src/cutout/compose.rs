@@ -3,12 +3,18 @@
 //! where the subject sits in the result (for the API's `foreground_*` fields). Under a partial mask
 //! the subject's colour is its estimated own colour ([`foreground`]), not the photo's mix with the
 //! background it was taken against.
+//!
+//! A [`Finish`] may also place the subject on a canvas of its own ([`layout`]) and draw an outline
+//! and a shadow under it ([`effects`]): then the cut-out subject is made first, as a premultiplied
+//! layer, placed, given its effects, and laid over the background last.
 
 use image::imageops::{self, FilterType};
 use std::borrow::Cow;
 
 use image::{GrayImage, RgbImage, RgbaImage};
 
+use super::effects::{self, Outline, Shadow};
+use super::layout::{self, Arrangement, Margins, Placement};
 use super::{backdrop, foreground};
 
 /// What goes behind the subject.
@@ -34,12 +40,29 @@ pub enum EdgeColours {
     Estimated,
 }
 
-/// Crop to the subject's bounding box plus a margin.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Margin {
-    Pixels(u32),
-    /// A share of the subject box's larger side (`0.1` = 10 %).
-    Relative(f32),
+/// What is made of the cut-out subject besides its background; the default is nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Finish {
+    /// Crop to the subject's box plus these margins.
+    pub crop: Option<Margins>,
+    /// A canvas and the subject's place on it.
+    pub placement: Option<Placement>,
+    pub outline: Option<Outline>,
+    pub shadow: Option<Shadow>,
+}
+
+impl Finish {
+    pub fn crop(margins: Margins) -> Self {
+        Self {
+            crop: Some(margins),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the subject is only cut out (and perhaps cropped): nothing to place or draw.
+    fn is_plain(&self) -> bool {
+        self.placement.is_none() && self.outline.is_none() && self.shadow.is_none()
+    }
 }
 
 /// A subject's box in result pixels.
@@ -58,6 +81,8 @@ pub struct Composed {
     /// Where the subject is in `rgba` (the whole picture when there is no subject).
     pub foreground: Region,
     pub transparent: bool,
+    /// The part of the photo the result was made from (the crop window), in photo pixels.
+    pub window: Region,
 }
 
 /// Mask values at or above this count as subject for the bounding box.
@@ -68,9 +93,9 @@ pub fn compose(
     photo: &RgbImage,
     mask: GrayImage,
     background: &Background,
-    crop: Option<Margin>,
+    finish: &Finish,
 ) -> Composed {
-    compose_with(photo, mask, background, crop, EdgeColours::Estimated)
+    compose_with(photo, mask, background, finish, EdgeColours::Estimated)
 }
 
 /// [`compose`], choosing the edge colours.
@@ -78,13 +103,100 @@ pub fn compose_with(
     photo: &RgbImage,
     mask: GrayImage,
     background: &Background,
-    crop: Option<Margin>,
+    finish: &Finish,
+    edges: EdgeColours,
+) -> Composed {
+    if finish.is_plain() {
+        return cut(photo, mask, background, finish.crop, edges);
+    }
+    // The blurred background is the photo's own: it is made from the same window, before the
+    // subject moves.
+    let blur = match background {
+        Background::Blur(share) => Some((*share, mask.clone())),
+        _ => None,
+    };
+    let alone = cut(photo, mask, &Background::Transparent, finish.crop, edges);
+    let mut layer = alone.rgba;
+    layout::premultiply(&mut layer);
+    let (width, height) = layer.dimensions();
+    let subject = (alone.foreground != whole(width, height)).then_some(alone.foreground);
+    let placement = finish.placement.unwrap_or(Placement {
+        canvas: None,
+        fit: layout::Fit::Original,
+        position: None,
+    });
+    let arrangement = Arrangement::new(&placement, width, height, subject);
+    let mut placed = tracing::info_span!("place").in_scope(|| arrangement.place(&layer));
+    drop(layer);
+    let foreground = arrangement.map(alone.foreground);
+    let _span = tracing::info_span!("effects").entered();
+    if let Some(outline) = finish.outline {
+        effects::outline(&mut placed, outline);
+    }
+    if let Some(shadow) = finish.shadow {
+        effects::shadow(&mut placed, shadow, foreground);
+    }
+    let (cw, ch) = arrangement.canvas;
+    let behind: Option<RgbImage> = match background {
+        Background::Transparent => None,
+        Background::Color([r, g, b, _]) => {
+            Some(RgbImage::from_pixel(cw, ch, image::Rgb([*r, *g, *b])))
+        }
+        Background::Image(picture) => Some(cover(picture, cw, ch)),
+        Background::Blur(_) => blur.map(|(share, mask)| {
+            let window = alone.window;
+            let photo =
+                imageops::crop_imm(photo, window.left, window.top, window.width, window.height)
+                    .to_image();
+            let mask =
+                imageops::crop_imm(&mask, window.left, window.top, window.width, window.height)
+                    .to_image();
+            let sigma = (window.width.min(window.height) as f32 * share).max(1.0);
+            cover(&backdrop::blurred_background(&photo, &mask, sigma), cw, ch)
+        }),
+    };
+    let behind_alpha = match background {
+        Background::Color([.., alpha]) => *alpha,
+        _ => 255,
+    };
+    let mask = GrayImage::from_fn(cw, ch, |x, y| image::Luma([placed.get_pixel(x, y).0[3]]));
+    layout::unpremultiply(&mut placed);
+    if let Some(behind) = &behind {
+        for (pixel, back) in placed.chunks_exact_mut(4).zip(behind.chunks_exact(3)) {
+            let mixed = over(&pixel[..3], pixel[3], back, behind_alpha);
+            pixel.copy_from_slice(&mixed);
+        }
+    }
+    Composed {
+        rgba: placed,
+        mask,
+        foreground,
+        transparent: behind.is_none() || behind_alpha < 255,
+        window: alone.window,
+    }
+}
+
+fn whole(width: u32, height: u32) -> Region {
+    Region {
+        left: 0,
+        top: 0,
+        width,
+        height,
+    }
+}
+
+/// The subject cut out of the photo (cropped to `crop` around it) over `background`.
+fn cut(
+    photo: &RgbImage,
+    mask: GrayImage,
+    background: &Background,
+    crop: Option<Margins>,
     edges: EdgeColours,
 ) -> Composed {
     let (width, height) = photo.dimensions();
     let subject = bounding_box(&mask);
     let window = match (crop, subject) {
-        (Some(margin), Some(subject)) => expand(subject, margin, width, height),
+        (Some(margins), Some(subject)) => layout::crop_window(subject, margins, width, height),
         _ => Region {
             left: 0,
             top: 0,
@@ -183,6 +295,7 @@ pub fn compose_with(
         mask,
         foreground,
         transparent: behind.is_none() || behind_alpha < 255,
+        window,
     }
 }
 
@@ -216,9 +329,17 @@ fn over(front: &[u8], alpha: u8, back: &[u8], back_alpha: u8) -> [u8; 4] {
 
 /// The smallest box holding every subject pixel, or `None` for an empty mask.
 pub fn bounding_box(mask: &GrayImage) -> Option<Region> {
+    box_where(mask.width(), mask.iter().copied(), SUBJECT)
+}
+
+/// The smallest box holding every value at or above `threshold`, the values given row by row in
+/// rows of `width`.
+pub fn box_where(width: u32, values: impl Iterator<Item = u8>, threshold: u8) -> Option<Region> {
     let (mut left, mut top, mut right, mut bottom) = (u32::MAX, u32::MAX, 0, 0);
-    for (x, y, value) in mask.enumerate_pixels() {
-        if value.0[0] >= SUBJECT {
+    let width = width.max(1) as usize;
+    for (i, value) in values.enumerate() {
+        if value >= threshold {
+            let (x, y) = ((i % width) as u32, (i / width) as u32);
             left = left.min(x);
             top = top.min(y);
             right = right.max(x);
@@ -231,31 +352,6 @@ pub fn bounding_box(mask: &GrayImage) -> Option<Region> {
         width: right - left + 1,
         height: bottom - top + 1,
     })
-}
-
-fn expand(subject: Region, margin: Margin, width: u32, height: u32) -> Region {
-    let pad = match margin {
-        Margin::Pixels(pixels) => pixels,
-        Margin::Relative(share) => {
-            // `as` saturates, and NaN becomes 0.
-            (subject.width.max(subject.height) as f32 * share.clamp(0.0, 1.0)).round() as u32
-        }
-    };
-    // Saturating: a caller's margin can be any number, the window never leaves the photo.
-    let left = subject.left.saturating_sub(pad);
-    let top = subject.top.saturating_sub(pad);
-    let right = (subject.left.saturating_add(subject.width))
-        .saturating_add(pad)
-        .min(width);
-    let bottom = (subject.top.saturating_add(subject.height))
-        .saturating_add(pad)
-        .min(height);
-    Region {
-        left,
-        top,
-        width: right - left,
-        height: bottom - top,
-    }
 }
 
 /// `picture` scaled to cover `width`×`height`, centred, cropped.
@@ -276,6 +372,7 @@ fn cover(picture: &RgbImage, width: u32, height: u32) -> RgbImage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cutout::layout::Length;
     use image::{Luma, Rgb};
 
     /// 10×8 red photo, subject = a 4×2 block at (3, 2).
@@ -294,7 +391,12 @@ mod tests {
     #[test]
     fn transparent_keeps_the_mask_as_alpha_and_reports_the_subject() {
         let (photo, mask) = sample();
-        let out = compose(&photo, mask.clone(), &Background::Transparent, None);
+        let out = compose(
+            &photo,
+            mask.clone(),
+            &Background::Transparent,
+            &Finish::default(),
+        );
         assert!(out.transparent);
         assert_eq!(out.rgba.dimensions(), (10, 8));
         assert_eq!(out.rgba.get_pixel(4, 3).0, [200, 0, 0, 255]);
@@ -314,8 +416,11 @@ mod tests {
     fn transparent_pixels_carry_no_colour_of_the_photo() {
         let photo = RgbImage::from_fn(10, 8, |x, y| Rgb([x as u8 * 20 + 5, y as u8 * 30 + 7, 99]));
         let mask = GrayImage::from_fn(10, 8, |x, _| Luma([[0, 0, 90, 255][x as usize % 4]]));
-        for crop in [None, Some(Margin::Pixels(1))] {
-            let out = compose(&photo, mask.clone(), &Background::Transparent, crop);
+        for crop in [
+            Finish::default(),
+            Finish::crop(Margins::all(Length::Pixels(1))),
+        ] {
+            let out = compose(&photo, mask.clone(), &Background::Transparent, &crop);
             for (x, y, pixel) in out.rgba.enumerate_pixels() {
                 match pixel.0[3] {
                     0 => assert_eq!(pixel.0, [0, 0, 0, 0], "({x}, {y}) {crop:?}"),
@@ -349,8 +454,14 @@ mod tests {
             Background::Transparent,
             Background::Color([255, 255, 255, 255]),
         ] {
-            let estimated = compose(&photo, mask.clone(), &background, None);
-            let mixed = compose_with(&photo, mask.clone(), &background, None, EdgeColours::Photo);
+            let estimated = compose(&photo, mask.clone(), &background, &Finish::default());
+            let mixed = compose_with(
+                &photo,
+                mask.clone(),
+                &background,
+                &Finish::default(),
+                EdgeColours::Photo,
+            );
             // Green in the edge band, where the mask is partial: the wall's fringe.
             let fringe = |out: &Composed| {
                 let mut green = 0.0;
@@ -385,7 +496,7 @@ mod tests {
             &photo,
             mask.clone(),
             &Background::Color([0, 0, 255, 255]),
-            None,
+            &Finish::default(),
         );
         assert!(!out.transparent);
         assert_eq!(out.rgba.get_pixel(0, 0).0, [0, 0, 255, 255]);
@@ -395,7 +506,12 @@ mod tests {
     #[test]
     fn a_see_through_colour_leaves_the_result_partly_transparent() {
         let (photo, mask) = sample();
-        let out = compose(&photo, mask, &Background::Color([0, 0, 255, 64]), None);
+        let out = compose(
+            &photo,
+            mask,
+            &Background::Color([0, 0, 255, 64]),
+            &Finish::default(),
+        );
         assert!(out.transparent, "encoded with its alpha");
         assert_eq!(
             out.rgba.get_pixel(0, 0).0,
@@ -409,7 +525,12 @@ mod tests {
         );
         // Fully see-through: the same as transparent, colour 0 where nothing is.
         let (photo, mask) = sample();
-        let clear = compose(&photo, mask, &Background::Color([0, 0, 255, 0]), None);
+        let clear = compose(
+            &photo,
+            mask,
+            &Background::Color([0, 0, 255, 0]),
+            &Finish::default(),
+        );
         assert_eq!(clear.rgba.get_pixel(0, 0).0, [0, 0, 0, 0]);
     }
 
@@ -438,7 +559,12 @@ mod tests {
     fn an_image_background_covers_the_result() {
         let (photo, mask) = sample();
         let green = RgbImage::from_pixel(3, 3, Rgb([0, 255, 0]));
-        let out = compose(&photo, mask.clone(), &Background::Image(green), None);
+        let out = compose(
+            &photo,
+            mask.clone(),
+            &Background::Image(green),
+            &Finish::default(),
+        );
         assert_eq!(out.rgba.dimensions(), (10, 8));
         assert_eq!(out.rgba.get_pixel(9, 7).0, [0, 255, 0, 255]);
     }
@@ -447,7 +573,12 @@ mod tests {
     fn blur_uses_the_photo_itself() {
         let photo = RgbImage::from_fn(20, 20, |x, _| Rgb([if x < 10 { 0 } else { 255 }; 3]));
         let mask = GrayImage::new(20, 20); // no subject: all background
-        let out = compose(&photo, mask.clone(), &Background::Blur(0.1), None);
+        let out = compose(
+            &photo,
+            mask.clone(),
+            &Background::Blur(0.1),
+            &Finish::default(),
+        );
         let edge = out.rgba.get_pixel(10, 10).0[0];
         assert!(edge > 20 && edge < 235, "the hard edge is blurred: {edge}");
     }
@@ -459,7 +590,7 @@ mod tests {
             &photo,
             mask.clone(),
             &Background::Transparent,
-            Some(Margin::Pixels(0)),
+            &Finish::crop(Margins::all(Length::Pixels(0))),
         );
         assert_eq!(tight.rgba.dimensions(), (4, 2));
         assert_eq!(
@@ -475,7 +606,7 @@ mod tests {
             &photo,
             mask.clone(),
             &Background::Transparent,
-            Some(Margin::Pixels(1)),
+            &Finish::crop(Margins::all(Length::Pixels(1))),
         );
         assert_eq!(padded.rgba.dimensions(), (6, 4));
         assert_eq!(
@@ -491,7 +622,7 @@ mod tests {
             &photo,
             mask.clone(),
             &Background::Transparent,
-            Some(Margin::Relative(1.0)),
+            &Finish::crop(Margins::all(Length::Share(1.0))),
         );
         assert_eq!(wide.rgba.dimensions(), (10, 8), "clamped to the photo");
         // No subject: nothing to crop to, the whole photo comes back.
@@ -499,7 +630,7 @@ mod tests {
             &photo,
             GrayImage::new(10, 8),
             &Background::Transparent,
-            Some(Margin::Pixels(0)),
+            &Finish::crop(Margins::all(Length::Pixels(0))),
         );
         assert_eq!(empty.rgba.dimensions(), (10, 8));
     }

@@ -3,10 +3,12 @@
 
 pub mod backdrop;
 pub mod compose;
+pub mod effects;
 pub mod engine;
 pub mod fake;
 pub mod foreground;
 mod grid;
+pub mod layout;
 pub mod output;
 pub mod queue;
 pub mod service;

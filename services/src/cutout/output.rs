@@ -9,7 +9,7 @@ use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, GrayImage, ImageEncoder, RgbImage, RgbaImage};
 
-use super::compose::{Background, Composed, compose};
+use super::compose::{Background, Composed, Finish, compose};
 use crate::Error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +73,12 @@ pub fn encode(image: &RgbImage, mask: &GrayImage, format: OutputFormat) -> Resul
         return Err(Error::Internal("mask and image sizes differ".into()));
     }
     Ok(encode_composed(
-        &compose(image, mask.clone(), &Background::Transparent, None),
+        &compose(
+            image,
+            mask.clone(),
+            &Background::Transparent,
+            &Finish::default(),
+        ),
         format,
     )?
     .bytes)
@@ -321,7 +326,7 @@ mod tests {
             &image,
             mask.clone(),
             &Background::Color([0, 0, 255, 255]),
-            None,
+            &Finish::default(),
         );
         for format in [OutputFormat::Png, OutputFormat::Webp] {
             let bytes = encode_composed(&composed, format).unwrap().bytes;
@@ -407,7 +412,7 @@ mod tests {
                 0
             }])
         });
-        let composed = compose(&photo, mask, &Background::Transparent, None);
+        let composed = compose(&photo, mask, &Background::Transparent, &Finish::default());
         let colors = zip_colors(&composed);
         for (x, y, pixel) in colors.enumerate_pixels() {
             let [r, g, b] = pixel.0;
@@ -438,7 +443,12 @@ mod tests {
     #[test]
     fn a_zip_on_an_opaque_background_keeps_the_chosen_background() {
         let (image, mask) = sample();
-        let composed = compose(&image, mask, &Background::Color([0, 0, 255, 255]), None);
+        let composed = compose(
+            &image,
+            mask,
+            &Background::Color([0, 0, 255, 255]),
+            &Finish::default(),
+        );
         let [r, g, b] = zip_colors(&composed).get_pixel(3, 1).0;
         assert!(r < 40 && g < 40 && b > 200, "{r},{g},{b}");
     }

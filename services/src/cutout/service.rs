@@ -21,7 +21,8 @@ use image::imageops::{self, FilterType};
 use image::{GrayImage, RgbImage};
 use zeroize::{Zeroize, Zeroizing};
 
-use super::compose::{Background, Margin, Region, compose};
+use super::compose::{Background, Finish, Region, compose};
+use super::layout::Roi;
 use super::output::{Encoded, OutputFormat, encode_composed};
 use super::queue::{InferenceQueue, Pixels, Place, QueueLimits, Segment};
 use super::subject;
@@ -38,7 +39,10 @@ pub struct CutoutRequest {
     pub size: ModelSize,
     pub format: OutputFormat,
     pub background: BackgroundRequest,
-    pub crop: Option<Margin>,
+    /// Only what lies inside can be the subject (remove.bg's `roi`).
+    pub roi: Option<Roi>,
+    /// Crop, placement, outline and shadow.
+    pub finish: Finish,
     /// Scale the result down to at most this many pixels (remove.bg's `preview`, `hd`, …).
     pub max_pixels: Option<u64>,
 }
@@ -188,23 +192,26 @@ impl CutoutService {
         };
         let photo = Arc::new(photo);
         let pixels: Arc<dyn Pixels> = photo.clone();
-        let mask = self.queue.mask(&place, pixels, request.size).await?;
+        let mut mask = self.queue.mask(&place, pixels, request.size).await?;
+        if let Some(roi) = request.roi {
+            roi.apply(&mut mask)?;
+        }
         // Nothing to cut out: refused before anything is composed or stored.
         if !tracing::info_span!("subject").in_scope(|| subject::has_subject(&mask)) {
             return Err(Error::NoSubject);
         }
-        let (format, crop, max_pixels) = (request.format, request.crop, request.max_pixels);
+        let (format, finish, max_pixels) = (request.format, request.finish, request.max_pixels);
         let store = self.results.clone();
         // Compose, encode and seal in one blocking step, sealing the encoded bytes in place.
         let (encoded, width, height, foreground, (id, key)) = blocking(move || {
             let composed = tracing::info_span!("compose").in_scope(|| {
                 match scaled(photo.rgb(), &mask, max_pixels) {
                     Some((mut small, small_mask)) => {
-                        let composed = compose(&small, small_mask, &background, crop);
+                        let composed = compose(&small, small_mask, &background, &finish);
                         small.as_mut().zeroize();
                         composed
                     }
-                    None => compose(photo.rgb(), mask, &background, crop),
+                    None => compose(photo.rgb(), mask, &background, &finish),
                 }
             });
             let (width, height) = composed.rgba.dimensions();

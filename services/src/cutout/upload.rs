@@ -166,11 +166,11 @@ fn decode_unguarded(bytes: &Zeroizing<Vec<u8>>, limits: &UploadLimits) -> Result
     }
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
-        return Err(Error::Unprocessable(too_many_pixels(
-            width,
-            height,
-            limits.max_pixels,
-        )));
+        return Err(Error::Coded {
+            kind: crate::ErrorKind::Unprocessable,
+            code: "resolution_too_high",
+            message: too_many_pixels(width, height, limits.max_pixels),
+        });
     }
     // The decoded buffer and the RGB copy must fit the allocation limit (the `image` crate's own
     // limit covers the decoders' internal buffers, not the output).
