@@ -279,6 +279,60 @@ describe('the editor, with the real model', () => {
     assert.ok(Buffer.compare(after.data, before.data) === 0, 'the same pixels after the reload');
   });
 
+  test('a shadow, an outline and the Amazon layout come back after a reload and export the same pixels', async (t) => {
+    const { page, problems } = await freshEditor(t);
+    await cutOut(page, PHOTO);
+    await page.getByTestId('shadow-kind').selectOption('drop');
+    await setRange(page, 'shadow-opacity', 80);
+    await setRange(page, 'outline-width', 6);
+    await page.getByTestId('outline-color').fill('#ff0000');
+    await page.getByTestId('market-amazon').click();
+    assert.equal(await page.getByTestId('market-amazon').getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.getByTestId('export-size').textContent(), 'Marketplace size: 2000 × 2000 pixels');
+    await page.getByTestId('stage').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, '07-shadow-outline-amazon.png') });
+    const before = (await exportPng(page)).png;
+    assert.deepEqual([before.width, before.height], [2000, 2000], "Amazon's size");
+    const at = (png, x, y) => [...png.data.subarray((y * png.width + x) * 4, (y * png.width + x) * 4 + 4)];
+    assert.deepEqual(at(before, 3, 3), [255, 255, 255, 255], 'white around the subject');
+    let red = 0;
+    for (let i = 0; i < before.data.length; i += 4) {
+      if (before.data[i] > 200 && before.data[i + 1] < 60 && before.data[i + 2] < 60) red++;
+    }
+    assert.ok(red > 2000, `the red outline is drawn (${red} pixels)`);
+
+    await page.reload();
+    await page.locator('[data-testid="stage"][data-ready="true"]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('shadow-kind').inputValue(), 'drop');
+    assert.equal(await page.getByTestId('shadow-opacity').inputValue(), '80');
+    assert.equal(await page.getByTestId('outline-width').inputValue(), '6');
+    assert.equal(await page.getByTestId('outline-color').inputValue(), '#ff0000');
+    assert.equal(await page.getByTestId('market-amazon').getAttribute('aria-pressed'), 'true');
+    const after = (await exportPng(page)).png;
+    assert.deepEqual([after.width, after.height], [2000, 2000]);
+    assert.ok(Buffer.compare(after.data, before.data) === 0, 'the same pixels after the reload');
+
+    // Without the shadow, pixels only get lighter: the shadow darkened them, and only beside the subject.
+    await page.getByTestId('shadow-kind').selectOption('none');
+    const plain = (await exportPng(page)).png;
+    let shaded = 0;
+    for (let i = 0; i < plain.data.length; i += 4) {
+      const dark = before.data[i] + before.data[i + 1] + before.data[i + 2];
+      const light = plain.data[i] + plain.data[i + 1] + plain.data[i + 2];
+      if (dark !== light) {
+        assert.ok(dark < light, `pixel ${i / 4}: the shadow darkens (${dark} against ${light})`);
+        shaded++;
+      }
+    }
+    assert.ok(shaded > 5000, `the shadow shows (${shaded} pixels)`);
+    // Undo brings the shadow back; the full-resolution button leaves the marketplace size.
+    await page.getByTestId('undo').click();
+    assert.equal(await page.getByTestId('shadow-kind').inputValue(), 'drop');
+    await page.getByTestId('market-none').click();
+    assert.match(await page.getByTestId('export-size').textContent(), /^Full resolution: /);
+    assert.deepEqual(problems, []);
+  });
+
   test('a file that is not a photo gets a readable error and is never uploaded', async (t) => {
     const { page, requests } = await freshEditor(t);
     const uploadsBefore = uploadsOf(requests).length;

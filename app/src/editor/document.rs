@@ -1,5 +1,5 @@
-//! What one image's edit is: the look (background, crop) and the brush strokes on its mask, with an
-//! undo/redo history. Plain data, saved as JSON in the browser's IndexedDB and replayed on reload.
+//! What one image's edit is: the look (background, crop, shadow, outline, export size) and the brush
+//! strokes on its mask, with an undo/redo history. Plain data, saved as JSON in the browser's IndexedDB and replayed on reload.
 
 use serde::{Deserialize, Serialize};
 
@@ -135,11 +135,133 @@ impl Default for Crop {
     }
 }
 
-/// Background and crop: the settings part of an edit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShadowKind {
+    /// The subject's silhouette cast behind it, offset and blurred.
+    Drop,
+    /// The silhouette flattened onto the ground at the subject's base.
+    Contact,
+}
+
+/// A shadow under the subject; lengths are percent of the subject's larger side, as the API's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shadow {
+    pub kind: ShadowKind,
+    /// 0–100.
+    pub opacity: u8,
+    /// 0–100: from a hard edge to a wide blur.
+    pub softness: u8,
+    /// −50–50 each, right and down.
+    pub offset: [i8; 2],
+}
+
+impl Shadow {
+    /// The API's defaults for each kind.
+    pub fn new(kind: ShadowKind) -> Self {
+        match kind {
+            ShadowKind::Drop => Self {
+                kind,
+                opacity: 50,
+                softness: 50,
+                offset: [2, 3],
+            },
+            ShadowKind::Contact => Self {
+                kind,
+                opacity: 50,
+                softness: 40,
+                offset: [0, 0],
+            },
+        }
+    }
+}
+
+/// A stroke around the subject.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outline {
+    /// `#rrggbb`.
+    pub hex: String,
+    /// In photo pixels, 1–100.
+    pub width: u8,
+}
+
+/// Layouts that marketplaces ask for: white, square, the subject filling most of it, a fixed size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marketplace {
+    /// Amazon's main image: 2000×2000, the product filling 85 %.
+    Amazon,
+    /// eBay: 1600×1600 (at least 500 px asked), 90 %.
+    Ebay,
+}
+
+impl Marketplace {
+    pub const ALL: [Marketplace; 2] = [Self::Amazon, Self::Ebay];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Amazon => "amazon",
+            Self::Ebay => "ebay",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Amazon => "Amazon: white, 2000 × 2000",
+            Self::Ebay => "eBay: white, 1600 × 1600",
+        }
+    }
+
+    /// The square's side in pixels.
+    pub fn side(self) -> u32 {
+        match self {
+            Self::Amazon => 2000,
+            Self::Ebay => 1600,
+        }
+    }
+
+    /// `look` laid out for this marketplace: white, cropped square to the subject with the margin
+    /// that makes it fill 85 % (90 %) of the side, exported at the marketplace's size. Shadow and
+    /// outline stay.
+    pub fn apply(self, look: &mut Look) {
+        // A margin m on each side of the larger side L: the subject fills L / (L + 2mL) = 1/(1+2m).
+        let margin = match self {
+            Self::Amazon => 9,
+            Self::Ebay => 6,
+        };
+        look.background = Background::Color {
+            hex: "#ffffff".into(),
+        };
+        look.crop = Crop {
+            enabled: true,
+            margin,
+            aspect: Aspect::Square,
+        };
+        look.export_side = Some(self.side());
+    }
+
+    /// The marketplace whose layout `look` has, if any.
+    pub fn of(look: &Look) -> Option<Self> {
+        Self::ALL.into_iter().find(|market| {
+            let mut laid_out = look.clone();
+            market.apply(&mut laid_out);
+            laid_out == *look
+        })
+    }
+}
+
+/// Background, crop, shadow, outline and export size: the settings part of an edit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Look {
     pub background: Background,
     pub crop: Crop,
+    /// Saved edits from before shadows existed have none.
+    #[serde(default)]
+    pub shadow: Option<Shadow>,
+    #[serde(default)]
+    pub outline: Option<Outline>,
+    /// The export's longer side in pixels (a marketplace's size); `None`: full resolution.
+    #[serde(default)]
+    pub export_side: Option<u32>,
 }
 
 impl Default for Look {
@@ -147,6 +269,9 @@ impl Default for Look {
         Self {
             background: Background::Transparent,
             crop: Crop::default(),
+            shadow: None,
+            outline: None,
+            export_side: None,
         }
     }
 }
@@ -292,6 +417,18 @@ const COALESCE_MS: f64 = 1000.0;
 
 /// Whether `next` differs from `previous` only in one continuous control of the same kind.
 fn same_control(previous: &Look, next: &Look) -> bool {
+    // A shadow's or an outline's slider: the rest unchanged, the effect on before and after.
+    if previous.shadow != next.shadow || previous.outline != next.outline {
+        let mut rest = previous.clone();
+        rest.shadow = next.shadow;
+        rest.outline = next.outline.clone();
+        let same_kind = previous.shadow.map(|s| s.kind) == next.shadow.map(|s| s.kind);
+        let both_outlined = previous.outline.is_some() == next.outline.is_some();
+        return rest == *next && same_kind && both_outlined;
+    }
+    if previous.export_side != next.export_side {
+        return false;
+    }
     if previous.crop != next.crop {
         return previous.background == next.background
             && previous.crop.enabled == next.crop.enabled
@@ -320,7 +457,7 @@ mod tests {
     fn colour(hex: &str) -> Look {
         Look {
             background: Background::Color { hex: hex.into() },
-            crop: Crop::default(),
+            ..Look::default()
         }
     }
 
@@ -375,7 +512,7 @@ mod tests {
         // A different kind of change is its own step, however quick.
         let blurred = Look {
             background: Background::Blur { strength: 40 },
-            crop: Crop::default(),
+            ..Look::default()
         };
         doc.set_look(blurred.clone(), 5000.0);
         doc.set_look(blurred, 5001.0);
@@ -414,6 +551,12 @@ mod tests {
                     margin: 5,
                     aspect: Aspect::Square,
                 },
+                shadow: Some(Shadow::new(ShadowKind::Contact)),
+                outline: Some(Outline {
+                    hex: "#00ff00".into(),
+                    width: 3,
+                }),
+                export_side: Some(1600),
             },
             0.0,
         );
@@ -430,5 +573,57 @@ mod tests {
         }
         assert_eq!(Aspect::Original.ratio(300, 200), Some(1.5));
         assert_eq!(Aspect::Free.ratio(300, 200), None);
+    }
+
+    #[test]
+    fn shadow_sliders_coalesce_but_switching_effects_are_steps() {
+        let mut doc = Document::default();
+        let mut look = Look {
+            shadow: Some(Shadow::new(ShadowKind::Drop)),
+            ..Look::default()
+        };
+        doc.set_look(look.clone(), 0.0);
+        for (opacity, at) in [(60, 2000.0), (70, 2100.0), (80, 2200.0)] {
+            look.shadow = look.shadow.map(|s| Shadow { opacity, ..s });
+            doc.set_look(look.clone(), at);
+        }
+        assert_eq!(doc.done.len(), 2, "the switch, then one slider drag");
+        // Another kind, or an outline, is a step of its own however quick.
+        look.shadow = Some(Shadow::new(ShadowKind::Contact));
+        doc.set_look(look.clone(), 2300.0);
+        look.outline = Some(Outline {
+            hex: "#ff0000".into(),
+            width: 4,
+        });
+        doc.set_look(look.clone(), 2400.0);
+        assert_eq!(doc.done.len(), 4);
+        doc.undo();
+        assert_eq!(doc.look().outline, None);
+        assert_eq!(doc.look().shadow.map(|s| s.kind), Some(ShadowKind::Contact));
+    }
+
+    #[test]
+    fn a_marketplace_layout_is_one_step_and_is_recognised() {
+        let mut look = Look::default();
+        assert_eq!(Marketplace::of(&look), None);
+        Marketplace::Amazon.apply(&mut look);
+        assert_eq!(Marketplace::of(&look), Some(Marketplace::Amazon));
+        assert_eq!(look.export_side, Some(2000));
+        assert_eq!(look.crop.aspect, Aspect::Square);
+        // 9 % each side: the subject fills 1 / 1.18 ≈ 85 % of the square.
+        assert!((1.0 / (1.0 + 2.0 * f64::from(look.crop.margin) / 100.0) - 0.85).abs() < 0.01);
+        look.crop.margin = 20;
+        assert_eq!(
+            Marketplace::of(&look),
+            None,
+            "changed by hand: no longer the preset"
+        );
+        // Saved before effects existed: still read.
+        let old: Look = serde_json::from_str(
+            r##"{"background":{"kind":"color","hex":"#ffffff"},"crop":{"enabled":false,"margin":10,"aspect":"free"}}"##,
+        )
+        .expect("an old look");
+        assert_eq!(old.shadow, None);
+        assert_eq!(old.export_side, None);
     }
 }

@@ -87,6 +87,15 @@ pub fn output_rect(crop: &Crop, subject: Option<Rect>, width: u32, height: u32) 
     }
 }
 
+/// The export's scale and size for the output rectangle: 1:1, or its longer side brought to `side`
+/// (a marketplace's size).
+pub fn export_size(output: Rect, side: Option<u32>) -> (f64, u32, u32) {
+    let longer = output.width.max(output.height).max(1);
+    let scale = side.map_or(1.0, |side| f64::from(side) / f64::from(longer));
+    let size = |length: u32| ((f64::from(length) * scale).round() as u32).max(1);
+    (scale, size(output.width), size(output.height))
+}
+
 /// One axis of a crop: its ends, and whether the subject touches the photo's edge on each side.
 struct Span {
     start: f64,

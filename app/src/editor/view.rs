@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::document::{Aspect, Background};
-use super::geometry::View;
+use super::document::{Aspect, Background, Marketplace, Outline, Shadow, ShadowKind};
+use super::geometry::{self, Rect, View};
 use super::prefs::ExportFormat;
 use super::presets::{LICENSES_URL, PRESETS, SWATCHES, normalise_hex};
 use super::state::{Confirm, ItemStatus, NoticeKind, Tool, Ui, stage_message};
@@ -337,6 +337,8 @@ fn Panel(ui: Ui) -> impl IntoView {
             <BackgroundControls ui disabled/>
             <RefineControls ui disabled/>
             <CropControls ui disabled/>
+            <EffectControls ui disabled/>
+            <MarketplaceControls ui disabled/>
             <ServerCopy ui/>
             <HistoryControls ui/>
         </div>
@@ -622,6 +624,166 @@ fn CropControls(
     .into_any()
 }
 
+/// A shadow under the subject and an outline around it.
+#[component]
+fn EffectControls(
+    ui: Ui,
+    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let shadow = move || ui.look().and_then(|look| look.shadow);
+    let outline = move || ui.look().and_then(|look| look.outline);
+    let no_shadow = Signal::derive(move || disabled() || shadow().is_none());
+    let set_shadow = move |change: fn(&mut Shadow, i32), value: u32| {
+        ui.set_look(|look| {
+            if let Some(shadow) = look.shadow.as_mut() {
+                change(shadow, value as i32);
+            }
+        });
+    };
+    let offset =
+        move |axis: usize| shadow().map_or(50, |s| (i32::from(s.offset[axis]) + 50) as u32);
+    let outline_width = move || outline().map_or(0, |o| u32::from(o.width));
+    let outline_colour = move || outline().map_or_else(|| "#ffffff".to_string(), |o| o.hex);
+    view! {
+        <fieldset class="group">
+            <legend>"Shadow and outline"</legend>
+            <label class="select">
+                <span>"Shadow"</span>
+                <select
+                    data-testid="shadow-kind"
+                    disabled=disabled
+                    on:change=move |ev| {
+                        let kind = match event_target_value(&ev).as_str() {
+                            "drop" => Some(ShadowKind::Drop),
+                            "contact" => Some(ShadowKind::Contact),
+                            _ => None,
+                        };
+                        ui.set_look(|look| look.shadow = kind.map(Shadow::new));
+                    }
+                >
+                    <option value="none" prop:selected=move || shadow().is_none()>"None"</option>
+                    <option value="drop" prop:selected=move || shadow().map(|s| s.kind) == Some(ShadowKind::Drop)>
+                        "Drop shadow"
+                    </option>
+                    <option value="contact" prop:selected=move || shadow().map(|s| s.kind) == Some(ShadowKind::Contact)>
+                        "Contact shadow"
+                    </option>
+                </select>
+            </label>
+            <Slider
+                label="Opacity (%)"
+                id="shadow-opacity"
+                range=(0, 100)
+                disabled=no_shadow
+                value=move || shadow().map_or(50, |s| u32::from(s.opacity))
+                set=move |v| set_shadow(|s, v| s.opacity = v.clamp(0, 100) as u8, v)
+            />
+            <Slider
+                label="Softness (%)"
+                id="shadow-softness"
+                range=(0, 100)
+                disabled=no_shadow
+                value=move || shadow().map_or(50, |s| u32::from(s.softness))
+                set=move |v| set_shadow(|s, v| s.softness = v.clamp(0, 100) as u8, v)
+            />
+            <Slider
+                label="Offset across (50 = none)"
+                id="shadow-offset-x"
+                range=(0, 100)
+                disabled=no_shadow
+                value=move || offset(0)
+                set=move |v| set_shadow(|s, v| s.offset[0] = (v - 50).clamp(-50, 50) as i8, v)
+            />
+            <Slider
+                label="Offset down (50 = none)"
+                id="shadow-offset-y"
+                range=(0, 100)
+                disabled=no_shadow
+                value=move || offset(1)
+                set=move |v| set_shadow(|s, v| s.offset[1] = (v - 50).clamp(-50, 50) as i8, v)
+            />
+            <Slider
+                label="Outline (px, 0 = none)"
+                id="outline-width"
+                range=(0, 100)
+                disabled=Signal::derive(disabled)
+                value=outline_width
+                set=move |width| {
+                    ui.set_look(|look| {
+                        let hex = look.outline.as_ref().map_or_else(|| "#ffffff".to_string(), |o| o.hex.clone());
+                        look.outline = (width > 0).then(|| Outline { hex, width: width.min(100) as u8 });
+                    })
+                }
+            />
+            <label class="select">
+                <span>"Outline colour"</span>
+                <input
+                    type="color"
+                    data-testid="outline-color"
+                    disabled=move || disabled() || outline().is_none()
+                    prop:value=outline_colour
+                    on:input=move |ev| {
+                        if let Some(hex) = normalise_hex(&event_target_value(&ev)) {
+                            ui.set_look(|look| {
+                                if let Some(outline) = look.outline.as_mut() {
+                                    outline.hex = hex;
+                                }
+                            });
+                        }
+                    }
+                />
+            </label>
+        </fieldset>
+    }
+    .into_any()
+}
+
+/// Marketplace layouts in one click, and back to the full resolution.
+#[component]
+fn MarketplaceControls(
+    ui: Ui,
+    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let current = move || ui.look().and_then(|look| Marketplace::of(&look));
+    let sized = move || ui.look().is_some_and(|look| look.export_side.is_some());
+    let markets = Marketplace::ALL
+        .into_iter()
+        .map(|market| {
+            view! {
+                <button
+                    type="button"
+                    class="choice"
+                    data-testid=format!("market-{}", market.key())
+                    disabled=disabled
+                    aria-pressed=move || (current() == Some(market)).to_string()
+                    on:click=move |_| ui.set_look(|look| market.apply(look))
+                >
+                    {market.label()}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <fieldset class="group">
+            <legend>"Marketplace"</legend>
+            <p class="fine-print">
+                "White background, square, the subject filling 85 % (Amazon) or 90 % (eBay), exported at the marketplace's size."
+            </p>
+            <div class="choices">{markets}</div>
+            <button
+                type="button"
+                class="button"
+                data-testid="market-none"
+                disabled=move || disabled() || !sized()
+                on:click=move |_| ui.set_look(|look| look.export_side = None)
+            >
+                "Export at full resolution"
+            </button>
+        </fieldset>
+    }
+    .into_any()
+}
+
 /// The main actions, right under the result: download in a format, or copy.
 #[component]
 fn ActionBar(ui: Ui) -> impl IntoView {
@@ -638,6 +800,16 @@ fn ActionBar(ui: Ui) -> impl IntoView {
     let disabled = move || !ui.shown.get() || ui.busy_exporting.get();
     let size = move || {
         let (w, h) = ui.output.get().or(ui.size.get())?;
+        if let Some(side) = ui.look().and_then(|look| look.export_side) {
+            let output = Rect {
+                x: 0,
+                y: 0,
+                width: w,
+                height: h,
+            };
+            let (_, w, h) = geometry::export_size(output, Some(side));
+            return Some(format!("Marketplace size: {w} × {h} pixels"));
+        }
         let cropped = ui.output.get() != ui.size.get();
         Some(format!(
             "Full resolution: {w} × {h} pixels{}",

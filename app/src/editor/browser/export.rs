@@ -8,7 +8,7 @@ use web_sys::HtmlCanvasElement;
 
 use super::render::{self, Backdrop};
 use super::{Engine, dom, with};
-use crate::editor::geometry::Transform;
+use crate::editor::geometry::{self, Transform};
 use crate::editor::prefs::{self, ExportFormat};
 use crate::editor::state::Ui;
 
@@ -68,28 +68,31 @@ pub fn export(ui: Ui, copy: bool) {
 }
 
 impl Engine {
-    /// The result at full resolution, on a canvas the size of the output rectangle.
+    /// The result at full resolution (or at the look's export size), on a canvas of the output
+    /// rectangle's shape.
     fn render_full(&mut self, format: ExportFormat) -> Option<Result<HtmlCanvasElement, JsValue>> {
         let look = self.ui.look_untracked()?;
         let output = self.output(&look)?;
+        let effects = self.effects(&look);
         let open = self.open.as_ref()?;
         let image = self.backdrop_image(&look.background);
+        let (scale, width, height) = geometry::export_size(output, look.export_side);
         Some((|| {
-            let canvas = dom::canvas(output.width, output.height)?;
-            let scratch = dom::canvas(output.width, output.height)?;
+            let canvas = dom::canvas(width, height)?;
+            let scratch = dom::canvas(width, height)?;
             let ctx = dom::context(&canvas)?;
             let t = Transform {
-                scale: 1.0,
-                offset: [-f64::from(output.x), -f64::from(output.y)],
+                scale,
+                offset: [-f64::from(output.x) * scale, -f64::from(output.y) * scale],
             };
             if format == ExportFormat::Jpeg {
                 // JPEG has no transparency: white where nothing else is.
                 ctx.set_fill_style_str("#ffffff");
-                ctx.fill_rect(0.0, 0.0, f64::from(output.width), f64::from(output.height));
+                ctx.fill_rect(0.0, 0.0, f64::from(width), f64::from(height));
             }
             let backdrop = Backdrop::of(&look.background, image.as_ref(), &open.layers);
             render::draw_backdrop(&ctx, &backdrop, &open.layers, output, &t)?;
-            render::draw_subject(&ctx, &scratch, &open.layers, output, &t)?;
+            render::draw_subject(&ctx, &scratch, &open.layers, output, &t, effects)?;
             Ok(canvas)
         })())
     }

@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageData};
 
 use super::dom;
-use crate::editor::document::{Background, BrushMode, Stroke};
+use crate::editor::document::{Background, BrushMode, Look, Outline, Shadow, ShadowKind, Stroke};
 use crate::editor::geometry::{Rect, Transform};
 
 /// The photo and its (edited) mask at full resolution.
@@ -203,7 +203,7 @@ fn draw_blurred_background(
     ctx.draw_image_with_image_bitmap_and_dw_and_dh(&layers.original, x, y, w, h)?;
     ctx.set_filter("none");
 
-    let (cut, behind) = blur_scratch(tw, th)?;
+    let (cut, behind) = scratch_pair(0, tw, th)?;
     let cctx = dom::context(&cut)?;
     draw_photo(&cctx, &layers.original, layers, t)?;
     cctx.set_global_composite_operation("destination-out")?;
@@ -219,22 +219,24 @@ fn draw_blurred_background(
     ctx.draw_image_with_html_canvas_element(&behind, 0.0, 0.0)
 }
 
-/// Two clear canvases of `width`×`height` for the blurred background, kept between frames (the
-/// stage redraws often; an export asks for its own size).
-fn blur_scratch(
+/// Two clear canvases of `width`×`height`, kept between frames (the stage redraws often; an export
+/// asks for its own size): `pair` 0 for the blurred background, 1 for the shadow and outline.
+fn scratch_pair(
+    pair: usize,
     width: u32,
     height: u32,
 ) -> Result<(HtmlCanvasElement, HtmlCanvasElement), JsValue> {
+    type Pair = (HtmlCanvasElement, HtmlCanvasElement);
     thread_local! {
-        static SCRATCH: std::cell::RefCell<Option<(HtmlCanvasElement, HtmlCanvasElement)>> =
-            const { std::cell::RefCell::new(None) };
+        static SCRATCH: std::cell::RefCell<[Option<Pair>; 2]> =
+            const { std::cell::RefCell::new([None, None]) };
     }
-    let pair = SCRATCH.with_borrow(|pair| pair.clone());
-    let pair = match pair {
-        Some(pair) => pair,
+    let kept = SCRATCH.with_borrow(|pairs| pairs[pair].clone());
+    let kept = match kept {
+        Some(kept) => kept,
         None => (dom::canvas(width, height)?, dom::canvas(width, height)?),
     };
-    for canvas in [&pair.0, &pair.1] {
+    for canvas in [&kept.0, &kept.1] {
         if canvas.width() != width || canvas.height() != height {
             // Resizing clears the canvas and its context's state.
             canvas.set_width(width);
@@ -245,35 +247,142 @@ fn blur_scratch(
             ctx.clear_rect(0.0, 0.0, f64::from(width), f64::from(height));
         }
     }
-    SCRATCH.with_borrow_mut(|slot| *slot = Some(pair.clone()));
-    Ok(pair)
+    SCRATCH.with_borrow_mut(|pairs| pairs[pair] = Some(kept.clone()));
+    Ok(kept)
 }
 
-/// Draws the photo through its mask over whatever is on `ctx`, inside the output rectangle.
-/// `scratch` is a canvas the size of the target.
+/// What is drawn around the subject, with the subject's box (photo pixels) that sizes it.
+#[derive(Clone, Copy, Default)]
+pub struct Effects<'a> {
+    pub shadow: Option<&'a Shadow>,
+    pub outline: Option<&'a Outline>,
+    pub subject: Option<Rect>,
+}
+
+impl<'a> Effects<'a> {
+    pub fn of(look: &'a Look, subject: Option<Rect>) -> Self {
+        Self {
+            shadow: look.shadow.as_ref(),
+            outline: look.outline.as_ref(),
+            subject,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.shadow.is_some() || self.outline.is_some()
+    }
+}
+
+/// The softest shadow's blur, as a share of the subject's larger side (the server's too).
+const MAX_SOFTNESS: f64 = 0.08;
+/// A contact shadow is the silhouette flattened to this share of its height (the server's too).
+const CONTACT_FLATTENING: f64 = 0.12;
+
+/// Draws the photo through its mask over whatever is on `ctx`, inside the output rectangle, with
+/// its shadow and outline under it. `scratch` is a canvas the size of the target.
 pub fn draw_subject(
     ctx: &CanvasRenderingContext2d,
     scratch: &HtmlCanvasElement,
     layers: &Layers,
     output: Rect,
     t: &Transform,
+    effects: Effects<'_>,
 ) -> Result<(), JsValue> {
+    let (tw, th) = (scratch.width(), scratch.height());
     let sctx = dom::context(scratch)?;
-    sctx.clear_rect(
-        0.0,
-        0.0,
-        f64::from(scratch.width()),
-        f64::from(scratch.height()),
-    );
+    sctx.clear_rect(0.0, 0.0, f64::from(tw), f64::from(th));
     draw_layer(&sctx, &layers.colour, layers, t)?;
     sctx.set_global_composite_operation("destination-in")?;
     draw_layer(&sctx, &layers.mask, layers, t)?;
     sctx.set_global_composite_operation("source-over")?;
     ctx.save();
     clip(ctx, target_rect(output, t));
-    let result = ctx.draw_image_with_html_canvas_element(scratch, 0.0, 0.0);
+    let result = (|| {
+        if effects.any() {
+            draw_effects(ctx, scratch, t, effects)?;
+        }
+        ctx.draw_image_with_html_canvas_element(scratch, 0.0, 0.0)
+    })();
     ctx.restore();
     result
+}
+
+/// The outline and the shadow of the cut-out subject on `subject` (a target-sized canvas), drawn
+/// on `ctx` under where the subject goes.
+fn draw_effects(
+    ctx: &CanvasRenderingContext2d,
+    subject: &HtmlCanvasElement,
+    t: &Transform,
+    effects: Effects<'_>,
+) -> Result<(), JsValue> {
+    let (tw, th) = (subject.width(), subject.height());
+    let (outline, silhouette) = scratch_pair(1, tw, th)?;
+    if let Some(stroke) = effects.outline {
+        // The silhouette grown by the width: the subject drawn around two rings of that radius
+        // and half of it, then painted in the outline's colour.
+        let octx = dom::context(&outline)?;
+        let radius = f64::from(stroke.width.clamp(1, 100)) * t.scale;
+        for ring in [radius, radius / 2.0] {
+            let steps = ((std::f64::consts::TAU * ring / 2.0).ceil() as usize).clamp(8, 64);
+            for step in 0..steps {
+                let angle = std::f64::consts::TAU * step as f64 / steps as f64;
+                octx.draw_image_with_html_canvas_element(
+                    subject,
+                    ring * angle.cos(),
+                    ring * angle.sin(),
+                )?;
+            }
+        }
+        octx.draw_image_with_html_canvas_element(subject, 0.0, 0.0)?;
+        octx.set_global_composite_operation("source-in")?;
+        octx.set_fill_style_str(&stroke.hex);
+        octx.fill_rect(0.0, 0.0, f64::from(tw), f64::from(th));
+        octx.set_global_composite_operation("source-over")?;
+    }
+    if let (Some(shadow), Some(subject_box)) = (effects.shadow, effects.subject) {
+        let sctx = dom::context(&silhouette)?;
+        sctx.draw_image_with_html_canvas_element(&outline, 0.0, 0.0)?;
+        sctx.draw_image_with_html_canvas_element(subject, 0.0, 0.0)?;
+        sctx.set_global_composite_operation("source-in")?;
+        sctx.set_fill_style_str("#000000");
+        sctx.fill_rect(0.0, 0.0, f64::from(tw), f64::from(th));
+        sctx.set_global_composite_operation("source-over")?;
+        let size = f64::from(subject_box.width.max(subject_box.height)) * t.scale;
+        let sigma = f64::from(shadow.softness.min(100)) / 100.0 * MAX_SOFTNESS * size;
+        let (dx, dy) = (
+            f64::from(shadow.offset[0]) / 100.0 * size,
+            f64::from(shadow.offset[1]) / 100.0 * size,
+        );
+        ctx.save();
+        if sigma >= 0.5 {
+            ctx.set_filter(&format!("blur({sigma:.2}px)"));
+        }
+        ctx.set_global_alpha(f64::from(shadow.opacity.min(100)) / 100.0);
+        let drawn = match shadow.kind {
+            ShadowKind::Drop => ctx.draw_image_with_html_canvas_element(&silhouette, dx, dy),
+            ShadowKind::Contact => {
+                // Flattened about the base: the silhouette's middle row lands on the base.
+                let [_, top] = t.to_stage(0.0, f64::from(subject_box.y));
+                let height = f64::from(subject_box.height) * t.scale;
+                let base = top + height;
+                let middle = base - height / 2.0;
+                let y0 = base - middle * CONTACT_FLATTENING;
+                ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+                    &silhouette,
+                    dx,
+                    y0 + dy,
+                    f64::from(tw),
+                    f64::from(th) * CONTACT_FLATTENING,
+                )
+            }
+        };
+        ctx.restore();
+        drawn?;
+    }
+    if effects.outline.is_some() {
+        ctx.draw_image_with_html_canvas_element(&outline, 0.0, 0.0)?;
+    }
+    Ok(())
 }
 
 /// The before/after comparison: the original photo over the left `fraction` of the target.

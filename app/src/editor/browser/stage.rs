@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::HtmlCanvasElement;
 
-use super::render::{self, Backdrop, Layers};
+use super::render::{self, Backdrop, Effects, Layers};
 use super::{Engine, dom};
 use crate::editor::document::Look;
 use crate::editor::geometry::{self, Rect, Transform};
@@ -30,20 +30,32 @@ impl Engine {
 
     /// The area the result shows, in photo pixels.
     pub(super) fn output(&mut self, look: &Look) -> Option<Rect> {
-        let open = self.open.as_mut()?;
+        let open = self.open.as_ref()?;
         let (w, h) = (open.layers.width, open.layers.height);
         if !look.crop.enabled {
             return Some(Rect::of_image(w, h));
         }
+        let subject = self.subject();
+        Some(geometry::output_rect(&look.crop, subject, w, h))
+    }
+
+    /// The subject's box in the edited mask, read back once per change of the mask.
+    pub(super) fn subject(&mut self) -> Option<Rect> {
+        let open = self.open.as_mut()?;
         if open.subject.is_none() {
             open.subject = Some(subject_box(&open.layers).unwrap_or(None));
         }
-        Some(geometry::output_rect(
-            &look.crop,
-            open.subject.flatten(),
-            w,
-            h,
-        ))
+        open.subject.flatten()
+    }
+
+    /// The shadow and outline of `look`, sized by the subject (looked up only when there are any).
+    pub(super) fn effects<'a>(&mut self, look: &'a Look) -> Effects<'a> {
+        let subject = if look.shadow.is_some() || look.outline.is_some() {
+            self.subject()
+        } else {
+            None
+        };
+        Effects::of(look, subject)
     }
 
     fn stage(&self) -> Option<(HtmlCanvasElement, [f64; 2])> {
@@ -96,6 +108,7 @@ impl Engine {
                 s
             }
         };
+        let effects = self.effects(&look);
         let Some(open) = &self.open else {
             return Ok(());
         };
@@ -105,7 +118,7 @@ impl Engine {
             other => other,
         };
         render::draw_backdrop(&ctx, &backdrop, &open.layers, output, &t)?;
-        render::draw_subject(&ctx, &scratch, &open.layers, output, &t)?;
+        render::draw_subject(&ctx, &scratch, &open.layers, output, &t, effects)?;
         let compare = self.ui.compare.get_untracked();
         if compare > 0 {
             render::draw_before(&ctx, &open.layers, &t, f64::from(compare) / 100.0, size)?;
