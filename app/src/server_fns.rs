@@ -30,3 +30,11 @@ pub async fn background_licences() -> Result<String, AppError> {
     use crate::markdown::{BACKGROUND_LICENSES, to_html};
     Ok(to_html(BACKGROUND_LICENSES))
 }
+
+/// Whether this server has a photo library for backgrounds (an operator's Pexels key): the editor
+/// shows its search only then.
+#[server(prefix = "/_app", endpoint = "photo_library")]
+pub async fn photo_library() -> Result<bool, AppError> {
+    let app = use_context::<services::AppState>().ok_or_else(AppError::internal)?;
+    Ok(app.pexels.is_some())
+}

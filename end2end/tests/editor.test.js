@@ -157,6 +157,9 @@ describe('the editor, with the real model', () => {
     const transparent = mask.data.filter((_, i) => i % 4 === 3 && mask.data[i] === 0).length;
     const opaque = mask.data.filter((_, i) => i % 4 === 3 && mask.data[i] === 255).length;
     assert.ok(transparent > 1000 && opaque > 1000, `a real cut: ${transparent} clear, ${opaque} solid pixels`);
+    // No Pexels key on this server: no photo search, the bundled photos only.
+    assert.equal(await page.getByTestId('library').isHidden(), true);
+    assert.ok((await page.locator('[data-testid^="preset-"]').count()) >= 5);
   });
 
   test('a photo dropped on the editor is cut out', async (t) => {

@@ -1115,6 +1115,8 @@ async fn the_openapi_document_describes_every_api_route() {
         ("/r/{id}", "delete"),
         ("/v1.0/removebg", "post"),
         ("/v1.0/account", "get"),
+        ("/api/v1/backgrounds", "get"),
+        ("/api/v1/backgrounds/{id}", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),

@@ -84,6 +84,18 @@ pub struct Config {
     /// The privacy policy shown on `/privacy` and named by consent rows: the plain-text file
     /// `IMGIGO_PRIVACY_POLICY` (`--privacy-policy`), or the bundled policy.
     pub privacy_policy: PrivacyPolicy,
+    /// The background library: Pexels photos searched and fetched through this server, with an
+    /// operator's key (`IMGIGO_PEXELS_KEY`; off without one).
+    pub pexels: Option<PexelsConfig>,
+}
+
+/// Where the background library asks (`IMGIGO_PEXELS_API`, Pexels' API by default) and the only
+/// place its photos are fetched from (`IMGIGO_PEXELS_IMAGES`, Pexels' image host by default).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PexelsConfig {
+    pub key: String,
+    pub api: String,
+    pub images: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -268,6 +280,19 @@ pub struct Settings {
     /// [default: the bundled policy]
     #[arg(long, env = "IMGIGO_PRIVACY_POLICY", global = true, value_parser = checked(path))]
     pub privacy_policy: Option<PathBuf>,
+
+    /// A Pexels API key: the editor searches Pexels photos for backgrounds, through this server
+    /// (prefer the variable) [default: the bundled backgrounds only]
+    #[arg(long, env = "IMGIGO_PEXELS_KEY", global = true, hide_env_values = true, value_parser = checked(|v: &str| Ok(Hidden(v.trim().to_string()))).shown(nothing))]
+    pub pexels_key: Option<Hidden<String>>,
+
+    /// Pexels' API address (a local stand-in in tests)
+    #[arg(long, env = "IMGIGO_PEXELS_API", global = true, default_value = "https://api.pexels.com", value_parser = checked(public_url))]
+    pub pexels_api: String,
+
+    /// The only address Pexels photos are downloaded from
+    #[arg(long, env = "IMGIGO_PEXELS_IMAGES", global = true, default_value = "https://images.pexels.com", value_parser = checked(public_url))]
+    pub pexels_images: String,
 }
 
 /// clap's value parser for one setting: `check` turns the text into the value or says what was
@@ -569,6 +594,9 @@ impl Config {
             key_per_minute,
             key_burst,
             privacy_policy,
+            pexels_key,
+            pexels_api,
+            pexels_images,
         } = settings;
 
         let database_url = match database_url {
@@ -662,6 +690,14 @@ impl Config {
             min_upload_rate,
             shutdown_deadline: std::time::Duration::from_secs(shutdown_seconds),
             privacy_policy,
+            pexels: pexels_key
+                .map(|Hidden(key)| key)
+                .filter(|key| !key.is_empty())
+                .map(|key| PexelsConfig {
+                    key,
+                    api: pexels_api,
+                    images: pexels_images,
+                }),
         })
     }
 
@@ -946,6 +982,25 @@ mod tests {
                 .unwrap_err()
                 .variable,
             "IMGIGO_TRUSTED_PROXIES"
+        );
+    }
+
+    #[test]
+    fn the_background_library_is_on_only_with_a_key() {
+        assert_eq!(load(&[]).unwrap().pexels, None);
+        assert_eq!(
+            load(&[("IMGIGO_PEXELS_KEY", " ")]).unwrap_err().variable,
+            "IMGIGO_PEXELS_KEY",
+            "an empty key is a mistake, not a way to switch it off"
+        );
+        let pexels = load(&[("IMGIGO_PEXELS_KEY", "k3y")]).unwrap().pexels;
+        assert_eq!(
+            pexels,
+            Some(PexelsConfig {
+                key: "k3y".into(),
+                api: "https://api.pexels.com".into(),
+                images: "https://images.pexels.com".into(),
+            })
         );
     }
 

@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod health;
 pub mod jobs;
 pub mod mail;
+pub mod pexels;
 pub mod privacy;
 pub mod ratelimit;
 pub mod results;

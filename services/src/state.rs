@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::cutout::CutoutService;
 use crate::fetch::FetchPolicy;
 use crate::mail::Mailer;
+use crate::pexels::Pexels;
 use crate::ratelimit::RateLimiter;
 use crate::results::{ResultId, ResultStore, StoreLimits};
 use crate::secret::ServerSecret;
@@ -48,7 +49,18 @@ pub struct AppState {
     pub passwords: Arc<Passwords>,
     /// Per-API-key limits (keyed by the key's id).
     pub key_limiter: Arc<RateLimiter<i64>>,
+    /// The background library (Pexels), where the operator gave a key.
+    pub pexels: Option<Arc<Pexels>>,
+    /// Per-IP limits on the library: a search shows a page of thumbnails, each a request.
+    pub library_limiter: Arc<RateLimiter>,
 }
+
+/// The library's per-IP allowance: four pages of results with their thumbnails at once, two a
+/// minute after that.
+const LIBRARY_LIMIT: crate::ratelimit::RateLimit = crate::ratelimit::RateLimit {
+    per_minute: std::num::NonZeroU32::new(50).expect("non-zero"),
+    burst: std::num::NonZeroU32::new(100).expect("non-zero"),
+};
 
 /// Where background removal stands, as `/readyz` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -108,7 +120,19 @@ impl AppState {
             max_bytes: config.upload.max_bytes,
             ..FetchPolicy::default()
         };
+        let pexels = config
+            .pexels
+            .clone()
+            .and_then(|pexels| match Pexels::new(pexels) {
+                Ok(pexels) => Some(Arc::new(pexels)),
+                Err(err) => {
+                    tracing::error!(error = %err, "the photo library could not start");
+                    None
+                }
+            });
         Self {
+            pexels,
+            library_limiter: Arc::new(RateLimiter::new(LIBRARY_LIMIT)),
             fetch,
             limiter,
             config: Arc::new(config),

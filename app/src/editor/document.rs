@@ -22,6 +22,14 @@ pub enum Background {
     },
     /// An image of the person's own, kept beside the workspace in IndexedDB.
     Own,
+    /// A photo from the library (Pexels), fetched through our server by id, with the credit
+    /// Pexels asks to show.
+    Library {
+        id: u64,
+        photographer: String,
+        photographer_url: String,
+        pexels_url: String,
+    },
 }
 
 impl Background {
@@ -32,6 +40,7 @@ impl Background {
             Self::Blur { .. } => "blur",
             Self::Preset { .. } => "preset",
             Self::Own => "own",
+            Self::Library { .. } => "library",
         }
     }
 
@@ -45,6 +54,7 @@ impl Background {
                 None => "Photo".into(),
             },
             Self::Own => "Your image".into(),
+            Self::Library { photographer, .. } => format!("Photo by {photographer} (Pexels)"),
         }
     }
 }

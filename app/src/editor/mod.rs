@@ -54,6 +54,8 @@ pub mod engine {
         /// Removes one image from the history (and its server link).
         fn forget(id: String);
         fn own_background(event: ev::Event);
+        /// Searches the photo library (Pexels, through our server).
+        fn search_library(query: String);
         /// Full-resolution export: download, or copy to the clipboard.
         fn export(copy: bool);
         fn clear_history();

@@ -196,6 +196,32 @@ pub struct Ui {
     pub confirm: RwSignal<Option<Confirm>>,
     /// The keyboard shortcuts' help is open.
     pub shortcuts: RwSignal<bool>,
+    /// The photo library (Pexels through our server), when the server has one.
+    pub library: RwSignal<Library>,
+}
+
+/// The photo library's state in the page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Library {
+    /// The server has a library (an operator's Pexels key).
+    pub available: bool,
+    pub searching: bool,
+    /// The last search's words and results.
+    pub searched: Option<String>,
+    pub photos: Vec<LibraryPhoto>,
+}
+
+/// One search result, as `GET /api/v1/backgrounds` sends it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct LibraryPhoto {
+    pub id: u64,
+    #[serde(default)]
+    pub alt: String,
+    pub photographer: String,
+    pub photographer_url: String,
+    pub pexels_url: String,
+    /// Our own address of its thumbnail.
+    pub thumbnail: String,
 }
 
 impl Ui {
@@ -218,6 +244,7 @@ impl Ui {
             copied: RwSignal::new(false),
             confirm: RwSignal::new(None),
             shortcuts: RwSignal::new(false),
+            library: RwSignal::new(Library::default()),
         }
     }
 

@@ -488,7 +488,111 @@ fn BackgroundControls(
             <p class="fine-print">
                 "Photos are free to use: " <a href=LICENSES_URL>"sources and licences"</a> "."
             </p>
+            <LibrarySearch ui disabled/>
         </fieldset>
+    }
+    .into_any()
+}
+
+/// Pexels photos as backgrounds, searched through our server (shown only where it has a library),
+/// and the credit for the one in use.
+#[component]
+fn LibrarySearch(
+    ui: Ui,
+    disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let library = move || ui.library.get();
+    let in_use = move || match current_background(ui) {
+        Some(Background::Library {
+            photographer,
+            photographer_url,
+            pexels_url,
+            ..
+        }) => Some((photographer, photographer_url, pexels_url)),
+        _ => None,
+    };
+    let results = move || {
+        library()
+            .photos
+            .into_iter()
+            .map(|photo| {
+                let chosen = Background::Library {
+                    id: photo.id,
+                    photographer: photo.photographer.clone(),
+                    photographer_url: photo.photographer_url.clone(),
+                    pexels_url: photo.pexels_url.clone(),
+                };
+                let pressed = chosen.clone();
+                let label = format!("{} — photo by {}", photo.alt, photo.photographer);
+                view! {
+                    <button
+                        type="button"
+                        class="preset"
+                        data-testid="library-photo"
+                        title=label.clone()
+                        aria-label=label
+                        disabled=disabled
+                        aria-pressed=move || (current_background(ui).as_ref() == Some(&pressed)).to_string()
+                        on:click=move |_| {
+                            let chosen = chosen.clone();
+                            ui.set_look(|look| look.background = chosen)
+                        }
+                    >
+                        <img src=photo.thumbnail alt="" width="72" height="54" loading="lazy"/>
+                        <span>{photo.photographer}</span>
+                    </button>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <form
+            class="library"
+            data-testid="library"
+            hidden=move || !library().available
+            on:submit=move |ev| {
+                ev.prevent_default();
+                engine::search_library(ui, query.get_untracked());
+            }
+        >
+            <label class="select">
+                <span>"Search photos from Pexels"</span>
+                <input
+                    type="search"
+                    data-testid="library-query"
+                    maxlength="100"
+                    disabled=disabled
+                    prop:value=move || query.get()
+                    on:input=move |ev| query.set(event_target_value(&ev))
+                />
+            </label>
+            <button
+                type="submit"
+                class="button"
+                data-testid="library-search"
+                disabled=move || disabled() || library().searching
+            >
+                {move || if library().searching { "Searching…" } else { "Search" }}
+            </button>
+            <p class="fine-print" hidden=move || library().searched.is_none() || !library().photos.is_empty()>
+                "No photos found for that. Try other words."
+            </p>
+            <div class="presets" role="group" aria-label="Pexels photos">{results}</div>
+        </form>
+        {move || {
+            in_use()
+                .map(|(photographer, photographer_url, pexels_url)| {
+                    view! {
+                        <p class="fine-print" data-testid="library-credit">
+                            "Photo by "
+                            <a href=photographer_url rel="noopener noreferrer" target="_blank">{photographer}</a>
+                            " on "
+                            <a href=pexels_url rel="noopener noreferrer" target="_blank">"Pexels"</a>
+                        </p>
+                    }
+                })
+        }}
     }
     .into_any()
 }

@@ -1,4 +1,5 @@
-//! The HTTP APIs: the native one ([`native`]) and the remove.bg-compatible one ([`removebg`]),
+//! The HTTP APIs: the native one ([`native`]), the remove.bg-compatible one ([`removebg`]) and the
+//! editor's background library ([`library`]),
 //! sharing body reading ([`form`]), option parsing ([`options`]), how errors are refused
 //! ([`refusal`]) and answers ([`reply`]).
 //!
@@ -6,6 +7,7 @@
 //! logged; result keys appear only in responses (the request log records paths, not queries).
 
 pub mod form;
+pub mod library;
 mod limits;
 pub mod native;
 pub mod openapi;
@@ -27,6 +29,8 @@ pub fn routes() -> Router<ServerState> {
         .route("/v1.0/removebg", post(removebg::remove_background))
         .route("/v1.0/account", get(removebg::account))
         .route("/api/openapi.json", get(openapi::document))
+        .route("/api/v1/backgrounds", get(library::search))
+        .route("/api/v1/backgrounds/{id}", get(library::image))
         // The byte limit is enforced while reading, with our own message.
         .layer(DefaultBodyLimit::disable())
 }

@@ -349,7 +349,9 @@ impl utoipa::Modify for ApiKeyScheme {
         super::native::download,
         super::native::remove,
         super::removebg::remove_background,
-        super::removebg::account
+        super::removebg::account,
+        super::library::search,
+        super::library::image
     )
 )]
 pub struct ApiDoc;

@@ -17,23 +17,30 @@ impl Engine {
     pub(super) fn backdrop_image(&self, background: &Background) -> Option<ImageBitmap> {
         match background {
             Background::Preset { id } => self.presets.get(id).cloned(),
+            Background::Library { id, .. } => self.presets.get(&library_key(*id)).cloned(),
             Background::Own => self.open.as_ref()?.own_background.clone(),
             _ => None,
         }
     }
 
-    /// Starts loading a preset photo the first time it is needed; draws again once it is here.
+    /// Starts loading a preset or library photo the first time it is needed; draws again once it
+    /// is here.
     pub(super) fn ensure_backdrop_image(&mut self, background: &Background) {
-        let Background::Preset { id } = background else {
-            return;
+        let (id, url) = match background {
+            Background::Preset { id } => match presets::find(id) {
+                Some(preset) => (id.clone(), preset.url()),
+                None => return,
+            },
+            // Through our server, which fetches it from Pexels.
+            Background::Library { id, .. } => {
+                (library_key(*id), format!("/api/v1/backgrounds/{id}"))
+            }
+            _ => return,
         };
-        if self.presets.contains_key(id) || !self.loading.insert(id.clone()) {
+        if self.presets.contains_key(&id) || !self.loading.insert(id.clone()) {
             return;
         }
-        let Some(preset) = presets::find(id) else {
-            return;
-        };
-        let (ui, id, url) = (self.ui, id.clone(), preset.url());
+        let ui = self.ui;
         spawn_local(async move {
             let fetched = fetch_bitmap(&url).await;
             with(|engine| engine.loading.remove(&id));
@@ -48,6 +55,11 @@ impl Engine {
             }
         });
     }
+}
+
+/// Where a library photo is kept beside the presets.
+fn library_key(id: u64) -> String {
+    format!("library-{id}")
 }
 
 async fn fetch_bitmap(url: &str) -> Result<ImageBitmap, JsValue> {

@@ -10,6 +10,7 @@ mod brush;
 mod dom;
 mod export;
 mod input;
+mod library;
 mod open;
 mod page;
 mod queue;
@@ -37,6 +38,7 @@ use store::Images;
 pub use backgrounds::own_background;
 pub use export::export;
 pub use input::{paste_listener, pointer, wheel};
+pub use library::search_library;
 pub use open::select;
 pub use queue::{add_files, chosen_files, dropped_files};
 pub use workspace::{clear_history, forget};
@@ -108,6 +110,7 @@ pub fn start(ui: Ui) {
         });
     });
     startup::follow(ui);
+    library::check(ui);
     spawn_local(startup::restore(ui));
 }
 

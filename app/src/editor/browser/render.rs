@@ -74,7 +74,9 @@ impl<'a> Backdrop<'a> {
             Background::Blur { strength } => {
                 Self::Blur(blur_radius(*strength, layers.width, layers.height))
             }
-            Background::Preset { .. } | Background::Own => image.map_or(Self::None, Self::Image),
+            Background::Preset { .. } | Background::Own | Background::Library { .. } => {
+                image.map_or(Self::None, Self::Image)
+            }
         }
     }
 }
