@@ -33,7 +33,8 @@ pub async fn background_licences() -> Result<String, AppError> {
 
 /// Whether this server has a photo library for backgrounds (an operator's Pexels key): the editor
 /// shows its search only then.
-#[server(prefix = "/_app", endpoint = "photo_library")]
+// A GET: it changes nothing, and a bodiless POST would look like a hidden upload to the privacy test.
+#[server(prefix = "/_app", endpoint = "photo_library", input = server_fn::codec::GetUrl)]
 pub async fn photo_library() -> Result<bool, AppError> {
     let app = use_context::<services::AppState>().ok_or_else(AppError::internal)?;
     Ok(app.pexels.is_some())

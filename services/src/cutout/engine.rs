@@ -71,12 +71,18 @@ impl Engine {
     /// The alpha mask at the image's own size, solid inside the subject ([`solid`]). Blocking. An
     /// unreadable model output is an error.
     pub fn mask(&self, image: &RgbImage, size: ModelSize) -> Result<GrayImage, Error> {
-        let mut mask = self.segmenter.segment(image, size.get()).map_err(|err| {
-            tracing::error!(error = %err, "the model's output is unusable");
-            Error::Internal(format!("segmentation failed: {err}"))
-        })?;
+        let mut mask = self.network_mask(image, size)?;
         tracing::info_span!("solid").in_scope(|| solid::solidify(&mut mask));
         Ok(mask)
+    }
+
+    /// The network's own mask, upsampled to the image, before [`solid`]: what the edge evaluation
+    /// (`imgigo-edges-eval`) compares the refinements with.
+    pub fn network_mask(&self, image: &RgbImage, size: ModelSize) -> Result<GrayImage, Error> {
+        self.segmenter.segment(image, size.get()).map_err(|err| {
+            tracing::error!(error = %err, "the model's output is unusable");
+            Error::Internal(format!("segmentation failed: {err}"))
+        })
     }
 }
 

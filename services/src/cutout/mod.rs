@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fake;
 pub mod foreground;
 mod grid;
+pub mod guided;
 pub mod layout;
 pub mod output;
 pub mod queue;
