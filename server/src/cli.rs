@@ -94,4 +94,7 @@ pub struct CutoutArgs {
     /// The outline's colour (default white).
     #[arg(long)]
     pub outline_color: Option<String>,
+    /// none (default) or guided: the mask's edges refined by the photo (fast guided filter).
+    #[arg(long)]
+    pub refine: Option<String>,
 }

@@ -13,7 +13,7 @@ use services::config::Config;
 use services::cutout::compose::{Background, Finish, compose};
 use services::cutout::output::encode_composed;
 use services::cutout::upload::{self, Photo, UploadLimits};
-use services::cutout::{Engine, ModelSize, OutputFormat};
+use services::cutout::{Engine, ModelSize, OutputFormat, guided};
 use zeroize::Zeroizing;
 
 use crate::api::options;
@@ -25,6 +25,8 @@ pub struct Look {
     pub format: OutputFormat,
     pub background: Background,
     pub finish: Finish,
+    /// The mask's edges refined by the photo (`--refine guided`).
+    pub guided: bool,
 }
 
 impl Look {
@@ -58,11 +60,17 @@ impl Look {
             format,
             background,
             finish,
+            guided: options::parse_refine(args.refine.as_deref())?,
         })
     }
 
     /// The encoded result for `photo` cut out by `mask`.
     pub fn make(&self, photo: &RgbImage, mask: GrayImage) -> Result<Vec<u8>, services::Error> {
+        let mask = if self.guided {
+            guided::refine(photo, &mask, guided::RADIUS, guided::EPSILON)
+        } else {
+            mask
+        };
         let composed = compose(photo, mask, &self.background, &self.finish);
         Ok(encode_composed(&composed, self.format)?.bytes)
     }
@@ -218,6 +226,7 @@ mod tests {
             (&["--outline-width", "999"][..], "0 to 200"),
             (&["--bg-color", "bluish"][..], "not a colour"),
             (&["--crop-margin", "90%"][..], "at most 500px"),
+            (&["--refine", "magic"][..], "none or guided"),
         ] {
             let err = look(extra).expect_err("refused");
             assert!(err.to_string().contains(words), "{extra:?}: {err}");

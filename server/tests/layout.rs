@@ -423,3 +423,72 @@ async fn remove_bg_shadows_darken_only_around_the_subject() {
         }
     }
 }
+
+/// A model whose mask ramps softly across x = 28..52 (a 4× upsample's blur) on every photo.
+#[derive(Clone)]
+struct SoftEdge;
+
+impl services::cutout::queue::Segment for SoftEdge {
+    fn mask(
+        &self,
+        image: &image::RgbImage,
+        _: services::cutout::ModelSize,
+    ) -> Result<image::GrayImage, services::Error> {
+        Ok(image::GrayImage::from_fn(
+            image.width(),
+            image.height(),
+            |x, _| image::Luma([((46.0 - x as f32) / 12.0 * 255.0).clamp(0.0, 255.0) as u8]),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn refine_guided_pulls_a_soft_mask_to_the_photos_edge() {
+    let api = TestApp::builder().engine(SoftEdge).build().await;
+    // The photo's own edge is at x = 40: red on the left, blue on the right.
+    let photo = image::RgbImage::from_fn(96, 40, |x, _| {
+        image::Rgb(if x < 40 { [220, 40, 30] } else { [20, 60, 200] })
+    });
+    let cut = |refine: &'static str| {
+        let (api, photo) = (&api, png(&photo));
+        async move {
+            let response = api
+                .post_form(
+                    &[
+                        ("image", Part::File(photo)),
+                        ("format", Part::Text("mask")),
+                        ("refine", Part::Text(refine)),
+                    ],
+                    None,
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{refine}");
+            image::load_from_memory(&bytes(response).await)
+                .expect("png")
+                .to_luma8()
+        }
+    };
+    let error = |mask: &image::GrayImage| -> i32 {
+        (0..96)
+            .map(|x| (i32::from(mask.get_pixel(x, 20).0[0]) - if x < 40 { 255 } else { 0 }).abs())
+            .sum()
+    };
+    let (plain, refined) = (cut("none").await, cut("guided").await);
+    assert!(
+        error(&refined) * 3 < error(&plain) * 2,
+        "guided {} against {}",
+        error(&refined),
+        error(&plain)
+    );
+    let response = api
+        .post_form(
+            &[
+                ("image", Part::File(png(&photo))),
+                ("refine", Part::Text("magic")),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(message(response).await.contains("none or guided"));
+}

@@ -11,7 +11,8 @@
 //! `position`; `output_size` (`WxH`) with `fit` (`contain`, `cover`) and `padding`; `preset`
 //! (`amazon`, `ebay`: white, square, subject filling 85 % / 90 %); `shadow` (`drop`, `contact`)
 //! with `shadow_opacity`, `shadow_softness` (0–100) and `shadow_offset` (`x y`, % of the subject);
-//! `outline_width` (px) and `outline_color`.
+//! `outline_width` (px) and `outline_color`; `refine` (`none`, or `guided`: the mask's edges
+//! refined by the photo with the fast guided filter, off by default).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,7 +33,8 @@ use services::{AppState, Error};
 use super::form::{self, Form};
 use super::limits;
 use super::options::{
-    bad_size, canvas, crop, native_shadow, outline, parse_color, parse_preset, parse_roi, placement,
+    bad_size, canvas, crop, native_shadow, outline, parse_color, parse_preset, parse_refine,
+    parse_roi, placement,
 };
 use super::reply::{accepts_json, failure, gone, no_store, set, unavailable};
 use crate::state::ServerState;
@@ -66,6 +68,7 @@ const FIELDS: form::Fields = form::Fields {
         "shadow_offset",
         "outline_width",
         "outline_color",
+        "refine",
     ],
 };
 
@@ -242,6 +245,7 @@ fn options(
         background,
         roi: form.field("roi").map(parse_roi).transpose()?,
         finish,
+        guided: parse_refine(form.field("refine"))?,
         max_pixels: None,
     })
 }

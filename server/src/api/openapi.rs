@@ -64,6 +64,8 @@ pub struct CutoutForm {
     pub outline_width: Option<String>,
     /// The outline's colour (default white), as `bg_color`.
     pub outline_color: Option<String>,
+    /// `none` (default) or `guided`: the mask's edges refined by the photo (fast guided filter).
+    pub refine: Option<String>,
 }
 
 /// A text option that may also be sent as a JSON number (`"size": 512`, `"crop_margin": 20` for
@@ -157,6 +159,8 @@ pub struct CutoutJson {
     pub outline_width: Option<String>,
     /// The outline's colour (default white), as `bg_color`.
     pub outline_color: Option<String>,
+    /// `none` (default) or `guided`: the mask's edges refined by the photo (fast guided filter).
+    pub refine: Option<String>,
 }
 
 /// The JSON answer of `POST /api/v1/cutouts` with `Accept: application/json`.

@@ -308,6 +308,18 @@ pub fn canvas(
     }))
 }
 
+/// `refine`: `none` (the default) or `guided` (the fast guided filter on the mask's edges).
+pub fn parse_refine(text: Option<&str>) -> Result<bool, Error> {
+    match text.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("none") => Ok(false),
+        Some("guided") => Ok(true),
+        Some(_) => Err(Error::Invalid {
+            field: "refine",
+            message: "use none or guided".into(),
+        }),
+    }
+}
+
 /// A marketplace preset by name.
 pub fn parse_preset(text: &str) -> Result<Preset, Error> {
     Preset::parse(text).ok_or_else(|| Error::Invalid {

@@ -367,6 +367,7 @@ fn options(
             background,
             roi: form.field("roi").map(parse_roi).transpose()?,
             finish,
+            guided: false,
             max_pixels,
         },
         name,

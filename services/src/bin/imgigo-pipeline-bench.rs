@@ -261,6 +261,7 @@ async fn run_format(
             background: args.background.clone(),
             roi: None,
             finish: Default::default(),
+            guided: false,
             max_pixels: None,
         };
         let bytes = Zeroizing::new(upload.to_vec());

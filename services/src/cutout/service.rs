@@ -27,7 +27,7 @@ use super::output::{Encoded, OutputFormat, encode_composed};
 use super::queue::{InferenceQueue, Pixels, Place, QueueLimits, Segment};
 use super::subject;
 use super::upload::{self, UploadLimits};
-use super::{Engine, ModelSize};
+use super::{Engine, ModelSize, guided};
 use crate::Error;
 use crate::clock::Clock;
 use crate::config::Config;
@@ -43,6 +43,9 @@ pub struct CutoutRequest {
     pub roi: Option<Roi>,
     /// Crop, placement, outline and shadow.
     pub finish: Finish,
+    /// Refine the mask's edges with the photo ([`guided`], the fast guided filter): an option,
+    /// off by default (measured, it does not help on the evaluation set; see the README).
+    pub guided: bool,
     /// Scale the result down to at most this many pixels (remove.bg's `preview`, `hd`, …).
     pub max_pixels: Option<u64>,
 }
@@ -201,9 +204,17 @@ impl CutoutService {
             return Err(Error::NoSubject);
         }
         let (format, finish, max_pixels) = (request.format, request.finish, request.max_pixels);
+        let guided = request.guided;
         let store = self.results.clone();
         // Compose, encode and seal in one blocking step, sealing the encoded bytes in place.
         let (encoded, width, height, foreground, (id, key)) = blocking(move || {
+            let mask = if guided {
+                tracing::info_span!("guided").in_scope(|| {
+                    guided::refine(photo.rgb(), &mask, guided::RADIUS, guided::EPSILON)
+                })
+            } else {
+                mask
+            };
             let composed = tracing::info_span!("compose").in_scope(|| {
                 match scaled(photo.rgb(), &mask, max_pixels) {
                     Some((mut small, small_mask)) => {
