@@ -3,14 +3,14 @@
 //! by this server). Without `IMGIGO_PEXELS_KEY` both answer 404 and the editor offers only the
 //! bundled backgrounds. Limited per address ([`services::AppState::library_limiter`]).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::json;
-
-use std::sync::Arc;
 
 use services::pexels::{Pexels, Size};
 use services::ratelimit::{Verdict, bucket};
@@ -19,16 +19,9 @@ use services::{AppState, Error};
 use super::limits::client_ip;
 use super::reply::{failure, set};
 
-#[derive(Deserialize)]
-pub struct SearchQuery {
-    q: Option<String>,
-    page: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct ImageQuery {
-    size: Option<String>,
-}
+/// Query parameters are read as a plain map: a repeated or unexpected one is not an error of its own
+/// (the last value counts), so every answer is one of the documented ones.
+type Params = Query<HashMap<String, String>>;
 
 /// Pexels photos for a search, with the photographer's credit (the editor's background library).
 #[utoipa::path(
@@ -41,6 +34,7 @@ pub struct ImageQuery {
     ),
     responses(
         (status = 200, description = "`{photos: [{id, width, height, alt, photographer, photographer_url, pexels_url, thumbnail, image}], page, more}`", body = serde_json::Value),
+        (status = 400, description = "A query that cannot be read (not UTF-8)", body = super::openapi::ErrorBody),
         (status = 404, description = "No library on this server (no Pexels key)", body = super::openapi::ErrorBody),
         (status = 422, description = "An empty or too long search, or a page out of range", body = super::openapi::ErrorBody),
         (status = 429, description = "Too many searches from this address", body = super::openapi::ErrorBody),
@@ -49,14 +43,14 @@ pub struct ImageQuery {
 )]
 pub async fn search(
     State(app): State<AppState>,
-    Query(query): Query<SearchQuery>,
+    Query(query): Params,
     request: Request,
 ) -> Response {
     let pexels = match open(&app, &request) {
         Ok(pexels) => pexels,
         Err(err) => return failure(err),
     };
-    let page = match query.page.as_deref().map(str::parse::<u32>) {
+    let page = match query.get("page").map(|page| page.parse::<u32>()) {
         None => 1,
         Some(Ok(page)) => page,
         Some(Err(_)) => {
@@ -66,7 +60,10 @@ pub async fn search(
             });
         }
     };
-    match pexels.search(query.q.as_deref().unwrap_or(""), page).await {
+    match pexels
+        .search(query.get("q").map_or("", String::as_str), page)
+        .await
+    {
         Ok(found) => {
             let photos: Vec<serde_json::Value> = found
                 .photos
@@ -103,6 +100,7 @@ pub async fn search(
     ),
     responses(
         (status = 200, description = "The photo", content_type = "image/jpeg"),
+        (status = 400, description = "An address that cannot be read (not UTF-8)", body = super::openapi::ErrorBody),
         (status = 404, description = "No library on this server, or no such photo", body = super::openapi::ErrorBody),
         (status = 422, description = "An unknown size", body = super::openapi::ErrorBody),
         (status = 429, description = "Too many requests from this address", body = super::openapi::ErrorBody),
@@ -112,7 +110,7 @@ pub async fn search(
 pub async fn image(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<ImageQuery>,
+    Query(query): Params,
     request: Request,
 ) -> Response {
     let pexels = match open(&app, &request) {
@@ -122,7 +120,7 @@ pub async fn image(
     let Ok(id) = id.parse::<u64>() else {
         return failure(Error::NotFound("photo"));
     };
-    let size = match query.size.as_deref() {
+    let size = match query.get("size").map(String::as_str) {
         None | Some("large") => Size::Large,
         Some("small") => Size::Small,
         Some(_) => {

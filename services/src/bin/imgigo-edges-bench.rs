@@ -5,8 +5,9 @@
 //! Steps: the solid inside (`cutout::solid`, a copy of the mask included); foreground colour estimation (`cutout::foreground`) on a mask with a realistic soft
 //! edge (an ellipse with a feathered rim and a band of "hair") and on the worst case (every pixel
 //! partial); the background blur without the subject (`cutout::backdrop`, σ = 2 % of the shorter
-//! side, as the API's `bg_blur`); and the whole `compose` of a transparent result with the
-//! estimated colours and with the photo's, whose difference is what the estimation adds.
+//! side, as the API's `bg_blur`); the whole `compose` of a transparent result with the
+//! estimated colours and with the photo's, whose difference is what the estimation adds; and what a
+//! drop shadow, a 10 px outline and the Amazon layout add to a compose on white.
 
 use std::time::Instant;
 
@@ -14,6 +15,8 @@ use image::{GrayImage, Luma, Rgb, RgbImage};
 use segmentation::device::{self, DeviceRequest};
 use segmentation::{IsNetConfig, Segmenter};
 use services::cutout::compose::{Background, EdgeColours, Finish, compose_with};
+use services::cutout::effects::{Outline, Shadow};
+use services::cutout::layout::Preset;
 use services::cutout::{Engine, ModelSize, backdrop, foreground, solid};
 
 struct Args {
@@ -150,6 +153,46 @@ fn bench(args: Args) -> Result<(), String> {
     row("compose, transparent, photo's colours", plain);
     row("compose, transparent, estimated colours", estimated);
     row("  the estimation's share of compose", estimated - plain);
+    // What people make with a cutout: each against the same compose on white without it.
+    let on_white = |finish: Finish| {
+        time(args.runs, || {
+            let out = compose_with(
+                &photo,
+                soft.clone(),
+                &Background::Color([255; 4]),
+                &finish,
+                EdgeColours::Estimated,
+            );
+            std::hint::black_box(out.rgba);
+        })
+    };
+    let white = on_white(Finish::default());
+    row("compose on white, estimated colours", white);
+    let finished = |finish: Finish| on_white(finish) - white;
+    row(
+        "  + drop shadow (softness 50 %), white",
+        finished(Finish {
+            shadow: Some(Shadow::drop(0.5)),
+            ..Finish::default()
+        }),
+    );
+    row(
+        "  + outline 10 px, white",
+        finished(Finish {
+            outline: Some(Outline {
+                colour: [255, 0, 0, 255],
+                width: 10,
+            }),
+            ..Finish::default()
+        }),
+    );
+    row(
+        "  + Amazon preset (2000² canvas), white",
+        finished(Finish {
+            placement: Some(Preset::Amazon.placement()),
+            ..Finish::default()
+        }),
+    );
     Ok(())
 }
 
