@@ -18,7 +18,8 @@ mod browser;
 pub use view::EditorPage;
 
 use leptos::ev;
-use state::Ui;
+use leptos::prelude::RwSignal;
+use state::{Library, Ui};
 
 /// The browser engine is loaded after the page: its code (and the workspace's view) sit in wasm
 /// chunks of their own (`#[lazy]`, `cargo leptos build --split`), so the first load of `/` carries
@@ -54,8 +55,10 @@ pub mod engine {
         /// Removes one image from the history (and its server link).
         fn forget(id: String);
         fn own_background(event: ev::Event);
-        /// Searches the photo library (Pexels, through our server).
-        fn search_library(query: String);
+        /// Whether the server has a photo library (Pexels, through our server), into `library`.
+        fn check_library(library: RwSignal<Library>);
+        /// Searches the photo library; the results go into `library`.
+        fn search_library(library: RwSignal<Library>, query: String);
         /// Full-resolution export: download, or copy to the clipboard.
         fn export(copy: bool);
         fn clear_history();

@@ -196,11 +196,10 @@ pub struct Ui {
     pub confirm: RwSignal<Option<Confirm>>,
     /// The keyboard shortcuts' help is open.
     pub shortcuts: RwSignal<bool>,
-    /// The photo library (Pexels through our server), when the server has one.
-    pub library: RwSignal<Library>,
 }
 
-/// The photo library's state in the page.
+/// The photo library's state in the page (a signal of the workspace's own, so none of it is in the
+/// first load's code).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Library {
     /// The server has a library (an operator's Pexels key).
@@ -244,7 +243,6 @@ impl Ui {
             copied: RwSignal::new(false),
             confirm: RwSignal::new(None),
             shortcuts: RwSignal::new(false),
-            library: RwSignal::new(Library::default()),
         }
     }
 

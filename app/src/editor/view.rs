@@ -8,7 +8,7 @@ use super::document::{Aspect, Background, Marketplace, Outline, Shadow, ShadowKi
 use super::geometry::{self, Rect, View};
 use super::prefs::ExportFormat;
 use super::presets::{LICENSES_URL, PRESETS, SWATCHES, normalise_hex};
-use super::state::{Confirm, ItemStatus, NoticeKind, Tool, Ui, stage_message};
+use super::state::{Confirm, ItemStatus, Library, NoticeKind, Tool, Ui, stage_message};
 use super::{client, engine};
 
 pub const ACCEPT: &str = "image/jpeg,image/png,image/webp";
@@ -502,7 +502,10 @@ fn LibrarySearch(
     disabled: impl Fn() -> bool + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let query = RwSignal::new(String::new());
-    let library = move || ui.library.get();
+    let signal = RwSignal::new(Library::default());
+    // Once, in the browser: does the server have a library?
+    Effect::new(move |_| engine::check_library(ui, signal));
+    let library = move || signal.get();
     let in_use = move || match current_background(ui) {
         Some(Background::Library {
             photographer,
@@ -553,7 +556,7 @@ fn LibrarySearch(
             hidden=move || !library().available
             on:submit=move |ev| {
                 ev.prevent_default();
-                engine::search_library(ui, query.get_untracked());
+                engine::search_library(ui, signal, query.get_untracked());
             }
         >
             <label class="select">

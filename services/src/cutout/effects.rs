@@ -96,28 +96,39 @@ pub fn outline(layer: &mut RgbaImage, outline: Outline) {
         ..area
     };
     let (aw, ah) = (area.width as usize, area.height as usize);
+    let stride = 4 * lw as usize;
+    let (left, top) = (area.left as usize, area.top as usize);
     let mut distance: Vec<f64> = Vec::with_capacity(aw * ah);
-    for y in area.top..bottom {
-        for x in area.left..right {
-            let inside = layer.get_pixel(x, y).0[3] >= INSIDE;
-            distance.push(if inside { 0.0 } else { FAR });
-        }
+    for y in top..top + ah {
+        let line = &layer.as_raw()[y * stride + 4 * left..y * stride + 4 * (left + aw)];
+        distance.extend(line.chunks_exact(4).map(
+            |pixel| {
+                if pixel[3] >= INSIDE { 0.0 } else { FAR }
+            },
+        ));
     }
     squared_distances(&mut distance, aw, ah);
     let [r, g, b, a] = outline.colour;
     // Full within `width` of the silhouette, anti-aliased over the next pixel.
     let reach = f64::from(width) + 1.0;
+    let pixels = layer.as_mut();
     for y in 0..ah {
         for x in 0..aw {
-            let d = distance[y * aw + x].sqrt();
-            let coverage = (reach - d).clamp(0.0, 1.0);
-            if coverage <= 0.0 {
+            let squared = distance[y * aw + x];
+            if squared >= reach * reach {
                 continue;
             }
+            let at = (top + y) * stride + 4 * (left + x);
+            let pixel = &mut pixels[at..at + 4];
+            if pixel[3] == 255 {
+                continue;
+            }
+            let coverage = (reach - squared.sqrt()).clamp(0.0, 1.0);
             let stroke_alpha = coverage * f64::from(a) / 255.0;
             let stroke = [r, g, b].map(|c| f64::from(c) * stroke_alpha);
-            let pixel = layer.get_pixel_mut(area.left + x as u32, area.top + y as u32);
-            under(&mut pixel.0, stroke, stroke_alpha);
+            let mut four = [pixel[0], pixel[1], pixel[2], pixel[3]];
+            under(&mut four, stroke, stroke_alpha);
+            pixel.copy_from_slice(&four);
         }
     }
 }
@@ -156,15 +167,14 @@ pub fn shadow(layer: &mut RgbaImage, shadow: Shadow, subject: Region) {
         return;
     }
     let (sw, sh) = ((x1 - x0) as usize, (y1 - y0) as usize);
-    // The shadow's coverage (0–1) in its box, before blurring.
-    let mut cover = vec![0f32; sw * sh];
-    let alpha_at = |x: i64, y: i64| -> f32 {
-        if x < 0 || y < 0 || x >= i64::from(lw) || y >= i64::from(lh) {
-            0.0
-        } else {
-            f32::from(layer.get_pixel(x as u32, y as u32).0[3]) / 255.0
-        }
-    };
+    // A wide blur has no detail a coarser grid would lose: the coverage is averaged over blocks of
+    // `k`×`k` pixels (at least three standard deviations wide after), blurred there, and sampled
+    // back bilinearly; a sharp shadow stays at full resolution (`k` = 1).
+    let k = ((sigma / 3.0).floor() as usize).clamp(1, 16);
+    let (cw, ch) = (sw.div_ceil(k), sh.div_ceil(k));
+    let mut cover = vec![0f32; cw * ch];
+    let raw = layer.as_raw();
+    let stride = 4 * lw as usize;
     let silhouette_height = silhouette.height as f32;
     let base = (silhouette.top + silhouette.height) as f32;
     for row in 0..sh {
@@ -174,30 +184,64 @@ pub fn shadow(layer: &mut RgbaImage, shadow: Shadow, subject: Region) {
             ShadowKind::Contact => {
                 // Flattened about the base: a row `t` above or below it maps to `t / flattening`.
                 let t = (y as f32 + 0.5 - base) / CONTACT_FLATTENING;
-                let source = base - silhouette_height / 2.0 + t;
-                source.floor() as i64
+                (base - silhouette_height / 2.0 + t).floor() as i64
             }
         };
+        if source_y < 0 || source_y >= i64::from(lh) {
+            continue;
+        }
+        let line = &raw[source_y as usize * stride..(source_y as usize + 1) * stride];
+        let cells = &mut cover[(row / k) * cw..(row / k + 1) * cw];
         for column in 0..sw {
             let x = x0 + column as i64 - dx;
-            cover[row * sw + column] = alpha_at(x, source_y);
+            if x >= 0 && x < i64::from(lw) {
+                cells[column / k] += f32::from(line[4 * x as usize + 3]);
+            }
         }
     }
-    if sigma >= 0.5 {
-        let radius = box_radius(sigma);
+    let block = (255 * k * k) as f32;
+    for value in &mut cover {
+        *value /= block;
+    }
+    let coarse_sigma = sigma / k as f32;
+    if coarse_sigma >= 0.5 {
+        let radius = box_radius(coarse_sigma);
         for _ in 0..3 {
-            box_blur(&mut cover, sw, sh, radius);
+            box_blur(&mut cover, cw, ch, radius);
         }
     }
-    let opacity = f64::from(shadow.opacity.clamp(0.0, 1.0));
+    let opacity = shadow.opacity.clamp(0.0, 1.0);
+    // Each fine column's two coarse neighbours and its weight (cell centres at (i + ½)·k).
+    let sample = |at: usize, cells: usize| -> (usize, usize, f32) {
+        if k == 1 {
+            return (at, at, 0.0);
+        }
+        let x = ((at as f32 + 0.5) / k as f32 - 0.5).clamp(0.0, (cells - 1) as f32);
+        let low = x.floor() as usize;
+        (low, (low + 1).min(cells - 1), x - low as f32)
+    };
+    let columns: Vec<(usize, usize, f32)> = (0..sw).map(|c| sample(c, cw)).collect();
+    let pixels = layer.as_mut();
     for row in 0..sh {
-        for column in 0..sw {
-            let alpha = f64::from(cover[row * sw + column]) * opacity;
+        let (top, bottom, fy) = sample(row, ch);
+        let y = (y0 + row as i64) as usize;
+        for (column, &(left, right, fx)) in columns.iter().enumerate() {
+            let at = y * stride + 4 * (x0 as usize + column);
+            let pixel = &mut pixels[at..at + 4];
+            if pixel[3] == 255 {
+                continue;
+            }
+            let upper =
+                cover[top * cw + left] + (cover[top * cw + right] - cover[top * cw + left]) * fx;
+            let lower = cover[bottom * cw + left]
+                + (cover[bottom * cw + right] - cover[bottom * cw + left]) * fx;
+            let alpha = (upper + (lower - upper) * fy) * opacity;
             if alpha <= 0.0 {
                 continue;
             }
-            let pixel = layer.get_pixel_mut((x0 + column as i64) as u32, (y0 + row as i64) as u32);
-            under(&mut pixel.0, [0.0; 3], alpha.min(1.0));
+            let mut four = [pixel[0], pixel[1], pixel[2], pixel[3]];
+            under(&mut four, [0.0; 3], f64::from(alpha.min(1.0)));
+            pixel.copy_from_slice(&four);
         }
     }
 }
@@ -443,6 +487,53 @@ mod tests {
         let across = (0..40).filter(|&x| dark(x, 25)).count();
         let down = (25..40).filter(|&y| dark(20, y)).count();
         assert!(across > 3 * down, "across {across}, down {down}");
+    }
+
+    #[test]
+    fn a_wide_soft_shadow_keeps_its_darkness_and_place() {
+        // A 400 px square: softness 1 blurs by 32 px, so the shadow runs on 10×10 blocks.
+        let layer_size = 1200;
+        let mut layer = RgbaImage::from_fn(layer_size, layer_size, |x, y| {
+            if (100..500).contains(&x) && (100..500).contains(&y) {
+                Rgba([255, 0, 0, 255])
+            } else {
+                Rgba([0, 0, 0, 0])
+            }
+        });
+        let subject = Region {
+            left: 100,
+            top: 100,
+            width: 400,
+            height: 400,
+        };
+        shadow(
+            &mut layer,
+            Shadow {
+                kind: ShadowKind::Drop,
+                opacity: 0.6,
+                softness: 1.0,
+                offset: (1.0, 1.0),
+            },
+            subject,
+        );
+        // Offset by the whole size: the shadow lies clear of the subject, at 500..900.
+        let total: f64 = layer
+            .enumerate_pixels()
+            .filter(|(x, y, _)| !((100..500).contains(x) && (100..500).contains(y)))
+            .map(|(_, _, p)| f64::from(p.0[3]))
+            .sum();
+        let expected = 0.6 * 400.0 * 400.0 * 255.0;
+        assert!(
+            (total / expected - 1.0).abs() < 0.03,
+            "{total} against {expected}"
+        );
+        let middle = layer.get_pixel(700, 700).0;
+        assert_eq!(&middle[..3], &[0, 0, 0]);
+        assert!(middle[3].abs_diff(153) <= 2, "{middle:?}");
+        // Soft at its edge, clear well beyond it.
+        let edge = layer.get_pixel(500, 700).0[3];
+        assert!((40..110).contains(&edge), "{edge}");
+        assert_eq!(layer.get_pixel(1000, 700).0[3], 0);
     }
 
     #[test]

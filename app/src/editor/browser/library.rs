@@ -7,16 +7,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::dom;
-use crate::editor::state::{LibraryPhoto, Ui};
+use crate::editor::state::{Library, LibraryPhoto, Ui};
 use crate::server_fns::photo_library;
 
-/// Asks the server once whether it has a library; the search shows only if it does.
-pub(super) fn check(ui: Ui) {
+/// Asks the server whether it has a library; the search shows only if it does.
+pub fn check_library(_ui: Ui, library: RwSignal<Library>) {
     spawn_local(async move {
-        if let Ok(available) = photo_library().await
-            && ui.alive()
-        {
-            ui.library.update(|library| library.available = available);
+        if let Ok(available) = photo_library().await {
+            library.try_update(|library| library.available = available);
         }
     });
 }
@@ -27,26 +25,28 @@ struct Answer {
 }
 
 /// Searches the library for `query`; the results replace the last ones.
-pub fn search_library(ui: Ui, query: String) {
+pub fn search_library(ui: Ui, library: RwSignal<Library>, query: String) {
     let query = query.trim().to_string();
     if query.is_empty() {
         return;
     }
-    ui.library.update(|library| library.searching = true);
+    library.update(|library| library.searching = true);
     spawn_local(async move {
         let address = format!(
             "/api/v1/backgrounds?q={}",
             String::from(js_sys::encode_uri_component(&query))
         );
         let found = fetch_json(&address).await;
-        if !ui.alive() {
+        if library
+            .try_update(|library| library.searching = false)
+            .is_none()
+        {
             return;
         }
-        ui.library.update(|library| library.searching = false);
         match found.and_then(|text| {
             serde_json::from_str::<Answer>(&text).map_err(|_| JsValue::from_str("unreadable"))
         }) {
-            Ok(answer) => ui.library.update(|library| {
+            Ok(answer) => library.update(|library| {
                 library.searched = Some(query);
                 library.photos = answer.photos;
             }),

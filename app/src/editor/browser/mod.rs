@@ -38,7 +38,7 @@ use store::Images;
 pub use backgrounds::own_background;
 pub use export::export;
 pub use input::{paste_listener, pointer, wheel};
-pub use library::search_library;
+pub use library::{check_library, search_library};
 pub use open::select;
 pub use queue::{add_files, chosen_files, dropped_files};
 pub use workspace::{clear_history, forget};
@@ -110,7 +110,6 @@ pub fn start(ui: Ui) {
         });
     });
     startup::follow(ui);
-    library::check(ui);
     spawn_local(startup::restore(ui));
 }
 
