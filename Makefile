@@ -52,7 +52,7 @@ FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-pipeline bench-edges bench-edges-eval site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
+.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-pipeline bench-edges bench-edges-eval eval-venv site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -270,22 +270,25 @@ bench-edges:
 # Issue 17's edge evaluation against rembg (scripts/edge_eval.py): rembg, onnxruntime and pymatting
 # from PyPI in a virtual environment of its own, rembg given the ONNX file of the same npm package
 # imgigo's weights come from (rembg reads custom models only under U2NET_HOME). Prints the table;
-# the images stay under target/edge-eval/.
+# the images stay under target/edge-eval/. EVAL_ARGS=--reuse keeps the masks and the peers' results
+# of the last run (seconds instead of minutes, to try a change to the edge steps).
 EVAL_VENV := $(HOME)/.cache/imgigo/eval-venv
 EVAL_ONNX := $(IMGIGO_MODEL_DIR)/isnet-imgly-$(MODEL_VERSION).onnx
 CARGO_TARGET_DIR_OR_TARGET := $(or $(CARGO_TARGET_DIR),target)
-bench-edges-eval: weights $(EVAL_ONNX)
-	@test -x $(EVAL_VENV)/bin/python || python3 -m venv $(EVAL_VENV)
-	@$(EVAL_VENV)/bin/python -c 'import rembg, pymatting, scipy' 2>/dev/null \
-		|| $(EVAL_VENV)/bin/pip install -q "rembg[cpu]==2.0.86" "pillow>=10"
+bench-edges-eval: weights eval-venv $(EVAL_ONNX)
 	cargo build --locked --profile reference -p services --bin imgigo-edges-eval
-	U2NET_HOME="$(IMGIGO_MODEL_DIR)" $(EVAL_VENV)/bin/python scripts/edge_eval.py --eval-bin $(CARGO_TARGET_DIR_OR_TARGET)/reference/imgigo-edges-eval --onnx $(EVAL_ONNX)
+	U2NET_HOME="$(IMGIGO_MODEL_DIR)" $(EVAL_VENV)/bin/python scripts/edge_eval.py --eval-bin $(CARGO_TARGET_DIR_OR_TARGET)/reference/imgigo-edges-eval --onnx $(EVAL_ONNX) $(EVAL_ARGS)
 
-$(EVAL_ONNX):
+eval-venv:
+	@test -x $(EVAL_VENV)/bin/python || python3 -m venv $(EVAL_VENV)
+	@$(EVAL_VENV)/bin/python -c 'import rembg, pymatting, scipy, skimage' 2>/dev/null \
+		|| $(EVAL_VENV)/bin/pip install -q "rembg[cpu]==2.0.86" "pillow>=10" "scikit-image==0.26.0"
+
+$(EVAL_ONNX): | eval-venv
 	rm -rf "$(IMGIGO_MODEL_DIR)/npm-eval" && mkdir -p "$(IMGIGO_MODEL_DIR)/npm-eval"
 	cd "$(IMGIGO_MODEL_DIR)/npm-eval" && npm pack --silent "$(MODEL_PACKAGE)@$(MODEL_VERSION)" >/dev/null \
 		&& tar xzf imgly-background-removal-data-$(MODEL_VERSION).tgz
-	python3 scripts/edge_eval.py assemble "$(IMGIGO_MODEL_DIR)/npm-eval/package" "$@"
+	$(EVAL_VENV)/bin/python scripts/edge_eval.py assemble "$(IMGIGO_MODEL_DIR)/npm-eval/package" "$@"
 	rm -rf "$(IMGIGO_MODEL_DIR)/npm-eval"
 
 clean:

@@ -2,11 +2,13 @@
 """Issue 17's edge evaluation: imgigo's edge steps against rembg, on composites whose alpha and
 foreground are known.
 
-The set: the three reference photos (scikit-image's astronaut, chelsea and coffee, in
-segmentation/reference/inputs) each cut out once on their own (the mask, solid inside: `alpha.png`),
-then laid with that alpha over two new backgrounds (a saturated green, the worst fringe, and the
-bundled CC0 `brick.jpg`): I = α·F + (1 − α)·B with F the photo. So every composite's true alpha is
-α and its true foreground is F, exactly.
+The set: five photos, each cut out once on their own (the mask, solid inside: `alpha.png`), then
+laid with that alpha over four new backgrounds: I = α·F + (1 − α)·B with F the photo. So every
+composite's true alpha is α and its true foreground is F, exactly. The photos are scikit-image's
+sample data: astronaut, chelsea and coffee (also in segmentation/reference/inputs), camera and
+rocket (from the scikit-image wheel on PyPI); public domain or CC0 as scikit-image lists them. The
+backgrounds: a saturated green (the worst fringe) and three of the editor's bundled presets
+(`brick.jpg`, `bokeh.jpg`, `sunset.jpg`: CC0, public/backgrounds/LICENSES.md).
 
 Each composite is cut out by imgigo's steps (`imgigo-edges-eval`: the network's upsampled mask,
 then the solid inside, then the estimated edge colours, which is what the API sends; and the same
@@ -21,7 +23,8 @@ colour error weighted by α (mean |F̂ − F| per channel, 0–255, where α̂ >
 result laid on white (what a person sees: 0–255). Seconds per image are wall time on this machine.
 
 usage: edge_eval.py --eval-bin target/reference/imgigo-edges-eval --onnx isnet.onnx [--out DIR]
-(`make bench-edges-eval` sets both up.)
+[--reuse] (`make bench-edges-eval` sets both up; `--reuse` keeps the network's masks and the peers'
+results of an earlier run in DIR, to try a change to the edge steps in seconds).
 """
 
 import argparse
@@ -36,7 +39,7 @@ from PIL import Image
 from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parent.parent
-PHOTOS = ["astronaut", "chelsea", "coffee"]
+PHOTOS = ["astronaut", "chelsea", "coffee", "camera", "rocket"]
 GREEN = (0, 177, 64)
 
 
@@ -56,12 +59,24 @@ def cover(image, width, height):
     return scaled.crop((left, top, left + width, top + height))
 
 
+def photo_file(name):
+    """A photo of the set: the reference inputs in the repository, else scikit-image's sample data
+    (installed in the evaluation's environment)."""
+    local = ROOT / "segmentation" / "reference" / "inputs" / f"{name}.png"
+    if local.exists():
+        return local
+    import skimage
+
+    data = Path(skimage.__file__).parent / "data"
+    return next(data / f"{name}{ext}" for ext in (".png", ".jpg") if (data / f"{name}{ext}").exists())
+
+
 def backgrounds(width, height):
-    brick = Image.open(ROOT / "public" / "backgrounds" / "brick.jpg").convert("RGB")
-    return {
-        "green": np.broadcast_to(np.array(GREEN, dtype=np.float64) / 255.0, (height, width, 3)),
-        "brick": np.asarray(cover(brick, width, height), dtype=np.float64) / 255.0,
-    }
+    out = {"green": np.broadcast_to(np.array(GREEN, dtype=np.float64) / 255.0, (height, width, 3))}
+    for name in ("brick", "bokeh", "sunset"):
+        image = Image.open(ROOT / "public" / "backgrounds" / f"{name}.jpg").convert("RGB")
+        out[name] = np.asarray(cover(image, width, height), dtype=np.float64) / 255.0
+    return out
 
 
 def score(alpha, fg, result):
@@ -124,6 +139,18 @@ def crops(out, cases):
         save(row, artifacts / f"edges-{case.name}.png", "RGB")
 
 
+def imgigo_times(case, seconds):
+    """Adds imgigo's seconds for `case` (its evaluation binary's times file) to `seconds`."""
+    times = dict(line.split() for line in (case / "imgigo-times.txt").read_text().split("\n") if line)
+    inference = float(times["inference"])
+    seconds.setdefault("imgigo network", []).append(inference)
+    seconds.setdefault("imgigo + solid", []).append(inference + float(times["solid"]))
+    seconds.setdefault("imgigo (API)", []).append(inference + float(times["solid"]) + float(times["compose"]))
+    seconds.setdefault("imgigo + guided filter", []).append(
+        inference + float(times["guided"]) + float(times["solid"]) + float(times["compose"])
+    )
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "assemble":
         assemble(sys.argv[2], sys.argv[3])
@@ -132,6 +159,7 @@ def main():
     parser.add_argument("--eval-bin", required=True)
     parser.add_argument("--onnx", required=True)
     parser.add_argument("--out", default=str(ROOT / "target" / "edge-eval"))
+    parser.add_argument("--reuse", action="store_true", help="keep masks and peers' results of an earlier run")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -140,8 +168,9 @@ def main():
     for name in PHOTOS:
         truth = out / f"truth-{name}"
         truth.mkdir(exist_ok=True)
-        Image.open(ROOT / "segmentation" / "reference" / "inputs" / f"{name}.png").convert("RGB").save(truth / "photo.png")
-    subprocess.run([args.eval_bin, str(out)], check=True)
+        Image.open(photo_file(name)).convert("RGB").save(truth / "photo.png")
+    reuse = ["--reuse-masks"] if args.reuse else []
+    subprocess.run([args.eval_bin, *reuse, str(out)], check=True)
 
     cases = []
     for name in PHOTOS:
@@ -155,7 +184,7 @@ def main():
             cases.append((case, name))
 
     # imgigo's steps.
-    subprocess.run([args.eval_bin, str(out)], check=True)
+    subprocess.run([args.eval_bin, *reuse, str(out)], check=True)
 
     # rembg, the same weights.
     from rembg import new_session, remove
@@ -164,6 +193,12 @@ def main():
     session = new_session("dis_custom", model_path=args.onnx)
     seconds = {}
     for case, _ in cases:
+        imgigo_times(case, seconds)
+        if args.reuse and (case / "peer-times.txt").exists():
+            for line in (case / "peer-times.txt").read_text().splitlines():
+                method, value = line.rsplit(" ", 1)
+                seconds.setdefault(method, []).append(float(value))
+            continue
         image = Image.open(case / "composite.png").convert("RGB")
         started = time.perf_counter()
         plain = remove(image, session=session)
@@ -179,16 +214,8 @@ def main():
         seconds.setdefault("rembg + foreground_ml", []).append(
             seconds["rembg"][-1] + time.perf_counter() - started
         )
-        times = dict(line.split() for line in (case / "imgigo-times.txt").read_text().split("\n") if line)
-        inference = float(times["inference"])
-        seconds.setdefault("imgigo network", []).append(inference)
-        seconds.setdefault("imgigo + solid", []).append(inference + float(times["solid"]))
-        seconds.setdefault("imgigo (API)", []).append(
-            inference + float(times["solid"]) + float(times["compose"])
-        )
-        seconds.setdefault("imgigo + guided filter", []).append(
-            inference + float(times["guided"]) + float(times["solid"]) + float(times["compose"])
-        )
+        peers = ("rembg", "rembg alpha_matting", "rembg + foreground_ml")
+        (case / "peer-times.txt").write_text("".join(f"{m} {seconds[m][-1]}\n" for m in peers))
 
     methods = {
         "imgigo network": "imgigo-network.png",

@@ -240,6 +240,33 @@ impl View {
     }
 }
 
+/// Where an outline may go around `subject` in a `width`×`height` photo, in photo pixels
+/// `[left, top, right, bottom]`: everywhere, except beyond a side of the photo that the subject
+/// touches (the photo's frame cut the subject there, so no stroke runs along the cut when the
+/// subject is placed with room around it). Open sides are a million pixels out. The server's
+/// outline does the same.
+pub fn stroke_bounds(subject: Rect, width: u32, height: u32) -> [f64; 4] {
+    const OPEN: f64 = 1e6;
+    let (right, bottom) = (
+        i64::from(subject.x) + i64::from(subject.width),
+        i64::from(subject.y) + i64::from(subject.height),
+    );
+    [
+        if subject.x <= 0 { 0.0 } else { -OPEN },
+        if subject.y <= 0 { 0.0 } else { -OPEN },
+        if right >= i64::from(width) {
+            f64::from(width)
+        } else {
+            OPEN
+        },
+        if bottom >= i64::from(height) {
+            f64::from(height)
+        } else {
+            OPEN
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +278,24 @@ mod tests {
             rgba[((y * width + x) * 4 + 3) as usize] = 255;
         }
         rgba
+    }
+
+    #[test]
+    fn an_outline_stops_only_at_the_sides_that_cut_the_subject() {
+        let bust = Rect {
+            x: 20,
+            y: 30,
+            width: 60,
+            height: 70,
+        };
+        assert_eq!(stroke_bounds(bust, 100, 100), [-1e6, -1e6, 1e6, 100.0]);
+        let corner = Rect {
+            x: 0,
+            y: 0,
+            width: 10,
+            height: 10,
+        };
+        assert_eq!(stroke_bounds(corner, 100, 100), [0.0, 0.0, 1e6, 1e6]);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //!   [`services::cutout::guided`], an option under evaluation) — and the seconds each step took in
 //!   `imgigo-times.txt`.
 //!
-//! The model is `IMGIGO_MODEL_FILE` (or `--model FILE`), on the CPU.
+//! The model is `IMGIGO_MODEL_FILE` (or `--model FILE`), on the CPU. With `--reuse-masks`, a case
+//! that already has `imgigo-network.png` takes its mask from there instead of running the network
+//! again (for trying the edge steps quickly; the times file then keeps the earlier inference time).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,8 +32,11 @@ fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let mut model = std::env::var_os("IMGIGO_MODEL_FILE").map(PathBuf::from);
     let mut dir = None;
+    let mut reuse = false;
     while let Some(arg) = args.next() {
-        if arg == "--model" {
+        if arg == "--reuse-masks" {
+            reuse = true;
+        } else if arg == "--model" {
             model = args.next().map(PathBuf::from);
         } else {
             dir = Some(PathBuf::from(arg));
@@ -61,20 +66,38 @@ fn run() -> Result<(), String> {
             println!("{}: reference alpha", case.display());
         }
         if case.join("composite.png").exists() {
-            cut(&engine, &case)?;
+            cut(&engine, &case, reuse)?;
             println!("{}: cut out", case.display());
         }
     }
     Ok(())
 }
 
-fn cut(engine: &Engine, case: &Path) -> Result<(), String> {
+fn cut(engine: &Engine, case: &Path, reuse: bool) -> Result<(), String> {
     let photo = read_rgb(&case.join("composite.png"))?;
-    let started = Instant::now();
-    let network = engine
-        .network_mask(&photo, ModelSize::FULL)
-        .map_err(|e| e.to_string())?;
-    let inference = started.elapsed().as_secs_f64();
+    let earlier = case.join("imgigo-network.png");
+    let times = case.join("imgigo-times.txt");
+    let (network, inference) = if reuse && earlier.exists() && times.exists() {
+        let alpha = image::open(&earlier)
+            .map_err(|e| format!("{}: {e}", earlier.display()))?
+            .to_rgba8();
+        let mask = GrayImage::from_fn(alpha.width(), alpha.height(), |x, y| {
+            image::Luma([alpha.get_pixel(x, y).0[3]])
+        });
+        let text = std::fs::read_to_string(&times).map_err(|e| e.to_string())?;
+        let seconds = text
+            .lines()
+            .find_map(|line| line.strip_prefix("inference "))
+            .and_then(|v| v.trim().parse().ok())
+            .ok_or("no inference time in imgigo-times.txt")?;
+        (mask, seconds)
+    } else {
+        let started = Instant::now();
+        let network = engine
+            .network_mask(&photo, ModelSize::FULL)
+            .map_err(|e| e.to_string())?;
+        (network, started.elapsed().as_secs_f64())
+    };
     save(
         &with_alpha(&photo, &network),
         &case.join("imgigo-network.png"),
@@ -108,7 +131,7 @@ fn cut(engine: &Engine, case: &Path) -> Result<(), String> {
     );
     save(&composed.rgba, &case.join("imgigo-guided.png"))?;
     std::fs::write(
-        case.join("imgigo-times.txt"),
+        times,
         format!(
             "inference {inference:.3}\nsolid {solid_time:.3}\ncompose {compose_time:.3}\nguided {guided_time:.3}\n"
         ),

@@ -131,7 +131,11 @@ pub fn compose_with(
     let foreground = arrangement.map(alone.foreground);
     let _span = tracing::info_span!("effects").entered();
     if let Some(outline) = finish.outline {
-        effects::outline(&mut placed, outline);
+        effects::outline(
+            &mut placed,
+            outline,
+            stroke_bounds(&arrangement, alone.foreground, width, height),
+        );
     }
     if let Some(shadow) = finish.shadow {
         effects::shadow(&mut placed, shadow, foreground);
@@ -173,6 +177,32 @@ pub fn compose_with(
         foreground,
         transparent: behind.is_none() || behind_alpha < 255,
         window: alone.window,
+    }
+}
+
+/// Where an outline may go on the canvas: everywhere, except beyond a side of the photo's window
+/// that the subject touches (the photo's frame cut it there: a person cut at the waist gets no
+/// stroke along the cut when placed with room around it).
+fn stroke_bounds(arrangement: &Arrangement, subject: Region, width: u32, height: u32) -> Region {
+    let frame = arrangement.map(whole(width, height));
+    let (cw, ch) = arrangement.canvas;
+    let left = if subject.left == 0 { frame.left } else { 0 };
+    let top = if subject.top == 0 { frame.top } else { 0 };
+    let right = if subject.left + subject.width >= width {
+        frame.left + frame.width
+    } else {
+        cw
+    };
+    let bottom = if subject.top + subject.height >= height {
+        frame.top + frame.height
+    } else {
+        ch
+    };
+    Region {
+        left,
+        top,
+        width: right.saturating_sub(left),
+        height: bottom.saturating_sub(top),
     }
 }
 
@@ -633,5 +663,50 @@ mod tests {
             &Finish::crop(Margins::all(Length::Pixels(0))),
         );
         assert_eq!(empty.rgba.dimensions(), (10, 8));
+    }
+
+    #[test]
+    fn an_outline_follows_the_subject_but_not_the_frame_that_cut_it() {
+        // A subject cut by the photo's bottom edge (a bust: a block touching the last row), placed
+        // with 10 px free around it on a white 60×60 canvas with a red 3 px outline: red beside and
+        // above the subject, none below the photo's bottom edge, where the frame cut it.
+        let photo = RgbImage::from_pixel(40, 40, Rgb([0, 0, 200]));
+        let mask = GrayImage::from_fn(40, 40, |x, y| {
+            Luma([if (10..30).contains(&x) && y >= 15 {
+                255
+            } else {
+                0
+            }])
+        });
+        let finish = Finish {
+            placement: Some(Placement {
+                canvas: Some((60, 60)),
+                fit: layout::Fit::Contain {
+                    padding: Length::Pixels(10),
+                },
+                position: None,
+            }),
+            outline: Some(Outline {
+                colour: [255, 0, 0, 255],
+                width: 3,
+            }),
+            ..Finish::default()
+        };
+        let out = compose(&photo, mask, &Background::Color([255; 4]), &finish);
+        let red = [255, 0, 0, 255];
+        // The photo lands at (10, 10)–(50, 50); the subject at x 20–40 from y 25 down to 50.
+        assert_eq!(out.rgba.get_pixel(30, 30).0, [0, 0, 200, 255], "subject");
+        assert_eq!(out.rgba.get_pixel(18, 35).0, red, "left of it");
+        assert_eq!(out.rgba.get_pixel(41, 49).0, red, "right of it, last row");
+        assert_eq!(out.rgba.get_pixel(30, 23).0, red, "above it");
+        for y in 50..60 {
+            for x in 0..60 {
+                assert_eq!(
+                    out.rgba.get_pixel(x, y).0,
+                    [255; 4],
+                    "({x}, {y}) below the cut"
+                );
+            }
+        }
     }
 }

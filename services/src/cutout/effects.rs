@@ -73,8 +73,9 @@ impl Shadow {
     }
 }
 
-/// Draws `outline` under the subject in `layer` (premultiplied).
-pub fn outline(layer: &mut RgbaImage, outline: Outline) {
+/// Draws `outline` under the subject in `layer` (premultiplied), only within `bounds` (where the
+/// photo's frame cut the subject, the stroke stops at that side: the subject goes on beyond it).
+pub fn outline(layer: &mut RgbaImage, outline: Outline, bounds: Region) {
     let width = outline.width.clamp(1, MAX_OUTLINE);
     let (lw, lh) = layer.dimensions();
     let Some(subject) = alpha_box(layer, INSIDE) else {
@@ -88,12 +89,22 @@ pub fn outline(layer: &mut RgbaImage, outline: Outline) {
         width: 0,
         height: 0,
     };
-    let right = (subject.left + subject.width + grow).min(lw);
-    let bottom = (subject.top + subject.height + grow).min(lh);
+    let left = area.left.max(bounds.left);
+    let top = area.top.max(bounds.top);
+    let right = (subject.left + subject.width + grow)
+        .min(lw)
+        .min(bounds.left + bounds.width);
+    let bottom = (subject.top + subject.height + grow)
+        .min(lh)
+        .min(bounds.top + bounds.height);
+    if right <= left || bottom <= top {
+        return;
+    }
     let area = Region {
-        width: right - area.left,
-        height: bottom - area.top,
-        ..area
+        left,
+        top,
+        width: right - left,
+        height: bottom - top,
     };
     let (aw, ah) = (area.width as usize, area.height as usize);
     let stride = 4 * lw as usize;
@@ -418,12 +429,14 @@ mod tests {
     #[test]
     fn an_outline_rings_the_subject_at_its_width() {
         let mut layer = square();
+        let bounds = everywhere(&layer);
         outline(
             &mut layer,
             Outline {
                 colour: [0, 0, 255, 255],
                 width: 3,
             },
+            bounds,
         );
         // The subject is untouched; 1–3 px outside it is blue; 5 px outside is clear.
         assert_eq!(layer.get_pixel(20, 20).0, [255, 0, 0, 255]);
@@ -435,6 +448,49 @@ mod tests {
         // Round at the corners: (12, 12) is 3√2 ≈ 4.2 px from the corner, outside the stroke.
         assert_eq!(layer.get_pixel(12, 12).0[3], 0);
         assert_eq!(layer.get_pixel(13, 13).0[3], 255);
+    }
+
+    fn everywhere(layer: &RgbaImage) -> Region {
+        Region {
+            left: 0,
+            top: 0,
+            width: layer.width(),
+            height: layer.height(),
+        }
+    }
+
+    #[test]
+    fn an_outline_stops_at_a_side_the_frame_cut() {
+        // Bounds ending at the square's bottom (y 25): the sides and top are stroked, nothing
+        // below the bottom edge, not even at the lower corners.
+        let mut layer = square();
+        let bounds = Region {
+            height: 25,
+            ..everywhere(&layer)
+        };
+        outline(
+            &mut layer,
+            Outline {
+                colour: [0, 0, 255, 255],
+                width: 3,
+            },
+            bounds,
+        );
+        assert_eq!(
+            layer.get_pixel(13, 24).0,
+            [0, 0, 255, 255],
+            "left side, last row"
+        );
+        assert_eq!(layer.get_pixel(20, 13).0, [0, 0, 255, 255], "top");
+        for x in 10..30 {
+            for y in 25..40 {
+                assert_eq!(
+                    layer.get_pixel(x, y).0[3],
+                    0,
+                    "({x}, {y}) is beyond the cut"
+                );
+            }
+        }
     }
 
     #[test]

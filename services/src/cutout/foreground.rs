@@ -4,34 +4,42 @@
 //! every hair). This estimates `F` for those pixels.
 //!
 //! The method is Forte & Pitié's blur-fusion foreground estimation ("Approximate Fast Foreground
-//! Colour Estimation", ICIP 2021), run twice as the paper recommends: local means of foreground
-//! and background, each weighted by how much of it a pixel holds,
+//! Colour Estimation", ICIP 2021): local means of foreground and background over a wide window,
+//! each weighted by how much of it a pixel holds, then the paper's update,
 //!
 //! ```text
-//! F̂ = Σ αF / Σ α,   B̂ = Σ (1 − α)B / Σ (1 − α),   F = F̂ + α (I − αF̂ − (1 − α)B̂)
+//! F̂ = Σ αI / Σ α,   B̂ = Σ (1 − α)I / Σ (1 − α),   F = F̂ + α (I − αF̂ − (1 − α)B̂)
 //! ```
 //!
-//! first over a wide window with `F = B = I`, then over a narrow one with that pass's `F` and
-//! `B̂`. Chosen over Germer et al.'s multi-level estimator because it is a handful of box sums,
-//! linear in the number of pixels whatever the window, with no iterations to tune, and its
-//! accuracy on the matting benchmarks is close to the multi-level one's.
+//! Chosen over Germer et al.'s multi-level estimator because it is a handful of box sums, linear in
+//! the number of pixels whatever the window, and its accuracy on the matting benchmarks is close to
+//! the multi-level one's.
 //!
-//! Two implementation choices keep it cheap at 12 MP: the wide pass (a 91-pixel window) runs on
-//! 5×5 blocks, whose sums are exactly the photo's and whose box sum approximates the full-resolution
-//! one (its result is smooth, and sampled bilinearly); the narrow pass (7×7) runs only on tiles
-//! that hold a partial pixel.
+//! Where the paper runs a second, narrow (6-pixel) pass, this applies the same update again at each
+//! pixel on its own, [`REFINEMENTS`] times, with the wide `B̂`: each step moves `F` a share α² of
+//! the way to the colour that explains the photo exactly, `(I − (1 − α)B̂) / α`, so a pixel mostly
+//! of the subject takes its own colour back and a faint strand stays near the local subject colour.
+//! Measured on the edge evaluation (`make bench-edges-eval`, 20 composites, colour error weighted
+//! by α): the paper's narrow pass 7.81, one refinement 7.27, three 7.03 (five 7.07, ten 7.27),
+//! the photo's own colours 7.25, rembg + pymatting's multi-level estimator 8.21; on the pixels
+//! whose estimated α is within 0.1 of the truth: 3.41 → 2.77, photo 3.88, pymatting 3.87. (Where
+//! the network's α is further off, every estimate is worse than the photo's colour.)
+//!
+//! The wide pass (a 91-pixel window) runs on 5×5 blocks, whose sums are exactly the photo's and
+//! whose box sum approximates the full-resolution one (its result is smooth, and sampled
+//! bilinearly), over only the blocks within reach of a partial pixel: cheap at 12 MP.
 
 use image::{GrayImage, RgbImage};
 
-use super::grid::{Grid, rgb_alpha_block_sums, sample_positions};
+use super::grid::{rgb_alpha_block_sums, sample_positions};
 
 /// Half the wide window, in photo pixels (the paper's 90-pixel window).
 const WIDE_RADIUS: u32 = 45;
 /// The wide pass's block size: its window is `WIDE_RADIUS / WIDE_BLOCK` blocks either side.
 const WIDE_BLOCK: u32 = 5;
-/// Half the narrow window (the paper's second pass uses 6 pixels).
-const NARROW_RADIUS: u32 = 3;
-/// Side of the tiles the narrow pass works on.
+/// How many times the update is applied again at each pixel after the wide pass.
+const REFINEMENTS: usize = 3;
+/// Side of the tiles that mark where partial pixels are (and so which blocks the wide pass needs).
 const TILE: u32 = 32;
 
 /// Lanes of the sums: weight of the foreground, foreground × weight, background × weight, pixels.
@@ -94,54 +102,9 @@ fn estimate_within(
     let columns = sample_positions(width, wide.width, WIDE_BLOCK);
     let rows = sample_positions(height, wide.height, WIDE_BLOCK);
 
-    let mut sums: Grid<8> = Grid::zeros(0, 0);
     for (tx, ty) in tiles {
-        // The tile and the narrow window's reach around it.
         let (left, top) = (tx * TILE, ty * TILE);
         let (right, bottom) = ((left + TILE).min(width), (top + TILE).min(height));
-        let (x0, y0) = (
-            left.saturating_sub(NARROW_RADIUS),
-            top.saturating_sub(NARROW_RADIUS),
-        );
-        let (x1, y1) = (
-            (right + NARROW_RADIUS).min(width),
-            (bottom + NARROW_RADIUS).min(height),
-        );
-        sums.width = (x1 - x0) as usize;
-        sums.height = (y1 - y0) as usize;
-        sums.cells.clear();
-        // Pass 2's inputs: pass 1's F (weighted by α) and its background mean B̂ (by 1 − α).
-        for y in y0..y1 {
-            for x in x0..x1 {
-                let i = (y * width + x) as usize;
-                let cell = match alpha[i] {
-                    255 => {
-                        let c = colour(i);
-                        [1.0, c[0], c[1], c[2], 0.0, 0.0, 0.0, 1.0]
-                    }
-                    value => {
-                        let a = f32::from(value) / 255.0;
-                        let i_c = colour(i);
-                        let wide_sums = wide.sample_at(columns[x as usize], rows[y as usize]);
-                        let (fore, back) = means(&wide_sums, i_c);
-                        let b = 1.0 - a;
-                        let f = fused(fore, back, a, i_c);
-                        [
-                            a,
-                            f[0] * a,
-                            f[1] * a,
-                            f[2] * a,
-                            back[0] * b,
-                            back[1] * b,
-                            back[2] * b,
-                            1.0,
-                        ]
-                    }
-                };
-                sums.cells.push(cell);
-            }
-        }
-        let narrow = sums.box_sum(NARROW_RADIUS as usize);
         for y in top..bottom {
             for x in left..right {
                 let i = (y * width + x) as usize;
@@ -149,10 +112,14 @@ fn estimate_within(
                 if value == 0 || value == 255 {
                     continue;
                 }
-                let cell = &narrow.cells[(y - y0) as usize * narrow.width + (x - x0) as usize];
+                let a = f32::from(value) / 255.0;
                 let i_c = colour(i);
-                let (fore, back) = means(cell, i_c);
-                let f = fused(fore, back, f32::from(value) / 255.0, i_c);
+                let wide_sums = wide.sample_at(columns[x as usize], rows[y as usize]);
+                let (fore, back) = means(&wide_sums, i_c);
+                let mut f = fused(fore, back, a, i_c);
+                for _ in 0..REFINEMENTS {
+                    f = fused(f, back, a, i_c);
+                }
                 apply(i, f.map(|v| (v * 255.0).round() as u8));
             }
         }
@@ -203,10 +170,8 @@ fn wide_reach(tiles: &[(u32, u32)], width: u32, height: u32) -> Vec<bool> {
     // Each tile marks a rectangle, added up as a 2-D difference array.
     let mut marks = vec![0i32; (columns + 1) * (rows + 1)];
     for &(tx, ty) in tiles {
-        let first = |tile: u32| (tile * TILE).saturating_sub(NARROW_RADIUS) / WIDE_BLOCK;
-        let last = |tile: u32, size: u32| {
-            ((tile * TILE + TILE + NARROW_RADIUS).min(size) - 1) / WIDE_BLOCK
-        };
+        let first = |tile: u32| (tile * TILE) / WIDE_BLOCK;
+        let last = |tile: u32, size: u32| ((tile * TILE + TILE).min(size) - 1) / WIDE_BLOCK;
         let (x0, x1) = (first(tx) as usize, last(tx, width) as usize);
         let (y0, y1) = (first(ty) as usize, last(ty, height) as usize);
         let (x0, y0) = (x0.saturating_sub(around), y0.saturating_sub(around));
@@ -308,9 +273,10 @@ mod tests {
     #[test]
     fn one_partial_pixel_between_known_colours_gets_the_subject_colour() {
         // Left half subject (red, α = 1), right half background (green, α = 0), one column of
-        // α = 0.5 between: the photo there is the half-and-half mix. Hand-computed: the narrow
-        // window's F̂ is red and B̂ green exactly (each side's mean is its own colour and the mixed
-        // column enters F̂ with pass 1's F), so F = F̂ + ½(I − ½F̂ − ½B̂) = red.
+        // α = 0.5 between: the photo there is the half-and-half mix. Hand-computed: the wide
+        // window's F̂ is red but for the mixed column's half share (F̂ = (32·red + ½·mix) / 32.5,
+        // within 2 of red), B̂ green likewise, so the residual I − ½F̂ − ½B̂ is about 1 and the
+        // updates keep F within 3 of red.
         let (red, green) = ([200u8, 30, 30], [20u8, 180, 40]);
         let mix = [110u8, 105, 35];
         let photo = RgbImage::from_fn(64, 64, |x, _| match x {

@@ -8,7 +8,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageBitmap, ImageDat
 
 use super::dom;
 use crate::editor::document::{Background, BrushMode, Look, Outline, Shadow, ShadowKind, Stroke};
-use crate::editor::geometry::{Rect, Transform};
+use crate::editor::geometry::{self, Rect, Transform};
 
 /// The photo and its (edited) mask at full resolution.
 pub struct Layers {
@@ -301,7 +301,7 @@ pub fn draw_subject(
     clip(ctx, target_rect(output, t));
     let result = (|| {
         if effects.any() {
-            draw_effects(ctx, scratch, t, effects)?;
+            draw_effects(ctx, scratch, layers, t, effects)?;
         }
         ctx.draw_image_with_html_canvas_element(scratch, 0.0, 0.0)
     })();
@@ -314,6 +314,7 @@ pub fn draw_subject(
 fn draw_effects(
     ctx: &CanvasRenderingContext2d,
     subject: &HtmlCanvasElement,
+    layers: &Layers,
     t: &Transform,
     effects: Effects<'_>,
 ) -> Result<(), JsValue> {
@@ -382,7 +383,17 @@ fn draw_effects(
         drawn?;
     }
     if effects.outline.is_some() {
-        ctx.draw_image_with_html_canvas_element(&outline, 0.0, 0.0)?;
+        ctx.save();
+        if let Some(subject_box) = effects.subject {
+            let [left, top, right, bottom] =
+                geometry::stroke_bounds(subject_box, layers.width, layers.height);
+            let [x0, y0] = t.to_stage(left, top);
+            let [x1, y1] = t.to_stage(right, bottom);
+            clip(ctx, [x0, y0, x1 - x0, y1 - y0]);
+        }
+        let drawn = ctx.draw_image_with_html_canvas_element(&outline, 0.0, 0.0);
+        ctx.restore();
+        drawn?;
     }
     Ok(())
 }
