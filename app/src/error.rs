@@ -87,6 +87,7 @@ mod ssr {
                 ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
                 ErrorKind::Forbidden => StatusCode::FORBIDDEN,
                 ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+                ErrorKind::PaymentRequired => StatusCode::PAYMENT_REQUIRED,
             };
             if status.is_server_error() {
                 // The full chain goes to the log; the person gets the public sentence.

@@ -9,6 +9,7 @@ mod m20261128_000003_privacy_centre;
 mod m20261128_000004_privacy_requests;
 mod m20261128_000005_account_results;
 mod m20261201_000006_hash_session_ids;
+mod m20261205_000007_credits;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_privacy_requests::Migration),
             Box::new(m20261128_000005_account_results::Migration),
             Box::new(m20261201_000006_hash_session_ids::Migration),
+            Box::new(m20261205_000007_credits::Migration),
         ]
     }
 }

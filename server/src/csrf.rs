@@ -4,7 +4,7 @@
 //!
 //! The APIs (`/api/…`, `/v1.0/…`) and result links (`/r/…`) never act on the session cookie —
 //! they authenticate with `X-Api-Key` or the key in the link — so scripts and curl may call them
-//! without an Origin.
+//! without an Origin. Stripe's webhook (`/webhooks/…`) is authenticated by its signature.
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -19,7 +19,7 @@ const FOREIGN_ORIGIN: &str = "This request came from another website, so it was 
 
 /// Paths that never use the session cookie.
 fn exempt(path: &str) -> bool {
-    ["/api/", "/v1.0/", "/r/"]
+    ["/api/", "/v1.0/", "/r/", "/webhooks/"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
 }

@@ -87,6 +87,24 @@ pub struct Config {
     /// The background library: Pexels photos searched and fetched through this server, with an
     /// operator's key (`IMGIGO_PEXELS_KEY`; off without one).
     pub pexels: Option<PexelsConfig>,
+    /// Payments through Stripe: credits charged for API calls with a key, bought as packs or with
+    /// a plan. On only with `IMGIGO_STRIPE_SECRET_KEY` (and then `IMGIGO_STRIPE_WEBHOOK_SECRET`);
+    /// off, nothing is ever charged.
+    pub billing: Option<BillingConfig>,
+}
+
+/// Payments (`IMGIGO_STRIPE_*`) and the free monthly credits (`IMGIGO_FREE_CREDITS`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillingConfig {
+    pub secret_key: String,
+    /// The webhook endpoint's signing secrets: more than one while a secret is being rotated.
+    pub webhook_secrets: Vec<String>,
+    /// Stripe's API (`IMGIGO_STRIPE_API_BASE`; a local stand-in in tests).
+    pub api_base: String,
+    /// Credits every account gets free each month, in hundredths of a credit.
+    pub free_credits: i64,
+    /// The credit packs for sale (`IMGIGO_PRODUCTS`, a JSON file; none without it).
+    pub products: crate::billing::products::Products,
 }
 
 /// Where the background library asks (`IMGIGO_PEXELS_API`, Pexels' API by default) and the only
@@ -293,6 +311,28 @@ pub struct Settings {
     /// The only address Pexels photos are downloaded from
     #[arg(long, env = "IMGIGO_PEXELS_IMAGES", global = true, default_value = "https://images.pexels.com", value_parser = checked(public_url))]
     pub pexels_images: String,
+
+    /// A Stripe secret key: payments on, and API calls with a key charged in credits (prefer the
+    /// variable) [default: payments off, nothing charged]
+    #[arg(long, env = "IMGIGO_STRIPE_SECRET_KEY", global = true, hide_env_values = true, value_parser = checked(secret_text).shown(nothing))]
+    pub stripe_secret_key: Option<Hidden<String>>,
+
+    /// The signing secret of Stripe's webhook endpoint for this server; several, comma-separated,
+    /// while rotating (prefer the variable) [needed with a secret key]
+    #[arg(long, env = "IMGIGO_STRIPE_WEBHOOK_SECRET", global = true, hide_env_values = true, value_parser = checked(secret_text).shown(nothing))]
+    pub stripe_webhook_secret: Option<Hidden<String>>,
+
+    /// Stripe's API address (a local stand-in in tests)
+    #[arg(long, env = "IMGIGO_STRIPE_API_BASE", global = true, default_value = "https://api.stripe.com", value_parser = checked(public_url))]
+    pub stripe_api_base: String,
+
+    /// Free credits per account and month when payments are on (a preview costs 0.25)
+    #[arg(long, env = "IMGIGO_FREE_CREDITS", global = true, default_value = "12.5", value_parser = checked(credits))]
+    pub free_credits: i64,
+
+    /// The credit packs for sale: a JSON file (see the README's "Payments") [default: none]
+    #[arg(long, env = "IMGIGO_PRODUCTS", global = true, value_parser = checked(path))]
+    pub products: Option<PathBuf>,
 }
 
 /// clap's value parser for one setting: `check` turns the text into the value or says what was
@@ -423,6 +463,38 @@ fn scheme_only(url: &str) -> String {
 
 fn nothing(_: &str) -> String {
     "…".into()
+}
+
+/// A secret given as text: not empty (an empty one is a mistake, not a way to switch it off).
+fn secret_text(value: &str) -> Result<Hidden<String>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        Err("empty: leave the variable unset instead".into())
+    } else {
+        Ok(Hidden(value.to_string()))
+    }
+}
+
+/// Credits with at most two decimals (`12.5`, `0.25`, `100`), in hundredths; at most a million.
+fn credits(value: &str) -> Result<i64, String> {
+    let expected = || {
+        "expected a number of credits such as 10 or 12.5 (at most two decimals, up to 1000000)"
+            .to_string()
+    };
+    let value = value.trim();
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !(whole.chars().chain(fraction.chars())).all(|c| c.is_ascii_digit())
+    {
+        return Err(expected());
+    }
+    let whole: i64 = whole.parse().map_err(|_| expected())?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| expected())?;
+    if whole > 1_000_000 {
+        return Err(expected());
+    }
+    Ok(whole * 100 + fraction)
 }
 
 fn public_url(value: &str) -> Result<String, String> {
@@ -597,6 +669,11 @@ impl Config {
             pexels_key,
             pexels_api,
             pexels_images,
+            stripe_secret_key,
+            stripe_webhook_secret,
+            stripe_api_base,
+            free_credits,
+            products,
         } = settings;
 
         let database_url = match database_url {
@@ -652,6 +729,43 @@ impl Config {
             });
         }
 
+        let billing = match (stripe_secret_key, stripe_webhook_secret) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    variable: "IMGIGO_STRIPE_WEBHOOK_SECRET".into(),
+                    value: String::new(),
+                    reason: "needed with IMGIGO_STRIPE_SECRET_KEY: without it no payment could be credited (Stripe shows it as the webhook endpoint's signing secret, whsec_…)".into(),
+                });
+            }
+            (Some(Hidden(secret_key)), Some(Hidden(secrets))) => {
+                let webhook_secrets: Vec<String> = secrets
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if webhook_secrets.is_empty() {
+                    return Err(ConfigError {
+                        variable: "IMGIGO_STRIPE_WEBHOOK_SECRET".into(),
+                        value: "…".into(),
+                        reason: "no secret in it: give one, or several separated by commas".into(),
+                    });
+                }
+                let products = match &products {
+                    None => crate::billing::products::Products::default(),
+                    Some(path) => read_products(path)?,
+                };
+                Some(BillingConfig {
+                    secret_key,
+                    webhook_secrets,
+                    api_base: stripe_api_base,
+                    free_credits,
+                    products,
+                })
+            }
+        };
+
         let privacy_policy = match privacy_policy {
             None => PrivacyPolicy::bundled(),
             Some(path) => read_policy(&path)?,
@@ -698,6 +812,7 @@ impl Config {
                     api: pexels_api,
                     images: pexels_images,
                 }),
+            billing,
         })
     }
 
@@ -705,6 +820,20 @@ impl Config {
     pub fn served_over_tls(&self) -> bool {
         self.public_url.starts_with("https://")
     }
+}
+
+/// The operator's products file, read once at start.
+fn read_products(
+    path: &std::path::Path,
+) -> Result<crate::billing::products::Products, ConfigError> {
+    let refuse = |reason: String| ConfigError {
+        variable: "IMGIGO_PRODUCTS".into(),
+        value: path.display().to_string(),
+        reason,
+    };
+    let text =
+        std::fs::read_to_string(path).map_err(|err| refuse(format!("cannot read it ({err})")))?;
+    crate::billing::products::Products::parse(&text).map_err(refuse)
 }
 
 /// The operator's policy file: UTF-8 text with something in it. Read once, at start.
@@ -1002,6 +1131,47 @@ mod tests {
                 images: "https://images.pexels.com".into(),
             })
         );
+    }
+
+    #[test]
+    fn payments_are_on_only_with_a_stripe_key_and_its_webhook_secret() {
+        assert_eq!(load(&[]).unwrap().billing, None);
+        assert_eq!(
+            load(&[("IMGIGO_STRIPE_SECRET_KEY", "sk_test_1")])
+                .unwrap_err()
+                .variable,
+            "IMGIGO_STRIPE_WEBHOOK_SECRET"
+        );
+        assert_eq!(
+            load(&[("IMGIGO_STRIPE_SECRET_KEY", " ")])
+                .unwrap_err()
+                .variable,
+            "IMGIGO_STRIPE_SECRET_KEY"
+        );
+        let billing = load(&[
+            ("IMGIGO_STRIPE_SECRET_KEY", "sk_test_1"),
+            ("IMGIGO_STRIPE_WEBHOOK_SECRET", "whsec_new, whsec_old"),
+            ("IMGIGO_FREE_CREDITS", "0.25"),
+        ])
+        .unwrap()
+        .billing;
+        assert_eq!(
+            billing,
+            Some(BillingConfig {
+                secret_key: "sk_test_1".into(),
+                webhook_secrets: vec!["whsec_new".into(), "whsec_old".into()],
+                api_base: "https://api.stripe.com".into(),
+                free_credits: 25,
+                products: Default::default(),
+            })
+        );
+        for bad in ["-1", "1.234", "lots", "", "2000000"] {
+            assert_eq!(
+                load(&[("IMGIGO_FREE_CREDITS", bad)]).unwrap_err().variable,
+                "IMGIGO_FREE_CREDITS",
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, TransactionTrait,
+    DatabaseTransaction, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::Error;
@@ -62,7 +62,14 @@ pub async fn transaction<T>(
     db: &DatabaseConnection,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let txn = db.begin().await?;
+    run(db.begin().await?, work).await
+}
+
+/// Runs `work` in `txn`, committing or rolling back (see [`transaction`]).
+async fn run<T>(
+    txn: DatabaseTransaction,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
+) -> Result<T, Error> {
     match work(&txn).await {
         Ok(value) => {
             txn.commit().await?;
@@ -75,6 +82,21 @@ pub async fn transaction<T>(
             Err(err)
         }
     }
+}
+
+/// [`transaction`] for work that reads and then writes what others may write at the same time
+/// (a balance): on SQLite it begins `IMMEDIATE`, taking the write lock before its first read, so
+/// two such transactions run one after the other instead of both reading and one failing with
+/// "database is locked" when it writes. (On PostgreSQL, lock the rows read with `FOR UPDATE`.)
+pub async fn write_transaction<T>(
+    db: &DatabaseConnection,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    };
+    run(db.begin_with_options(options).await?, work).await
 }
 
 /// Applies every pending migration.

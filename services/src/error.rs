@@ -89,6 +89,8 @@ pub enum ErrorKind {
     Unauthorized,
     Forbidden,
     TooManyRequests,
+    /// Not enough credits for a paid call (remove.bg's 402 `insufficient_credits`).
+    PaymentRequired,
 }
 
 impl Error {

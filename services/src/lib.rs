@@ -3,8 +3,10 @@
 
 pub mod abuse;
 pub mod accounts;
+pub mod billing;
 pub mod clock;
 pub mod config;
+pub mod credits;
 pub mod cutout;
 pub mod data_dir;
 pub mod db;

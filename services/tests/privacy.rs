@@ -110,6 +110,18 @@ impl Helpers for Harness {
         audit::record(&self.app, &admin, user.id, "read the account's request")
             .await
             .expect("audit");
+        services::credits::ledger::grant(
+            &self.app.db,
+            user.id,
+            services::credits::Bucket::Payg,
+            1000,
+            "stripe_checkout",
+            &format!("cs_for_{email}"),
+            0,
+            self.app.clock.now(),
+        )
+        .await
+        .expect("credits bought");
         user
     }
 }
@@ -144,7 +156,12 @@ async fn the_export_holds_a_row_from_every_table_of_the_schema() {
     assert_eq!(document["schema"], export::SCHEMA);
     let tables = services::db::table_names(&h.app.db).await.expect("tables");
     assert!(tables.len() >= 6, "{tables:?}");
-    for table in &tables {
+    // Tables about no one: the ids and types of the Stripe events already applied.
+    const NOT_PERSONAL: [&str; 1] = ["stripe_events"];
+    for table in tables
+        .iter()
+        .filter(|t| !NOT_PERSONAL.contains(&t.as_str()))
+    {
         let section = &document[table.as_str()];
         let filled = match section {
             JsonValue::Array(rows) => !rows.is_empty(),

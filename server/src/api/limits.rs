@@ -52,6 +52,31 @@ impl Owner {
     }
 }
 
+/// Runs `work` as a paid call of `cost` hundredths of a credit for `owner`'s account (payments on
+/// and a key used): charged before it starts (too few credits: 402 `insufficient_credits`, and
+/// nothing is done), given back if it fails. Returns what it produced and what was charged.
+pub async fn paid<T>(
+    owner: Option<&Owner>,
+    cost: i64,
+    work: impl Future<Output = Result<T, Error>>,
+) -> Result<(T, i64), Error> {
+    let charge = match owner {
+        Some(owner) => services::credits::charge_call(&owner.app, owner.user_id, cost).await?,
+        None => None,
+    };
+    match work.await {
+        Ok(value) => Ok((value, charge.map_or(0, |c| c.amount))),
+        Err(err) => {
+            if let (Some(owner), Some(charge)) = (owner, &charge)
+                && let Err(refund) = services::credits::refund_call(&owner.app, charge).await
+            {
+                tracing::error!(error = %refund, "giving back a failed call's credits failed");
+            }
+            Err(err)
+        }
+    }
+}
+
 /// Identifies the caller, then runs `handler` if their bucket has room, adding the allowance
 /// headers. A bad key or a full bucket is answered by `failure` (each API words errors in its own
 /// shape) — 401/403 for the key, 429 with `Retry-After` for the limit.

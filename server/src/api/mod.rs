@@ -1,5 +1,5 @@
 //! The HTTP APIs: the native one ([`native`]), the remove.bg-compatible one ([`removebg`]) and the
-//! editor's background library ([`library`]),
+//! editor's background library ([`library`]), Stripe's webhook ([`webhooks`]),
 //! sharing body reading ([`form`]), option parsing ([`options`]), how errors are refused
 //! ([`refusal`]) and answers ([`reply`]).
 //!
@@ -15,6 +15,7 @@ pub mod options;
 pub mod refusal;
 pub mod removebg;
 mod reply;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<ServerState> {
         .route("/api/openapi.json", get(openapi::document))
         .route("/api/v1/backgrounds", get(library::search))
         .route("/api/v1/backgrounds/{id}", get(library::image))
+        .route("/webhooks/stripe", post(webhooks::stripe))
         // The byte limit is enforced while reading, with our own message.
         .layer(DefaultBodyLimit::disable())
 }

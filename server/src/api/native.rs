@@ -93,6 +93,7 @@ pub const PREVIEW_SIZE: usize = 768;
         (status = 201, description = "With `Accept: application/json`: the link and metadata", body = super::openapi::CutoutCreated),
         (status = 400, description = "Malformed request (no photo, empty upload)", body = super::openapi::ErrorBody),
         (status = 401, description = "`X-Api-Key` is wrong or revoked", body = super::openapi::ErrorBody),
+        (status = 402, description = "Too few credits on the key's account (only with payments on; a call costs 1 credit, given back if it fails)", body = super::openapi::ErrorBody),
         (status = 413, description = "Over the upload limit", body = super::openapi::ErrorBody),
         (status = 415, description = "Not a JPEG, PNG or WebP image", body = super::openapi::ErrorBody),
         (status = 422, description = "Unreadable or incomplete image, too many pixels, no subject found in the photo (nothing is stored), or an invalid option", body = super::openapi::ErrorBody),
@@ -143,10 +144,14 @@ async fn cut_photo(
         "bg_image_file_b64",
     ]);
     let request = options(&form, background)?;
-    let cutout = service.cut(place, image, request).await?;
-    if let Some(owner) = owner {
-        owner.record(&cutout).await?;
-    }
+    let (cutout, _) = limits::paid(owner.as_ref(), services::credits::FULL_CALL, async {
+        let cutout = service.cut(place, image, request).await?;
+        if let Some(owner) = &owner {
+            owner.record(&cutout).await?;
+        }
+        Ok(cutout)
+    })
+    .await?;
     let link = format!("/r/{}?key={}", cutout.id.as_str(), cutout.key.encode());
     let expires = cutout.expires_at.to_rfc3339();
     if wants_json {

@@ -114,6 +114,14 @@ impl Refusal {
                     "Rate limit exceeded",
                 ),
             ),
+            ErrorKind::PaymentRequired => (
+                StatusCode::PAYMENT_REQUIRED,
+                removebg(
+                    StatusCode::PAYMENT_REQUIRED,
+                    "insufficient_credits",
+                    "Insufficient credits",
+                ),
+            ),
             ErrorKind::Conflict => (
                 StatusCode::CONFLICT,
                 removebg(
@@ -133,6 +141,15 @@ impl Refusal {
         };
         // remove.bg names the reason where it has a name for it.
         let removebg = match err {
+            Error::Coded {
+                code,
+                kind: ErrorKind::PaymentRequired,
+                ..
+            } => RemoveBgCode {
+                status: StatusCode::PAYMENT_REQUIRED,
+                code,
+                title: title_of(code),
+            },
             Error::Coded { code, .. } => RemoveBgCode {
                 status: StatusCode::BAD_REQUEST,
                 code,
@@ -192,6 +209,7 @@ fn title_of(code: &str) -> &'static str {
         "multiple_sources" => "Multiple image sources given",
         "multiple_bg_sources" => "Multiple background sources given",
         "missing_source" => "No image given",
+        "insufficient_credits" => "Insufficient credits",
         _ => "Invalid parameters",
     }
 }

@@ -86,6 +86,7 @@ const PREVIEW_PIXELS: u64 = 250_000;
         (status = 200, description = "The result image, or with `Accept: application/json` the JSON below",
             content((super::openapi::RemoveBgResult = "application/json"), ("image/png"), ("image/jpeg"), ("image/webp"), ("application/zip"))),
         (status = 400, description = "Invalid parameters (`invalid_parameters`), or no subject found in the photo (`unknown_foreground`; nothing is stored)", body = super::openapi::RemoveBgErrors),
+        (status = 402, description = "Too few credits on the key's account (`insufficient_credits`; only with payments on; nothing is charged)", body = super::openapi::RemoveBgErrors),
         (status = 403, description = "A wrong or revoked API key", body = super::openapi::RemoveBgErrors),
         (status = 413, description = "File too large", body = super::openapi::RemoveBgErrors),
         (status = 415, description = "Unsupported file format", body = super::openapi::RemoveBgErrors),
@@ -180,10 +181,19 @@ async fn remove_photo(
         return Err(sources("multiple_bg_sources", "background"));
     }
     let (request, format_name) = options(&form, bg_file.or(bg_from_url))?;
-    let cutout = service.cut(place, image, request).await?;
-    if let Some(owner) = owner {
-        owner.record(&cutout).await?;
-    }
+    let cost = if is_preview(&form) {
+        services::credits::PREVIEW_CALL
+    } else {
+        services::credits::FULL_CALL
+    };
+    let (cutout, charged) = limits::paid(owner.as_ref(), cost, async {
+        let cutout = service.cut(place, image, request).await?;
+        if let Some(owner) = &owner {
+            owner.record(&cutout).await?;
+        }
+        Ok(cutout)
+    })
+    .await?;
     let mut response = if wants_json {
         let body = json!({
             "data": {
@@ -208,7 +218,11 @@ async fn remove_photo(
     set(h, "x-width", &cutout.width.to_string());
     set(h, "x-height", &cutout.height.to_string());
     set(h, "x-type", "other");
-    set(h, "x-credits-charged", "0");
+    set(
+        h,
+        "x-credits-charged",
+        &services::credits::as_credits(charged).to_string(),
+    );
     set(h, "x-foreground-top", &cutout.foreground.top.to_string());
     set(h, "x-foreground-left", &cutout.foreground.left.to_string());
     set(
@@ -226,8 +240,10 @@ async fn remove_photo(
     Ok(response)
 }
 
-/// remove.bg's account endpoint: the key's allowance. Credits come with billing; until then every
-/// account has none and `free_calls` is the key's burst. `api.rate_limit.limit` is the number every
+/// remove.bg's account endpoint: the key's allowance. With payments on (`IMGIGO_STRIPE_SECRET_KEY`)
+/// `credits` is the account's balance by bucket (plus imgigo's `free`, the month's free credits,
+/// counted in `total`); with payments off every account has none and is never charged.
+/// `free_calls` is the key's burst. `api.rate_limit.limit` is the number every
 /// keyed answer's `X-RateLimit-Limit` carries.
 #[utoipa::path(
     get,
@@ -254,12 +270,25 @@ pub async fn account(State(app): State<AppState>, request: Request) -> Response 
     // never disagree: `limit` is `X-RateLimit-Limit` (calls at once), refilled at
     // `refill_per_minute`.
     let limit = app.key_limiter.limit();
+    let state = app.clone();
     limits::guarded(&app, request, failure, |request| async move {
         match request.extensions().get::<limits::Caller>() {
-            Some(limits::Caller::Key(_)) => {
+            Some(limits::Caller::Key(identity)) => {
+                // Without payments every account has no credits and is never charged.
+                let balance = match services::credits::balance_of(&state, identity.user_id).await {
+                    Ok(balance) => balance.unwrap_or_default(),
+                    Err(err) => return failure(err),
+                };
+                let credits = services::credits::as_credits;
                 let body = serde_json::json!({
                     "data": { "attributes": {
-                        "credits": { "total": 0, "subscription": 0, "payg": 0, "enterprise": 0 },
+                        "credits": {
+                            "total": credits(balance.total()),
+                            "subscription": credits(balance.subscription),
+                            "payg": credits(balance.payg),
+                            "free": credits(balance.free),
+                            "enterprise": 0,
+                        },
                         "api": { "free_calls": limit.burst.get(), "sizes": "all",
                                  "rate_limit": { "limit": limit.burst.get(),
                                                  "refill_per_minute": limit.per_minute.get() } }
@@ -290,6 +319,17 @@ fn sources(code: &'static str, what: &str) -> Error {
         code,
         message: format!("more than one {what} given: send one of {fields}"),
     }
+}
+
+/// Whether the call asks for remove.bg's preview size (a quarter credit, not one).
+fn is_preview(form: &Form) -> bool {
+    matches!(
+        form.field("size")
+            .unwrap_or("preview")
+            .to_ascii_lowercase()
+            .as_str(),
+        "preview" | "small" | "regular"
+    )
 }
 
 /// The request's options, and the format's name for the `X-Imgigo-Format` header.

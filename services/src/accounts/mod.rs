@@ -70,7 +70,7 @@ pub fn normalize_name(name: &str) -> Result<String, Error> {
     Ok(name.to_string())
 }
 
-pub(crate) async fn find_by_email(
+pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Option<users::Model>, Error> {

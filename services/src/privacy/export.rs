@@ -9,13 +9,15 @@
 //!   "account_tokens": [{purpose, created_at, expires_at, new_email}], "api_keys": [{name, prefix,
 //!   created_at, last_used_at, revoked_at}], "privacy_requests": [{id, kind, message, status,
 //!   response, created_at, due_at, closed_at}], "account_results": [{result_id, created_at,
-//!   expires_at}], "audit_log": [{staff_role, action, created_at}]}`.
+//!   expires_at}], "audit_log": [{staff_role, action, created_at}], "credit_accounts": [{free,
+//!   free_month, subscription, payg, updated_at}], "credit_ledger": [{kind, bucket, amount,
+//!   balance_after, source, source_ref, note, created_at}]}` (credits in hundredths).
 //! A new table that holds personal data must be added here (a test enumerates the schema).
 
 use chrono::{DateTime, Utc};
 use entity::consents::{Method, Purpose};
 use entity::{account_results, account_tokens, api_keys, audit_log, consents, privacy_requests};
-use entity::{sessions, users};
+use entity::{credit_accounts, credit_ledger, sessions, users};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
@@ -36,6 +38,58 @@ pub struct Export {
     pub account_results: Vec<AccountResult>,
     pub privacy_requests: Vec<PrivacyRequest>,
     pub audit_log: Vec<AuditEntry>,
+    pub credit_accounts: Vec<CreditAccount>,
+    pub credit_ledger: Vec<CreditEntry>,
+}
+
+/// The account's credits, in hundredths.
+#[derive(Clone, Debug, Serialize)]
+pub struct CreditAccount {
+    pub free: i64,
+    pub free_month: String,
+    pub subscription: i64,
+    pub payg: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A change to the credits, in hundredths.
+#[derive(Clone, Debug, Serialize)]
+pub struct CreditEntry {
+    pub kind: String,
+    pub bucket: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub source: String,
+    pub source_ref: Option<String>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<credit_accounts::Model> for CreditAccount {
+    fn from(a: credit_accounts::Model) -> Self {
+        Self {
+            free: a.free,
+            free_month: a.free_month,
+            subscription: a.subscription,
+            payg: a.payg,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+impl From<credit_ledger::Model> for CreditEntry {
+    fn from(e: credit_ledger::Model) -> Self {
+        Self {
+            kind: e.kind,
+            bucket: e.bucket,
+            amount: e.amount,
+            balance_after: e.balance_after,
+            source: e.source,
+            source_ref: e.source_ref,
+            note: e.note,
+            created_at: e.created_at,
+        }
+    }
 }
 
 /// The account row, without the password hash.
@@ -243,6 +297,12 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Export, Error
         .await?;
     let requests = super::requests::for_user(app, user).await?;
     let results = crate::accounts::results::for_user(app, user.id).await?;
+    let credit_account = credit_accounts::Entity::find_by_id(user.id).one(db).await?;
+    let ledger = credit_ledger::Entity::find()
+        .filter(credit_ledger::Column::UserId.eq(user.id))
+        .order_by_asc(credit_ledger::Column::Id)
+        .all(db)
+        .await?;
     Ok(Export {
         schema: SCHEMA,
         exported_at: app.clock.now(),
@@ -255,6 +315,8 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Export, Error
         // Newest first from `for_user`; the export lists every table oldest first.
         privacy_requests: rows(requests.into_iter().rev()),
         audit_log: rows(audit),
+        credit_accounts: rows(credit_account),
+        credit_ledger: rows(ledger),
     })
 }
 
@@ -325,6 +387,23 @@ mod tests {
                 action: "role changed".into(),
                 created_at: at,
             }],
+            credit_accounts: vec![CreditAccount {
+                free: 25,
+                free_month: "2026-12".into(),
+                subscription: 0,
+                payg: 100,
+                updated_at: at,
+            }],
+            credit_ledger: vec![CreditEntry {
+                kind: "grant".into(),
+                bucket: "payg".into(),
+                amount: 100,
+                balance_after: 125,
+                source: "stripe_checkout".into(),
+                source_ref: Some("cs_1".into()),
+                note: None,
+                created_at: at,
+            }],
         };
         let value = serde_json::to_value(&document).expect("json");
         let keys = |value: &serde_json::Value| -> Vec<String> {
@@ -341,6 +420,8 @@ mod tests {
                 "api_keys",
                 "audit_log",
                 "consents",
+                "credit_accounts",
+                "credit_ledger",
                 "exported_at",
                 "privacy_requests",
                 "schema",
@@ -400,6 +481,23 @@ mod tests {
             ]
         );
         assert_eq!(first("audit_log"), ["action", "created_at", "staff_role"]);
+        assert_eq!(
+            first("credit_accounts"),
+            ["free", "free_month", "payg", "subscription", "updated_at"]
+        );
+        assert_eq!(
+            first("credit_ledger"),
+            [
+                "amount",
+                "balance_after",
+                "bucket",
+                "created_at",
+                "kind",
+                "note",
+                "source",
+                "source_ref"
+            ]
+        );
         assert_eq!(value["consents"][0]["purpose"], "marketing");
         assert_eq!(value["consents"][0]["method"], "signup");
         assert_eq!(
