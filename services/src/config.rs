@@ -48,6 +48,9 @@ pub struct Config {
     pub upload: UploadLimits,
     /// Requests that may wait for the model beyond those running (`IMGIGO_QUEUE`, default 8).
     pub queue_waiting: usize,
+    /// How long a request may wait for the model and run it, in all (`IMGIGO_QUEUE_SECONDS`, 60);
+    /// past it the answer is 503.
+    pub queue_deadline: std::time::Duration,
     /// Ciphertext of results kept in RAM before spilling to files (`IMGIGO_RESULTS_RAM_MB`, 256).
     pub results_ram_bytes: usize,
     /// Anonymous API calls per IP: `IMGIGO_ANON_PER_MINUTE` (20) and `IMGIGO_ANON_BURST` (10).
@@ -222,6 +225,11 @@ pub struct Settings {
     /// Requests that may wait for the model beyond those running; more get 503 with Retry-After
     #[arg(long, env = "IMGIGO_QUEUE", global = true, default_value = "8", value_parser = whole(10_000))]
     pub queue: u64,
+
+    /// Seconds a request may wait for the model and run it, in all; then 503 (slow CPUs and very
+    /// large photos may need more)
+    #[arg(long, env = "IMGIGO_QUEUE_SECONDS", global = true, default_value = "60", value_parser = whole(3600))]
+    pub queue_seconds: u64,
 
     /// Megabytes of encrypted results kept in RAM before the oldest spill to encrypted files
     #[arg(long, env = "IMGIGO_RESULTS_RAM_MB", global = true, default_value = "256", value_parser = whole(1_000_000))]
@@ -648,6 +656,7 @@ impl Config {
             max_upload_mb,
             max_megapixels,
             queue,
+            queue_seconds,
             results_ram_mb,
             results_disk_mb,
             max_connections,
@@ -783,6 +792,7 @@ impl Config {
             device,
             upload,
             queue_waiting: fits("IMGIGO_QUEUE", queue)?,
+            queue_deadline: std::time::Duration::from_secs(queue_seconds),
             results_ram_bytes,
             anonymous: RateLimit {
                 per_minute: rate("IMGIGO_ANON_PER_MINUTE", anon_per_minute)?,
@@ -1029,11 +1039,13 @@ mod tests {
         assert_eq!(defaults.upload.max_bytes, 25_000_000);
         assert_eq!(defaults.upload.max_pixels, 50_000_000);
         assert_eq!(defaults.queue_waiting, 8);
+        assert_eq!(defaults.queue_deadline.as_secs(), 60);
         assert_eq!(defaults.anonymous.per_minute.get(), 20);
         let custom = load(&[
             ("IMGIGO_MAX_UPLOAD_MB", "5"),
             ("IMGIGO_MAX_MEGAPIXELS", "12"),
             ("IMGIGO_QUEUE", "2"),
+            ("IMGIGO_QUEUE_SECONDS", "300"),
             ("IMGIGO_RESULTS_RAM_MB", "64"),
             ("IMGIGO_ANON_PER_MINUTE", "3"),
             ("IMGIGO_ANON_BURST", "4"),
@@ -1042,6 +1054,7 @@ mod tests {
         assert_eq!(custom.upload.max_bytes, 5_000_000);
         assert_eq!(custom.upload.max_pixels, 12_000_000);
         assert_eq!(custom.queue_waiting, 2);
+        assert_eq!(custom.queue_deadline.as_secs(), 300);
         assert_eq!(custom.results_ram_bytes, 64_000_000);
         assert_eq!(
             (

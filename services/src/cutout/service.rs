@@ -102,7 +102,7 @@ impl CutoutService {
     ) -> Result<Self, Error> {
         let queue = QueueLimits {
             waiting: config.queue_waiting,
-            ..QueueLimits::default()
+            deadline: config.queue_deadline,
         };
         Ok(Self::with_store(instances, queue, results, clock)?.with_upload_limits(config.upload))
     }
