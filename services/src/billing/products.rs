@@ -45,15 +45,15 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct PackEntry {
     /// Our name for it, in links and in the checkout's metadata (`credits-100`).
-    pub id: String,
+    id: String,
     /// What the pricing page calls it.
-    pub name: String,
+    name: String,
     /// The Stripe price charged (`price_…`).
-    pub price: String,
+    price: String,
     /// Credits granted (at most two decimals).
-    pub credits: f64,
+    credits: f64,
     /// The price as the pricing page shows it (`€9`); Stripe's checkout shows the real one.
-    pub shown_price: String,
+    shown_price: String,
 }
 
 impl Products {

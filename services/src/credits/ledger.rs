@@ -54,15 +54,7 @@ pub async fn grant(
     }
     db::write_transaction(db, async |txn| {
         let mut account = locked(txn, user_id, allowance, now).await?;
-        let done = credit_ledger::Entity::find()
-            .filter(credit_ledger::Column::UserId.eq(user_id))
-            .filter(credit_ledger::Column::Source.eq(source))
-            .filter(credit_ledger::Column::SourceRef.eq(reference))
-            .filter(credit_ledger::Column::Kind.eq(Kind::Grant.as_str()))
-            .filter(credit_ledger::Column::Bucket.eq(bucket.as_str()))
-            .one(txn)
-            .await?;
-        if done.is_some() {
+        if recorded(txn, user_id, Kind::Grant, Some(bucket), source, reference).await? {
             return Ok(false);
         }
         *account.balance.get_mut(bucket) += amount;
@@ -153,14 +145,16 @@ pub async fn refund(
     let reference = charge.row.to_string();
     db::write_transaction(db, async |txn| {
         let mut account = locked(txn, charge.user_id, allowance, now).await?;
-        let done = credit_ledger::Entity::find()
-            .filter(credit_ledger::Column::UserId.eq(charge.user_id))
-            .filter(credit_ledger::Column::Source.eq("charge"))
-            .filter(credit_ledger::Column::SourceRef.eq(reference.as_str()))
-            .filter(credit_ledger::Column::Kind.eq(Kind::Refund.as_str()))
-            .one(txn)
-            .await?;
-        if done.is_some() {
+        if recorded(
+            txn,
+            charge.user_id,
+            Kind::Refund,
+            None,
+            "charge",
+            &reference,
+        )
+        .await?
+        {
             return Ok(());
         }
         for &(bucket, amount) in &charge.parts {
@@ -336,6 +330,27 @@ async fn locked(
         account.save(txn, now).await?;
     }
     Ok(account)
+}
+
+/// Whether the account's ledger already has a `kind` row (in `bucket`, or any) caused by
+/// `source`/`reference`: what makes grants and refunds once-only.
+async fn recorded(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    kind: Kind,
+    bucket: Option<Bucket>,
+    source: &str,
+    reference: &str,
+) -> Result<bool, Error> {
+    let mut query = credit_ledger::Entity::find()
+        .filter(credit_ledger::Column::UserId.eq(user_id))
+        .filter(credit_ledger::Column::Source.eq(source))
+        .filter(credit_ledger::Column::SourceRef.eq(reference))
+        .filter(credit_ledger::Column::Kind.eq(kind.as_str()));
+    if let Some(bucket) = bucket {
+        query = query.filter(credit_ledger::Column::Bucket.eq(bucket.as_str()));
+    }
+    Ok(query.one(txn).await?.is_some())
 }
 
 /// Appends a ledger row for a change already made to `account`'s balance; returns its id.
