@@ -322,117 +322,237 @@ impl Filter {
         if let Some(residual) = residual {
             assert_eq!(residual.len(), output.len());
         }
+        if self.dilation >= MOSAIC_FROM_DILATION {
+            self.dilated_as_mosaic(inputs, residual, output);
+            return;
+        }
         let geometry = Geometry::new(height, width, self.dilation, self.tile);
+        self.run(&geometry, inputs, residual, output);
+    }
+
+    /// A dilation-`d` convolution is an ordinary one on each of the `d²` phase sub-images (every
+    /// `d`-th row and column). They are laid side by side in one mosaic with a zero row and column
+    /// between them (the zero padding each needs), convolved as one map at dilation 1, and the
+    /// results picked out again: long tile rows instead of `d²` short ones, whose per-row overhead
+    /// dominated the small dilated maps of the network (16² and 32²).
+    fn dilated_as_mosaic(&self, inputs: &Inputs<'_>, residual: Option<&[f32]>, output: &mut [f32]) {
+        let mosaic = Mosaic::new(inputs.height, inputs.width, self.dilation);
+        let (mh, mw) = (mosaic.height, mosaic.width);
+        let mut laid = Buffer::new(self.in_channels * mh * mw);
+        laid.par_chunks_mut(mh * mw)
+            .enumerate()
+            .for_each(|(channel, out)| mosaic.lay(inputs.plane(channel), out));
+        let mut result = Buffer::new(self.out_channels * mh * mw);
+        self.run(
+            &Geometry::new(mh, mw, 1, self.tile),
+            &Inputs::new(vec![(&laid, self.in_channels)], mh, mw),
+            None,
+            &mut result,
+        );
+        let plane_len = inputs.height * inputs.width;
+        output
+            .par_chunks_mut(plane_len)
+            .zip(result.par_chunks(mh * mw))
+            .enumerate()
+            .for_each(|(k, (plane, laid))| {
+                let residual = residual.map(|r| &r[k * plane_len..(k + 1) * plane_len]);
+                mosaic.pick(laid, plane, residual);
+            });
+    }
+
+    /// The convolution over `geometry`'s map, its phases (dilation above 1) one after another.
+    fn run(
+        &self,
+        geometry: &Geometry,
+        inputs: &Inputs<'_>,
+        residual: Option<&[f32]>,
+        output: &mut [f32],
+    ) {
+        let (height, width) = (geometry.height, geometry.width);
         let nn = geometry.n * geometry.n;
 
         let rows_total = geometry.phases() * geometry.tiles_y;
         let band_rows = geometry.band_rows(self.in_channels.max(self.out_channels));
+        let bands: Vec<(usize, usize)> = (0..rows_total)
+            .step_by(band_rows)
+            .map(|first| (first, band_rows.min(rows_total - first)))
+            .collect();
+        if geometry.bands_apart(bands.len()) {
+            self.bands_apart(geometry, inputs, residual, output, &bands);
+            return;
+        }
         let max_tiles = band_rows * geometry.tiles_x;
         let mut v = Buffer::new(self.in_channels * nn * max_tiles);
         let mut m = Buffer::new(self.out_channels * nn * max_tiles);
-        let mut first_row = 0;
-        while first_row < rows_total {
-            let rows = band_rows.min(rows_total - first_row);
+        let plane_len = height * width;
+        for &(first_row, rows) in &bands {
             let tiles = rows * geometry.tiles_x;
             let v = &mut v[..self.in_channels * nn * tiles];
             let m = &mut m[..self.out_channels * nn * tiles];
-            self.transform_input(&geometry, inputs, first_row, rows, v);
-            self.multiply(v, m, tiles, nn);
-            self.transform_output(&geometry, m, first_row, rows, residual, output);
-            first_row += rows;
-        }
-    }
-
-    /// `V[c][ξ][t]` for the band's tiles, one channel per task.
-    fn transform_input(
-        &self,
-        geometry: &Geometry,
-        inputs: &Inputs<'_>,
-        first_row: usize,
-        rows: usize,
-        v: &mut [f32],
-    ) {
-        let nn = geometry.n * geometry.n;
-        let tiles = rows * geometry.tiles_x;
-        v.par_chunks_mut(nn * tiles).enumerate().for_each_init(
-            || vec![0.0f32; 3 * geometry.n * geometry.line_len()],
-            |scratch, (channel, v)| {
-                let plane = inputs.plane(channel);
-                vectorize(
-                    #[inline(always)]
-                    || match self.tile {
-                        Tile::F2 => input_band::<2, 4>(
-                            geometry, plane, first_row, rows, v, scratch, input_f2,
-                        ),
-                        Tile::F4 => input_band::<4, 6>(
-                            geometry, plane, first_row, rows, v, scratch, input_f4,
-                        ),
-                    },
-                );
-            },
-        );
-    }
-
-    /// `M[ξ][k][t] = Σ_c U[ξ][k][c] V[c][ξ][t]`: `n²` independent products, spread over the pool.
-    fn multiply(&self, v: &[f32], m: &mut [f32], tiles: usize, nn: usize) {
-        let (k_total, c_total) = (self.out_channels, self.in_channels);
-        m.par_chunks_mut(k_total * tiles)
-            .enumerate()
-            .for_each(|(xi, m)| {
-                let lhs = Mat {
-                    data: &self.u[xi * k_total * c_total..(xi + 1) * k_total * c_total],
-                    rows: k_total,
-                    cols: c_total,
-                    row_stride: c_total,
-                };
-                let rhs = Mat {
-                    data: &v[xi * tiles..],
-                    rows: c_total,
-                    cols: tiles,
-                    row_stride: nn * tiles,
-                };
-                matmul(m, tiles, lhs, rhs);
-            });
-    }
-
-    /// `Y = Aᵀ M A` + bias → ReLU (+ residual) → the output planes, one out-channel per task.
-    fn transform_output(
-        &self,
-        geometry: &Geometry,
-        m: &[f32],
-        first_row: usize,
-        rows: usize,
-        residual: Option<&[f32]>,
-        output: &mut [f32],
-    ) {
-        let tiles = rows * geometry.tiles_x;
-        let plane_len = geometry.height * geometry.width;
-        let k_total = self.out_channels;
-        output
-            .par_chunks_mut(plane_len)
-            .zip(self.bias.par_iter())
-            .enumerate()
-            .for_each_init(
-                || vec![0.0f32; geometry.m * geometry.n * tiles + geometry.m * geometry.tiles_x],
-                |scratch, (k, (plane, &bias))| {
-                    let at = |xi: usize| &m[(xi * k_total + k) * tiles..][..tiles];
-                    let residual = residual.map(|r| &r[k * plane_len..(k + 1) * plane_len]);
+            // Each step spread over the pool: channels, products, out-channels.
+            v.par_chunks_mut(nn * tiles).enumerate().for_each_init(
+                || self.input_scratch(geometry),
+                |scratch, (channel, v)| {
+                    self.input_channel(geometry, inputs.plane(channel), first_row, rows, v, scratch)
+                },
+            );
+            m.par_chunks_mut(self.out_channels * tiles)
+                .enumerate()
+                .for_each(|(xi, m)| self.product(xi, v, m, tiles, nn));
+            output.par_chunks_mut(plane_len).enumerate().for_each_init(
+                || self.output_scratch(geometry, tiles),
+                |scratch, (k, plane)| {
                     let band = OutputBand {
                         geometry,
                         first_row,
                         rows,
-                        bias,
-                        residual,
+                        bias: self.bias[k],
+                        residual: residual.map(|r| &r[k * plane_len..(k + 1) * plane_len]),
+                        plane_first_row: 0,
                     };
-                    vectorize(
-                        #[inline(always)]
-                        || match self.tile {
-                            Tile::F2 => band.write::<2, 4>(at, plane, scratch, output_f2),
-                            Tile::F4 => band.write::<4, 6>(at, plane, scratch, output_f4),
-                        },
-                    );
+                    self.output_channel(&band, m, k, tiles, plane, scratch);
                 },
             );
+        }
+    }
+
+    /// Dilation 1 with bands to spare: each band runs whole on one thread (input transform,
+    /// products, output transform), so its transformed input and products stay in that core's
+    /// cache and the threads meet once per layer instead of three times per band. A band's output
+    /// rows are its own: the planes are split by band before the threads start.
+    fn bands_apart(
+        &self,
+        geometry: &Geometry,
+        inputs: &Inputs<'_>,
+        residual: Option<&[f32]>,
+        output: &mut [f32],
+        bands: &[(usize, usize)],
+    ) {
+        let nn = geometry.n * geometry.n;
+        let (width, plane_len) = (geometry.width, geometry.height * geometry.width);
+        let mut parts: Vec<Vec<&mut [f32]>> = bands
+            .iter()
+            .map(|_| Vec::with_capacity(self.out_channels))
+            .collect();
+        for plane in output.chunks_mut(plane_len) {
+            let mut rest = plane;
+            for (part, &(_, rows)) in parts.iter_mut().zip(bands) {
+                let take = (geometry.m * rows * width).min(rest.len());
+                let (head, tail) = std::mem::take(&mut rest).split_at_mut(take);
+                part.push(head);
+                rest = tail;
+            }
+        }
+        let max_tiles = bands.iter().map(|&(_, rows)| rows).max().unwrap_or(0) * geometry.tiles_x;
+        parts.into_par_iter().zip(bands).for_each_init(
+            || {
+                (
+                    Buffer::new(self.in_channels * nn * max_tiles),
+                    Buffer::new(self.out_channels * nn * max_tiles),
+                    self.input_scratch(geometry),
+                    self.output_scratch(geometry, max_tiles),
+                )
+            },
+            |(v, m, in_scratch, out_scratch), (mut planes, &(first_row, rows))| {
+                let tiles = rows * geometry.tiles_x;
+                let v = &mut v[..self.in_channels * nn * tiles];
+                let m = &mut m[..self.out_channels * nn * tiles];
+                for (channel, v) in v.chunks_mut(nn * tiles).enumerate() {
+                    self.input_channel(
+                        geometry,
+                        inputs.plane(channel),
+                        first_row,
+                        rows,
+                        v,
+                        in_scratch,
+                    );
+                }
+                for (xi, m) in m.chunks_mut(self.out_channels * tiles).enumerate() {
+                    self.product(xi, v, m, tiles, nn);
+                }
+                for (k, plane) in planes.iter_mut().enumerate() {
+                    let band = OutputBand {
+                        geometry,
+                        first_row,
+                        rows,
+                        bias: self.bias[k],
+                        residual: residual.map(|r| &r[k * plane_len..(k + 1) * plane_len]),
+                        plane_first_row: geometry.m * first_row,
+                    };
+                    self.output_channel(&band, m, k, tiles, plane, out_scratch);
+                }
+            },
+        );
+    }
+
+    fn input_scratch(&self, geometry: &Geometry) -> Vec<f32> {
+        vec![0.0f32; 3 * geometry.n * geometry.line_len()]
+    }
+
+    fn output_scratch(&self, geometry: &Geometry, tiles: usize) -> Vec<f32> {
+        vec![0.0f32; geometry.m * geometry.n * tiles + geometry.m * geometry.tiles_x]
+    }
+
+    /// `V[ξ][t]` of one input channel for the band's tiles.
+    fn input_channel(
+        &self,
+        geometry: &Geometry,
+        plane: &[f32],
+        first_row: usize,
+        rows: usize,
+        v: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        vectorize(
+            #[inline(always)]
+            || match self.tile {
+                Tile::F2 => {
+                    input_band::<2, 4>(geometry, plane, first_row, rows, v, scratch, input_f2)
+                }
+                Tile::F4 => {
+                    input_band::<4, 6>(geometry, plane, first_row, rows, v, scratch, input_f4)
+                }
+            },
+        );
+    }
+
+    /// Product `ξ`: `M[ξ][k][t] = Σ_c U[ξ][k][c] V[c][ξ][t]`.
+    fn product(&self, xi: usize, v: &[f32], m: &mut [f32], tiles: usize, nn: usize) {
+        let (k_total, c_total) = (self.out_channels, self.in_channels);
+        let lhs = Mat {
+            data: &self.u[xi * k_total * c_total..(xi + 1) * k_total * c_total],
+            rows: k_total,
+            cols: c_total,
+            row_stride: c_total,
+        };
+        let rhs = Mat {
+            data: &v[xi * tiles..],
+            rows: c_total,
+            cols: tiles,
+            row_stride: nn * tiles,
+        };
+        matmul(m, tiles, lhs, rhs);
+    }
+
+    /// `Y = Aᵀ M A` + bias → ReLU (+ residual) of out-channel `k` → the band's rows of `plane`.
+    fn output_channel(
+        &self,
+        band: &OutputBand<'_>,
+        m: &[f32],
+        k: usize,
+        tiles: usize,
+        plane: &mut [f32],
+        scratch: &mut [f32],
+    ) {
+        let k_total = self.out_channels;
+        let at = |xi: usize| &m[(xi * k_total + k) * tiles..][..tiles];
+        vectorize(
+            #[inline(always)]
+            || match self.tile {
+                Tile::F2 => band.write::<2, 4>(at, plane, scratch, output_f2),
+                Tile::F4 => band.write::<4, 6>(at, plane, scratch, output_f4),
+            },
+        );
     }
 }
 
@@ -521,6 +641,8 @@ struct OutputBand<'a> {
     rows: usize,
     bias: f32,
     residual: Option<&'a [f32]>,
+    /// The image row that `plane` starts with (a band's own rows, or 0 for the whole plane).
+    plane_first_row: usize,
 }
 
 impl OutputBand<'_> {
@@ -564,7 +686,8 @@ impl OutputBand<'_> {
                 lines(inputs, outputs, |values| {
                     transform(values).map(|value| (value + bias).max(0.0))
                 });
-                let out_row = &mut plane[y * width..(y + 1) * width];
+                let at_row = (y - self.plane_first_row) * width;
+                let out_row = &mut plane[at_row..at_row + width];
                 let res_row = self.residual.map(|r| &r[y * width..(y + 1) * width]);
                 let ys: [&[f32]; M] =
                     std::array::from_fn(|c| &y_lines[c * tiles_x..(c + 1) * tiles_x]);
@@ -657,6 +780,84 @@ impl<'a> Inputs<'a> {
     }
 }
 
+/// Dilations from which a convolution runs as one [`Mosaic`] rather than phase by phase: one
+/// 1024² pass, one thread, Xeon with AVX-512 (CPU ms of the network's dilated layers, phases →
+/// mosaic): d = 8 at 32² 50 → 23, d = 4 at 32² 75 → 58; but d = 2 at 32² 48 → 57, where the
+/// phases' tile rows are long enough already and the mosaic's copies cost more than they save.
+const MOSAIC_FROM_DILATION: usize = 4;
+
+/// The `d²` phase sub-images of a `height`×`width` map (phase `(py, px)` holds rows `py + a·d`,
+/// columns `px + b·d`) laid out as one map: phase `(py, px)`'s value `(a, b)` at row
+/// `py·(sub_h + 1) + a`, column `px·(sub_w + 1) + b`, zeros between the phases and wherever a
+/// phase is a row or column shorter than `sub_h`×`sub_w`.
+struct Mosaic {
+    dilation: usize,
+    source_height: usize,
+    source_width: usize,
+    sub_h: usize,
+    sub_w: usize,
+    height: usize,
+    width: usize,
+}
+
+impl Mosaic {
+    fn new(source_height: usize, source_width: usize, dilation: usize) -> Self {
+        let (sub_h, sub_w) = (
+            source_height.div_ceil(dilation),
+            source_width.div_ceil(dilation),
+        );
+        Self {
+            dilation,
+            source_height,
+            source_width,
+            sub_h,
+            sub_w,
+            height: dilation * (sub_h + 1) - 1,
+            width: dilation * (sub_w + 1) - 1,
+        }
+    }
+
+    /// Row `y` and column `x` of the source in the mosaic.
+    fn row_of(&self, y: usize) -> usize {
+        (y % self.dilation) * (self.sub_h + 1) + y / self.dilation
+    }
+
+    fn column_of(&self, x: usize) -> usize {
+        (x % self.dilation) * (self.sub_w + 1) + x / self.dilation
+    }
+
+    /// Lays one source plane out into `out` (`height`×`width`).
+    fn lay(&self, plane: &[f32], out: &mut [f32]) {
+        out.fill(0.0);
+        for (y, row) in plane.chunks_exact(self.source_width).enumerate() {
+            let line = &mut out[self.row_of(y) * self.width..][..self.width];
+            for (x, &value) in row.iter().enumerate() {
+                line[self.column_of(x)] = value;
+            }
+        }
+    }
+
+    /// Picks one plane back out of the mosaic's `laid` into `plane` (+ `residual`).
+    fn pick(&self, laid: &[f32], plane: &mut [f32], residual: Option<&[f32]>) {
+        for (y, row) in plane.chunks_exact_mut(self.source_width).enumerate() {
+            let line = &laid[self.row_of(y) * self.width..][..self.width];
+            for (x, value) in row.iter_mut().enumerate() {
+                *value = line[self.column_of(x)];
+            }
+            if let Some(residual) = residual {
+                let start = y * self.source_width;
+                for (value, r) in row
+                    .iter_mut()
+                    .zip(&residual[start..start + self.source_width])
+                {
+                    *value += r;
+                }
+            }
+        }
+        debug_assert_eq!(plane.len(), self.source_height * self.source_width);
+    }
+}
+
 /// Where tiles sit: a dilation `d` splits the image into `d²` phase sub-images of
 /// `ceil(h/d)`×`ceil(w/d)`, each covered by `m×m` output tiles whose `n×n` inputs reach one value
 /// past every edge (zero there).
@@ -724,10 +925,18 @@ impl Geometry {
         }
     }
 
+    /// Whether each band runs whole on one thread ([`Filter::bands_apart`]): at dilation 1 (a
+    /// band's output rows are then its own) and with at least two bands per thread.
+    fn bands_apart(&self, bands: usize) -> bool {
+        self.dilation == 1 && bands >= 2 * rayon::current_num_threads()
+    }
+
     /// Tile rows per band: enough tiles that the matrix products run long, few enough that the
-    /// band's transformed input stays in cache.
+    /// band's transformed input (1 MB, unless one tile row takes more) stays in a core's cache
+    /// beside its products. 1 MB measured faster than 2 MB and 4 MB on a Xeon with AVX-512
+    /// (2 MB of L2 per core; segmentation/bench/README.md).
     fn band_rows(&self, channels: usize) -> usize {
-        const BAND_FLOATS: usize = 1 << 19;
+        const BAND_FLOATS: usize = 1 << 18;
         let tiles = (BAND_FLOATS / (self.n * self.n * channels)).max(64);
         (tiles / self.tiles_x).clamp(1, self.phases() * self.tiles_y)
     }
@@ -855,35 +1064,79 @@ mod tests {
 
     #[test]
     fn bands_split_large_images_without_seams() {
-        // Enough tiles and channels that the image takes several bands.
+        // Enough tiles and channels that the image takes several bands, but fewer than two per
+        // thread of a 4-thread pool: the bands take turns, each step spread over the threads.
         let (c, k, h, w) = (64, 8, 70, 66);
         let input = values(c * h * w, 4);
         let weight = values(k * c * 9, 5);
         let bias = values(k, 6);
         let want = reference(&input, &weight, &bias, c, k, h, w, 1);
-        for_every_variant(|tile, set| {
-            let geometry = Geometry::new(h, w, 1, tile);
-            assert!(
-                geometry.band_rows(c) < geometry.tiles_y,
-                "the test must cover more than one band"
-            );
-            let got = run(
-                &Filter::new(&weight, &bias, c, k, 1, tile),
-                &input,
-                c,
-                k,
-                h,
-                w,
-            );
-            let worst = worst(&got, &want);
-            assert!(worst < tolerance(tile), "{tile:?} {set}: max error {worst}");
+        in_pool(4, || {
+            for_every_variant(|tile, set| {
+                let geometry = Geometry::new(h, w, 1, tile);
+                let bands = geometry.tiles_y.div_ceil(geometry.band_rows(c));
+                assert!(bands > 1, "the test must cover more than one band");
+                assert!(
+                    !geometry.bands_apart(bands),
+                    "{tile:?}: {bands} bands take turns"
+                );
+                let got = run(
+                    &Filter::new(&weight, &bias, c, k, 1, tile),
+                    &input,
+                    c,
+                    k,
+                    h,
+                    w,
+                );
+                let worst = worst(&got, &want);
+                assert!(worst < tolerance(tile), "{tile:?} {set}: max error {worst}");
+            })
+        });
+    }
+
+    /// Runs `f` in a pool of `threads` threads.
+    fn in_pool(threads: usize, f: impl FnOnce() + Send) {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+            .install(f);
+    }
+
+    #[test]
+    fn bands_on_threads_of_their_own_match_the_direct_convolution() {
+        // Many bands at dilation 1: each band runs whole on one thread, writing its own rows.
+        let (c, k, h, w) = (128, 8, 194, 190);
+        let input = values(c * h * w, 14);
+        let weight = values(k * c * 9, 15);
+        let bias = values(k, 16);
+        let residual = values(k * h * w, 17);
+        let mut want = reference(&input, &weight, &bias, c, k, h, w, 1);
+        for (value, r) in want.iter_mut().zip(&residual) {
+            *value += r;
+        }
+        in_pool(2, || {
+            for_every_variant(|tile, set| {
+                let geometry = Geometry::new(h, w, 1, tile);
+                let bands = geometry.tiles_y.div_ceil(geometry.band_rows(c));
+                assert!(
+                    geometry.bands_apart(bands),
+                    "{tile:?}: {bands} bands must run apart"
+                );
+                let filter = Filter::new(&weight, &bias, c, k, 1, tile);
+                let mut got = vec![f32::NAN; k * h * w];
+                let inputs = Inputs::new(vec![(&input, c)], h, w);
+                filter.conv_relu(&inputs, Some(&residual), &mut got);
+                let worst = worst(&got, &want);
+                assert!(worst < tolerance(tile), "{tile:?} {set}: max error {worst}");
+            })
         });
     }
 
     #[test]
     fn concatenated_inputs_and_the_residual_are_applied() {
         for_every_variant(|tile, set| {
-            for (h, w, d) in [(9, 7, 2), (12, 11, 1)] {
+            for (h, w, d) in [(9, 7, 2), (12, 11, 1), (13, 10, 4)] {
                 let (c1, c2, k) = (3, 2, 4);
                 let (a, b) = (values(c1 * h * w, 7), values(c2 * h * w, 8));
                 let joined: Vec<f32> = a.iter().chain(&b).copied().collect();

@@ -30,6 +30,7 @@
 //! bilinearly), over only the blocks within reach of a partial pixel: cheap at 12 MP.
 
 use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
 
 use super::grid::{rgb_alpha_block_sums, sample_positions};
 
@@ -102,27 +103,36 @@ fn estimate_within(
     let columns = sample_positions(width, wide.width, WIDE_BLOCK);
     let rows = sample_positions(height, wide.height, WIDE_BLOCK);
 
-    for (tx, ty) in tiles {
-        let (left, top) = (tx * TILE, ty * TILE);
-        let (right, bottom) = ((left + TILE).min(width), (top + TILE).min(height));
-        for y in top..bottom {
-            for x in left..right {
-                let i = (y * width + x) as usize;
-                let value = alpha[i];
-                if value == 0 || value == 255 {
-                    continue;
+    // The tiles in parallel, each collecting its colours; applied in order afterwards.
+    let colours: Vec<Vec<(usize, [u8; 3])>> = tiles
+        .par_iter()
+        .map(|&(tx, ty)| {
+            let mut found = Vec::new();
+            let (left, top) = (tx * TILE, ty * TILE);
+            let (right, bottom) = ((left + TILE).min(width), (top + TILE).min(height));
+            for y in top..bottom {
+                for x in left..right {
+                    let i = (y * width + x) as usize;
+                    let value = alpha[i];
+                    if value == 0 || value == 255 {
+                        continue;
+                    }
+                    let a = f32::from(value) / 255.0;
+                    let i_c = colour(i);
+                    let wide_sums = wide.sample_at(columns[x as usize], rows[y as usize]);
+                    let (fore, back) = means(&wide_sums, i_c);
+                    let mut f = fused(fore, back, a, i_c);
+                    for _ in 0..REFINEMENTS {
+                        f = fused(f, back, a, i_c);
+                    }
+                    found.push((i, f.map(|v| (v * 255.0).round() as u8)));
                 }
-                let a = f32::from(value) / 255.0;
-                let i_c = colour(i);
-                let wide_sums = wide.sample_at(columns[x as usize], rows[y as usize]);
-                let (fore, back) = means(&wide_sums, i_c);
-                let mut f = fused(fore, back, a, i_c);
-                for _ in 0..REFINEMENTS {
-                    f = fused(f, back, a, i_c);
-                }
-                apply(i, f.map(|v| (v * 255.0).round() as u8));
             }
-        }
+            found
+        })
+        .collect();
+    for (i, colour) in colours.into_iter().flatten() {
+        apply(i, colour);
     }
 }
 

@@ -4,12 +4,12 @@
 
 use std::io::{Cursor, Write};
 
-use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::codecs::webp::WebPEncoder;
 use image::{ExtendedColorType, GrayImage, ImageEncoder, RgbImage, RgbaImage};
+use rayon::prelude::*;
 
-use super::compose::{Background, Composed, Finish, compose};
+use super::compose::{Background, Composed, Finish, PARALLEL_ROWS, compose};
 use crate::Error;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +119,7 @@ pub fn encode_composed(composed: &Composed, format: OutputFormat) -> Result<Enco
             }
             out
         }
-        OutputFormat::Jpeg => jpeg(&flatten(&composed.rgba)).map_err(failed)?,
+        OutputFormat::Jpeg => jpeg(&flatten(&composed.rgba))?,
         OutputFormat::Mask => {
             let mask = &composed.mask;
             png(
@@ -139,7 +139,7 @@ pub fn encode_composed(composed: &Composed, format: OutputFormat) -> Result<Enco
             } else {
                 flatten(&composed.rgba)
             };
-            let color = jpeg(&colors).map_err(failed)?;
+            let color = jpeg(&colors)?;
             let mask = &composed.mask;
             let alpha = png(
                 mask.as_raw(),
@@ -235,12 +235,19 @@ fn nearest_along(line: &mut [[u8; 3]], known: &[bool]) {
 
 /// Transparent pixels onto white; opaque ones unchanged.
 fn flatten(rgba: &RgbaImage) -> RgbImage {
-    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let [r, g, b, a] = rgba.get_pixel(x, y).0;
-        let a = u16::from(a);
-        let mix = |c: u8| ((u16::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
-        image::Rgb([mix(r), mix(g), mix(b)])
-    })
+    let mut rgb = RgbImage::new(rgba.width(), rgba.height());
+    let rows = PARALLEL_ROWS * rgba.width().max(1) as usize;
+    rgb.par_chunks_mut(3 * rows)
+        .zip(rgba.par_chunks(4 * rows))
+        .for_each(|(out, band)| {
+            for (out, pixel) in out.chunks_exact_mut(3).zip(band.chunks_exact(4)) {
+                let a = u16::from(pixel[3]);
+                for (out, &c) in out.iter_mut().zip(&pixel[..3]) {
+                    *out = ((u16::from(c) * a + 255 * (255 - a) + 127) / 255) as u8;
+                }
+            }
+        });
+    rgb
 }
 
 fn rgba_png(rgba: &RgbaImage) -> Result<Vec<u8>, image::ImageError> {
@@ -266,14 +273,23 @@ fn png(
     Ok(out.into_inner())
 }
 
-fn jpeg(rgb: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+/// JPEG at quality 90 without chroma subsampling (4:4:4, as `image`'s encoder wrote it before),
+/// by the `jpeg-encoder` crate: it runs AVX2 code where the CPU has it (chosen at run time) and
+/// encodes a 12 MP photo several times faster than `image`'s encoder.
+fn jpeg(rgb: &RgbImage) -> Result<Vec<u8>, Error> {
+    let (Ok(width), Ok(height)) = (u16::try_from(rgb.width()), u16::try_from(rgb.height())) else {
+        return Err(Error::Unprocessable(format!(
+            "A JPEG can be at most 65,535 pixels wide and high, and this result is {}×{}: choose PNG or WebP.",
+            rgb.width(),
+            rgb.height()
+        )));
+    };
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, 90).write_image(
-        rgb.as_raw(),
-        rgb.width(),
-        rgb.height(),
-        ExtendedColorType::Rgb8,
-    )?;
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 90);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_1_1);
+    encoder
+        .encode(rgb.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
+        .map_err(|err| Error::Internal(format!("encoding failed: {err}")))?;
     Ok(out)
 }
 
@@ -451,6 +467,21 @@ mod tests {
         );
         let [r, g, b] = zip_colors(&composed).get_pixel(3, 1).0;
         assert!(r < 40 && g < 40 && b > 200, "{r},{g},{b}");
+    }
+
+    #[test]
+    fn a_jpeg_wider_than_the_format_allows_is_refused_with_a_reason() {
+        let image = RgbImage::from_pixel(65_536, 1, Rgb([10, 20, 30]));
+        let mask = GrayImage::from_pixel(65_536, 1, Luma([255]));
+        match encode(&image, &mask, OutputFormat::Jpeg) {
+            Err(Error::Unprocessable(message)) => assert!(message.contains("65,535"), "{message}"),
+            other => panic!(
+                "expected a refusal, got {:?}",
+                other.map(|bytes| bytes.len())
+            ),
+        }
+        // PNG has no such limit.
+        assert!(encode(&image, &mask, OutputFormat::Png).is_ok());
     }
 
     #[test]
