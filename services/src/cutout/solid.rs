@@ -11,7 +11,6 @@
 //! the number of pixels.
 
 use image::GrayImage;
-use rayon::prelude::*;
 
 /// Below this the model calls a pixel clear background (10 %).
 const CLEAR: u8 = 26;
@@ -29,12 +28,6 @@ pub fn band(width: u32, height: u32) -> f32 {
 }
 
 /// Makes the inside of the subject opaque (see the module's documentation).
-///
-/// In parallel strips of rows: a pixel's lift depends on its distance only up to twice the band
-/// (farther in is opaque either way), and a chamfer distance of `r` rows' worth comes from a path
-/// within those `r` rows (shortest 3-4 chamfer paths are monotone, so they stay in the rectangle
-/// between their ends). So each strip computes its distances over itself and `reach` rows above
-/// and below, and the result is the same as over the whole mask.
 pub fn solidify(mask: &mut GrayImage) {
     // Nothing to lift (a hard mask): no distances to compute.
     if !mask.iter().any(|&v| (MOSTLY_SUBJECT..255).contains(&v)) {
@@ -42,25 +35,8 @@ pub fn solidify(mask: &mut GrayImage) {
     }
     let (width, height) = mask.dimensions();
     let band = band(width, height);
-    let (w, h) = (width as usize, height as usize);
-    let reach = (2.0 * band).ceil() as usize + 1;
-    let strip = (8 * reach).max(256);
-    let seeds = seeds(mask);
-    mask.par_chunks_mut(strip * w)
-        .enumerate()
-        .for_each(|(index, rows)| {
-            let first = index * strip;
-            let last = first + rows.len() / w;
-            let (from, to) = (first.saturating_sub(reach), (last + reach).min(h));
-            let mut distance = seeds[from * w..to * w].to_vec();
-            chamfer(&mut distance, w);
-            lift(rows, &distance[(first - from) * w..], band);
-        });
-}
-
-/// Raises each mostly-subject value by how far it lies inside (`distance`, same order).
-fn lift(mask: &mut [u8], distance: &[u16], band: f32) {
-    for (value, &d) in mask.iter_mut().zip(distance) {
+    let distance = distances_to_clear(mask);
+    for (value, &d) in mask.iter_mut().zip(&distance) {
         if *value < MOSTLY_SUBJECT || *value == 255 {
             continue;
         }
@@ -72,28 +48,17 @@ fn lift(mask: &mut [u8], distance: &[u16], band: f32) {
     }
 }
 
-/// 0 at clear pixels, [`FAR`] elsewhere.
-fn seeds(mask: &GrayImage) -> Vec<u16> {
-    mask.iter()
-        .map(|&v| if v < CLEAR { 0 } else { FAR })
-        .collect()
-}
-
 /// For each pixel, its chamfer distance (3 per step, 4 per diagonal step) to the nearest clear
-/// pixel; [`FAR`] when there is none.
-#[cfg(test)]
+/// pixel; [`FAR`] when there is none. Row by row: the steps from the row before (or after) are
+/// independent of each other, only the steps along the row run in sequence.
 fn distances_to_clear(mask: &GrayImage) -> Vec<u16> {
-    let mut d = seeds(mask);
-    chamfer(&mut d, mask.width() as usize);
-    d
-}
-
-/// Chamfer distances from the zeros of `d` (rows of `w`), in place. Row by row: the steps from
-/// the row before (or after) are independent of each other, only the steps along the row run in
-/// sequence.
-fn chamfer(d: &mut [u16], w: usize) {
+    let w = mask.width() as usize;
+    let mut d: Vec<u16> = mask
+        .iter()
+        .map(|&v| if v < CLEAR { 0 } else { FAR })
+        .collect();
     if w == 0 {
-        return;
+        return d;
     }
     // Every value stays at or below FAR, so adding 4 never overflows.
     let from_row = |row: &mut [u16], other: &[u16]| {
@@ -131,6 +96,7 @@ fn chamfer(d: &mut [u16], w: usize) {
             row[x] = row[x].min(row[x + 1] + 3);
         }
     }
+    d
 }
 
 #[cfg(test)]
@@ -138,32 +104,6 @@ mod tests {
     use super::*;
     use image::Luma;
     use std::path::PathBuf;
-
-    #[test]
-    fn strips_in_parallel_lift_exactly_as_the_whole_mask_would() {
-        // 300×900 (band 4 px, strips of 256 rows): a subject at α 200 with clear holes right at
-        // and beside the strips' seams, so that distances cross them.
-        let mask = GrayImage::from_fn(300, 900, |x, y| {
-            let hole = |cx: u32, cy: u32, r: u32| x.abs_diff(cx).max(y.abs_diff(cy)) < r;
-            Luma([
-                if x < 20 || hole(150, 256, 3) || hole(80, 250, 2) || hole(220, 515, 4) {
-                    0
-                } else if hole(40, 600, 30) {
-                    140
-                } else {
-                    200
-                },
-            ])
-        });
-        let band = band(300, 900);
-        let mut whole = mask.clone();
-        let distance = distances_to_clear(&mask);
-        lift(whole.as_mut(), &distance, band);
-        let mut strips = mask.clone();
-        solidify(&mut strips);
-        assert!(whole != mask, "the test must lift something");
-        assert_eq!(strips.as_raw(), whole.as_raw());
-    }
 
     #[test]
     fn chamfer_distances_count_steps_and_diagonals() {
