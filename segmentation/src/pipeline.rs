@@ -15,6 +15,7 @@
 
 use burn::tensor::{DType, Device, FloatDType, Int, Tensor, TensorData};
 use image::{GrayImage, RgbImage};
+use rayon::prelude::*;
 
 use crate::cpu::kernels::vectorize;
 use crate::device::Precision;
@@ -184,18 +185,26 @@ impl MaskMap {
     /// The 8-bit mask at `width`×`height`.
     pub fn resize(&self, width: usize, height: usize) -> Result<GrayImage, crate::Error> {
         let mut pixels = vec![0u8; width * height];
-        vectorize(
-            #[inline(always)]
-            || {
-                resize::plane(
-                    (self.width, self.height),
-                    |x, y| self.values[y * self.width + x],
-                    (width, height),
-                    &mut pixels,
-                    |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
+        // Bands of rows on the pool's threads.
+        const BAND_ROWS: usize = 128;
+        pixels
+            .par_chunks_mut((BAND_ROWS * width).max(1))
+            .enumerate()
+            .for_each(|(band, out)| {
+                vectorize(
+                    #[inline(always)]
+                    || {
+                        resize::plane_rows(
+                            (self.width, self.height),
+                            |x, y| self.values[y * self.width + x],
+                            (width, height),
+                            band * BAND_ROWS,
+                            out,
+                            |v| (v * 255.0).round().clamp(0.0, 255.0) as u8,
+                        )
+                    },
                 )
-            },
-        );
+            });
         GrayImage::from_raw(width as u32, height as u32, pixels)
             .ok_or_else(|| crate::Error::Output(format!("no {width}×{height} mask")))
     }
