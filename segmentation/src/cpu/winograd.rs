@@ -391,7 +391,7 @@ impl Filter {
             let m = &mut m[..self.out_channels * nn * tiles];
             // Each step spread over the pool: channels, products, out-channels.
             v.par_chunks_mut(nn * tiles).enumerate().for_each_init(
-                || self.input_scratch(geometry),
+                || geometry.input_scratch(),
                 |scratch, (channel, v)| {
                     self.input_channel(geometry, inputs.plane(channel), first_row, rows, v, scratch)
                 },
@@ -400,7 +400,7 @@ impl Filter {
                 .enumerate()
                 .for_each(|(xi, m)| self.product(xi, v, m, tiles, nn));
             output.par_chunks_mut(plane_len).enumerate().for_each_init(
-                || self.output_scratch(geometry, tiles),
+                || geometry.output_scratch(tiles),
                 |scratch, (k, plane)| {
                     let band = OutputBand {
                         geometry,
@@ -449,8 +449,8 @@ impl Filter {
                 (
                     Buffer::new(self.in_channels * nn * max_tiles),
                     Buffer::new(self.out_channels * nn * max_tiles),
-                    self.input_scratch(geometry),
-                    self.output_scratch(geometry, max_tiles),
+                    geometry.input_scratch(),
+                    geometry.output_scratch(max_tiles),
                 )
             },
             |(v, m, in_scratch, out_scratch), (mut planes, &(first_row, rows))| {
@@ -483,14 +483,6 @@ impl Filter {
                 }
             },
         );
-    }
-
-    fn input_scratch(&self, geometry: &Geometry) -> Vec<f32> {
-        vec![0.0f32; 3 * geometry.n * geometry.line_len()]
-    }
-
-    fn output_scratch(&self, geometry: &Geometry, tiles: usize) -> Vec<f32> {
-        vec![0.0f32; geometry.m * geometry.n * tiles + geometry.m * geometry.tiles_x]
     }
 
     /// `V[ξ][t]` of one input channel for the band's tiles.
@@ -925,6 +917,16 @@ impl Geometry {
         }
     }
 
+    /// Scratch space for one input channel's transform ([`input_band`]).
+    fn input_scratch(&self) -> Vec<f32> {
+        vec![0.0f32; 3 * self.n * self.line_len()]
+    }
+
+    /// Scratch space for one out-channel's transform of `tiles` tiles ([`OutputBand::write`]).
+    fn output_scratch(&self, tiles: usize) -> Vec<f32> {
+        vec![0.0f32; self.m * self.n * tiles + self.m * self.tiles_x]
+    }
+
     /// Whether each band runs whole on one thread ([`Filter::bands_apart`]): at dilation 1 (a
     /// band's output rows are then its own) and with at least two bands per thread.
     fn bands_apart(&self, bands: usize) -> bool {
@@ -1066,71 +1068,57 @@ mod tests {
     fn bands_split_large_images_without_seams() {
         // Enough tiles and channels that the image takes several bands, but fewer than two per
         // thread of a 4-thread pool: the bands take turns, each step spread over the threads.
-        let (c, k, h, w) = (64, 8, 70, 66);
-        let input = values(c * h * w, 4);
-        let weight = values(k * c * 9, 5);
-        let bias = values(k, 6);
-        let want = reference(&input, &weight, &bias, c, k, h, w, 1);
-        in_pool(4, || {
-            for_every_variant(|tile, set| {
-                let geometry = Geometry::new(h, w, 1, tile);
-                let bands = geometry.tiles_y.div_ceil(geometry.band_rows(c));
-                assert!(bands > 1, "the test must cover more than one band");
-                assert!(
-                    !geometry.bands_apart(bands),
-                    "{tile:?}: {bands} bands take turns"
-                );
-                let got = run(
-                    &Filter::new(&weight, &bias, c, k, 1, tile),
-                    &input,
-                    c,
-                    k,
-                    h,
-                    w,
-                );
-                let worst = worst(&got, &want);
-                assert!(worst < tolerance(tile), "{tile:?} {set}: max error {worst}");
-            })
-        });
-    }
-
-    /// Runs `f` in a pool of `threads` threads.
-    fn in_pool(threads: usize, f: impl FnOnce() + Send) {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a thread pool")
-            .install(f);
+        check_bands((64, 8, 70, 66), 4, false, 4);
     }
 
     #[test]
     fn bands_on_threads_of_their_own_match_the_direct_convolution() {
-        // Many bands at dilation 1: each band runs whole on one thread, writing its own rows.
-        let (c, k, h, w) = (128, 8, 194, 190);
-        let input = values(c * h * w, 14);
-        let weight = values(k * c * 9, 15);
-        let bias = values(k, 16);
-        let residual = values(k * h * w, 17);
+        // Many bands at dilation 1: each band runs whole on one thread, writing its own rows
+        // (with a residual, which each band adds to its own rows).
+        check_bands((128, 8, 194, 190), 2, true, 14);
+    }
+
+    /// A `(c, k, h, w)` convolution at dilation 1 in a pool of `threads` threads against the
+    /// direct one, for every tile and kernel set, after checking that it takes more than one band
+    /// and runs them apart (`apart`) or in turns.
+    fn check_bands(
+        (c, k, h, w): (usize, usize, usize, usize),
+        threads: usize,
+        apart: bool,
+        seed: u32,
+    ) {
+        let input = values(c * h * w, seed);
+        let weight = values(k * c * 9, seed + 1);
+        let bias = values(k, seed + 2);
+        let residual = apart.then(|| values(k * h * w, seed + 3));
         let mut want = reference(&input, &weight, &bias, c, k, h, w, 1);
-        for (value, r) in want.iter_mut().zip(&residual) {
-            *value += r;
+        if let Some(residual) = &residual {
+            for (value, r) in want.iter_mut().zip(residual) {
+                *value += r;
+            }
         }
-        in_pool(2, || {
-            for_every_variant(|tile, set| {
-                let geometry = Geometry::new(h, w, 1, tile);
-                let bands = geometry.tiles_y.div_ceil(geometry.band_rows(c));
-                assert!(
-                    geometry.bands_apart(bands),
-                    "{tile:?}: {bands} bands must run apart"
-                );
-                let filter = Filter::new(&weight, &bias, c, k, 1, tile);
-                let mut got = vec![f32::NAN; k * h * w];
-                let inputs = Inputs::new(vec![(&input, c)], h, w);
-                filter.conv_relu(&inputs, Some(&residual), &mut got);
-                let worst = worst(&got, &want);
-                assert!(worst < tolerance(tile), "{tile:?} {set}: max error {worst}");
-            })
-        });
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool")
+            .install(|| {
+                for_every_variant(|tile, set| {
+                    let geometry = Geometry::new(h, w, 1, tile);
+                    let bands = geometry.tiles_y.div_ceil(geometry.band_rows(c));
+                    assert!(bands > 1, "the test must cover more than one band");
+                    assert_eq!(
+                        geometry.bands_apart(bands),
+                        apart,
+                        "{tile:?}: {bands} bands in a pool of {threads}"
+                    );
+                    let filter = Filter::new(&weight, &bias, c, k, 1, tile);
+                    let mut got = vec![f32::NAN; k * h * w];
+                    let inputs = Inputs::new(vec![(&input, c)], h, w);
+                    filter.conv_relu(&inputs, residual.as_deref(), &mut got);
+                    let worst = worst(&got, &want);
+                    assert!(worst < tolerance(tile), "{tile:?} {set}: max error {worst}");
+                })
+            });
     }
 
     #[test]
