@@ -24,6 +24,9 @@ export IMGIGO_MODEL_FILE ?= $(IMGIGO_MODEL_DIR)/isnet-dis-imgly-$(MODEL_VERSION)
 
 # The mail tests' SMTP server (aiosmtpd, from PyPI) lives in a virtual environment outside git.
 AIOSMTPD_VERSION := 1.4.6
+# The billing tests' Stripe: localstripe (PyPI) behind scripts/stripe_fake.py, which adds Checkout
+# Sessions and the billing portal; same venv.
+LOCALSTRIPE_VERSION := 1.15.10
 IMGIGO_VENV ?= $(HOME)/.cache/imgigo/venv
 export IMGIGO_PYTHON ?= $(IMGIGO_VENV)/bin/python
 
@@ -52,14 +55,14 @@ FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-pipeline bench-edges bench-edges-eval eval-venv site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
+.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink stripe-fake proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-pipeline bench-edges bench-edges-eval eval-venv site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
 	@echo "make test   run the whole test suite"
 
 ## Set-up: only what is missing is installed; a second run does nothing.
-setup: toolchain npm weights smtp-sink
+setup: toolchain npm weights smtp-sink stripe-fake
 
 toolchain:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -85,6 +88,12 @@ smtp-sink: $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
 $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION):
 	python3 -m venv "$(IMGIGO_VENV)"
 	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check "aiosmtpd==$(AIOSMTPD_VERSION)"
+	@touch $@
+
+stripe-fake: $(IMGIGO_VENV)/.localstripe-$(LOCALSTRIPE_VERSION)
+
+$(IMGIGO_VENV)/.localstripe-$(LOCALSTRIPE_VERSION): $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
+	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check "localstripe==$(LOCALSTRIPE_VERSION)"
 	@touch $@
 
 proof-venv: $(IMGIGO_VENV)/.schemathesis-$(SCHEMATHESIS_VERSION)-pillow-$(PILLOW_VERSION)
@@ -201,10 +210,10 @@ WEIGHTS_BIN ?= target/debug/imgigo
 test-build:
 	$(TEST_BUILD) --no-run
 
-unit-sqlite: smtp-sink
+unit-sqlite: smtp-sink stripe-fake
 	IMGIGO_TEST_DATABASE=sqlite $(TEST_BUILD)
 
-unit-postgres: smtp-sink
+unit-postgres: smtp-sink stripe-fake
 	@pg_isready -q -d "$(IMGIGO_TEST_POSTGRES_URL)" || { echo "PostgreSQL is not answering at $(IMGIGO_TEST_POSTGRES_URL); start it or set IMGIGO_TEST_POSTGRES_URL"; exit 1; }
 	IMGIGO_TEST_DATABASE=postgres $(TEST_BUILD)
 
@@ -215,7 +224,7 @@ reference: weights
 
 # The editor's tests run the real model in the debug server (its arithmetic is optimised even there,
 # see Cargo.toml), so they need the weights. The server is the test build's `imgigo` binary.
-e2e: test-build site weights smtp-sink
+e2e: test-build site weights smtp-sink stripe-fake
 	cd end2end && IMGIGO_BIN=$(CURDIR)/target/debug/imgigo IMGIGO_SITE_ROOT=$(CURDIR)/target/site npm test
 
 # Fuzzing (fuzz/README.md): each target for 60 s; a crash fails the make and leaves its input in

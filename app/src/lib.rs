@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod account;
+pub mod billing;
 pub mod components;
 pub mod editor;
 pub mod error;
@@ -73,6 +74,8 @@ pub mod routes {
         AccountDeleted => pages::account::AccountDeletedPage;
         Staff => pages::staff::StaffPage;
         Admin => pages::staff::AdminPage;
+        Pricing => pages::pricing::PricingPage;
+        CheckoutSuccess => pages::pricing::CheckoutSuccessPage;
     }
 }
 
@@ -125,6 +128,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/deleted") view={Lazy::<routes::AccountDeleted>::new()}/>
                     <Route path=path!("/staff") view={Lazy::<routes::Staff>::new()}/>
                     <Route path=path!("/admin") view={Lazy::<routes::Admin>::new()}/>
+                    <Route path=path!("/pricing") view={Lazy::<routes::Pricing>::new()}/>
+                    <Route path=path!("/billing/success") view={Lazy::<routes::CheckoutSuccess>::new()}/>
                 </Routes>
             </Layout>
         </Router>

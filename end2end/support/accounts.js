@@ -1,10 +1,11 @@
 // Accounts for the browser tests: registered and confirmed through the server functions, as the
 // forms do, with the confirmation mail read from the SMTP sink.
 import assert from 'node:assert/strict';
+import { pageHydrated } from './server.js';
 
-// Waits until the page's client code has hydrated it.
-export async function hydrated(page) {
-  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+// Waits until the page's client code has hydrated it (see pageHydrated: a failure says why).
+export function hydrated(page, server) {
+  return pageHydrated(page, { timeout: 20_000, server });
 }
 
 // Posts a form to a server function, as a browser would.

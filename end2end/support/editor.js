@@ -1,7 +1,7 @@
 // The editor for the browser tests: a fresh browser context (its own storage, so nothing one test
 // leaves behind reaches the next) with one page on the editor, hydrated, and the ways to bring a
 // photo in and wait for its cutout.
-import { newWatchedPage } from './server.js';
+import { editorReady, newWatchedPage } from './server.js';
 
 // Opens the editor in a new context; `options` go to `browser.newContext` (viewport 1280×900 unless
 // given). Returns the page, what went wrong on it (see newWatchedPage) and every request it made,
@@ -13,7 +13,7 @@ export async function openEditor(browser, server, options = {}) {
     requests.push({ method: r.method(), url: r.url(), type: r.headers()['content-type'] ?? '', body: r.postDataBuffer() }),
   );
   await page.goto(`${server.base}/`);
-  await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+  await editorReady(page, 30_000, server);
   return { context, page, problems, requests };
 }
 

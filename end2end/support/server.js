@@ -9,7 +9,8 @@ import { chromium } from 'playwright-core';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
-function freePort() {
+// A loopback port nothing listens on now.
+export function freePort() {
   return new Promise((ok, fail) => {
     const probe = createServer();
     probe.unref();
@@ -123,18 +124,33 @@ export async function newWatchedPage(browser, options = {}) {
   return { context, page, problems };
 }
 
-// Waits until the editor at / is hydrated. When it is not, the error says what the page reported
-// (console errors, failed requests, uncaught errors) and how far the document got, so a failure
-// names its cause rather than only the timeout.
-export async function editorReady(page, timeout = 20_000) {
+// Waits until the page's client code has hydrated it (`<body data-hydrated="true">`; the editor's
+// own mark with `selector: '.editor[data-hydrated="true"]'`). When it is not, the error says what
+// the page reported (console errors such as a refused inline script, failed requests, uncaught
+// errors), how far the document got, the policy its scripts ran under, and the server's warnings,
+// so a failure names its cause rather than only the timeout.
+export async function pageHydrated(page, { timeout = 30_000, selector = 'body[data-hydrated="true"]', server } = {}) {
   try {
-    await page.locator('.editor[data-hydrated="true"]').waitFor({ timeout });
+    await page.locator(selector).waitFor({ timeout });
   } catch (err) {
     const state = await page
-      .evaluate(() => ({ readyState: document.readyState, html: document.documentElement.outerHTML.length }))
+      .evaluate(() => ({
+        url: location.pathname,
+        readyState: document.readyState,
+        html: document.documentElement.outerHTML.length,
+        scripts: [...document.scripts].map((s) => `${s.type || 'classic'}${s.nonce ? ' nonce' : ''}${s.src ? ` ${new URL(s.src).pathname}` : ' inline'}`),
+        wasm: performance.getEntriesByType('resource').filter((r) => /\.(wasm|js)$/.test(r.name)).map((r) => `${new URL(r.name).pathname} ${Math.round(r.duration)} ms`),
+      }))
       .catch((e) => ({ unreadable: String(e) }));
     const problems = reported.get(page) ?? ['(not a watched page)'];
-    throw new Error(`the editor was not hydrated within ${timeout} ms; document ${JSON.stringify(state)}; ` +
-      `the page reported: ${problems.length ? problems.join(' | ') : 'nothing'}`, { cause: err });
+    const log = server ? server.log.join('').split('\n').filter((l) => /WARN|ERROR|panick/.test(l)).slice(-20) : [];
+    throw new Error(`${selector} did not appear within ${timeout} ms; document ${JSON.stringify(state)}; ` +
+      `the page reported: ${problems.length ? problems.join(' | ') : 'nothing'}` +
+      (server ? `; the server's warnings: ${log.length ? log.join(' | ') : 'none'}` : ''), { cause: err });
   }
+}
+
+// Waits until the editor at / is hydrated (see pageHydrated).
+export function editorReady(page, timeout = 20_000, server) {
+  return pageHydrated(page, { timeout, selector: '.editor[data-hydrated="true"]', server });
 }

@@ -41,7 +41,7 @@ describe('accounts in Chromium', () => {
     assert.deepEqual(await context.cookies(), [], 'no cookie for an anonymous visitor');
 
     await page.goto(`${server.base}/register`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel('Name').fill('Ada Lovelace');
     await page.getByLabel('Email address').fill(EMAIL);
     await page.getByLabel('Password (at least 12 characters)').fill(PASSWORD);
@@ -65,21 +65,21 @@ describe('accounts in Chromium', () => {
 
     // Before verifying, logging in is refused with a reason.
     await page.goto(`${server.base}/login`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel('Email address').first().fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('alert').filter({ hasText: 'confirm your email address' }).waitFor({ timeout: 20_000 });
 
     await page.goto(link);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByRole('button', { name: 'Confirm my email address' }).click();
     await page.getByText('Your address is confirmed.').waitFor({ timeout: 20_000 });
     assert.deepEqual(await context.cookies(), [], 'verifying does not set a cookie');
 
     // Log in: the one cookie appears, HttpOnly and SameSite=Lax.
     await page.goto(`${server.base}/login`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel('Email address').first().fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
@@ -125,7 +125,7 @@ describe('accounts in Chromium', () => {
 
     // The key list shows when it was last used.
     await page.reload();
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByTestId('api-keys').waitFor();
     assert.doesNotMatch(await page.getByTestId('api-keys').textContent(), /never/);
 

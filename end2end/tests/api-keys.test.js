@@ -36,12 +36,12 @@ describe('API keys on the account page', () => {
   test('copy a new key by keyboard, the name is cleared, each key says its status', async () => {
     const { context, page } = await newWatchedPage(browser, { permissions: ['clipboard-read', 'clipboard-write'] });
     await page.goto(`${server.base}/login`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel('Email address').first().fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${server.base}/account`, { timeout: 20_000 });
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByTestId('no-keys').waitFor({ timeout: 20_000 });
 
     const name = page.getByLabel('Name for the key');

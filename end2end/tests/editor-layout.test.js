@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { cutOut, openEditor, setRange } from '../support/editor.js';
-import { launchBrowser, startServer, editorReady } from '../support/server.js';
+import { launchBrowser, startServer, editorReady, pageHydrated } from '../support/server.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
@@ -246,7 +246,7 @@ describe('a long queue, destructive actions and small things', () => {
     await page.getByTestId('theme').selectOption('dark');
     for (const path of ['/privacy', '/cookies', '/developers', '/login']) {
       await page.goto(`${server.base}${path}`);
-      await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+      await pageHydrated(page, { server });
       assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark', path);
       const paper = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
       assert.equal(paper, 'rgb(11, 16, 32)', `${path} is dark`);
@@ -294,7 +294,7 @@ describe('no sideways scrolling on phones', () => {
       await page.setViewportSize({ width, height: 844 });
       for (const path of ['/', '/privacy', '/cookies', '/developers', '/login', '/register', '/forgot', '/privacy/request', '/nowhere']) {
         await page.goto(`${server.base}${path}`);
-        await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 30_000 });
+        await pageHydrated(page, { server });
         const overflow = await sidewaysOverflow(page);
         assert.ok(overflow <= 0, `${path} at ${width} px scrolls sideways by ${overflow} px`);
         // A visitor's header ends with "Log in" (a signed-in person's name takes its place).

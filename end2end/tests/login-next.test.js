@@ -4,13 +4,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
+import { launchBrowser, newWatchedPage, pageHydrated, startServer } from '../support/server.js';
 
 const EMAIL = 'next@example.com';
 const PASSWORD = 'correct horse battery staple';
 
-async function hydrated(page) {
-  await page.locator('body[data-hydrated="true"]').waitFor({ timeout: 20_000 });
+function hydrated(page) {
+  return pageHydrated(page, { timeout: 20_000, server });
 }
 
 let server;

@@ -42,7 +42,7 @@ describe('the privacy centre in Chromium', () => {
     const { context, page } = await newWatchedPage(browser);
     for (const path of PUBLIC_PAGES) {
       await page.goto(`${server.base}${path}`);
-      await hydrated(page);
+      await hydrated(page, server);
     }
     assert.deepEqual(await context.cookies(), []);
     await page.goto(`${server.base}/cookies`);
@@ -54,12 +54,12 @@ describe('the privacy centre in Chromium', () => {
     await confirmedAccount();
     const { context, page } = await newWatchedPage(browser, { acceptDownloads: true });
     await page.goto(`${server.base}/login`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel('Email address').first().fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL(`${server.base}/account`, { timeout: 20_000 });
-    await hydrated(page);
+    await hydrated(page, server);
 
     // Access and portability: a JSON file with the account in it.
     const [download] = await Promise.all([
@@ -100,7 +100,7 @@ describe('the privacy centre in Chromium', () => {
     assert.equal((await account()).status, 403, 'the key went with the account');
 
     await page.goto(`${server.base}/login`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel('Email address').first().fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
@@ -111,7 +111,7 @@ describe('the privacy centre in Chromium', () => {
   test('a request sent from the form reaches the staff queue, and the answer reaches the sender', async () => {
     const { context, page } = await newWatchedPage(browser);
     await page.goto(`${server.base}/privacy/request`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel(/Your email address/).fill('visitor@example.com');
     await page.getByLabel('What is it about?').selectOption('access');
     await page.getByLabel('Your request').fill('Do you hold anything about me?');
@@ -128,7 +128,7 @@ describe('the privacy centre in Chromium', () => {
     });
     assert.equal(made.status, 0, made.stderr);
     await page.goto(`${server.base}/login?next=/staff`);
-    await hydrated(page);
+    await hydrated(page, server);
     await page.getByLabel('Email address').first().fill('admin@example.com');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();

@@ -27,7 +27,7 @@ async function verifyLink(email) {
 // Signs up through the form, ticking only what `tick` names; confirms the address; logs in.
 async function signUpAndLogIn(page, email, tick) {
   await page.goto(`${server.base}/register`);
-  await hydrated(page);
+  await hydrated(page, server);
   const statistics = page.getByLabel(STATISTICS);
   const updates = page.getByLabel(UPDATES);
   assert.equal(await statistics.isChecked(), false, 'statistics start unticked');
@@ -42,17 +42,17 @@ async function signUpAndLogIn(page, email, tick) {
   await page.getByTestId('check-inbox').waitFor({ timeout: 20_000 });
 
   await page.goto(await verifyLink(email));
-  await hydrated(page);
+  await hydrated(page, server);
   await page.getByRole('button', { name: 'Confirm my email address' }).click();
   await page.getByText('Your address is confirmed.').waitFor({ timeout: 20_000 });
 
   await page.goto(`${server.base}/login`);
-  await hydrated(page);
+  await hydrated(page, server);
   await page.getByLabel('Email address').first().fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.waitForURL(`${server.base}/account`, { timeout: 20_000 });
-  await hydrated(page);
+  await hydrated(page, server);
 }
 
 before(async () => {
@@ -111,7 +111,7 @@ describe('words that agree with the code', () => {
   test('/cookies says what sign-up and the account page do, and the configured session lengths', async () => {
     const { context, page } = await newWatchedPage(browser);
     await page.goto(`${server.base}/cookies`);
-    await hydrated(page);
+    await hydrated(page, server);
     const statistics = await page.getByTestId('statistics').textContent();
     assert.match(statistics, /off unless you turn them on/);
     assert.ok(statistics.includes(STATISTICS), 'names the sign-up question');

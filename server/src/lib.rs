@@ -5,6 +5,7 @@ pub mod access;
 pub mod account_export;
 pub mod admin_cli;
 pub mod api;
+pub mod billing;
 pub mod cli;
 pub mod client_ip;
 pub mod connections;

@@ -4,7 +4,7 @@
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use tower_http::compression::CompressionLayer;
@@ -17,7 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
-use crate::{access, account_export, api, client_ip, csrf, health};
+use crate::{access, account_export, api, billing, client_ip, csrf, health};
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
 pub fn session_cookie_name(tls: bool) -> &'static str {
@@ -62,6 +62,7 @@ pub fn build(state: ServerState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/account/export", get(account_export::download))
+        .route("/billing/checkout", post(billing::checkout))
         .merge(api::routes())
         .fallback(file_and_error_handler_with_context::<ServerState, _>(
             context,

@@ -252,6 +252,10 @@ async fn a_signed_paid_checkout_grants_its_pack_once() {
         StatusCode::OK
     );
     assert_eq!(credits(&app, &key).await["total"].as_f64(), Some(10.0));
+    // One receipt for the one grant, whichever events said it was paid.
+    app.mail("receipt", "ada@example.com").await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.mail_count("receipt"), 1);
 
     // An event imgigo has no use for is acknowledged.
     let other = br#"{"id":"evt_4","object":"event","type":"customer.created","data":{"object":{"id":"cus_1"}}}"#;

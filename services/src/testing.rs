@@ -251,6 +251,183 @@ impl Drop for SmtpSink {
     }
 }
 
+/// Stripe for payment tests: `scripts/stripe_fake.py` (Checkout Sessions, the billing portal and
+/// prices, which localstripe lacks) in front of a real `localstripe` process that it starts and
+/// stops. Same interpreter as [`SmtpSink`] (`make setup` installs localstripe there).
+pub struct StripeFake {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl StripeFake {
+    /// Starts the fake and localstripe; events are signed with `webhook_secret`.
+    pub fn start(webhook_secret: &str) -> Self {
+        use std::io::BufRead;
+        let localstripe = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("a free port");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/stripe_fake.py");
+        let python = SmtpSink::python();
+        let mut child = std::process::Command::new(&python)
+            .arg(&script)
+            .args([
+                "--port",
+                "0",
+                "--localstripe-port",
+                &localstripe.to_string(),
+            ])
+            .args(["--webhook-secret", webhook_secret])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!(
+                    "cannot start {} with {} ({err}); run `make setup`",
+                    script.display(),
+                    python.display()
+                )
+            });
+        let stdout = child.stdout.take().expect("the fake's stdout");
+        let mut line = String::new();
+        let read = std::io::BufReader::new(stdout).read_line(&mut line);
+        let port = line
+            .trim()
+            .strip_prefix("ready ")
+            .and_then(|port| port.parse().ok());
+        match (read, port) {
+            (Ok(_), Some(port)) => Self { port, child },
+            _ => {
+                let _ = child.kill();
+                panic!(
+                    "the Stripe fake did not start (is localstripe installed for {}? run `make setup`)",
+                    python.display()
+                )
+            }
+        }
+    }
+
+    /// The API address for `IMGIGO_STRIPE_API_BASE`.
+    pub fn api_base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// One request to the fake; the status and the body. Blocking: a request that makes the fake
+    /// call the server under test back goes through [`Self::request_async`].
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, serde_json::Value) {
+        fake_request(self.port, method, path, form)
+    }
+
+    /// [`Self::request`] off the async runtime, which stays free to serve (a database pool's
+    /// connections may be driven by it) while the fake delivers its webhook.
+    pub async fn request_async(
+        &self,
+        method: &'static str,
+        path: String,
+    ) -> (u16, serde_json::Value) {
+        let port = self.port;
+        tokio::task::spawn_blocking(move || fake_request(port, method, &path, &[]))
+            .await
+            .expect("the request to the fake")
+    }
+
+    /// A one-time price of `amount` (smallest unit) in `currency`, for a new product; its id.
+    pub fn price(&self, amount: i64, currency: &str) -> String {
+        let (status, price) = self.request(
+            "POST",
+            "/v1/prices",
+            &[
+                ("currency", currency),
+                ("unit_amount", &amount.to_string()),
+                ("product_data[name]", "Credits"),
+            ],
+        );
+        assert_eq!(status, 200, "{price}");
+        price["id"].as_str().expect("a price id").to_string()
+    }
+
+    /// Where events are delivered from now on.
+    pub fn webhook(&self, url: &str) {
+        let (status, answer) = self.request("POST", "/_fake/webhook", &[("url", url)]);
+        assert_eq!(status, 200, "{answer}");
+    }
+
+    /// Pays checkout session `id` as its Pay button does; the status and the event sent.
+    pub async fn pay(&self, id: &str) -> (u16, serde_json::Value) {
+        self.request_async("POST", format!("/_fake/checkout/sessions/{id}/pay"))
+            .await
+    }
+
+    /// Delivers event `id` again (same id, fresh signature); the status.
+    pub async fn resend(&self, id: &str) -> u16 {
+        self.request_async("POST", format!("/_fake/events/{id}/resend"))
+            .await
+            .0
+    }
+
+    /// Every request made to the checkout and portal APIs, decoded.
+    pub fn requests(&self) -> serde_json::Value {
+        self.request("GET", "/_fake/requests", &[]).1
+    }
+}
+
+/// One HTTP/1.0 request to the Stripe fake on `port`; the status and the JSON body.
+fn fake_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the fake listens");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_harness\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+impl Drop for StripeFake {
+    fn drop(&mut self) {
+        // SIGTERM lets it stop localstripe; SIGKILL after a grace period.
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// An application state for account tests: a fresh database (the backend this run asked for),
 /// a clock moved by hand, public address `https://imgigo.test`, and mail kept in memory.
 pub struct AccountsHarness {

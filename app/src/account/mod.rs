@@ -4,7 +4,7 @@
 
 pub mod api;
 #[cfg(feature = "ssr")]
-mod ssr;
+pub(crate) mod ssr;
 
 use serde::{Deserialize, Serialize};
 

@@ -90,7 +90,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <a href="https://www.gnu.org/licenses/agpl-3.0.html" rel="license">"AGPL-3.0"</a>
                 ". Photos are cut out in memory and deleted straight after; cutouts are kept encrypted for 7 days, then destroyed. Nothing is used to train models."
             </p>
-            <p><A href="/privacy">"Privacy policy"</A>" · "<A href="/cookies">"Cookies"</A></p>
+            <p><A href="/privacy">"Privacy policy"</A>" · "<A href="/cookies">"Cookies"</A>" · "<A href="/pricing">"Pricing"</A></p>
             <ThemeSelect/>
         </footer>
     }

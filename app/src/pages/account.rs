@@ -12,6 +12,7 @@ use crate::account::api::{
     session_limits,
 };
 use crate::account::{AccountView, KeyView, key_status};
+use crate::billing::credits_overview;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -100,6 +101,8 @@ pub fn AccountPage() -> impl IntoView {
                     </div>
                 })}
             </fieldset>
+
+            <Credits/>
 
             <fieldset class="group">
                 <legend>"Name"</legend>
@@ -456,5 +459,44 @@ pub fn AccountDeletedPage() -> impl IntoView {
             </p>
             <p><a href="/">"Back to the editor"</a>" · You can still use imgigo without an account."</p>
         </section>
+    }
+}
+
+/// The account's credits (when payments are on): balance by kind, the way to buy more, and the
+/// ledger's latest rows.
+#[component]
+fn Credits() -> impl IntoView {
+    let credits = Resource::new(|| (), |_| credits_overview());
+    view! {
+        <Transition fallback=|| ()>
+            {move || credits.get().and_then(Result::ok).flatten().map(|view| view! {
+                <fieldset class="group" id="credits" data-testid="credits">
+                    <legend>"Credits"</legend>
+                    <p>
+                        "Balance: " <strong data-testid="credit-balance">{view.total}</strong> " credits ("
+                        {view.free} " of this month's " {view.free_monthly} " free, "
+                        {view.subscription} " from a plan, " {view.payg} " bought). "
+                        "API calls with a key cost 1 credit, 0.25 for a preview. "
+                        <a href="/pricing">"Buy credits"</a>
+                    </p>
+                    {if view.history.is_empty() {
+                        view! { <p class="fine-print">"No credits used or bought yet."</p> }.into_any()
+                    } else {
+                        view! {
+                            <table class="keys" data-testid="credit-history">
+                                <thead><tr><th>"When"</th><th>"What"</th><th>"Credits"</th><th>"Balance"</th></tr></thead>
+                                <tbody>
+                                    {view.history.into_iter().map(|row| view! {
+                                        <tr data-testid="credit-row" data-kind=row.kind>
+                                            <td>{row.at}</td><td>{row.what}</td><td>{row.amount}</td><td>{row.balance}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any()
+                    }}
+                </fieldset>
+            })}
+        </Transition>
     }
 }

@@ -6,6 +6,7 @@ pub mod error;
 mod forms;
 pub mod licences;
 pub mod not_found;
+pub mod pricing;
 pub mod privacy;
 pub mod requests;
 pub mod staff;

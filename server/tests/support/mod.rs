@@ -459,6 +459,18 @@ impl TestApp {
         panic!("no {kind} mail to {to}");
     }
 
+    /// How many mails of `kind` were sent so far.
+    pub fn mail_count(&self, kind: &str) -> usize {
+        self.mail.as_ref().map_or(0, |captured| {
+            captured
+                .lock()
+                .expect("mail")
+                .iter()
+                .filter(|m| m.kind == kind)
+                .count()
+        })
+    }
+
     /// The `token=` of the latest `kind` mail to `to`.
     pub async fn token(&self, kind: &str, to: &str) -> String {
         let mail = self.mail(kind, to).await;

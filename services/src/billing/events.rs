@@ -17,9 +17,10 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use serde::Deserialize;
 
-use super::signature;
+use super::{checkout, money, signature};
 use crate::config::BillingConfig;
 use crate::credits::{Bucket, ledger};
+use crate::mail::templates;
 use crate::{AppState, Error};
 
 /// A webhook body larger than this is refused (Stripe's events are a few kilobytes).
@@ -55,6 +56,9 @@ struct CheckoutSession {
     mode: Option<String>,
     payment_status: Option<String>,
     client_reference_id: Option<String>,
+    /// What was charged, in the currency's smallest unit.
+    amount_total: Option<i64>,
+    currency: Option<String>,
     #[serde(default)]
     metadata: HashMap<String, String>,
 }
@@ -143,24 +147,46 @@ async fn checkout(
             session.id
         )));
     };
-    if users::Entity::find_by_id(user_id)
-        .one(&app.db)
-        .await?
-        .is_none()
-    {
+    let Some(user) = users::Entity::find_by_id(user_id).one(&app.db).await? else {
         tracing::warn!(session = %session.id, "a paid checkout for an account deleted since");
         return Ok(Outcome::Ignored);
-    }
-    ledger::grant(
+    };
+    let now = app.clock.now();
+    let granted = ledger::grant(
         &app.db,
         user_id,
         Bucket::Payg,
         pack.hundredths,
-        "stripe_checkout",
+        checkout::SOURCE,
         &session.id,
         billing.free_credits,
-        app.clock.now(),
+        now,
     )
     .await?;
+    if granted {
+        // One receipt per grant: a replayed event grants nothing and mails nothing.
+        let balance = ledger::balance(&app.db, user_id, billing.free_credits, now).await?;
+        let amount = match (session.amount_total, session.currency.as_deref()) {
+            (Some(minor), Some(currency)) => money::amount(minor, currency),
+            _ => None,
+        };
+        let account = format!(
+            "{}/account#credits",
+            app.config.public_url.trim_end_matches('/')
+        );
+        app.mailer.send_in_background(templates::receipt(
+            &user.email,
+            &user.name,
+            &templates::Receipt {
+                item: &pack.name,
+                credits: &money::credits(pack.hundredths),
+                amount: amount.as_deref(),
+                date: &now.format("%Y-%m-%d %H:%M UTC").to_string(),
+                reference: &session.id,
+                balance: &money::credits(balance.total()),
+            },
+            &account,
+        ));
+    }
     Ok(Outcome::Applied)
 }

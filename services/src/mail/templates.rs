@@ -241,6 +241,55 @@ pub fn account_deleted(to: &str, name: &str) -> Mail {
     )
 }
 
+/// What a receipt says about one payment.
+pub struct Receipt<'a> {
+    /// What was bought ("100 credits").
+    pub item: &'a str,
+    /// The credits it granted, as people write them ("100", "2.5").
+    pub credits: &'a str,
+    /// What Stripe charged ("EUR 9.00"), when its event said.
+    pub amount: Option<&'a str>,
+    /// When, in UTC ("2026-12-05 10:12 UTC").
+    pub date: &'a str,
+    /// Stripe's reference for the payment (the checkout session's id).
+    pub reference: &'a str,
+    /// The account's credits after it.
+    pub balance: &'a str,
+}
+
+/// A receipt for a paid credit pack.
+pub fn receipt(to: &str, name: &str, receipt: &Receipt<'_>, account: &str) -> Mail {
+    let mut lines = vec![
+        Line::Text(format!(
+            "Thank you for your purchase. {} credits were added to your imgigo account.",
+            receipt.credits
+        )),
+        Line::Text(format!("What: {}", receipt.item)),
+    ];
+    if let Some(amount) = receipt.amount {
+        lines.push(Line::Text(format!("Amount paid: {amount}")));
+    }
+    lines.extend([
+        Line::Text(format!("Date: {}", receipt.date)),
+        Line::Text(format!("Reference: {}", receipt.reference)),
+        Line::Text(format!(
+            "Your balance is now {} credits. The payment was taken by Stripe; imgigo never saw your card.",
+            receipt.balance
+        )),
+        Line::Link {
+            label: "Your credits and their history",
+            url: account,
+        },
+    ]);
+    compose(
+        "receipt",
+        to,
+        &format!("Your imgigo receipt: {}", receipt.item),
+        name,
+        &lines,
+    )
+}
+
 /// `a•••@example.com`: enough for the owner to recognise, not enough to harvest.
 pub fn mask_email(email: &str) -> String {
     match email.split_once('@') {

@@ -1,0 +1,169 @@
+//! Credits and payments in the web app (issue 18): what the pricing page, the page Stripe's
+//! checkout returns to and the account page's credits section show, and the server functions
+//! behind them. Buying itself is an ordinary form post to `/billing/checkout` (the server sends the
+//! browser on to Stripe's hosted page); credits are granted only by Stripe's signed webhook.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+#[cfg(feature = "ssr")]
+use crate::account::ssr::{answer, app_state, session, signed_in, stamp};
+
+/// One pack for sale.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackView {
+    pub id: String,
+    pub name: String,
+    /// The price as the operator writes it (`€9`).
+    pub price: String,
+    /// Credits it grants, as people write them (`100`, `2.5`).
+    pub credits: String,
+}
+
+/// What the pricing page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricingView {
+    /// Payments are configured on this server.
+    pub payments: bool,
+    pub signed_in: bool,
+    /// Credits every account gets free each month.
+    pub free_monthly: String,
+    pub packs: Vec<PackView>,
+    /// Why the last purchase did not start, or that it was cancelled.
+    pub notice: Option<String>,
+}
+
+/// One row of the account's credit history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRowView {
+    pub at: String,
+    /// `grant`, `charge`, `refund`, `expiry`, `adjustment`.
+    pub kind: String,
+    /// What caused it, in words.
+    pub what: String,
+    /// Signed, as people write it (`+100`, `-0.25`).
+    pub amount: String,
+    pub balance: String,
+}
+
+/// The account's credits (payments on).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditsView {
+    pub total: String,
+    pub free: String,
+    pub subscription: String,
+    pub payg: String,
+    pub free_monthly: String,
+    pub history: Vec<LedgerRowView>,
+}
+
+/// What the page after Stripe's checkout says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutView {
+    /// Credits this checkout granted, once Stripe confirmed it; `None` while not (yet).
+    pub granted: Option<String>,
+    pub balance: String,
+}
+
+/// Rows of history the account page shows.
+#[cfg(feature = "ssr")]
+const HISTORY_ROWS: u64 = 50;
+
+#[cfg(feature = "ssr")]
+fn what(source: &str, kind: &str) -> String {
+    match (source, kind) {
+        ("stripe_checkout", _) => "Credit pack bought".into(),
+        ("allowance", "grant") => "Free monthly credits".into(),
+        ("allowance", _) => "Unused free credits lapsed".into(),
+        ("api", "charge") => "API call".into(),
+        ("api", "refund") => "API call failed: refunded".into(),
+        (_, kind) => kind.to_string(),
+    }
+}
+
+/// The packs for sale; `error` / `cancelled` are the pricing page's query, sent back by the
+/// checkout route or by Stripe.
+#[server(prefix = "/_app", endpoint = "pricing_overview", input = server_fn::codec::GetUrl)]
+pub async fn pricing_overview(
+    error: Option<String>,
+    cancelled: Option<String>,
+) -> Result<PricingView, AppError> {
+    answer! {
+        use services::billing::{checkout, money};
+        let app = app_state()?;
+        let signed_in = match services::sessions::current_user(&app, &session().await?).await {
+            Ok(user) => user.is_some(),
+            Err(_) => false,
+        };
+        let notice = match (error.as_deref(), cancelled.as_deref()) {
+            (Some(code), _) => checkout::refusal(code).map(str::to_string),
+            (None, Some(_)) => Some("The checkout was cancelled: nothing was charged.".to_string()),
+            (None, None) => None,
+        };
+        let Some(billing) = &app.config.billing else {
+            return Ok(PricingView { payments: false, signed_in, free_monthly: "0".into(), packs: vec![], notice });
+        };
+        let packs = billing
+            .products
+            .packs
+            .iter()
+            .map(|pack| PackView {
+                id: pack.id.clone(),
+                name: pack.name.clone(),
+                price: pack.shown_price.clone(),
+                credits: money::credits(pack.hundredths),
+            })
+            .collect();
+        Ok(PricingView { payments: true, signed_in, free_monthly: money::credits(billing.free_credits), packs, notice })
+    }
+}
+
+/// The signed-in account's credits and their history; `None` when payments are off.
+#[server(prefix = "/_app", endpoint = "credits_overview", input = server_fn::codec::GetUrl)]
+pub async fn credits_overview() -> Result<Option<CreditsView>, AppError> {
+    answer! {
+        use services::billing::money::credits;
+        let (app, _, user) = signed_in().await?;
+        let Some(balance) = services::credits::balance_of(&app, user.id).await? else {
+            return Ok(None);
+        };
+        let free_monthly = app.config.billing.as_ref().map_or(0, |b| b.free_credits);
+        let history = services::credits::ledger::history(&app.db, user.id, HISTORY_ROWS)
+            .await?
+            .into_iter()
+            .map(|row| LedgerRowView {
+                at: stamp(row.created_at),
+                what: what(&row.source, &row.kind),
+                kind: row.kind,
+                amount: if row.amount > 0 { format!("+{}", credits(row.amount)) } else { credits(row.amount) },
+                balance: credits(row.balance_after),
+            })
+            .collect();
+        Ok(Some(CreditsView {
+            total: credits(balance.total()),
+            free: credits(balance.free),
+            subscription: credits(balance.subscription),
+            payg: credits(balance.payg),
+            free_monthly: credits(free_monthly),
+            history,
+        }))
+    }
+}
+
+/// Whether Stripe has confirmed checkout `session_id` (our ledger says; the id alone grants nothing).
+#[server(prefix = "/_app", endpoint = "checkout_outcome", input = server_fn::codec::GetUrl)]
+pub async fn checkout_outcome(session_id: String) -> Result<CheckoutView, AppError> {
+    answer! {
+        use services::billing::{checkout, money};
+        let (app, _, user) = signed_in().await?;
+        let granted = match checkout::outcome(&app, user.id, &session_id).await? {
+            checkout::Outcome::Granted(hundredths) => Some(money::credits(hundredths)),
+            checkout::Outcome::Pending => None,
+        };
+        let balance = services::credits::balance_of(&app, user.id)
+            .await?
+            .map_or(0, |balance| balance.total());
+        Ok(CheckoutView { granted, balance: money::credits(balance) })
+    }
+}

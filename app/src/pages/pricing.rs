@@ -1,0 +1,114 @@
+//! `/pricing`: the credit packs for sale (or a plain "payments are off"), with a Buy button each
+//! (a form posted to `/billing/checkout`, which sends the browser on to Stripe's hosted checkout);
+//! `/billing/success`: where Stripe's checkout returns, saying whether the credits have arrived.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::billing::{PricingView, checkout_outcome, pricing_overview};
+
+#[component]
+pub fn PricingPage() -> impl IntoView {
+    let query = use_query_map();
+    let overview = Resource::new(
+        move || query.with(|q| (q.get("error"), q.get("cancelled"))),
+        |(error, cancelled)| pricing_overview(error, cancelled),
+    );
+    view! {
+        <Title text="Pricing · imgigo"/>
+        <section class="pricing" data-testid="pricing">
+            <h1>"Pricing"</h1>
+            <p class="lede">
+                "The editor is free, with no account. Credits pay for API calls with a key, as remove.bg counts them: "
+                "1 credit for a full-size result, 0.25 for a preview."
+            </p>
+            <Transition fallback=|| view! { <p>"Loading the prices…"</p> }>
+                {move || overview.get().map(|result| match result {
+                    Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
+                    Ok(view) => packs(view).into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn packs(view: PricingView) -> impl IntoView {
+    let notice = view.notice.clone().map(|text| {
+        view! { <p class="form-error" role="alert" data-testid="pricing-notice">{text}</p> }
+    });
+    if !view.payments {
+        return view! {
+            {notice}
+            <p data-testid="payments-off">
+                "Payments are off on this server: nothing is sold here and API calls are not charged."
+            </p>
+        }
+        .into_any();
+    }
+    let signed_in = view.signed_in;
+    view! {
+        {notice}
+        <p>"Every account gets " {view.free_monthly.clone()} " free credits each month; unused free credits lapse at the month's end. Bought credits do not expire."</p>
+        <ul class="packs">
+            {view.packs.into_iter().map(|pack| view! {
+                <li class="pack" data-testid=format!("pack-{}", pack.id)>
+                    <h2>{pack.name.clone()}</h2>
+                    <p class="pack-credits">{pack.credits.clone()} " credits"</p>
+                    <p class="pack-price">{pack.price.clone()}</p>
+                    {if signed_in {
+                        view! {
+                            <form method="post" action="/billing/checkout">
+                                <input type="hidden" name="pack" value=pack.id.clone()/>
+                                <button class="button primary" type="submit" data-testid=format!("buy-{}", pack.id)>
+                                    "Buy with Stripe"
+                                </button>
+                            </form>
+                        }.into_any()
+                    } else {
+                        view! { <a class="button" href="/login?next=%2Fpricing">"Log in to buy"</a> }.into_any()
+                    }}
+                </li>
+            }).collect_view()}
+        </ul>
+        <p class="muted">
+            "Payment is taken by Stripe on its own page: imgigo never sees your card. "
+            "Credits are added once Stripe confirms the payment, and a receipt comes by mail."
+        </p>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn CheckoutSuccessPage() -> impl IntoView {
+    let query = use_query_map();
+    let outcome = Resource::new(
+        move || query.with(|q| q.get("session_id").unwrap_or_default()),
+        checkout_outcome,
+    );
+    view! {
+        <Title text="Thank you · imgigo"/>
+        <section class="pricing" data-testid="checkout-done">
+            <h1>"Thank you"</h1>
+            <Transition fallback=|| view! { <p>"Looking for your payment…"</p> }>
+                {move || outcome.get().map(|result| match result {
+                    Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
+                    Ok(view) => match view.granted {
+                        Some(credits) => view! {
+                            <p class="form-ok" role="status" data-testid="checkout-granted">
+                                {credits} " credits were added. Your balance is " {view.balance} " credits."
+                            </p>
+                        }.into_any(),
+                        None => view! {
+                            <p role="status" data-testid="checkout-pending">
+                                "Stripe has not confirmed the payment to us yet; credits are added as soon as it does (usually within a minute), and a receipt comes by mail. "
+                                <a href="" rel="external" data-testid="checkout-refresh">"Check again"</a>
+                            </p>
+                        }.into_any(),
+                    },
+                })}
+            </Transition>
+            <p><a href="/account#credits">"Your credits and their history"</a></p>
+        </section>
+    }
+}

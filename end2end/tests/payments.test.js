@@ -1,0 +1,116 @@
+// Buying credits in a real browser (issue 18): the pricing page → Stripe's checkout (our fake's
+// page in front of localstripe, clicked like Stripe's) → back on imgigo, where the credits show
+// once Stripe's signed event arrived → a receipt at the SMTP sink → API calls with a key spend
+// the credits, and the next one is refused with remove.bg's 402.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
+import { startSmtpSink } from '../support/smtp.js';
+import { startStripeFake } from '../support/stripe.js';
+import { confirmedAccount, hydrated } from '../support/accounts.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
+const EMAIL = 'buyer@example.com';
+const PASSWORD = 'a long and private passphrase';
+const SECRET = 'whsec_browser';
+
+let smtp;
+let stripe;
+let server;
+let browser;
+let dir;
+
+before(async () => {
+  smtp = await startSmtpSink();
+  stripe = await startStripeFake(SECRET);
+  const price = await stripe.price(400, 'eur');
+  dir = mkdtempSync(join(tmpdir(), 'imgigo-products-'));
+  const products = join(dir, 'products.json');
+  writeFileSync(products, JSON.stringify({ packs: [{ id: 'credits-2', name: '2 credits', price, credits: 2, shown_price: '€4' }] }));
+  server = await startServer({
+    model: true,
+    env: {
+      IMGIGO_SMTP_URL: smtp.url,
+      IMGIGO_STRIPE_SECRET_KEY: 'sk_test_browser',
+      IMGIGO_STRIPE_WEBHOOK_SECRET: SECRET,
+      IMGIGO_STRIPE_API_BASE: stripe.base,
+      IMGIGO_FREE_CREDITS: '0',
+      IMGIGO_PRODUCTS: products,
+    },
+  });
+  await stripe.webhook(`${server.base}/webhooks/stripe`);
+  browser = await launchBrowser();
+  await confirmedAccount({ server, smtp, name: 'Bea Buyer', email: EMAIL, password: PASSWORD });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await stripe?.stop();
+  await smtp?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function removebg(key) {
+  const form = new FormData();
+  form.append('image_file', new Blob([readFileSync(PHOTO)], { type: 'image/png' }), 'chelsea.png');
+  form.append('size', 'full');
+  return fetch(`${server.base}/v1.0/removebg`, { method: 'POST', headers: { 'X-Api-Key': key }, body: form });
+}
+
+describe('buying credits', () => {
+  test('pricing → Stripe checkout → credits, receipt, and API calls that spend them', async () => {
+    const { context, page, problems } = await newWatchedPage(browser);
+    await page.goto(`${server.base}/login?next=/pricing`);
+    await hydrated(page, server);
+    await page.getByLabel('Email address').first().fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${server.base}/pricing`, { timeout: 20_000 });
+    await hydrated(page, server);
+    const pack = page.getByTestId('pack-credits-2');
+    assert.match(await pack.textContent(), /2 credits.*€4/s);
+
+    // Stripe's page (the fake's): the amount Stripe will charge, and Pay.
+    await page.getByTestId('buy-credits-2').click();
+    await page.waitForURL(`${stripe.base}/pay/**`, { timeout: 20_000 });
+    assert.match(await page.locator('#amount').textContent(), /4\.00 EUR/);
+    await page.locator('#pay').click();
+
+    // Back on imgigo: Stripe's event arrived before the browser did, so the credits are there.
+    await page.waitForURL(`${server.base}/billing/success?session_id=cs_*`, { timeout: 20_000 });
+    await hydrated(page, server);
+    assert.match(await page.getByTestId('checkout-granted').textContent({ timeout: 20_000 }), /2 credits were added\. Your balance is 2 credits\./);
+    const receipt = await smtp.waitFor((m) => m.includes('Subject: Your imgigo receipt: 2 credits') && m.includes(EMAIL));
+    assert.match(receipt, /Amount paid: EUR 4\.00/);
+
+    // A key on the account page; two full-size calls spend the two credits, the third is refused.
+    await page.goto(`${server.base}/account`);
+    await hydrated(page, server);
+    assert.equal((await page.getByTestId('credit-balance').textContent({ timeout: 20_000 })).trim(), '2');
+    await page.getByLabel('Name for the key').fill('shop');
+    await page.getByRole('button', { name: 'Create a key' }).click();
+    const key = (await page.getByTestId('new-api-key').textContent({ timeout: 20_000 })).trim();
+    for (let call = 0; call < 2; call++) {
+      const res = await removebg(key);
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(res.headers.get('x-credits-charged'), '1');
+      await res.arrayBuffer();
+    }
+    const refused = await removebg(key);
+    assert.equal(refused.status, 402);
+    assert.equal((await refused.json()).errors[0].code, 'insufficient_credits');
+
+    await page.reload();
+    await hydrated(page, server);
+    assert.equal((await page.getByTestId('credit-balance').textContent({ timeout: 20_000 })).trim(), '0');
+    assert.equal(await page.locator('[data-testid="credit-row"][data-kind="charge"]').count(), 2);
+    assert.equal(await page.locator('[data-testid="credit-row"][data-kind="grant"]').count(), 1);
+    assert.deepEqual(problems.filter((p) => !p.includes(stripe.base)), []);
+    await context.close();
+  });
+});

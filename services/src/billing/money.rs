@@ -1,0 +1,59 @@
+//! Amounts as Stripe sends them (integers in the currency's smallest unit) written for people.
+
+/// Currencies Stripe counts in whole units (no cents): Stripe's documented zero-decimal list.
+const ZERO_DECIMAL: &[&str] = &[
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+];
+
+/// `900` `eur` → `EUR 9.00`; `500` `jpy` → `JPY 500`. `None` for a currency code that is not
+/// three letters (nothing a person should read).
+pub fn amount(minor: i64, currency: &str) -> Option<String> {
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return None;
+    }
+    let code = currency.to_ascii_uppercase();
+    if ZERO_DECIMAL.contains(&currency.to_ascii_lowercase().as_str()) {
+        return Some(format!("{code} {minor}"));
+    }
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.unsigned_abs();
+    Some(format!("{code} {sign}{}.{:02}", minor / 100, minor % 100))
+}
+
+/// Hundredths of a credit as people write them: `10000` → `100`, `250` → `2.5`, `25` → `0.25`.
+pub fn credits(hundredths: i64) -> String {
+    let sign = if hundredths < 0 { "-" } else { "" };
+    let h = hundredths.unsigned_abs();
+    match h % 100 {
+        0 => format!("{sign}{}", h / 100),
+        cents if cents % 10 == 0 => format!("{sign}{}.{}", h / 100, cents / 10),
+        cents => format!("{sign}{}.{cents:02}", h / 100),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_written_in_the_currency_s_units() {
+        assert_eq!(amount(900, "eur").as_deref(), Some("EUR 9.00"));
+        assert_eq!(amount(1999, "usd").as_deref(), Some("USD 19.99"));
+        assert_eq!(amount(5, "gbp").as_deref(), Some("GBP 0.05"));
+        assert_eq!(amount(500, "jpy").as_deref(), Some("JPY 500"));
+        assert_eq!(amount(-250, "eur").as_deref(), Some("EUR -2.50"));
+        assert_eq!(amount(900, "euro"), None);
+        assert_eq!(amount(900, "e<r"), None);
+    }
+
+    #[test]
+    fn credits_are_written_without_trailing_zeros() {
+        assert_eq!(credits(10_000), "100");
+        assert_eq!(credits(250), "2.5");
+        assert_eq!(credits(25), "0.25");
+        assert_eq!(credits(1), "0.01");
+        assert_eq!(credits(0), "0");
+        assert_eq!(credits(-125), "-1.25");
+    }
+}

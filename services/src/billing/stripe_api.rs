@@ -1,0 +1,51 @@
+//! The one way imgigo talks to Stripe's API: async-stripe's client, pointed at
+//! `IMGIGO_STRIPE_API_BASE` (Stripe's own address unless a test points it at a local stand-in),
+//! with a time limit, and Stripe's failures turned into a sentence for the person. Nothing of a
+//! failure's details (which may echo request data) reaches the person; the log gets its kind.
+
+use std::time::Duration;
+
+use stripe::{Client, ClientBuilder, StripeError};
+
+use crate::Error;
+use crate::config::BillingConfig;
+
+/// How long one call to Stripe may take before the person is told to try again.
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A client for the configured account and address.
+pub fn client(billing: &BillingConfig) -> Result<Client, Error> {
+    // async-stripe appends `v1/…` to the base, which must end in a slash.
+    let mut base = billing.api_base.trim_end_matches('/').to_string();
+    base.push('/');
+    ClientBuilder::new(billing.secret_key.clone())
+        .url(base)
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(|err| unavailable("set up the Stripe client", err))
+}
+
+/// What the person is told when Stripe could not be used.
+pub const UNAVAILABLE: &str = "Payments are unavailable right now and nothing was charged. Please try again in a few minutes.";
+
+/// A failed call to Stripe, as the person is told it (503: nothing happened, try again).
+pub fn unavailable(what: &str, err: StripeError) -> Error {
+    let kind = match &err {
+        StripeError::Stripe(_, status) => format!("Stripe answered {status}"),
+        StripeError::JSONDeserialize(_) => "Stripe's answer was not understood".into(),
+        StripeError::ClientError(_) => "Stripe could not be reached".into(),
+        StripeError::ConfigError(_) => "the client is misconfigured".into(),
+        StripeError::Timeout => format!("Stripe did not answer within {} s", TIMEOUT.as_secs()),
+    };
+    unavailable_because(what, &kind)
+}
+
+/// As [`unavailable`], for a reason of our own.
+pub fn unavailable_because(what: &str, reason: &str) -> Error {
+    tracing::warn!(reason, "could not {what}");
+    Error::Coded {
+        kind: crate::ErrorKind::Unavailable,
+        code: "payments_unavailable",
+        message: UNAVAILABLE.into(),
+    }
+}
