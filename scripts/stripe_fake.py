@@ -9,7 +9,7 @@ stops localstripe when it ends (SIGTERM, SIGINT, exit; on Linux even when killed
 /v1/billing_portal/sessions, /v1/prices (a recurring price is also a localstripe plan of the same id, which
 localstripe's subscriptions take), the pages /pay/<id> and /portal/<id>, and for test harnesses:
   POST /_fake/checkout/sessions/<id>/pay  pays as the Pay button does; answers the event sent
-  POST /_fake/webhook url=<url>           where events are delivered from now on
+  POST /_fake/webhook url=<url>           where events (ours and localstripe's) are delivered from now on
   GET  /_fake/requests                    each request made to the checkout and portal APIs, decoded
   GET  /_fake/events                      each event sent, with the webhook's HTTP status
   POST /_fake/events/<id>/resend          delivers an event again (same id, fresh signature)
@@ -361,6 +361,12 @@ class Handler(BaseHTTPRequestHandler):
             if not re.fullmatch(r"https?://[^\s]+", str(form.get("url", ""))):
                 raise bad("Missing required param: url (http or https).", "url")
             fake.args.webhook_url = form["url"]
+            # localstripe's own events (invoices, subscriptions) go there too, signed with the same secret.
+            status, body, _ = fake.upstream("POST", "/_config/webhooks/imgigo", {
+                "Content-Type": "application/x-www-form-urlencoded"}, urllib.parse.urlencode(
+                    {"url": form["url"], "secret": fake.args.webhook_secret}).encode())
+            if status != 200:
+                raise StripeError(502, f"localstripe refused the webhook ({status}): {body[:200]!r}")
             return 200, json.dumps({"url": form["url"]}).encode(), J, ()
         if method == "GET" and path in ("/_fake/requests", "/_fake/events"):
             with fake.lock:

@@ -17,7 +17,7 @@ pub struct PackView {
     pub name: String,
     /// The price as the operator writes it (`€9`).
     pub price: String,
-    /// Credits it grants, as people write them (`100`, `2.5`).
+    /// Credits it grants (`100 credits`, `1 credit`).
     pub credits: String,
 }
 
@@ -30,6 +30,10 @@ pub struct PricingView {
     /// Credits every account gets free each month.
     pub free_monthly: String,
     pub packs: Vec<PackView>,
+    /// Monthly plans (`price` says "a month"; `credits` are each month's).
+    pub plans: Vec<PackView>,
+    /// The signed-in account's plan, by name, while it lasts.
+    pub current_plan: Option<String>,
     /// Why the last purchase did not start, or that it was cancelled.
     pub notice: Option<String>,
 }
@@ -55,14 +59,20 @@ pub struct CreditsView {
     pub subscription: String,
     pub payg: String,
     pub free_monthly: String,
+    /// The account's plan while it lasts: its name and Stripe's state (`active`, `past_due`).
+    pub plan: Option<(String, String)>,
     pub history: Vec<LedgerRowView>,
 }
 
 /// What the page after Stripe's checkout says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutView {
-    /// Credits this checkout granted, once Stripe confirmed it; `None` while not (yet).
+    /// Credits this checkout granted (`10 credits`), once Stripe confirmed it; `None` while not
+    /// (yet).
     pub granted: Option<String>,
+    /// The plan this checkout started, once Stripe confirmed it.
+    pub subscribed: Option<String>,
+    /// The account's balance (`10 credits`).
     pub balance: String,
 }
 
@@ -74,6 +84,8 @@ const HISTORY_ROWS: u64 = 50;
 fn what(source: &str, kind: &str) -> String {
     match (source, kind) {
         ("stripe_checkout", _) => "Credit pack bought".into(),
+        ("stripe_invoice", "grant") => "Plan: this month's credits".into(),
+        ("stripe_invoice", _) => "Plan: last month's credits lapsed".into(),
         ("allowance", "grant") => "Free monthly credits".into(),
         ("allowance", _) => "Unused free credits lapsed".into(),
         ("api", "charge") => "API call".into(),
@@ -92,30 +104,41 @@ pub async fn pricing_overview(
     answer! {
         use services::billing::{checkout, money};
         let app = app_state()?;
-        let signed_in = match services::sessions::current_user(&app, &session().await?).await {
-            Ok(user) => user.is_some(),
-            Err(_) => false,
-        };
+        let user = services::sessions::current_user(&app, &session().await?).await.ok().flatten();
+        let signed_in = user.is_some();
         let notice = match (error.as_deref(), cancelled.as_deref()) {
             (Some(code), _) => checkout::refusal(code).map(str::to_string),
             (None, Some(_)) => Some("The checkout was cancelled: nothing was charged.".to_string()),
             (None, None) => None,
         };
         let Some(billing) = &app.config.billing else {
-            return Ok(PricingView { payments: false, signed_in, free_monthly: "0".into(), packs: vec![], notice });
+            return Ok(PricingView { payments: false, signed_in, free_monthly: "0".into(), packs: vec![], plans: vec![], current_plan: None, notice });
         };
-        let packs = billing
-            .products
-            .packs
-            .iter()
-            .map(|pack| PackView {
-                id: pack.id.clone(),
-                name: pack.name.clone(),
-                price: pack.shown_price.clone(),
-                credits: money::credits(pack.hundredths),
-            })
-            .collect();
-        Ok(PricingView { payments: true, signed_in, free_monthly: money::credits(billing.free_credits), packs, notice })
+        let view = |list: &[services::billing::products::Pack]| -> Vec<PackView> {
+            list.iter()
+                .map(|pack| PackView {
+                    id: pack.id.clone(),
+                    name: pack.name.clone(),
+                    price: pack.shown_price.clone(),
+                    credits: money::phrase(pack.hundredths),
+                })
+                .collect()
+        };
+        let current_plan = match &user {
+            Some(user) => services::billing::plans::current(&app, user.id)
+                .await?
+                .map(|row| services::billing::plans::name(&app, &row.plan)),
+            None => None,
+        };
+        Ok(PricingView {
+            payments: true,
+            signed_in,
+            free_monthly: money::credits(billing.free_credits),
+            packs: view(&billing.products.packs),
+            plans: view(&billing.products.plans),
+            current_plan,
+            notice,
+        })
     }
 }
 
@@ -140,7 +163,11 @@ pub async fn credits_overview() -> Result<Option<CreditsView>, AppError> {
                 balance: credits(row.balance_after),
             })
             .collect();
+        let plan = services::billing::plans::current(&app, user.id)
+            .await?
+            .map(|row| (services::billing::plans::name(&app, &row.plan), row.status));
         Ok(Some(CreditsView {
+            plan,
             total: credits(balance.total()),
             free: credits(balance.free),
             subscription: credits(balance.subscription),
@@ -157,13 +184,14 @@ pub async fn checkout_outcome(session_id: String) -> Result<CheckoutView, AppErr
     answer! {
         use services::billing::{checkout, money};
         let (app, _, user) = signed_in().await?;
-        let granted = match checkout::outcome(&app, user.id, &session_id).await? {
-            checkout::Outcome::Granted(hundredths) => Some(money::credits(hundredths)),
-            checkout::Outcome::Pending => None,
+        let (granted, subscribed) = match checkout::outcome(&app, user.id, &session_id).await? {
+            checkout::Outcome::Granted(hundredths) => (Some(money::phrase(hundredths)), None),
+            checkout::Outcome::Subscribed(plan) => (None, Some(plan)),
+            checkout::Outcome::Pending => (None, None),
         };
         let balance = services::credits::balance_of(&app, user.id)
             .await?
             .map_or(0, |balance| balance.total());
-        Ok(CheckoutView { granted, balance: money::credits(balance) })
+        Ok(CheckoutView { granted, subscribed, balance: money::phrase(balance) })
     }
 }

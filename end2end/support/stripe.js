@@ -43,7 +43,11 @@ export async function startStripeFake(webhookSecret) {
     async price(amount, currency) {
       return (await call('POST', '/v1/prices', { currency, unit_amount: String(amount), 'product_data[name]': 'Credits' })).id;
     },
-    // Where events are delivered from now on.
+    // A monthly recurring price; its id.
+    async monthlyPrice(amount, currency) {
+      return (await call('POST', '/v1/prices', { currency, unit_amount: String(amount), 'product_data[name]': 'Plan', 'recurring[interval]': 'month' })).id;
+    },
+    // Where events (ours and localstripe's) are delivered from now on.
     webhook(url) {
       return call('POST', '/_fake/webhook', { url });
     },

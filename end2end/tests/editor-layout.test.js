@@ -292,7 +292,7 @@ describe('no sideways scrolling on phones', () => {
     const page = await context.newPage();
     for (const width of [320, 360, 390, 414, 430]) {
       await page.setViewportSize({ width, height: 844 });
-      for (const path of ['/', '/privacy', '/cookies', '/developers', '/login', '/register', '/forgot', '/privacy/request', '/nowhere']) {
+      for (const path of ['/', '/privacy', '/cookies', '/developers', '/login', '/register', '/forgot', '/privacy/request', '/pricing', '/nowhere']) {
         await page.goto(`${server.base}${path}`);
         await pageHydrated(page, { server });
         const overflow = await sidewaysOverflow(page);

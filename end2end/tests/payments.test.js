@@ -17,6 +17,7 @@ const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
 const EMAIL = 'buyer@example.com';
 const PASSWORD = 'a long and private passphrase';
 const SECRET = 'whsec_browser';
+const SUBSCRIBER = 'subscriber@example.com';
 
 let smtp;
 let stripe;
@@ -28,9 +29,13 @@ before(async () => {
   smtp = await startSmtpSink();
   stripe = await startStripeFake(SECRET);
   const price = await stripe.price(400, 'eur');
+  const monthly = await stripe.monthlyPrice(2900, 'eur');
   dir = mkdtempSync(join(tmpdir(), 'imgigo-products-'));
   const products = join(dir, 'products.json');
-  writeFileSync(products, JSON.stringify({ packs: [{ id: 'credits-2', name: '2 credits', price, credits: 2, shown_price: '€4' }] }));
+  writeFileSync(products, JSON.stringify({
+    packs: [{ id: 'credits-2', name: '2 credits', price, credits: 2, shown_price: '€4' }],
+    plans: [{ id: 'pro', name: 'Pro', price: monthly, credits: 5, shown_price: '€29 a month' }],
+  }));
   server = await startServer({
     model: true,
     env: {
@@ -45,7 +50,18 @@ before(async () => {
   await stripe.webhook(`${server.base}/webhooks/stripe`);
   browser = await launchBrowser();
   await confirmedAccount({ server, smtp, name: 'Bea Buyer', email: EMAIL, password: PASSWORD });
+  await confirmedAccount({ server, smtp, name: 'Sam Subscriber', email: SUBSCRIBER, password: PASSWORD });
 });
+
+async function logIn(page, email, next) {
+  await page.goto(`${server.base}/login?next=${next}`);
+  await hydrated(page, server);
+  await page.getByLabel('Email address').first().fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${server.base}${next}`, { timeout: 20_000 });
+  await hydrated(page, server);
+}
 
 after(async () => {
   await browser?.close();
@@ -65,13 +81,7 @@ async function removebg(key) {
 describe('buying credits', () => {
   test('pricing → Stripe checkout → credits, receipt, and API calls that spend them', async () => {
     const { context, page, problems } = await newWatchedPage(browser);
-    await page.goto(`${server.base}/login?next=/pricing`);
-    await hydrated(page, server);
-    await page.getByLabel('Email address').first().fill(EMAIL);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(`${server.base}/pricing`, { timeout: 20_000 });
-    await hydrated(page, server);
+    await logIn(page, EMAIL, '/pricing');
     const pack = page.getByTestId('pack-credits-2');
     assert.match(await pack.textContent(), /2 credits.*€4/s);
 
@@ -84,7 +94,7 @@ describe('buying credits', () => {
     // Back on imgigo: Stripe's event arrived before the browser did, so the credits are there.
     await page.waitForURL(`${server.base}/billing/success?session_id=cs_*`, { timeout: 20_000 });
     await hydrated(page, server);
-    assert.match(await page.getByTestId('checkout-granted').textContent({ timeout: 20_000 }), /2 credits were added\. Your balance is 2 credits\./);
+    assert.match(await page.getByTestId('checkout-granted').textContent({ timeout: 20_000 }), /2 credits added\. Your balance is 2 credits\./);
     const receipt = await smtp.waitFor((m) => m.includes('Subject: Your imgigo receipt: 2 credits') && m.includes(EMAIL));
     assert.match(receipt, /Amount paid: EUR 4\.00/);
 
@@ -111,6 +121,40 @@ describe('buying credits', () => {
     assert.equal(await page.locator('[data-testid="credit-row"][data-kind="charge"]').count(), 2);
     assert.equal(await page.locator('[data-testid="credit-row"][data-kind="grant"]').count(), 1);
     assert.deepEqual(problems.filter((p) => !p.includes(stripe.base)), []);
+    await context.close();
+  });
+
+  test('a plan: subscribe, its credits arrive, and "Manage your plan" opens Stripe\'s portal', async () => {
+    const { context, page } = await newWatchedPage(browser);
+    await logIn(page, SUBSCRIBER, '/pricing');
+    assert.match(await page.getByTestId('plan-pro').textContent(), /5 credits each month.*€29 a month/s);
+    await page.getByTestId('subscribe-pro').click();
+    await page.waitForURL(`${stripe.base}/pay/**`, { timeout: 20_000 });
+    await page.locator('#pay').click();
+    await page.waitForURL(`${server.base}/billing/success?session_id=cs_*`, { timeout: 20_000 });
+    await hydrated(page, server);
+    assert.match(await page.getByTestId('checkout-subscribed').textContent({ timeout: 20_000 }), /Your plan “Pro” has started/);
+
+    // The month's credits come with localstripe's invoice event, a moment later.
+    const receipt = await smtp.waitFor((m) => m.includes('Subject: Your imgigo receipt: Pro (a month)') && m.includes(SUBSCRIBER));
+    assert.match(receipt, /5 credits added/);
+    await page.goto(`${server.base}/account`);
+    await hydrated(page, server);
+    assert.equal((await page.getByTestId('credit-balance').textContent({ timeout: 20_000 })).trim(), '5');
+    assert.match(await page.getByTestId('plan').textContent(), /Plan: Pro/);
+
+    // Stripe's billing portal (the fake's page), and back.
+    await page.getByTestId('manage-plan').click();
+    await page.waitForURL(`${stripe.base}/portal/**`, { timeout: 20_000 });
+    assert.match(await page.locator('#customer').textContent(), /Customer cus_/);
+    await page.locator('#return').click();
+    await page.waitForURL(`${server.base}/account#credits`, { timeout: 20_000 });
+
+    // The pricing page knows there is a plan: no second one.
+    await page.goto(`${server.base}/pricing`);
+    await hydrated(page, server);
+    assert.match(await page.getByTestId('current-plan').textContent(), /Your plan: Pro/);
+    assert.equal(await page.getByTestId('subscribe-pro').count(), 0);
     await context.close();
   });
 });

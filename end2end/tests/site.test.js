@@ -94,7 +94,7 @@ describe('imgigo in Chromium', () => {
 
   test('no console errors, no failed requests, on every page', async () => {
     const { context, page, problems } = await newWatchedPage(browser);
-    for (const path of ['/', '/privacy']) {
+    for (const path of ['/', '/privacy', '/pricing']) {
       await page.goto(`${server.base}${path}`, { waitUntil: 'networkidle' });
     }
     assert.deepEqual(problems, []);

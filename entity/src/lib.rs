@@ -4,6 +4,7 @@ pub mod account_results;
 pub mod account_tokens;
 pub mod api_keys;
 pub mod audit_log;
+pub mod billing_subscriptions;
 pub mod consents;
 pub mod credit_accounts;
 pub mod credit_ledger;

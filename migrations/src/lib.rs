@@ -10,6 +10,7 @@ mod m20261128_000004_privacy_requests;
 mod m20261128_000005_account_results;
 mod m20261201_000006_hash_session_ids;
 mod m20261205_000007_credits;
+mod m20261205_000008_subscriptions;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000005_account_results::Migration),
             Box::new(m20261201_000006_hash_session_ids::Migration),
             Box::new(m20261205_000007_credits::Migration),
+            Box::new(m20261205_000008_subscriptions::Migration),
         ]
     }
 }

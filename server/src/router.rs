@@ -63,6 +63,7 @@ pub fn build(state: ServerState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/account/export", get(account_export::download))
         .route("/billing/checkout", post(billing::checkout))
+        .route("/billing/portal", post(billing::portal))
         .merge(api::routes())
         .fallback(file_and_error_handler_with_context::<ServerState, _>(
             context,

@@ -16,15 +16,20 @@ const SECRET: &str = "whsec_payments";
 
 /// An app selling one pack (10 credits for EUR 9.00 at the fake) with Stripe at `api_base`.
 async fn shop(api_base: &str, price: &str) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp");
-    let products = dir.path().join("products.json");
-    std::fs::write(
-        &products,
-        format!(
+    shop_with(
+        api_base,
+        &format!(
             r#"{{"packs":[{{"id":"credits-10","name":"10 credits","price":"{price}","credits":10,"shown_price":"€9"}}]}}"#
         ),
     )
-    .expect("products file");
+    .await
+}
+
+/// An app selling what `products` (a products file) lists, with Stripe at `api_base`.
+async fn shop_with(api_base: &str, products_json: &str) -> (TestApp, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp");
+    let products = dir.path().join("products.json");
+    std::fs::write(&products, products_json).expect("products file");
     let app = TestApp::builder()
         .engine(services::cutout::fake::FakeEngine::new())
         .mail_capture()
@@ -148,8 +153,8 @@ async fn a_pack_bought_through_checkout_is_granted_once_with_one_receipt() {
         &cookie,
     )
     .await;
-    assert_eq!(outcome["granted"], "10", "{outcome}");
-    assert_eq!(outcome["balance"], "10", "{outcome}");
+    assert_eq!(outcome["granted"], "10 credits", "{outcome}");
+    assert_eq!(outcome["balance"], "10 credits", "{outcome}");
     let receipt = app.mail("receipt", "ada@example.com").await;
     assert_eq!(receipt.subject, "Your imgigo receipt: 10 credits");
     for said in [
@@ -209,7 +214,7 @@ async fn a_purchase_that_cannot_start_goes_back_to_the_pricing_page_with_a_reaso
             .is_some_and(|n| n.starts_with("That pack is not for sale")),
         "{page}"
     );
-    assert_eq!(page["packs"][0]["credits"], "10", "{page}");
+    assert_eq!(page["packs"][0]["credits"], "10 credits", "{page}");
     assert_eq!(page["packs"][0]["price"], "€9", "{page}");
     assert!(
         stripe.requests().as_array().expect("requests").is_empty(),
@@ -263,4 +268,230 @@ async fn without_payments_nothing_is_for_sale() {
             .await
             .contains("Payments are off on this server")
     );
+}
+
+/// A signed webhook delivery of `kind` about `object`.
+async fn event(app: &TestApp, id: &str, kind: &str, object: serde_json::Value) -> StatusCode {
+    let body = serde_json::json!({ "id": id, "object": "event", "type": kind, "data": { "object": object } })
+        .to_string()
+        .into_bytes();
+    let signature =
+        services::billing::signature::sign(&body, SECRET, app.app.clock.now().timestamp());
+    app.send(
+        Request::post("/webhooks/stripe")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("stripe-signature", signature)
+            .body(Body::from(body))
+            .expect("request"),
+    )
+    .await
+    .status()
+}
+
+/// Waits (up to 10 s) until the account's balance is `want`: localstripe sends its events a
+/// second after what caused them.
+async fn balance_becomes(app: &TestApp, cookie: &str, want: &str) {
+    for _ in 0..100 {
+        if total(app, cookie).await == want {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the balance never became {want}: {}",
+        total(app, cookie).await
+    );
+}
+
+const PLAN: &str = r#"{"packs":[],"plans":[{"id":"pro","name":"Pro","price":"PRICE","credits":5,"shown_price":"€29 a month"}]}"#;
+
+#[tokio::test]
+async fn a_plan_brings_its_credits_with_each_paid_invoice_and_ends_with_the_account() {
+    let _turn = page_turn().await;
+    let stripe = StripeFake::start(SECRET);
+    let price = stripe.monthly_price(2900, "eur");
+    let (app, _dir) = shop_with(&stripe.api_base(), &PLAN.replace("PRICE", &price)).await;
+    stripe.webhook(&format!("http://{}/webhooks/stripe", app.addr));
+    let cookie = app.account("ada@example.com").await;
+    let ada = services::accounts::find_by_email(&app.app.db, "ada@example.com")
+        .await
+        .expect("lookup")
+        .expect("ada")
+        .id;
+
+    // Subscribe: Stripe's page, paid; the subscription is remembered from the checkout's event and
+    // the month's credits come from localstripe's own invoice event.
+    let response = buy_plan(&app, "pro", &cookie).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = header(&response, "location").to_string();
+    let session = location.rsplit('/').next().expect("session id").to_string();
+    let asked = stripe.requests();
+    let form = &asked.as_array().expect("requests").last().expect("one")["form"];
+    assert_eq!(form["mode"], "subscription", "{form}");
+    assert_eq!(form["metadata"]["plan"], "pro", "{form}");
+    let (status, paid) = stripe.pay(&session).await;
+    assert_eq!(status, 200, "{paid}");
+    let subscription = paid["data"]["object"]["subscription"]
+        .as_str()
+        .expect("a subscription")
+        .to_string();
+    balance_becomes(&app, &cookie, "5").await;
+    let outcome = get_fn(
+        &app,
+        &format!("/_app/checkout_outcome?session_id={session}"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(outcome["subscribed"], "Pro", "{outcome}");
+    let receipt = app.mail("receipt", "ada@example.com").await;
+    assert_eq!(receipt.subject, "Your imgigo receipt: Pro (a month)");
+    assert!(receipt.text.contains("5 credits added"), "{}", receipt.text);
+    let credits = get_fn(&app, "/_app/credits_overview", &cookie).await;
+    assert_eq!(
+        credits["plan"],
+        serde_json::json!(["Pro", "active"]),
+        "{credits}"
+    );
+
+    // One plan at a time; the portal opens for the plan's customer.
+    let again = buy_plan(&app, "pro", &cookie).await;
+    assert_eq!(header(&again, "location"), "/pricing?error=has_plan");
+    let portal = app
+        .send(
+            Request::post("/billing/portal")
+                .header(header::ORIGIN, ORIGIN)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(portal.status(), StatusCode::SEE_OTHER);
+    assert!(
+        header(&portal, "location").starts_with(&format!("{}/portal/bps_", stripe.api_base())),
+        "{}",
+        header(&portal, "location")
+    );
+
+    // The next month: its invoice (both of Stripe's events for it) replaces what was left.
+    let next = serde_json::json!({ "id": "in_next", "object": "invoice", "subscription": subscription,
+        "amount_paid": 2900, "currency": "eur", "hosted_invoice_url": "https://invoice.stripe.test/in_next" });
+    assert_eq!(
+        event(&app, "evt_next_1", "invoice.paid", next.clone()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        event(&app, "evt_next_2", "invoice.payment_succeeded", next).await,
+        StatusCode::OK
+    );
+    assert_eq!(total(&app, &cookie).await, "5");
+    let rows = get_fn(&app, "/_app/credits_overview", &cookie).await["history"].clone();
+    assert_eq!(rows[0]["what"], "Plan: this month's credits", "{rows}");
+    assert_eq!(rows[1]["amount"], "-5", "{rows}");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(app.mail_count("receipt"), 2, "one receipt per invoice");
+    let receipt = app.mail("receipt", "ada@example.com").await;
+    assert!(
+        receipt.text.contains("https://invoice.stripe.test/in_next"),
+        "{}",
+        receipt.text
+    );
+
+    // An invoice for a subscription no account has (yet): Stripe must deliver it again.
+    let stray =
+        serde_json::json!({ "id": "in_stray", "object": "invoice", "subscription": "sub_unknown" });
+    assert_eq!(
+        event(&app, "evt_stray", "invoice.paid", stray).await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+
+    // A failed renewal: the plan is past due and the person is told.
+    let failed =
+        serde_json::json!({ "id": "in_failed", "object": "invoice", "subscription": subscription });
+    assert_eq!(
+        event(&app, "evt_failed", "invoice.payment_failed", failed).await,
+        StatusCode::OK
+    );
+    let mail = app.mail("plan_payment_failed", "ada@example.com").await;
+    assert!(mail.subject.contains("Pro"), "{}", mail.subject);
+    let credits = get_fn(&app, "/_app/credits_overview", &cookie).await;
+    assert_eq!(
+        credits["plan"],
+        serde_json::json!(["Pro", "past_due"]),
+        "{credits}"
+    );
+
+    // Deleting the account cancels the plan at Stripe first.
+    let deleted = app
+        .call(
+            "delete_account",
+            &[("password", PASSWORD), ("confirm", "on")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::OK, "{}", text(deleted).await);
+    let (status, at_stripe) =
+        stripe.request("GET", &format!("/v1/subscriptions/{subscription}"), &[]);
+    assert_eq!(status, 200, "{at_stripe}");
+    assert_eq!(at_stripe["status"], "canceled", "{at_stripe}");
+    assert_eq!(
+        services::billing::plans::current(&app.app, ada)
+            .await
+            .expect("lookup"),
+        None,
+        "no plan row names the deleted account"
+    );
+}
+
+#[tokio::test]
+async fn an_account_with_a_plan_is_not_deleted_while_stripe_cannot_cancel_it() {
+    let _turn = page_turn().await;
+    // Stripe at an address where nothing listens.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port");
+    let (app, _dir) = shop_with(
+        &format!("http://{closed}"),
+        &PLAN.replace("PRICE", "price_x"),
+    )
+    .await;
+    let cookie = app.account("ada@example.com").await;
+    let ada = services::accounts::find_by_email(&app.app.db, "ada@example.com")
+        .await
+        .expect("lookup")
+        .expect("ada");
+    services::billing::plans::subscribed(&app.app, ada.id, "pro", "sub_1", "cus_1", "cs_1")
+        .await
+        .expect("plan");
+    let refused = app
+        .call(
+            "delete_account",
+            &[("password", PASSWORD), ("confirm", "on")],
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let said = json(refused).await["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(said.contains("nothing was deleted"), "{said}");
+    assert!(
+        services::accounts::find_by_email(&app.app.db, "ada@example.com")
+            .await
+            .expect("lookup")
+            .is_some(),
+        "the account is still there"
+    );
+}
+
+async fn buy_plan(app: &TestApp, plan: &str, cookie: &str) -> http::Response<Body> {
+    app.send(
+        Request::post("/billing/checkout")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::COOKIE, cookie)
+            .body(Body::from(format!("plan={plan}")))
+            .expect("request"),
+    )
+    .await
 }

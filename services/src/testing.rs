@@ -353,6 +353,22 @@ impl StripeFake {
         price["id"].as_str().expect("a price id").to_string()
     }
 
+    /// A monthly recurring price of `amount` (smallest unit) in `currency`, for a new product.
+    pub fn monthly_price(&self, amount: i64, currency: &str) -> String {
+        let (status, price) = self.request(
+            "POST",
+            "/v1/prices",
+            &[
+                ("currency", currency),
+                ("unit_amount", &amount.to_string()),
+                ("product_data[name]", "Plan"),
+                ("recurring[interval]", "month"),
+            ],
+        );
+        assert_eq!(status, 200, "{price}");
+        price["id"].as_str().expect("a price id").to_string()
+    }
+
     /// Where events are delivered from now on.
     pub fn webhook(&self, url: &str) {
         let (status, answer) = self.request("POST", "/_fake/webhook", &[("url", url)]);

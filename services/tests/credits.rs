@@ -246,6 +246,64 @@ async fn a_new_month_renews_the_allowance_and_lets_the_old_one_lapse() {
 }
 
 #[tokio::test]
+async fn a_plan_s_paid_month_replaces_what_was_left_of_the_last_one_once_per_invoice() {
+    let test_db = TestDatabase::new().await;
+    let db = test_db.connect().await.expect("connect and migrate");
+    let ada = user(&db, "ada@example.com").await;
+    let now = december();
+    let renew = |invoice: &'static str, amount: i64| {
+        let db = db.clone();
+        async move {
+            ledger::renew(&db, ada, amount, "stripe_invoice", invoice, ALLOWANCE, now)
+                .await
+                .expect("renew")
+        }
+    };
+    assert!(renew("in_1", 500).await);
+    ledger::grant(
+        &db,
+        ada,
+        Bucket::Payg,
+        300,
+        "stripe_checkout",
+        "cs_1",
+        ALLOWANCE,
+        now,
+    )
+    .await
+    .expect("pack");
+    // 2 (free) + 1.5 from the plan spent: the free ones first.
+    ledger::charge(&db, ada, 350, "api", ALLOWANCE, now)
+        .await
+        .expect("charge");
+    let before = assert_ledger_adds_up(&db, ada).await;
+    assert_eq!(
+        (before.free, before.subscription, before.payg),
+        (0, 350, 300)
+    );
+    // The next month's invoice: the 3.5 left lapse, 5 arrive; bought credits stay.
+    assert!(renew("in_2", 500).await);
+    let after = assert_ledger_adds_up(&db, ada).await;
+    assert_eq!((after.subscription, after.payg), (500, 300));
+    // The same invoice again (a retried delivery): nothing.
+    assert!(!renew("in_2", 500).await);
+    assert_eq!(assert_ledger_adds_up(&db, ada).await, after);
+    let newest: Vec<(String, String, i64)> = ledger::history(&db, ada, 2)
+        .await
+        .expect("history")
+        .into_iter()
+        .map(|row| (row.kind, row.bucket, row.amount))
+        .collect();
+    assert_eq!(
+        newest,
+        vec![
+            ("grant".to_string(), "subscription".to_string(), 500),
+            ("expiry".to_string(), "subscription".to_string(), -350),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn parallel_charges_never_overspend() {
     let test_db = TestDatabase::new().await;
     let db = test_db.connect().await.expect("connect and migrate");

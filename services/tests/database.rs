@@ -119,3 +119,79 @@ async fn readiness_reports_the_backend() {
         .expect_err("closed pool is not ready");
     assert_eq!(err.kind(), ErrorKind::Unavailable);
 }
+
+/// Every column of the migrated schema, as `table.column`, on the backend this run uses.
+async fn columns(db: &sea_orm::DatabaseConnection, backend: Backend) -> Vec<String> {
+    use sea_orm::{Statement, TryGetable};
+    let sql = match backend {
+        Backend::Sqlite => {
+            "SELECT m.name || '.' || p.name AS col FROM sqlite_master m \
+             JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"
+        }
+        Backend::Postgres => {
+            "SELECT table_name || '.' || column_name AS col FROM information_schema.columns \
+             WHERE table_schema = current_schema()"
+        }
+    };
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("the schema")
+        .iter()
+        .map(|row| String::try_get(row, "", "col").expect("a column name"))
+        .collect()
+}
+
+/// The privacy policy: "Billing information is processed securely via Stripe and is never stored
+/// on our servers." No column may be made to hold a card, a bank account or a billing address:
+/// payments keep only Stripe's ids, amounts and the credits ledger.
+#[tokio::test]
+async fn no_column_could_hold_card_data_or_a_billing_address() {
+    let test_db = TestDatabase::new().await;
+    let db = test_db.connect().await.expect("connect and migrate");
+    let all = columns(&db, test_db.backend).await;
+    assert!(
+        all.iter().any(|c| c == "billing_subscriptions.customer_id"),
+        "the schema was read: {all:?}"
+    );
+    const PAYMENT_DATA: &[&str] = &[
+        "card",
+        "pan",
+        "cvc",
+        "cvv",
+        "expiry",
+        "exp_month",
+        "exp_year",
+        "iban",
+        "bic",
+        "bank",
+        "account_number",
+        "routing",
+        "address",
+        "street",
+        "postal",
+        "postcode",
+        "zip",
+        "city",
+        "country",
+        "phone",
+        "vat",
+        "tax_id",
+        "billing_name",
+    ];
+    for column in &all {
+        let name = column
+            .split('.')
+            .nth(1)
+            .unwrap_or(column)
+            .to_ascii_lowercase();
+        let words: Vec<&str> = name.split('_').collect();
+        for word in PAYMENT_DATA {
+            let hit = if word.contains('_') {
+                name.contains(word)
+            } else {
+                words.contains(word)
+            };
+            assert!(!hit, "{column} looks like payment data ({word})");
+        }
+    }
+}

@@ -479,6 +479,15 @@ fn Credits() -> impl IntoView {
                         "API calls with a key cost 1 credit, 0.25 for a preview. "
                         <a href="/pricing">"Buy credits"</a>
                     </p>
+                    {view.plan.map(|(name, status)| view! {
+                        <p data-testid="plan">
+                            "Plan: " <strong>{name}</strong>
+                            {(status == "past_due").then_some(" — the last payment failed; Stripe will try again")}
+                        </p>
+                        <form method="post" action="/billing/portal">
+                            <button class="button" type="submit" data-testid="manage-plan">"Manage your plan (Stripe)"</button>
+                        </form>
+                    })}
                     {if view.history.is_empty() {
                         view! { <p class="fine-print">"No credits used or bought yet."</p> }.into_any()
                     } else {

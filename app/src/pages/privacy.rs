@@ -40,6 +40,7 @@ fn Policy(doc: PolicyDocument) -> impl IntoView {
     view! {
         {blocks}
         <RightsAsButtons/>
+        <PaymentRecords/>
         <p class="policy-version">"Policy version " <span data-testid="policy-version">{doc.version}</span></p>
     }
 }
@@ -77,6 +78,30 @@ fn RightsAsButtons() -> impl IntoView {
                 ": it gets a reference at once and an answer within 30 days."
             </p>
             <p>"Which cookies we set, and when: " <a href="/cookies">"the cookie list"</a>"."</p>
+        </section>
+    }
+}
+
+/// What the payment code keeps (issue 18), and for how long: the policy's "Payment Data" sentence
+/// made concrete.
+#[component]
+fn PaymentRecords() -> impl IntoView {
+    view! {
+        <section class="rights" data-testid="payment-records">
+            <h2>"Payments: what we keep, and for how long"</h2>
+            <p>
+                "Where this server sells credits or plans, Stripe takes the payment on its own page: "
+                "imgigo never sees or stores card numbers, bank details or a billing address. "
+                "Stripe gets your email address, for its receipt."
+            </p>
+            <p>
+                "We keep Stripe's ids of your checkouts, plans and invoices, the plan's name and state, "
+                "and your credits ledger (each credit granted or spent, with its amount and date), to count "
+                "your credits and answer questions about a payment. They are in “Download my data”, and "
+                "they are kept only as long as your account: “Delete my account” cancels your plan at "
+                "Stripe first and then deletes them all. The invoices Stripe issued stay with Stripe, "
+                "which keeps them for as long as accounting law requires."
+            </p>
         </section>
     }
 }

@@ -5,10 +5,17 @@
 //! order are harmless: a checkout grants when it is paid, whichever of its events says so first.
 //! Events imgigo has no use for are acknowledged and recorded.
 //!
-//! Handled: `checkout.session.completed` and `checkout.session.async_payment_succeeded` for a
-//! credit pack (mode `payment`, `payment_status` `paid`): the pack named in the session's metadata
-//! (`pack`, set when imgigo creates the session) grants its credits, from the operator's products
-//! file, to the account in `client_reference_id`.
+//! Handled:
+//! - `checkout.session.completed` and `checkout.session.async_payment_succeeded`, paid: for a credit
+//!   pack (mode `payment`) the pack named in the session's metadata (`pack`, set when imgigo creates
+//!   the session) grants its credits, from the operator's products file, to the account in
+//!   `client_reference_id`, with a receipt by mail; for a plan (mode `subscription`) the
+//!   subscription is remembered for that account ([`plans::subscribed`]).
+//! - `invoice.paid` and `invoice.payment_succeeded` of a plan's subscription: the month's credits
+//!   and a receipt ([`plans::invoice_paid`]); for a subscription not known yet, a 5xx, so Stripe
+//!   delivers it again after the checkout's event.
+//! - `invoice.payment_failed`: the plan is `past_due`, and a mail says what to do.
+//! - `customer.subscription.deleted`: the plan has ended, and a mail says so.
 
 use std::collections::HashMap;
 
@@ -17,7 +24,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use serde::Deserialize;
 
-use super::{checkout, money, signature};
+use super::{checkout, money, plans, signature};
 use crate::config::BillingConfig;
 use crate::credits::{Bucket, ledger};
 use crate::mail::templates;
@@ -56,6 +63,8 @@ struct CheckoutSession {
     mode: Option<String>,
     payment_status: Option<String>,
     client_reference_id: Option<String>,
+    customer: Option<String>,
+    subscription: Option<String>,
     /// What was charged, in the currency's smallest unit.
     amount_total: Option<i64>,
     currency: Option<String>,
@@ -93,6 +102,37 @@ pub async fn receive(
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
             checkout(app, billing, event.data.object).await?
         }
+        // Stripe sends both for a paid invoice; the invoice id makes the second change nothing.
+        "invoice.paid" | "invoice.payment_succeeded" => {
+            let invoice = invoice(event.data.object)?;
+            match invoice.subscription() {
+                Some(subscription) => {
+                    let paid = plans::PaidInvoice {
+                        id: &invoice.id,
+                        subscription,
+                        amount: invoice.amount_paid.zip(invoice.currency.as_deref()),
+                        url: invoice.hosted_invoice_url.as_deref(),
+                    };
+                    applied(plans::invoice_paid(app, &paid).await?)
+                }
+                None => Outcome::Ignored,
+            }
+        }
+        "invoice.payment_failed" => {
+            let invoice = invoice(event.data.object)?;
+            match invoice.subscription() {
+                Some(subscription) => applied(
+                    plans::invoice_failed(app, subscription, invoice.hosted_invoice_url.as_deref())
+                        .await?,
+                ),
+                None => Outcome::Ignored,
+            }
+        }
+        "customer.subscription.deleted" => {
+            let subscription: Subscription = serde_json::from_value(event.data.object)
+                .map_err(|_| Error::BadRequest("Refused: not a subscription.".into()))?;
+            applied(plans::ended(app, &subscription.id).await?)
+        }
         _ => Outcome::Ignored,
     };
     // Recorded after the effect: a crash in between means Stripe delivers again, and the grant's
@@ -112,7 +152,67 @@ pub async fn receive(
     Ok(outcome)
 }
 
-/// A paid checkout of a credit pack grants the pack's credits.
+fn applied(changed: bool) -> Outcome {
+    if changed {
+        Outcome::Applied
+    } else {
+        Outcome::Ignored
+    }
+}
+
+#[derive(Deserialize)]
+struct Subscription {
+    id: String,
+}
+
+/// The fields of an invoice imgigo reads. Its subscription is `subscription` in older API
+/// versions and `parent.subscription_details.subscription` in newer ones.
+#[derive(Deserialize)]
+struct Invoice {
+    id: String,
+    subscription: Option<String>,
+    parent: Option<InvoiceParent>,
+    amount_paid: Option<i64>,
+    currency: Option<String>,
+    hosted_invoice_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct InvoiceParent {
+    subscription_details: Option<SubscriptionDetails>,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionDetails {
+    subscription: Option<String>,
+}
+
+impl Invoice {
+    fn subscription(&self) -> Option<&str> {
+        self.subscription
+            .as_deref()
+            .or_else(|| {
+                self.parent
+                    .as_ref()?
+                    .subscription_details
+                    .as_ref()?
+                    .subscription
+                    .as_deref()
+            })
+            .filter(|id| !id.is_empty() && id.len() <= 255)
+    }
+}
+
+fn invoice(object: serde_json::Value) -> Result<Invoice, Error> {
+    let invoice: Invoice = serde_json::from_value(object)
+        .map_err(|_| Error::BadRequest("Refused: not an invoice.".into()))?;
+    if invoice.id.is_empty() || invoice.id.len() > 255 {
+        return Err(Error::BadRequest("Refused: not an invoice.".into()));
+    }
+    Ok(invoice)
+}
+
+/// A paid checkout: a credit pack grants its credits; a plan's is remembered for its invoices.
 async fn checkout(
     app: &AppState,
     billing: &BillingConfig,
@@ -120,7 +220,8 @@ async fn checkout(
 ) -> Result<Outcome, Error> {
     let session: CheckoutSession = serde_json::from_value(object)
         .map_err(|_| Error::BadRequest("Refused: not a checkout session.".into()))?;
-    if session.mode.as_deref() != Some("payment")
+    let subscription = session.mode.as_deref() == Some("subscription");
+    if !(subscription || session.mode.as_deref() == Some("payment"))
         || session.payment_status.as_deref() != Some("paid")
     {
         return Ok(Outcome::Ignored);
@@ -134,6 +235,9 @@ async fn checkout(
         tracing::warn!(session = %session.id, "a paid checkout without an imgigo account");
         return Ok(Outcome::Ignored);
     };
+    if subscription {
+        return subscribed(app, billing, user_id, &session).await;
+    }
     let pack_id = session
         .metadata
         .get("pack")
@@ -179,14 +283,54 @@ async fn checkout(
             &user.name,
             &templates::Receipt {
                 item: &pack.name,
-                credits: &money::credits(pack.hundredths),
+                credits: &money::phrase(pack.hundredths),
                 amount: amount.as_deref(),
                 date: &now.format("%Y-%m-%d %H:%M UTC").to_string(),
                 reference: &session.id,
-                balance: &money::credits(balance.total()),
+                balance: &money::phrase(balance.total()),
+                invoice_url: None,
             },
             &account,
         ));
     }
+    Ok(Outcome::Applied)
+}
+
+/// A paid plan checkout: the subscription is remembered for the account; the credits come with
+/// its invoice.
+async fn subscribed(
+    app: &AppState,
+    billing: &BillingConfig,
+    user_id: i64,
+    session: &CheckoutSession,
+) -> Result<Outcome, Error> {
+    let plan = session
+        .metadata
+        .get("plan")
+        .map(String::as_str)
+        .unwrap_or_default();
+    if billing.products.plan(plan).is_none() {
+        return Err(Error::Internal(format!(
+            "checkout {} started plan {plan:?}, which the products file no longer lists",
+            session.id
+        )));
+    }
+    let (Some(subscription), Some(customer)) = (&session.subscription, &session.customer) else {
+        return Err(Error::BadRequest(
+            "Refused: a subscription checkout without its subscription or customer.".into(),
+        ));
+    };
+    if subscription.len() > 255 || customer.len() > 255 || session.id.len() > 255 {
+        return Err(Error::BadRequest("Refused: not a checkout session.".into()));
+    }
+    if users::Entity::find_by_id(user_id)
+        .one(&app.db)
+        .await?
+        .is_none()
+    {
+        tracing::warn!(session = %session.id, "a plan checkout for an account deleted since");
+        return Ok(Outcome::Ignored);
+    }
+    plans::subscribed(app, user_id, plan, subscription, customer, &session.id).await?;
     Ok(Outcome::Applied)
 }

@@ -7,6 +7,7 @@
 pub mod checkout;
 pub mod events;
 pub mod money;
+pub mod plans;
 pub mod products;
 pub mod signature;
 pub mod stripe_api;

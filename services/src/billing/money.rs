@@ -32,6 +32,14 @@ pub fn credits(hundredths: i64) -> String {
     }
 }
 
+/// The same with its noun: `1 credit`, `2.5 credits`, `0 credits`.
+pub fn phrase(hundredths: i64) -> String {
+    match hundredths {
+        100 => "1 credit".into(),
+        _ => format!("{} credits", credits(hundredths)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +63,7 @@ mod tests {
         assert_eq!(credits(1), "0.01");
         assert_eq!(credits(0), "0");
         assert_eq!(credits(-125), "-1.25");
+        assert_eq!(phrase(100), "1 credit");
+        assert_eq!(phrase(250), "2.5 credits");
     }
 }

@@ -1,10 +1,13 @@
-//! What is for sale: the operator's credit packs, read at start from a JSON file
-//! (`IMGIGO_PRODUCTS`). Each names the Stripe price that is charged and the credits it grants;
-//! the credits come from this file only, never from what a payment's metadata says.
+//! What is for sale: the operator's credit packs (one-time) and monthly plans, read at start from
+//! a JSON file (`IMGIGO_PRODUCTS`). Each names the Stripe price that is charged (for a plan, a
+//! monthly recurring price) and the credits it grants (for a plan, each month it is paid); the
+//! credits come from this file only, never from what a payment's metadata says.
 //!
 //! ```json
 //! { "packs": [ { "id": "credits-100", "name": "100 credits", "price": "price_1Qx…",
-//!                "credits": 100, "shown_price": "€9" } ] }
+//!                "credits": 100, "shown_price": "€9" } ],
+//!   "plans": [ { "id": "pro", "name": "Pro", "price": "price_1Qy…",
+//!                "credits": 500, "shown_price": "€29 a month" } ] }
 //! ```
 
 use serde::Deserialize;
@@ -16,9 +19,11 @@ const MAX_TEXT: usize = 100;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Products {
     pub packs: Vec<Pack>,
+    /// Monthly plans: the same fields, `hundredths` granted with each paid month.
+    pub plans: Vec<Pack>,
 }
 
-/// A one-time purchase of credits.
+/// A one-time purchase of credits, or a monthly plan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pack {
     /// Our name for it, in links and in the checkout's metadata (`credits-100`).
@@ -39,6 +44,8 @@ pub struct Pack {
 struct File {
     #[serde(default)]
     packs: Vec<PackEntry>,
+    #[serde(default)]
+    plans: Vec<PackEntry>,
 }
 
 #[derive(Deserialize)]
@@ -61,61 +68,78 @@ impl Products {
     pub fn parse(json: &str) -> Result<Self, String> {
         let file: File =
             serde_json::from_str(json).map_err(|err| format!("not a products file: {err}"))?;
-        if file.packs.len() > MAX_PACKS {
-            return Err(format!("at most {MAX_PACKS} packs"));
+        if file.packs.len() + file.plans.len() > MAX_PACKS {
+            return Err(format!("at most {MAX_PACKS} packs and plans together"));
         }
+        // Ids are unique across packs and plans: a checkout's metadata names one of them.
         let mut ids = std::collections::HashSet::new();
-        let mut packs = Vec::new();
-        for pack in file.packs {
-            for (what, text) in [
-                ("id", &pack.id),
-                ("name", &pack.name),
-                ("price", &pack.price),
-                ("shown_price", &pack.shown_price),
-            ] {
-                if text.trim().is_empty() || text.len() > MAX_TEXT {
-                    return Err(format!(
-                        "pack {:?}: `{what}` must be 1 to {MAX_TEXT} characters",
-                        pack.id
-                    ));
-                }
-            }
-            if !pack
-                .id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
-                return Err(format!(
-                    "pack {:?}: `id` may hold only letters, digits, - and _",
-                    pack.id
-                ));
-            }
-            let hundredths = pack.credits * 100.0;
-            if !(1.0..=100_000_000.0).contains(&hundredths)
-                || (hundredths - hundredths.round()).abs() > 1e-6
-            {
-                return Err(format!(
-                    "pack {:?}: `credits` must be 0.01 to 1000000, with at most two decimals",
-                    pack.id
-                ));
-            }
-            if !ids.insert(pack.id.clone()) {
-                return Err(format!("pack {:?} is listed twice", pack.id));
-            }
-            packs.push(Pack {
-                id: pack.id,
-                name: pack.name,
-                price: pack.price,
-                hundredths: hundredths.round() as i64,
-                shown_price: pack.shown_price,
-            });
-        }
-        Ok(Products { packs })
+        let mut checked = |entries: Vec<PackEntry>| -> Result<Vec<Pack>, String> {
+            entries
+                .into_iter()
+                .map(|entry| {
+                    let pack = check(entry)?;
+                    if !ids.insert(pack.id.clone()) {
+                        return Err(format!("{:?} is listed twice", pack.id));
+                    }
+                    Ok(pack)
+                })
+                .collect()
+        };
+        let packs = checked(file.packs)?;
+        let plans = checked(file.plans)?;
+        Ok(Products { packs, plans })
     }
 
     pub fn pack(&self, id: &str) -> Option<&Pack> {
         self.packs.iter().find(|pack| pack.id == id)
     }
+
+    pub fn plan(&self, id: &str) -> Option<&Pack> {
+        self.plans.iter().find(|plan| plan.id == id)
+    }
+}
+
+/// One entry, checked: the error says what to fix.
+fn check(pack: PackEntry) -> Result<Pack, String> {
+    for (what, text) in [
+        ("id", &pack.id),
+        ("name", &pack.name),
+        ("price", &pack.price),
+        ("shown_price", &pack.shown_price),
+    ] {
+        if text.trim().is_empty() || text.len() > MAX_TEXT {
+            return Err(format!(
+                "{:?}: `{what}` must be 1 to {MAX_TEXT} characters",
+                pack.id
+            ));
+        }
+    }
+    if !pack
+        .id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(format!(
+            "{:?}: `id` may hold only letters, digits, - and _",
+            pack.id
+        ));
+    }
+    let hundredths = pack.credits * 100.0;
+    if !(1.0..=100_000_000.0).contains(&hundredths)
+        || (hundredths - hundredths.round()).abs() > 1e-6
+    {
+        return Err(format!(
+            "{:?}: `credits` must be 0.01 to 1000000, with at most two decimals",
+            pack.id
+        ));
+    }
+    Ok(Pack {
+        id: pack.id,
+        name: pack.name,
+        price: pack.price,
+        hundredths: hundredths.round() as i64,
+        shown_price: pack.shown_price,
+    })
 }
 
 #[cfg(test)]
@@ -140,6 +164,12 @@ mod tests {
             Some(10_000)
         );
         assert_eq!(products.pack("nope"), None);
+        let products = Products::parse(
+            r#"{"packs":[],"plans":[{"id":"pro","name":"Pro","price":"price_m","credits":500,"shown_price":"€29 a month"}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(products.plan("pro").map(|p| p.hundredths), Some(50_000));
+        assert_eq!(products.pack("pro"), None, "a plan is not a pack");
         for bad in [
             r#"{"packs":[{"id":"a","name":"","price":"p","credits":1,"shown_price":"€1"}]}"#,
             r#"{"packs":[{"id":"a","name":"n","price":"p","credits":0.001,"shown_price":"€1"}]}"#,
@@ -147,6 +177,7 @@ mod tests {
             r#"{"packs":[{"id":"a","name":"n","price":"p","credits":1,"shown_price":"€1","extra":1}]}"#,
             r#"{"packs":[{"id":"a","name":"n","price":"p","credits":1,"shown_price":"€1"},{"id":"a","name":"n","price":"p","credits":1,"shown_price":"€1"}]}"#,
             r#"{"packs": 3}"#,
+            r#"{"packs":[{"id":"a","name":"n","price":"p","credits":1,"shown_price":"€1"}],"plans":[{"id":"a","name":"n","price":"p","credits":1,"shown_price":"€1"}]}"#,
             "not json",
         ] {
             assert!(Products::parse(bad).is_err(), "{bad}");

@@ -25,6 +25,22 @@ pub fn client(billing: &BillingConfig) -> Result<Client, Error> {
         .map_err(|err| unavailable("set up the Stripe client", err))
 }
 
+/// Cancels subscription `id` at once (`DELETE /v1/subscriptions/{id}`). Sent as a plain request
+/// and its answer not read beyond success: the full subscription object is large and only the
+/// success matters here.
+pub async fn cancel_subscription(client: &Client, id: &str) -> Result<(), StripeError> {
+    use stripe_client_core::{RequestBuilder, StripeMethod};
+    let path = format!(
+        "/subscriptions/{}",
+        url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+    );
+    RequestBuilder::new(StripeMethod::Delete, path)
+        .customize::<miniserde::json::Value>()
+        .send(client)
+        .await
+        .map(drop)
+}
+
 /// What the person is told when Stripe could not be used.
 pub const UNAVAILABLE: &str = "Payments are unavailable right now and nothing was charged. Please try again in a few minutes.";
 

@@ -76,6 +76,64 @@ pub async fn grant(
     .await
 }
 
+/// A plan's month paid: what is left of the plan's previous month lapses (an expiry row) and the
+/// month's `amount` hundredths are granted, both caused by `source`/`reference` (Stripe's invoice).
+/// Returns `false`, changing nothing, when that invoice was applied already.
+pub async fn renew(
+    db: &DatabaseConnection,
+    user_id: i64,
+    amount: i64,
+    source: &str,
+    reference: &str,
+    allowance: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    if amount <= 0 {
+        return Err(Error::Internal(format!(
+            "a plan's month must grant credits, not {amount}"
+        )));
+    }
+    db::write_transaction(db, async |txn| {
+        let mut account = locked(txn, user_id, allowance, now).await?;
+        let bucket = Bucket::Subscription;
+        if recorded(txn, user_id, Kind::Grant, Some(bucket), source, reference).await? {
+            return Ok(false);
+        }
+        let left = account.balance.subscription;
+        if left > 0 {
+            account.balance.subscription = 0;
+            append(
+                txn,
+                &account,
+                Kind::Expiry,
+                bucket,
+                -left,
+                source,
+                Some(reference),
+                None,
+                now,
+            )
+            .await?;
+        }
+        account.balance.subscription = amount;
+        append(
+            txn,
+            &account,
+            Kind::Grant,
+            bucket,
+            amount,
+            source,
+            Some(reference),
+            None,
+            now,
+        )
+        .await?;
+        account.save(txn, now).await?;
+        Ok(true)
+    })
+    .await
+}
+
 /// Takes `amount` hundredths from the account: the month's free allowance first, then the plan's
 /// credits, then bought packs. Not enough in all of them together: an `insufficient_credits`
 /// error and nothing taken.

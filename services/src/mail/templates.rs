@@ -245,7 +245,7 @@ pub fn account_deleted(to: &str, name: &str) -> Mail {
 pub struct Receipt<'a> {
     /// What was bought ("100 credits").
     pub item: &'a str,
-    /// The credits it granted, as people write them ("100", "2.5").
+    /// The credits it granted ("100 credits", "1 credit").
     pub credits: &'a str,
     /// What Stripe charged ("EUR 9.00"), when its event said.
     pub amount: Option<&'a str>,
@@ -253,15 +253,17 @@ pub struct Receipt<'a> {
     pub date: &'a str,
     /// Stripe's reference for the payment (the checkout session's id).
     pub reference: &'a str,
-    /// The account's credits after it.
+    /// The account's credits after it ("12.5 credits").
     pub balance: &'a str,
+    /// Stripe's page for the invoice, where there is one (plans).
+    pub invoice_url: Option<&'a str>,
 }
 
 /// A receipt for a paid credit pack.
 pub fn receipt(to: &str, name: &str, receipt: &Receipt<'_>, account: &str) -> Mail {
     let mut lines = vec![
         Line::Text(format!(
-            "Thank you for your purchase. {} credits were added to your imgigo account.",
+            "Thank you for your purchase: {} added to your imgigo account.",
             receipt.credits
         )),
         Line::Text(format!("What: {}", receipt.item)),
@@ -272,8 +274,16 @@ pub fn receipt(to: &str, name: &str, receipt: &Receipt<'_>, account: &str) -> Ma
     lines.extend([
         Line::Text(format!("Date: {}", receipt.date)),
         Line::Text(format!("Reference: {}", receipt.reference)),
+    ]);
+    if let Some(url) = receipt.invoice_url {
+        lines.push(Line::Link {
+            label: "Stripe's invoice and receipt",
+            url,
+        });
+    }
+    lines.extend([
         Line::Text(format!(
-            "Your balance is now {} credits. The payment was taken by Stripe; imgigo never saw your card.",
+            "Your balance is now {}. The payment was taken by Stripe; imgigo never saw your card.",
             receipt.balance
         )),
         Line::Link {
@@ -287,6 +297,55 @@ pub fn receipt(to: &str, name: &str, receipt: &Receipt<'_>, account: &str) -> Ma
         &format!("Your imgigo receipt: {}", receipt.item),
         name,
         &lines,
+    )
+}
+
+/// A plan's monthly payment failed: what to do so the plan goes on.
+pub fn plan_payment_failed(
+    to: &str,
+    name: &str,
+    plan: &str,
+    invoice_url: Option<&str>,
+    account: &str,
+) -> Mail {
+    let mut lines = vec![Line::Text(format!(
+        "Stripe could not take this month's payment for your imgigo plan \"{plan}\". Stripe will try again over the next days; until it succeeds, no new plan credits are added (credits you have stay)."
+    ))];
+    if let Some(url) = invoice_url {
+        lines.push(Line::Link {
+            label: "Pay the invoice at Stripe",
+            url,
+        });
+    }
+    lines.push(Line::Text(
+        "To use another card, open \"Manage your plan\" on your account page:".into(),
+    ));
+    lines.push(Line::Link {
+        label: "Your account",
+        url: account,
+    });
+    compose(
+        "plan_payment_failed",
+        to,
+        &format!("The payment for your imgigo plan \"{plan}\" failed"),
+        name,
+        &lines,
+    )
+}
+
+/// A plan ended (cancelled in Stripe's portal, or unpaid).
+pub fn plan_cancelled(to: &str, name: &str, plan: &str) -> Mail {
+    compose(
+        "plan_cancelled",
+        to,
+        &format!("Your imgigo plan \"{plan}\" has ended"),
+        name,
+        &[
+            Line::Text(format!(
+                "Your plan \"{plan}\" has ended and nothing more will be charged for it. The credits on your account stay there."
+            )),
+            Line::Text("You can start a plan again on the pricing page at any time.".into()),
+        ],
     )
 }
 

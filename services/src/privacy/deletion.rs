@@ -1,8 +1,9 @@
 //! "Delete my account" (erasure): after the password is entered again and the person confirms,
 //! the `users` row is deleted and every table that names the account goes with it (foreign keys
 //! cascade: consents, sessions — so they end at once —, links, API keys, audit rows, requests,
-//! result ids), and the results its API keys created are destroyed in the result store. A
-//! confirmation mail goes to the address that was deleted (a legally required mail).
+//! result ids, credits, plans), and the results its API keys created are destroyed in the result
+//! store. A plan is cancelled at Stripe first, so nothing more is charged. A confirmation mail goes
+//! to the address that was deleted (a legally required mail).
 
 use entity::users;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -33,6 +34,9 @@ pub async fn delete_account(
             message: "that is not your current password".into(),
         });
     }
+    // A plan must not go on charging a deleted account: cancelled at Stripe first, and while
+    // Stripe cannot be reached nothing is deleted (the person is told to try again).
+    crate::billing::plans::cancel_all(app, user.id).await?;
     // Results made with the account's keys: destroyed even though we never held their keys.
     let results: Vec<crate::results::ResultId> = crate::accounts::results::for_user(app, user.id)
         .await?

@@ -11,13 +11,15 @@
 //!   response, created_at, due_at, closed_at}], "account_results": [{result_id, created_at,
 //!   expires_at}], "audit_log": [{staff_role, action, created_at}], "credit_accounts": [{free,
 //!   free_month, subscription, payg, updated_at}], "credit_ledger": [{kind, bucket, amount,
-//!   balance_after, source, source_ref, note, created_at}]}` (credits in hundredths).
+//!   balance_after, source, source_ref, note, created_at}], "billing_subscriptions": [{id,
+//!   customer_id, checkout_id, plan, status, created_at, updated_at}]}` (credits in hundredths;
+//!   Stripe's ids, never card data).
 //! A new table that holds personal data must be added here (a test enumerates the schema).
 
 use chrono::{DateTime, Utc};
 use entity::consents::{Method, Purpose};
 use entity::{account_results, account_tokens, api_keys, audit_log, consents, privacy_requests};
-use entity::{credit_accounts, credit_ledger, sessions, users};
+use entity::{billing_subscriptions, credit_accounts, credit_ledger, sessions, users};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
@@ -40,6 +42,33 @@ pub struct Export {
     pub audit_log: Vec<AuditEntry>,
     pub credit_accounts: Vec<CreditAccount>,
     pub credit_ledger: Vec<CreditEntry>,
+    pub billing_subscriptions: Vec<Subscription>,
+}
+
+/// A monthly plan started through Stripe: Stripe's ids and the state.
+#[derive(Clone, Debug, Serialize)]
+pub struct Subscription {
+    pub id: String,
+    pub customer_id: String,
+    pub checkout_id: String,
+    pub plan: String,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<billing_subscriptions::Model> for Subscription {
+    fn from(s: billing_subscriptions::Model) -> Self {
+        Self {
+            id: s.id,
+            customer_id: s.customer_id,
+            checkout_id: s.checkout_id,
+            plan: s.plan,
+            status: s.status,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+        }
+    }
 }
 
 /// The account's credits, in hundredths.
@@ -303,6 +332,11 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Export, Error
         .order_by_asc(credit_ledger::Column::Id)
         .all(db)
         .await?;
+    let subscriptions = billing_subscriptions::Entity::find()
+        .filter(billing_subscriptions::Column::UserId.eq(user.id))
+        .order_by_asc(billing_subscriptions::Column::CreatedAt)
+        .all(db)
+        .await?;
     Ok(Export {
         schema: SCHEMA,
         exported_at: app.clock.now(),
@@ -317,6 +351,7 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Export, Error
         audit_log: rows(audit),
         credit_accounts: rows(credit_account),
         credit_ledger: rows(ledger),
+        billing_subscriptions: rows(subscriptions),
     })
 }
 
@@ -404,6 +439,15 @@ mod tests {
                 note: None,
                 created_at: at,
             }],
+            billing_subscriptions: vec![Subscription {
+                id: "sub_1".into(),
+                customer_id: "cus_1".into(),
+                checkout_id: "cs_2".into(),
+                plan: "pro".into(),
+                status: "active".into(),
+                created_at: at,
+                updated_at: at,
+            }],
         };
         let value = serde_json::to_value(&document).expect("json");
         let keys = |value: &serde_json::Value| -> Vec<String> {
@@ -419,6 +463,7 @@ mod tests {
                 "account_tokens",
                 "api_keys",
                 "audit_log",
+                "billing_subscriptions",
                 "consents",
                 "credit_accounts",
                 "credit_ledger",
@@ -484,6 +529,18 @@ mod tests {
         assert_eq!(
             first("credit_accounts"),
             ["free", "free_month", "payg", "subscription", "updated_at"]
+        );
+        assert_eq!(
+            first("billing_subscriptions"),
+            [
+                "checkout_id",
+                "created_at",
+                "customer_id",
+                "id",
+                "plan",
+                "status",
+                "updated_at"
+            ]
         );
         assert_eq!(
             first("credit_ledger"),

@@ -1,0 +1,268 @@
+//! Monthly plans: the subscriptions accounts started through Checkout (`billing_subscriptions`),
+//! what Stripe's events do to them, the billing portal where a person changes or cancels one, and
+//! cancelling at Stripe when an account is deleted.
+//!
+//! A plan's credits come with each paid invoice (`invoice.paid`, or `invoice.payment_succeeded`
+//! which Stripe sends beside it): what was left of the previous month lapses and the plan's
+//! monthly credits are granted, once per invoice ([`crate::credits::ledger::renew`]). An invoice
+//! for a subscription imgigo does not know yet (its checkout's event not applied yet) is an error,
+//! answered 5xx, so Stripe delivers it again later.
+
+use entity::billing_subscriptions as subscriptions;
+use entity::users;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use stripe_billing::billing_portal_session::CreateBillingPortalSession;
+
+use super::checkout::{billing, refused};
+use super::{money, stripe_api as client};
+use crate::credits::ledger;
+use crate::mail::templates;
+use crate::{AppState, Error, ErrorKind};
+
+/// The ledger's `source` of a plan's month (the reference is Stripe's invoice id).
+pub const SOURCE: &str = "stripe_invoice";
+
+/// States in which a subscription still is the account's plan (Stripe's names).
+const LIVE: &[&str] = &["active", "trialing", "past_due", "incomplete", "unpaid"];
+
+/// The plan's name in the products file, or its id when the operator removed it since.
+pub fn name(app: &AppState, plan: &str) -> String {
+    app.config
+        .billing
+        .as_ref()
+        .and_then(|billing| billing.products.plan(plan))
+        .map_or_else(|| plan.to_string(), |plan| plan.name.clone())
+}
+
+/// The account's plan while it lasts: its newest subscription not cancelled.
+pub async fn current(app: &AppState, user_id: i64) -> Result<Option<subscriptions::Model>, Error> {
+    Ok(subscriptions::Entity::find()
+        .filter(subscriptions::Column::UserId.eq(user_id))
+        .filter(subscriptions::Column::Status.is_in(LIVE.iter().copied()))
+        .order_by_desc(subscriptions::Column::CreatedAt)
+        .one(&app.db)
+        .await?)
+}
+
+/// A paid subscription checkout: remembers the subscription for the account (its credits come
+/// with the invoice). Applying it again changes nothing.
+pub async fn subscribed(
+    app: &AppState,
+    user_id: i64,
+    plan: &str,
+    subscription: &str,
+    customer: &str,
+    checkout: &str,
+) -> Result<(), Error> {
+    let now = app.clock.now();
+    subscriptions::Entity::insert(subscriptions::ActiveModel {
+        id: Set(subscription.to_string()),
+        user_id: Set(user_id),
+        customer_id: Set(customer.to_string()),
+        checkout_id: Set(checkout.to_string()),
+        plan: Set(plan.to_string()),
+        status: Set("active".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::column(subscriptions::Column::Id)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&app.db)
+    .await?;
+    tracing::info!(user_id, plan, "plan started");
+    Ok(())
+}
+
+/// What a paid invoice says.
+pub struct PaidInvoice<'a> {
+    pub id: &'a str,
+    pub subscription: &'a str,
+    /// What was charged, in the currency's smallest unit, and the currency.
+    pub amount: Option<(i64, &'a str)>,
+    /// Stripe's page for the invoice (and its receipt).
+    pub url: Option<&'a str>,
+}
+
+/// A plan's invoice was paid: the month's credits, and a receipt. `false` when it was applied
+/// before (nothing granted, nothing mailed).
+pub async fn invoice_paid(app: &AppState, invoice: &PaidInvoice<'_>) -> Result<bool, Error> {
+    let billing = billing(app)?;
+    let Some(row) = subscriptions::Entity::find_by_id(invoice.subscription.to_string())
+        .one(&app.db)
+        .await?
+    else {
+        // Its checkout's event has not been applied yet (events arrive in any order), or the
+        // account was deleted after cancelling. Failing makes Stripe deliver it again later.
+        return Err(Error::Internal(format!(
+            "invoice {} is for subscription {}, which no account has (yet)",
+            invoice.id, invoice.subscription
+        )));
+    };
+    let Some(plan) = billing.products.plan(&row.plan) else {
+        return Err(Error::Internal(format!(
+            "invoice {} is for plan {:?}, which the products file no longer lists",
+            invoice.id, row.plan
+        )));
+    };
+    let now = app.clock.now();
+    let renewed = ledger::renew(
+        &app.db,
+        row.user_id,
+        plan.hundredths,
+        SOURCE,
+        invoice.id,
+        billing.free_credits,
+        now,
+    )
+    .await?;
+    set_status(app, &row, "active").await?;
+    if renewed && let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
+        let balance = ledger::balance(&app.db, user.id, billing.free_credits, now).await?;
+        let amount = invoice
+            .amount
+            .and_then(|(minor, currency)| money::amount(minor, currency));
+        let account = format!(
+            "{}/account#credits",
+            app.config.public_url.trim_end_matches('/')
+        );
+        app.mailer.send_in_background(templates::receipt(
+            &user.email,
+            &user.name,
+            &templates::Receipt {
+                item: &format!("{} (a month)", plan.name),
+                credits: &money::phrase(plan.hundredths),
+                amount: amount.as_deref(),
+                date: &now.format("%Y-%m-%d %H:%M UTC").to_string(),
+                reference: invoice.id,
+                balance: &money::phrase(balance.total()),
+                invoice_url: invoice.url,
+            },
+            &account,
+        ));
+    }
+    Ok(renewed)
+}
+
+/// A plan's invoice could not be paid: the plan is `past_due` and the person is told how to fix it.
+pub async fn invoice_failed(
+    app: &AppState,
+    subscription: &str,
+    url: Option<&str>,
+) -> Result<bool, Error> {
+    let Some(row) = subscriptions::Entity::find_by_id(subscription.to_string())
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    set_status(app, &row, "past_due").await?;
+    if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
+        let account = format!(
+            "{}/account#credits",
+            app.config.public_url.trim_end_matches('/')
+        );
+        app.mailer
+            .send_in_background(templates::plan_payment_failed(
+                &user.email,
+                &user.name,
+                &name(app, &row.plan),
+                url,
+                &account,
+            ));
+    }
+    Ok(true)
+}
+
+/// The subscription ended at Stripe (cancelled in the portal, or unpaid for too long).
+pub async fn ended(app: &AppState, subscription: &str) -> Result<bool, Error> {
+    let Some(row) = subscriptions::Entity::find_by_id(subscription.to_string())
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if row.status == "canceled" {
+        return Ok(false);
+    }
+    set_status(app, &row, "canceled").await?;
+    if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
+        app.mailer.send_in_background(templates::plan_cancelled(
+            &user.email,
+            &user.name,
+            &name(app, &row.plan),
+        ));
+    }
+    Ok(true)
+}
+
+async fn set_status(app: &AppState, row: &subscriptions::Model, status: &str) -> Result<(), Error> {
+    if row.status == status {
+        return Ok(());
+    }
+    let mut active: subscriptions::ActiveModel = row.clone().into();
+    active.status = Set(status.to_string());
+    active.updated_at = Set(app.clock.now());
+    active.update(&app.db).await?;
+    Ok(())
+}
+
+/// The address of Stripe's billing portal for `user`'s plan (change the card, the plan, cancel).
+pub async fn portal(app: &AppState, user: &users::Model) -> Result<String, Error> {
+    let billing = billing(app)?;
+    let Some(plan) = current(app, user.id).await? else {
+        return Err(refused(ErrorKind::NotFound, "no_plan"));
+    };
+    let back = format!(
+        "{}/account#credits",
+        app.config.public_url.trim_end_matches('/')
+    );
+    let session = CreateBillingPortalSession::new()
+        .customer(plan.customer_id)
+        .return_url(back)
+        .send(&client::client(billing)?)
+        .await
+        .map_err(|err| client::unavailable("open the billing portal", err))?;
+    Ok(session.url)
+}
+
+/// Cancels every plan of `user_id` at Stripe at once (the account is being deleted: nothing more
+/// may be charged). Fails, and the caller deletes nothing, while Stripe cannot be reached.
+pub async fn cancel_all(app: &AppState, user_id: i64) -> Result<usize, Error> {
+    let live = subscriptions::Entity::find()
+        .filter(subscriptions::Column::UserId.eq(user_id))
+        .filter(subscriptions::Column::Status.is_in(LIVE.iter().copied()))
+        .all(&app.db)
+        .await?;
+    if live.is_empty() {
+        return Ok(0);
+    }
+    let Some(billing) = &app.config.billing else {
+        // Payments were switched off since: Stripe cannot be told, and the operator must.
+        return Err(Error::Coded {
+            kind: ErrorKind::Unavailable,
+            code: "payments_off",
+            message: "Your plan could not be cancelled because payments are switched off on this server, so nothing was deleted. Please write to the operator.".into(),
+        });
+    };
+    let stripe = client::client(billing)?;
+    for row in &live {
+        if let Err(err) = client::cancel_subscription(&stripe, &row.id).await {
+            client::unavailable("cancel a subscription", err);
+            return Err(Error::Coded {
+                kind: ErrorKind::Unavailable,
+                code: "payments_unavailable",
+                message: "Your plan could not be cancelled at Stripe just now, so nothing was deleted. Please try again in a few minutes.".into(),
+            });
+        }
+    }
+    tracing::info!(
+        user_id,
+        cancelled = live.len(),
+        "plans cancelled for a deleted account"
+    );
+    Ok(live.len())
+}
