@@ -85,7 +85,7 @@ def public(session):
     return {k: v for k, v in session.items() if not k.startswith("_")}
 
 def page(title, body):
-    return (f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title></head>"
+    return (f"<!doctype html><html><head><meta charset=utf-8><title>{title}</title><link rel=icon href='data:,'></head>"
             f"<body><h1>{title}</h1>{body}</body></html>").encode()
 
 class Fake:

@@ -8,11 +8,18 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 /// The policy sent with every response. Pages pass their nonce; everything else passes `None`.
-pub fn content_security_policy(nonce: Option<&str>) -> String {
+/// `form_targets` are the other origins a form may lead to (by the redirect that answers it):
+/// Stripe's checkout and billing portal when payments are on. Browsers check `form-action` on a
+/// form's redirects too, so without them "Buy" would stop at our own 303.
+pub fn content_security_policy(nonce: Option<&str>, form_targets: &[String]) -> String {
     let scripts = match nonce {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_string(),
     };
+    let form_action = std::iter::once("form-action 'self'")
+        .chain(form_targets.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
     [
         "default-src 'self'",
         scripts.as_str(),
@@ -24,7 +31,7 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
         "worker-src 'self' blob:",
         "object-src 'none'",
         "base-uri 'none'",
-        "form-action 'self'",
+        form_action.as_str(),
         "frame-ancestors 'none'",
     ]
     .join("; ")
@@ -44,7 +51,16 @@ pub fn send_page_csp() {
         );
         return;
     };
-    if let Ok(value) = HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
+    let form_targets = use_context::<services::AppState>()
+        .and_then(|app| {
+            app.config
+                .billing
+                .as_ref()
+                .map(|billing| billing.form_targets())
+        })
+        .unwrap_or_default();
+    if let Ok(value) = HeaderValue::from_str(&content_security_policy(Some(&nonce), &form_targets))
+    {
         response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }
@@ -55,7 +71,7 @@ mod tests {
 
     #[test]
     fn no_third_party_sources_and_no_framing() {
-        let csp = content_security_policy(Some("abc"));
+        let csp = content_security_policy(Some("abc"), &[]);
         assert!(csp.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline"));
@@ -63,6 +79,10 @@ mod tests {
             !csp.contains("http"),
             "no other origin may be allowed: {csp}"
         );
-        assert!(!content_security_policy(None).contains("nonce"));
+        assert!(!content_security_policy(None, &[]).contains("nonce"));
+        assert!(
+            content_security_policy(None, &["https://checkout.stripe.com".into()])
+                .contains("form-action 'self' https://checkout.stripe.com;")
+        );
     }
 }

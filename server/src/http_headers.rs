@@ -36,13 +36,16 @@ pub async fn security_headers(State(hsts): State<Hsts>, request: Request, next: 
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if !headers.contains_key(CONTENT_SECURITY_POLICY)
-        && let Ok(value) = HeaderValue::from_str(&app::security::content_security_policy(None))
+        && let Ok(value) = HeaderValue::from_str(&app::security::content_security_policy(None, &[]))
     {
         headers.insert(CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    // Result links carry their key in the query: never leak a URL to another site.
-    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Result links carry their key in the query: never leak a URL to another site. `same-origin`
+    // (not `no-referrer`) so that a form posted without the page's script still says it came
+    // from this site: browsers send `Origin: null` for a form under `no-referrer`, which the CSRF
+    // check refuses.
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(
         "permissions-policy",
         HeaderValue::from_static(PERMISSIONS_POLICY),

@@ -13,7 +13,7 @@ fn assert_security_headers(response: &Response<Body>) {
     assert!(csp.contains("default-src 'self'"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(header(response, "x-content-type-options"), "nosniff");
-    assert_eq!(header(response, "referrer-policy"), "no-referrer");
+    assert_eq!(header(response, "referrer-policy"), "same-origin");
     assert!(header(response, "permissions-policy").contains("camera=()"));
     assert_eq!(header(response, "x-frame-options"), "DENY");
     assert!(

@@ -197,6 +197,15 @@ async fn a_purchase_that_cannot_start_goes_back_to_the_pricing_page_with_a_reaso
     let (app, _dir) = shop(&stripe.api_base(), &price).await;
     let cookie = app.account("ada@example.com").await;
 
+    // The pages' forms may lead to Stripe's pages (browsers check `form-action` on the redirect
+    // that answers a form): here the stand-in's address.
+    let pricing = app.get("/pricing", Some(&cookie)).await;
+    let csp = header(&pricing, "content-security-policy").to_string();
+    assert!(
+        csp.contains(&format!("form-action 'self' {};", stripe.api_base())),
+        "{csp}"
+    );
+
     // Signed out: log in first, then back to the prices.
     let response = buy(&app, "credits-10", None, Some(ORIGIN)).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);

@@ -110,6 +110,21 @@ pub struct BillingConfig {
     pub products: crate::billing::products::Products,
 }
 
+impl BillingConfig {
+    /// Where payment forms may lead (the pages' `form-action`): Stripe's hosted checkout and billing
+    /// portal, or — with a stand-in for Stripe's API (tests) — its own address, which serves both.
+    pub fn form_targets(&self) -> Vec<String> {
+        match url::Url::parse(&self.api_base) {
+            Ok(url) if url.host_str() == Some("api.stripe.com") => vec![
+                "https://checkout.stripe.com".into(),
+                "https://billing.stripe.com".into(),
+            ],
+            Ok(url) => vec![url.origin().ascii_serialization()],
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
 /// Where the background library asks (`IMGIGO_PEXELS_API`, Pexels' API by default) and the only
 /// place its photos are fetched from (`IMGIGO_PEXELS_IMAGES`, Pexels' image host by default).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1143,6 +1158,25 @@ mod tests {
                 api: "https://api.pexels.com".into(),
                 images: "https://images.pexels.com".into(),
             })
+        );
+    }
+
+    #[test]
+    fn payment_forms_may_lead_to_stripe_s_pages_or_to_its_stand_in() {
+        let billing = |base: &str| BillingConfig {
+            secret_key: "sk".into(),
+            webhook_secrets: vec![],
+            api_base: base.into(),
+            free_credits: 0,
+            products: Default::default(),
+        };
+        assert_eq!(
+            billing("https://api.stripe.com").form_targets(),
+            ["https://checkout.stripe.com", "https://billing.stripe.com"]
+        );
+        assert_eq!(
+            billing("http://127.0.0.1:4242/").form_targets(),
+            ["http://127.0.0.1:4242"]
         );
     }
 
