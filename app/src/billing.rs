@@ -64,6 +64,19 @@ pub struct CreditsView {
     pub history: Vec<LedgerRowView>,
 }
 
+/// One of the plan's invoices at Stripe.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `EUR 29.00`, when Stripe said.
+    pub amount: Option<String>,
+    /// Stripe's state: `paid`, `open`, …
+    pub status: String,
+    /// Stripe's page for it.
+    pub url: Option<String>,
+}
+
 /// What the page after Stripe's checkout says.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutView {
@@ -193,5 +206,34 @@ pub async fn checkout_outcome(session_id: String) -> Result<CheckoutView, AppErr
             .await?
             .map_or(0, |balance| balance.total());
         Ok(CheckoutView { granted, subscribed, balance: money::phrase(balance) })
+    }
+}
+
+/// The signed-in account's plan invoices, read from Stripe (none without a plan).
+#[server(prefix = "/_app", endpoint = "invoices_overview", input = server_fn::codec::GetUrl)]
+pub async fn invoices_overview() -> Result<Vec<InvoiceView>, AppError> {
+    answer! {
+        use services::billing::{money, plans};
+        let (app, _, user) = signed_in().await?;
+        if app.config.billing.is_none() {
+            return Ok(Vec::new());
+        }
+        Ok(plans::invoices(&app, user.id)
+            .await?
+            .into_iter()
+            .map(|invoice| InvoiceView {
+                date: chrono::DateTime::from_timestamp(invoice.created, 0)
+                    .map(|at| at.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                amount: invoice
+                    .amount_paid
+                    .zip(invoice.currency.as_deref())
+                    .and_then(|(minor, currency)| money::amount(minor, currency)),
+                status: invoice.status.unwrap_or_default(),
+                url: invoice
+                    .hosted_invoice_url
+                    .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+            })
+            .collect())
     }
 }

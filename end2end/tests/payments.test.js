@@ -142,6 +142,7 @@ describe('buying credits', () => {
     await hydrated(page, server);
     assert.equal((await page.getByTestId('credit-balance').textContent({ timeout: 20_000 })).trim(), '5');
     assert.match(await page.getByTestId('plan').textContent(), /Plan: Pro/);
+    assert.match(await page.getByTestId('invoice').first().textContent({ timeout: 20_000 }), /EUR 29\.00 · paid/);
 
     // Stripe's billing portal (the fake's page), and back.
     await page.getByTestId('manage-plan').click();

@@ -312,7 +312,8 @@ async fn balance_becomes(app: &TestApp, cookie: &str, want: &str) {
     );
 }
 
-const PLAN: &str = r#"{"packs":[],"plans":[{"id":"pro","name":"Pro","price":"PRICE","credits":5,"shown_price":"€29 a month"}]}"#;
+const PLAN: &str = r#"{"packs":[],"plans":[{"id":"pro","name":"Pro","price":"PRICE","credits":5,"shown_price":"€29 a month"},
+    {"id":"max","name":"Max","price":"price_max","credits":20,"shown_price":"€99 a month"}]}"#;
 
 #[tokio::test]
 async fn a_plan_brings_its_credits_with_each_paid_invoice_and_ends_with_the_account() {
@@ -362,6 +363,11 @@ async fn a_plan_brings_its_credits_with_each_paid_invoice_and_ends_with_the_acco
         "{credits}"
     );
 
+    // The plan's invoice, read from Stripe (localstripe) for the account page.
+    let invoices = get_fn(&app, "/_app/invoices_overview", &cookie).await;
+    assert_eq!(invoices[0]["amount"], "EUR 29.00", "{invoices}");
+    assert_eq!(invoices[0]["status"], "paid", "{invoices}");
+
     // One plan at a time; the portal opens for the plan's customer.
     let again = buy_plan(&app, "pro", &cookie).await;
     assert_eq!(header(&again, "location"), "/pricing?error=has_plan");
@@ -405,6 +411,33 @@ async fn a_plan_brings_its_credits_with_each_paid_invoice_and_ends_with_the_acco
         receipt.text
     );
 
+    // Changed to Max in Stripe's portal: the next invoice grants Max's month.
+    let changed = serde_json::json!({ "id": subscription, "object": "subscription", "status": "active",
+        "items": { "data": [ { "price": { "id": "price_max" } } ] } });
+    assert_eq!(
+        event(
+            &app,
+            "evt_changed",
+            "customer.subscription.updated",
+            changed
+        )
+        .await,
+        StatusCode::OK
+    );
+    let credits = get_fn(&app, "/_app/credits_overview", &cookie).await;
+    assert_eq!(
+        credits["plan"],
+        serde_json::json!(["Max", "active"]),
+        "{credits}"
+    );
+    let third =
+        serde_json::json!({ "id": "in_third", "object": "invoice", "subscription": subscription });
+    assert_eq!(
+        event(&app, "evt_third", "invoice.paid", third).await,
+        StatusCode::OK
+    );
+    assert_eq!(total(&app, &cookie).await, "20");
+
     // An invoice for a subscription no account has (yet): Stripe must deliver it again.
     let stray =
         serde_json::json!({ "id": "in_stray", "object": "invoice", "subscription": "sub_unknown" });
@@ -421,11 +454,11 @@ async fn a_plan_brings_its_credits_with_each_paid_invoice_and_ends_with_the_acco
         StatusCode::OK
     );
     let mail = app.mail("plan_payment_failed", "ada@example.com").await;
-    assert!(mail.subject.contains("Pro"), "{}", mail.subject);
+    assert!(mail.subject.contains("Max"), "{}", mail.subject);
     let credits = get_fn(&app, "/_app/credits_overview", &cookie).await;
     assert_eq!(
         credits["plan"],
-        serde_json::json!(["Pro", "past_due"]),
+        serde_json::json!(["Max", "past_due"]),
         "{credits}"
     );
 

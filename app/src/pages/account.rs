@@ -12,7 +12,7 @@ use crate::account::api::{
     session_limits,
 };
 use crate::account::{AccountView, KeyView, key_status};
-use crate::billing::credits_overview;
+use crate::billing::{credits_overview, invoices_overview};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -479,14 +479,17 @@ fn Credits() -> impl IntoView {
                         "API calls with a key cost 1 credit, 0.25 for a preview. "
                         <a href="/pricing">"Buy credits"</a>
                     </p>
-                    {view.plan.map(|(name, status)| view! {
-                        <p data-testid="plan">
-                            "Plan: " <strong>{name}</strong>
-                            {(status == "past_due").then_some(" — the last payment failed; Stripe will try again")}
-                        </p>
-                        <form method="post" action="/billing/portal">
-                            <button class="button" type="submit" data-testid="manage-plan">"Manage your plan (Stripe)"</button>
-                        </form>
+                    {view.plan.map(|(name, status)| {
+                        let note = if status == "past_due" { " (the last payment failed; Stripe will try again)" } else { "" };
+                        view! {
+                            <div class="plan" data-testid="plan-section">
+                                <p data-testid="plan">"Plan: " <strong>{name}</strong> {note}</p>
+                                <form method="post" action="/billing/portal">
+                                    <button class="button" type="submit" data-testid="manage-plan">"Manage your plan (Stripe)"</button>
+                                </form>
+                                <Invoices/>
+                            </div>
+                        }
                     })}
                     {if view.history.is_empty() {
                         view! { <p class="fine-print">"No credits used or bought yet."</p> }.into_any()
@@ -505,6 +508,31 @@ fn Credits() -> impl IntoView {
                         }.into_any()
                     }}
                 </fieldset>
+            })}
+        </Transition>
+    }
+}
+
+/// The plan's invoices at Stripe, each with a link to Stripe's page for it.
+#[component]
+fn Invoices() -> impl IntoView {
+    let invoices = Resource::new(|| (), |_| invoices_overview());
+    view! {
+        <h3>"Invoices"</h3>
+        <Transition fallback=|| view! { <p class="fine-print">"Asking Stripe for your invoices…"</p> }>
+            {move || invoices.get().map(|result| match result {
+                Err(err) => view! { <p class="fine-print" role="alert">{err.message}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p class="fine-print">"No invoices yet."</p> }.into_any(),
+                Ok(list) => view! {
+                    <ul class="history" data-testid="invoices">
+                        {list.into_iter().map(|invoice| view! {
+                            <li data-testid="invoice">
+                                {invoice.date} " · " {invoice.amount.unwrap_or_default()} " · " {invoice.status}
+                                {invoice.url.map(|url| view! { " · " <a href=url rel="external noreferrer">"View at Stripe"</a> })}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
             })}
         </Transition>
     }

@@ -49,6 +49,7 @@ fn packs(view: PricingView) -> impl IntoView {
     let signed_in = view.signed_in;
     let has_plan = view.current_plan.is_some();
     let plans = (!view.plans.is_empty()).then(|| view! {
+        <section class="plans" data-testid="plans">
         <h2>"Monthly plans"</h2>
         {view.current_plan.clone().map(|plan| view! {
             <p data-testid="current-plan">
@@ -67,6 +68,7 @@ fn packs(view: PricingView) -> impl IntoView {
             }).collect_view()}
         </ul>
         <p class="muted">"A plan renews each month until you cancel it; each paid month brings its credits, and what is left of the last month's lapses. Cancel at any time in Stripe's billing portal, from your account page."</p>
+        </section>
     });
     view! {
         {notice}

@@ -15,6 +15,8 @@
 //!   and a receipt ([`plans::invoice_paid`]); for a subscription not known yet, a 5xx, so Stripe
 //!   delivers it again after the checkout's event.
 //! - `invoice.payment_failed`: the plan is `past_due`, and a mail says what to do.
+//! - `customer.subscription.updated`: a plan changed in Stripe's portal (its price names another
+//!   plan of the products file) or its state changed.
 //! - `customer.subscription.deleted`: the plan has ended, and a mail says so.
 
 use std::collections::HashMap;
@@ -133,6 +135,28 @@ pub async fn receive(
                 .map_err(|_| Error::BadRequest("Refused: not a subscription.".into()))?;
             applied(plans::ended(app, &subscription.id).await?)
         }
+        // A plan changed in Stripe's portal: the next invoices grant the new plan's credits.
+        "customer.subscription.updated" => {
+            let subscription: Subscription = serde_json::from_value(event.data.object)
+                .map_err(|_| Error::BadRequest("Refused: not a subscription.".into()))?;
+            let price = subscription.price();
+            let plan = price.and_then(|price| {
+                billing
+                    .products
+                    .plans
+                    .iter()
+                    .find(|plan| plan.price == price)
+            });
+            applied(
+                plans::updated(
+                    app,
+                    &subscription.id,
+                    plan.map(|plan| plan.id.as_str()),
+                    subscription.status.as_deref(),
+                )
+                .await?,
+            )
+        }
         _ => Outcome::Ignored,
     };
     // Recorded after the effect: a crash in between means Stripe delivers again, and the grant's
@@ -163,6 +187,36 @@ fn applied(changed: bool) -> Outcome {
 #[derive(Deserialize)]
 struct Subscription {
     id: String,
+    status: Option<String>,
+    items: Option<SubscriptionItems>,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionItems {
+    data: Vec<SubscriptionItem>,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionItem {
+    price: Option<IdOnly>,
+    plan: Option<IdOnly>,
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
+impl Subscription {
+    /// The price of its first item (imgigo's plans have one), `price` or, in older API versions,
+    /// `plan`.
+    fn price(&self) -> Option<&str> {
+        let item = self.items.as_ref()?.data.first()?;
+        item.price
+            .as_ref()
+            .or(item.plan.as_ref())
+            .map(|id| id.id.as_str())
+    }
 }
 
 /// The fields of an invoice imgigo reads. Its subscription is `subscription` in older API

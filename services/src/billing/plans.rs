@@ -199,6 +199,39 @@ pub async fn ended(app: &AppState, subscription: &str) -> Result<bool, Error> {
     Ok(true)
 }
 
+/// A subscription changed at Stripe: its plan (when its price is one of the products file's
+/// plans) and its state. `false` when it is not one of ours or nothing changed.
+pub async fn updated(
+    app: &AppState,
+    subscription: &str,
+    plan: Option<&str>,
+    status: Option<&str>,
+) -> Result<bool, Error> {
+    let Some(row) = subscriptions::Entity::find_by_id(subscription.to_string())
+        .one(&app.db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    let plan = plan.filter(|plan| *plan != row.plan);
+    let status = status
+        .filter(|status| *status != row.status && status.len() <= 32 && row.status != "canceled");
+    if plan.is_none() && status.is_none() {
+        return Ok(false);
+    }
+    let mut active: subscriptions::ActiveModel = row.clone().into();
+    if let Some(plan) = plan {
+        tracing::info!(user_id = row.user_id, plan, "plan changed");
+        active.plan = Set(plan.to_string());
+    }
+    if let Some(status) = status {
+        active.status = Set(status.to_string());
+    }
+    active.updated_at = Set(app.clock.now());
+    active.update(&app.db).await?;
+    Ok(true)
+}
+
 async fn set_status(app: &AppState, row: &subscriptions::Model, status: &str) -> Result<(), Error> {
     if row.status == status {
         return Ok(());
@@ -265,4 +298,36 @@ pub async fn cancel_all(app: &AppState, user_id: i64) -> Result<usize, Error> {
         "plans cancelled for a deleted account"
     );
     Ok(live.len())
+}
+
+/// Invoices shown on the account page, at most.
+const INVOICES: u8 = 24;
+
+/// The invoices of `user_id`'s plans, newest first, read from Stripe (imgigo keeps only their ids
+/// in the ledger). Empty without a plan; an error while Stripe cannot be reached.
+pub async fn invoices(app: &AppState, user_id: i64) -> Result<Vec<client::InvoiceSummary>, Error> {
+    let billing = billing(app)?;
+    let mut customers: Vec<String> = subscriptions::Entity::find()
+        .filter(subscriptions::Column::UserId.eq(user_id))
+        .all(&app.db)
+        .await?
+        .into_iter()
+        .map(|row| row.customer_id)
+        .collect();
+    customers.sort();
+    customers.dedup();
+    if customers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stripe = client::client(billing)?;
+    let mut all = Vec::new();
+    for customer in customers.iter().take(4) {
+        let found = client::invoices(&stripe, customer, INVOICES)
+            .await
+            .map_err(|err| client::unavailable("list invoices", err))?;
+        all.extend(found);
+    }
+    all.sort_by_key(|invoice| std::cmp::Reverse(invoice.created));
+    all.truncate(INVOICES.into());
+    Ok(all)
 }

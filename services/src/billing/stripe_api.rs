@@ -41,6 +41,50 @@ pub async fn cancel_subscription(client: &Client, id: &str) -> Result<(), Stripe
         .map(drop)
 }
 
+/// One of a customer's invoices, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct InvoiceSummary {
+    pub id: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub status: Option<String>,
+    /// In the currency's smallest unit.
+    pub amount_paid: Option<i64>,
+    pub currency: Option<String>,
+    /// Stripe's page for it (and its PDF and receipt), where Stripe made one.
+    pub hosted_invoice_url: Option<String>,
+}
+
+/// The newest (at most `limit`, 1 to 100) invoices of `customer` (`GET /v1/invoices`). Read as
+/// plain JSON, only the fields above: Stripe's full invoice object is large and changes often.
+pub async fn invoices(
+    client: &Client,
+    customer: &str,
+    limit: u8,
+) -> Result<Vec<InvoiceSummary>, StripeError> {
+    use stripe_client_core::{RequestBuilder, StripeMethod};
+    #[derive(serde::Serialize)]
+    struct Query<'a> {
+        customer: &'a str,
+        limit: u8,
+    }
+    #[derive(serde::Deserialize)]
+    struct List {
+        data: Vec<InvoiceSummary>,
+    }
+    let answer = RequestBuilder::new(StripeMethod::Get, "/invoices")
+        .query(&Query {
+            customer,
+            limit: limit.clamp(1, 100),
+        })
+        .customize::<miniserde::json::Value>()
+        .send(client)
+        .await?;
+    let list: List = serde_json::from_str(&miniserde::json::to_string(&answer))
+        .map_err(|err| StripeError::JSONDeserialize(err.to_string()))?;
+    Ok(list.data)
+}
+
 /// What the person is told when Stripe could not be used.
 pub const UNAVAILABLE: &str = "Payments are unavailable right now and nothing was charged. Please try again in a few minutes.";
 
