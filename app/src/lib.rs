@@ -75,7 +75,6 @@ pub mod routes {
         Staff => pages::staff::StaffPage;
         Admin => pages::staff::AdminPage;
         Pricing => pages::pricing::PricingPage;
-        CheckoutSuccess => pages::pricing::CheckoutSuccessPage;
     }
 }
 
@@ -129,7 +128,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff") view={Lazy::<routes::Staff>::new()}/>
                     <Route path=path!("/admin") view={Lazy::<routes::Admin>::new()}/>
                     <Route path=path!("/pricing") view={Lazy::<routes::Pricing>::new()}/>
-                    <Route path=path!("/billing/success") view={Lazy::<routes::CheckoutSuccess>::new()}/>
                 </Routes>
             </Layout>
         </Router>

@@ -92,7 +92,7 @@ describe('buying credits', () => {
     await page.locator('#pay').click();
 
     // Back on imgigo: Stripe's event arrived before the browser did, so the credits are there.
-    await page.waitForURL(`${server.base}/billing/success?session_id=cs_*`, { timeout: 20_000 });
+    await page.waitForURL(`${server.base}/pricing?session_id=cs_*`, { timeout: 20_000 });
     await hydrated(page, server);
     assert.match(await page.getByTestId('checkout-granted').textContent({ timeout: 20_000 }), /2 credits added\. Your balance is 2 credits\./);
     const receipt = await smtp.waitFor((m) => m.includes('Subject: Your imgigo receipt: 2 credits') && m.includes(EMAIL));
@@ -131,7 +131,7 @@ describe('buying credits', () => {
     await page.getByTestId('subscribe-pro').click();
     await page.waitForURL(`${stripe.base}/pay/**`, { timeout: 20_000 });
     await page.locator('#pay').click();
-    await page.waitForURL(`${server.base}/billing/success?session_id=cs_*`, { timeout: 20_000 });
+    await page.waitForURL(`${server.base}/pricing?session_id=cs_*`, { timeout: 20_000 });
     await hydrated(page, server);
     assert.match(await page.getByTestId('checkout-subscribed').textContent({ timeout: 20_000 }), /Your plan “Pro” has started/);
 

@@ -15,7 +15,6 @@ use services::sessions::{self, Session};
 const GATED: &[(&str, Option<&[Role]>)] = &[
     ("/account", None),
     ("/admin", Some(&[Role::Admin])),
-    ("/billing", None),
     ("/staff", Some(&[Role::Support, Role::Admin])),
 ];
 
@@ -118,11 +117,6 @@ mod tests {
         assert_eq!(gate("/account/deleted/x"), Some(None));
         assert!(gate("/admin").is_some_and(|roles| roles.is_some()));
         assert!(gate("/").is_none() && gate("/login").is_none());
-        assert_eq!(
-            gate("/billing/success"),
-            Some(None),
-            "shows the account's credits"
-        );
         assert!(gate("/pricing").is_none(), "prices are for everyone");
     }
 }

@@ -19,7 +19,9 @@ const PERMISSIONS_POLICY: &str = "camera=(), microphone=(), geolocation=(), paym
 
 /// Pages (and everything below them) that show personal data, and the server functions that
 /// answer with it: neither the browser's cache nor a shared one may keep a copy.
-const PERSONAL: &[&str] = &["/account", "/billing", "/staff", "/admin", "/_app"];
+const PERSONAL: &[&str] = &[
+    "/account", "/pricing", "/billing", "/staff", "/admin", "/_app",
+];
 
 fn is_personal(path: &str) -> bool {
     PERSONAL.iter().any(|prefix| {

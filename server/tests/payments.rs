@@ -124,8 +124,7 @@ async fn a_pack_bought_through_checkout_is_granted_once_with_one_receipt() {
     assert_eq!(form["metadata"]["pack"], "credits-10", "{form}");
     assert_eq!(form["customer_email"], "ada@example.com", "{form}");
     assert_eq!(
-        form["success_url"],
-        "http://127.0.0.1:3000/billing/success?session_id={CHECKOUT_SESSION_ID}",
+        form["success_url"], "http://127.0.0.1:3000/pricing?session_id={CHECKOUT_SESSION_ID}",
         "{form}"
     );
     assert_eq!(

@@ -1,6 +1,8 @@
-//! `/pricing`: the credit packs for sale (or a plain "payments are off"), with a Buy button each
-//! (a form posted to `/billing/checkout`, which sends the browser on to Stripe's hosted checkout);
-//! `/billing/success`: where Stripe's checkout returns, saying whether the credits have arrived.
+//! `/pricing`: the credit packs and plans for sale (or a plain "payments are off"), with a Buy
+//! button each (a form posted to `/billing/checkout`, which sends the browser on to Stripe's hosted
+//! checkout). Stripe's checkout returns to `/pricing?session_id=…`, and the page then says first
+//! whether the credits or the plan have arrived. (One page, not two: each lazily loaded route adds
+//! code to every page's first load, whose budget is issue 16's.)
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,9 +17,11 @@ pub fn PricingPage() -> impl IntoView {
         move || query.with(|q| (q.get("error"), q.get("cancelled"))),
         |(error, cancelled)| pricing_overview(error, cancelled),
     );
+    let session_id = move || query.with(|q| q.get("session_id"));
     view! {
         <Title text="Pricing · imgigo"/>
         <section class="pricing" data-testid="pricing">
+            {move || session_id().map(|id| view! { <CheckoutOutcome session_id=id/> })}
             <h1>"Pricing"</h1>
             <p class="lede">
                 "The editor is free, with no account. Credits pay for API calls with a key, as remove.bg counts them: "
@@ -111,17 +115,14 @@ fn buy_button(allowed: bool, kind: &'static str, id: String, label: &'static str
     }
 }
 
+/// Back from Stripe's checkout: whether Stripe has confirmed it (our records say; the id grants
+/// nothing by itself).
 #[component]
-pub fn CheckoutSuccessPage() -> impl IntoView {
-    let query = use_query_map();
-    let outcome = Resource::new(
-        move || query.with(|q| q.get("session_id").unwrap_or_default()),
-        checkout_outcome,
-    );
+fn CheckoutOutcome(session_id: String) -> impl IntoView {
+    let outcome = Resource::new(move || session_id.clone(), checkout_outcome);
     view! {
-        <Title text="Thank you · imgigo"/>
-        <section class="pricing" data-testid="checkout-done">
-            <h1>"Thank you"</h1>
+        <div class="checkout-done" data-testid="checkout-done">
+            <h2>"Thank you"</h2>
             <Transition fallback=|| view! { <p>"Looking for your payment…"</p> }>
                 {move || outcome.get().map(|result| match result {
                     Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
@@ -146,6 +147,6 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
                 })}
             </Transition>
             <p><a href="/account#credits">"Your credits and their history"</a></p>
-        </section>
+        </div>
     }
 }

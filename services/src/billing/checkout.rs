@@ -131,9 +131,7 @@ async fn start(
             key.to_string(),
             item.id.clone(),
         )]))
-        .success_url(format!(
-            "{base}/billing/success?session_id={{CHECKOUT_SESSION_ID}}"
-        ))
+        .success_url(format!("{base}/pricing?session_id={{CHECKOUT_SESSION_ID}}"))
         .cancel_url(format!("{base}/pricing?cancelled={}", item.id));
     let session = request
         .send(&client::client(billing)?)
