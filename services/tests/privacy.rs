@@ -122,6 +122,21 @@ impl Helpers for Harness {
         )
         .await
         .expect("credits bought");
+        // A plan that has ended (an active one would be cancelled at Stripe on deletion).
+        let subscription = format!("sub_for_{email}");
+        services::billing::plans::subscribed(
+            &self.app,
+            user.id,
+            "pro",
+            &subscription,
+            &format!("cus_for_{email}"),
+            &format!("cs_plan_for_{email}"),
+        )
+        .await
+        .expect("a plan");
+        services::billing::plans::ended(&self.app, &subscription)
+            .await
+            .expect("the plan ended");
         user
     }
 }
