@@ -146,7 +146,7 @@ pub async fn pricing_overview(
         Ok(PricingView {
             payments: true,
             signed_in,
-            free_monthly: money::credits(billing.free_credits),
+            free_monthly: services::credits::as_credits(billing.free_credits).to_string(),
             packs: view(&billing.products.packs),
             plans: view(&billing.products.plans),
             current_plan,
@@ -159,7 +159,7 @@ pub async fn pricing_overview(
 #[server(prefix = "/_app", endpoint = "credits_overview", input = server_fn::codec::GetUrl)]
 pub async fn credits_overview() -> Result<Option<CreditsView>, AppError> {
     answer! {
-        use services::billing::money::credits;
+        let credits = |hundredths: i64| services::credits::as_credits(hundredths).to_string();
         let (app, _, user) = signed_in().await?;
         let Some(balance) = services::credits::balance_of(&app, user.id).await? else {
             return Ok(None);

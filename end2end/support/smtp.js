@@ -20,8 +20,13 @@ export function decodeMail(raw) {
   return raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+// The test venv's interpreter (`make setup`), or IMGIGO_PYTHON.
+export function testPython() {
+  return process.env.IMGIGO_PYTHON ?? join(homedir(), '.cache', 'imgigo', 'venv', 'bin', 'python');
+}
+
 export async function startSmtpSink() {
-  const python = process.env.IMGIGO_PYTHON ?? join(homedir(), '.cache', 'imgigo', 'venv', 'bin', 'python');
+  const python = testPython();
   if (!existsSync(python)) throw new Error(`no Python with aiosmtpd at ${python}: run \`make setup\``);
   const dir = mkdtempSync(join(tmpdir(), 'imgigo-smtp-'));
   const port = await freePort();

@@ -3,14 +3,14 @@
 // from the venv `make setup` fills (IMGIGO_PYTHON). Its Pay page is ours, so a browser can click it.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './server.js';
+import { testPython } from './smtp.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
 export async function startStripeFake(webhookSecret) {
-  const python = process.env.IMGIGO_PYTHON ?? join(homedir(), '.cache', 'imgigo', 'venv', 'bin', 'python');
+  const python = testPython();
   if (!existsSync(python)) throw new Error(`no Python with localstripe at ${python}: run \`make setup\``);
   const localstripe = await freePort();
   const child = spawn(python, [join(root, 'scripts', 'stripe_fake.py'), '--port', '0', '--localstripe-port', String(localstripe), '--webhook-secret', webhookSecret], { stdio: ['ignore', 'pipe', 'pipe'] });

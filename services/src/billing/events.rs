@@ -26,10 +26,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use serde::Deserialize;
 
-use super::{checkout, money, plans, signature};
+use super::{checkout, plans, receipts, signature};
 use crate::config::BillingConfig;
 use crate::credits::{Bucket, ledger};
-use crate::mail::templates;
 use crate::{AppState, Error};
 
 /// A webhook body larger than this is refused (Stripe's events are a few kilobytes).
@@ -323,29 +322,14 @@ async fn checkout(
     .await?;
     if granted {
         // One receipt per grant: a replayed event grants nothing and mails nothing.
-        let balance = ledger::balance(&app.db, user_id, billing.free_credits, now).await?;
-        let amount = match (session.amount_total, session.currency.as_deref()) {
-            (Some(minor), Some(currency)) => money::amount(minor, currency),
-            _ => None,
+        let paid = receipts::Paid {
+            item: &pack.name,
+            granted: pack.hundredths,
+            amount: session.amount_total.zip(session.currency.as_deref()),
+            reference: &session.id,
+            invoice_url: None,
         };
-        let account = format!(
-            "{}/account#credits",
-            app.config.public_url.trim_end_matches('/')
-        );
-        app.mailer.send_in_background(templates::receipt(
-            &user.email,
-            &user.name,
-            &templates::Receipt {
-                item: &pack.name,
-                credits: &money::phrase(pack.hundredths),
-                amount: amount.as_deref(),
-                date: &now.format("%Y-%m-%d %H:%M UTC").to_string(),
-                reference: &session.id,
-                balance: &money::phrase(balance.total()),
-                invoice_url: None,
-            },
-            &account,
-        ));
+        receipts::send(app, billing, &user, &paid, now).await?;
     }
     Ok(Outcome::Applied)
 }

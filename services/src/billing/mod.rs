@@ -9,5 +9,6 @@ pub mod events;
 pub mod money;
 pub mod plans;
 pub mod products;
+pub mod receipts;
 pub mod signature;
 pub mod stripe_api;

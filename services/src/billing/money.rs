@@ -1,5 +1,7 @@
 //! Amounts as Stripe sends them (integers in the currency's smallest unit) written for people.
 
+use crate::credits::as_credits;
+
 /// Currencies Stripe counts in whole units (no cents): Stripe's documented zero-decimal list.
 const ZERO_DECIMAL: &[&str] = &[
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
@@ -21,22 +23,11 @@ pub fn amount(minor: i64, currency: &str) -> Option<String> {
     Some(format!("{code} {sign}{}.{:02}", minor / 100, minor % 100))
 }
 
-/// Hundredths of a credit as people write them: `10000` → `100`, `250` → `2.5`, `25` → `0.25`.
-pub fn credits(hundredths: i64) -> String {
-    let sign = if hundredths < 0 { "-" } else { "" };
-    let h = hundredths.unsigned_abs();
-    match h % 100 {
-        0 => format!("{sign}{}", h / 100),
-        cents if cents % 10 == 0 => format!("{sign}{}.{}", h / 100, cents / 10),
-        cents => format!("{sign}{}.{cents:02}", h / 100),
-    }
-}
-
-/// The same with its noun: `1 credit`, `2.5 credits`, `0 credits`.
+/// Hundredths of a credit with their noun: `1 credit`, `2.5 credits`, `0 credits`.
 pub fn phrase(hundredths: i64) -> String {
     match hundredths {
         100 => "1 credit".into(),
-        _ => format!("{} credits", credits(hundredths)),
+        _ => format!("{} credits", as_credits(hundredths)),
     }
 }
 
@@ -57,6 +48,7 @@ mod tests {
 
     #[test]
     fn credits_are_written_without_trailing_zeros() {
+        let credits = |h| as_credits(h).to_string();
         assert_eq!(credits(10_000), "100");
         assert_eq!(credits(250), "2.5");
         assert_eq!(credits(25), "0.25");

@@ -15,7 +15,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 
 use super::checkout::{billing, refused};
-use super::{money, stripe_api as client};
+use super::{receipts, stripe_api as client};
 use crate::credits::ledger;
 use crate::mail::templates;
 use crate::{AppState, Error, ErrorKind};
@@ -91,10 +91,7 @@ pub struct PaidInvoice<'a> {
 /// before (nothing granted, nothing mailed).
 pub async fn invoice_paid(app: &AppState, invoice: &PaidInvoice<'_>) -> Result<bool, Error> {
     let billing = billing(app)?;
-    let Some(row) = subscriptions::Entity::find_by_id(invoice.subscription.to_string())
-        .one(&app.db)
-        .await?
-    else {
+    let Some(row) = find(app, invoice.subscription).await? else {
         // Its checkout's event has not been applied yet (events arrive in any order), or the
         // account was deleted after cancelling. Failing makes Stripe deliver it again later.
         return Err(Error::Internal(format!(
@@ -119,30 +116,16 @@ pub async fn invoice_paid(app: &AppState, invoice: &PaidInvoice<'_>) -> Result<b
         now,
     )
     .await?;
-    set_status(app, &row, "active").await?;
+    change(app, &row, None, Some("active")).await?;
     if renewed && let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
-        let balance = ledger::balance(&app.db, user.id, billing.free_credits, now).await?;
-        let amount = invoice
-            .amount
-            .and_then(|(minor, currency)| money::amount(minor, currency));
-        let account = format!(
-            "{}/account#credits",
-            app.config.public_url.trim_end_matches('/')
-        );
-        app.mailer.send_in_background(templates::receipt(
-            &user.email,
-            &user.name,
-            &templates::Receipt {
-                item: &format!("{} (a month)", plan.name),
-                credits: &money::phrase(plan.hundredths),
-                amount: amount.as_deref(),
-                date: &now.format("%Y-%m-%d %H:%M UTC").to_string(),
-                reference: invoice.id,
-                balance: &money::phrase(balance.total()),
-                invoice_url: invoice.url,
-            },
-            &account,
-        ));
+        let paid = receipts::Paid {
+            item: &format!("{} (a month)", plan.name),
+            granted: plan.hundredths,
+            amount: invoice.amount,
+            reference: invoice.id,
+            invoice_url: invoice.url,
+        };
+        receipts::send(app, billing, &user, &paid, now).await?;
     }
     Ok(renewed)
 }
@@ -153,25 +136,18 @@ pub async fn invoice_failed(
     subscription: &str,
     url: Option<&str>,
 ) -> Result<bool, Error> {
-    let Some(row) = subscriptions::Entity::find_by_id(subscription.to_string())
-        .one(&app.db)
-        .await?
-    else {
+    let Some(row) = find(app, subscription).await? else {
         return Ok(false);
     };
-    set_status(app, &row, "past_due").await?;
+    change(app, &row, None, Some("past_due")).await?;
     if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
-        let account = format!(
-            "{}/account#credits",
-            app.config.public_url.trim_end_matches('/')
-        );
         app.mailer
             .send_in_background(templates::plan_payment_failed(
                 &user.email,
                 &user.name,
                 &name(app, &row.plan),
                 url,
-                &account,
+                &receipts::credits_page(app),
             ));
     }
     Ok(true)
@@ -179,16 +155,12 @@ pub async fn invoice_failed(
 
 /// The subscription ended at Stripe (cancelled in the portal, or unpaid for too long).
 pub async fn ended(app: &AppState, subscription: &str) -> Result<bool, Error> {
-    let Some(row) = subscriptions::Entity::find_by_id(subscription.to_string())
-        .one(&app.db)
-        .await?
-    else {
+    let Some(row) = find(app, subscription).await? else {
         return Ok(false);
     };
-    if row.status == "canceled" {
+    if !change(app, &row, None, Some("canceled")).await? {
         return Ok(false);
     }
-    set_status(app, &row, "canceled").await?;
     if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
         app.mailer.send_in_background(templates::plan_cancelled(
             &user.email,
@@ -207,15 +179,28 @@ pub async fn updated(
     plan: Option<&str>,
     status: Option<&str>,
 ) -> Result<bool, Error> {
-    let Some(row) = subscriptions::Entity::find_by_id(subscription.to_string())
-        .one(&app.db)
-        .await?
-    else {
+    let Some(row) = find(app, subscription).await? else {
         return Ok(false);
     };
+    change(app, &row, plan, status.filter(|status| status.len() <= 32)).await
+}
+
+async fn find(app: &AppState, subscription: &str) -> Result<Option<subscriptions::Model>, Error> {
+    Ok(subscriptions::Entity::find_by_id(subscription.to_string())
+        .one(&app.db)
+        .await?)
+}
+
+/// Sets the row's plan and state where they differ (an ended plan keeps its state); whether
+/// anything changed.
+async fn change(
+    app: &AppState,
+    row: &subscriptions::Model,
+    plan: Option<&str>,
+    status: Option<&str>,
+) -> Result<bool, Error> {
     let plan = plan.filter(|plan| *plan != row.plan);
-    let status = status
-        .filter(|status| *status != row.status && status.len() <= 32 && row.status != "canceled");
+    let status = status.filter(|status| *status != row.status && row.status != "canceled");
     if plan.is_none() && status.is_none() {
         return Ok(false);
     }
@@ -232,30 +217,15 @@ pub async fn updated(
     Ok(true)
 }
 
-async fn set_status(app: &AppState, row: &subscriptions::Model, status: &str) -> Result<(), Error> {
-    if row.status == status {
-        return Ok(());
-    }
-    let mut active: subscriptions::ActiveModel = row.clone().into();
-    active.status = Set(status.to_string());
-    active.updated_at = Set(app.clock.now());
-    active.update(&app.db).await?;
-    Ok(())
-}
-
 /// The address of Stripe's billing portal for `user`'s plan (change the card, the plan, cancel).
 pub async fn portal(app: &AppState, user: &users::Model) -> Result<String, Error> {
     let billing = billing(app)?;
     let Some(plan) = current(app, user.id).await? else {
         return Err(refused(ErrorKind::NotFound, "no_plan"));
     };
-    let back = format!(
-        "{}/account#credits",
-        app.config.public_url.trim_end_matches('/')
-    );
     let session = CreateBillingPortalSession::new()
         .customer(plan.customer_id)
-        .return_url(back)
+        .return_url(receipts::credits_page(app))
         .send(&client::client(billing)?)
         .await
         .map_err(|err| client::unavailable("open the billing portal", err))?;
@@ -283,14 +253,15 @@ pub async fn cancel_all(app: &AppState, user_id: i64) -> Result<usize, Error> {
     };
     let stripe = client::client(billing)?;
     for row in &live {
-        if let Err(err) = client::cancel_subscription(&stripe, &row.id).await {
-            client::unavailable("cancel a subscription", err);
-            return Err(Error::Coded {
-                kind: ErrorKind::Unavailable,
-                code: "payments_unavailable",
-                message: "Your plan could not be cancelled at Stripe just now, so nothing was deleted. Please try again in a few minutes.".into(),
-            });
-        }
+        client::cancel_subscription(&stripe, &row.id)
+            .await
+            .map_err(|err| {
+                client::unavailable_saying(
+                    "cancel a subscription",
+                    err,
+                    "Your plan could not be cancelled at Stripe just now, so nothing was deleted. Please try again in a few minutes.",
+                )
+            })?;
     }
     tracing::info!(
         user_id,

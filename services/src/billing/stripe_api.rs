@@ -90,22 +90,31 @@ pub const UNAVAILABLE: &str = "Payments are unavailable right now and nothing wa
 
 /// A failed call to Stripe, as the person is told it (503: nothing happened, try again).
 pub fn unavailable(what: &str, err: StripeError) -> Error {
-    let kind = match &err {
+    unavailable_saying(what, err, UNAVAILABLE)
+}
+
+/// As [`unavailable`], with what the person is told.
+pub fn unavailable_saying(what: &str, err: StripeError, message: &str) -> Error {
+    let reason = match &err {
         StripeError::Stripe(_, status) => format!("Stripe answered {status}"),
         StripeError::JSONDeserialize(_) => "Stripe's answer was not understood".into(),
         StripeError::ClientError(_) => "Stripe could not be reached".into(),
         StripeError::ConfigError(_) => "the client is misconfigured".into(),
         StripeError::Timeout => format!("Stripe did not answer within {} s", TIMEOUT.as_secs()),
     };
-    unavailable_because(what, &kind)
+    failed(what, &reason, message)
 }
 
 /// As [`unavailable`], for a reason of our own.
 pub fn unavailable_because(what: &str, reason: &str) -> Error {
+    failed(what, reason, UNAVAILABLE)
+}
+
+fn failed(what: &str, reason: &str, message: &str) -> Error {
     tracing::warn!(reason, "could not {what}");
     Error::Coded {
         kind: crate::ErrorKind::Unavailable,
         code: "payments_unavailable",
-        message: UNAVAILABLE.into(),
+        message: message.into(),
     }
 }
