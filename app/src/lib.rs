@@ -13,6 +13,7 @@ pub mod error;
 pub mod markdown;
 pub mod pages;
 pub mod policy_text;
+pub mod product_updates;
 #[cfg(feature = "ssr")]
 pub mod security;
 pub mod server_fns;

@@ -25,3 +25,14 @@ export async function confirmedAccount({ server, smtp, name, email, password, ex
   const token = mail.match(/verify\?token=([A-Za-z0-9_-]+)/)[1];
   assert.equal((await postForm(server, 'verify_email', { token })).status, 200);
 }
+
+// Logs `email` in on the login page and waits for `next` to be shown, hydrated.
+export async function logIn({ page, server, email, password, next }) {
+  await page.goto(`${server.base}/login?next=${next}`);
+  await hydrated(page, server);
+  await page.getByLabel('Email address').first().fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${server.base}${next}`, { timeout: 20_000 });
+  await hydrated(page, server);
+}

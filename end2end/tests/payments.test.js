@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { launchBrowser, newWatchedPage, startServer } from '../support/server.js';
 import { startSmtpSink } from '../support/smtp.js';
 import { startStripeFake } from '../support/stripe.js';
-import { confirmedAccount, hydrated } from '../support/accounts.js';
+import { confirmedAccount, hydrated, logIn as logInAs } from '../support/accounts.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const PHOTO = join(root, 'segmentation', 'reference', 'inputs', 'chelsea.png');
@@ -53,14 +53,8 @@ before(async () => {
   await confirmedAccount({ server, smtp, name: 'Sam Subscriber', email: SUBSCRIBER, password: PASSWORD });
 });
 
-async function logIn(page, email, next) {
-  await page.goto(`${server.base}/login?next=${next}`);
-  await hydrated(page, server);
-  await page.getByLabel('Email address').first().fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.base}${next}`, { timeout: 20_000 });
-  await hydrated(page, server);
+function logIn(page, email, next) {
+  return logInAs({ page, server, email, password: PASSWORD, next });
 }
 
 after(async () => {

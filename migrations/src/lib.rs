@@ -11,6 +11,7 @@ mod m20261128_000005_account_results;
 mod m20261201_000006_hash_session_ids;
 mod m20261205_000007_credits;
 mod m20261205_000008_subscriptions;
+mod m20261205_000009_mail_outbox;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_hash_session_ids::Migration),
             Box::new(m20261205_000007_credits::Migration),
             Box::new(m20261205_000008_subscriptions::Migration),
+            Box::new(m20261205_000009_mail_outbox::Migration),
         ]
     }
 }

@@ -22,6 +22,9 @@ fn exempt(path: &str) -> bool {
     ["/api/", "/v1.0/", "/r/", "/webhooks/"]
         .iter()
         .any(|prefix| path.starts_with(prefix))
+        // A mail client's one-click unsubscribe (RFC 8058) has no Origin; its signed token is
+        // the whole authority, and it uses no cookie.
+        || path == services::mail::unsubscribe::PATH
 }
 
 fn changes_state(method: &Method) -> bool {

@@ -17,7 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
-use crate::{access, account_export, api, billing, client_ip, csrf, health};
+use crate::{access, account_export, api, billing, client_ip, csrf, health, unsubscribe};
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
 pub fn session_cookie_name(tls: bool) -> &'static str {
@@ -64,6 +64,10 @@ pub fn build(state: ServerState) -> Router {
         .route("/account/export", get(account_export::download))
         .route("/billing/checkout", post(billing::checkout))
         .route("/billing/portal", post(billing::portal))
+        .route(
+            services::mail::unsubscribe::PATH,
+            get(unsubscribe::show).post(unsubscribe::apply),
+        )
         .merge(api::routes())
         .fallback(file_and_error_handler_with_context::<ServerState, _>(
             context,

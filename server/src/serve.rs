@@ -68,6 +68,8 @@ pub async fn run_with(config: Config, model: Model) -> Result<(), ServeError> {
     start_cutouts(&app, model);
     spawn_janitor(&app);
     spawn_account_janitor(&app);
+    // Mail queued before a restart goes out now.
+    app.outbox.start(&app);
     tracing::info!(
         database = services::db::backend_name(&app.db),
         "database ready"
@@ -150,7 +152,8 @@ fn spawn_janitor(app: &AppState) {
 }
 
 /// Every ten minutes: the retention jobs on the database (expired sessions and mailed links,
-/// accounts never confirmed within 7 days) and the in-RAM throttles. Logs counts only.
+/// accounts never confirmed within 7 days, delivered outbox rows) and the in-RAM throttles, and
+/// the staff's privacy-request digest once a day. Logs counts only.
 fn spawn_account_janitor(app: &AppState) {
     let app = app.clone();
     tokio::spawn(async move {
@@ -159,6 +162,9 @@ fn spawn_account_janitor(app: &AppState) {
             every.tick().await;
             if let Err(err) = services::jobs::purge_accounts(&app).await {
                 tracing::warn!(error = %err, "the retention jobs failed");
+            }
+            if let Err(err) = services::privacy::reminders::daily_digest(&app).await {
+                tracing::warn!(error = %err, "the privacy request digest failed");
             }
         }
     });
@@ -179,12 +185,13 @@ pub async fn purge(config: Config) -> Result<(), ServeError> {
     )?;
     let results = store.purge_expired();
     println!(
-        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts, {} closed requests, {} outbox mails",
+        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts, {} closed requests, {} outbox mails, {} delivered or given-up mail rows",
         purged.sessions,
         purged.links,
         purged.unconfirmed_accounts,
         purged.closed_requests,
-        purged.outbox_mail
+        purged.outbox_mail,
+        purged.mail_rows
     );
     Ok(())
 }

@@ -286,7 +286,7 @@ fn purge_runs_the_retention_jobs_once_and_prints_counts() {
     );
     assert!(
         stdout.contains(
-            "purged: 0 expired results, 0 sessions, 0 mailed links, 0 unconfirmed accounts, 0 closed requests, 0 outbox mails"
+            "purged: 0 expired results, 0 sessions, 0 mailed links, 0 unconfirmed accounts, 0 closed requests, 0 outbox mails, 0 delivered or given-up mail rows"
         ),
         "{stdout}"
     );

@@ -296,6 +296,11 @@ pub struct Settings {
     #[arg(long, env = "IMGIGO_MAIL_FROM", global = true, value_parser = checked(text))]
     pub mail_from: Option<String>,
 
+    /// An address that unsubscribes whoever writes to it, offered beside the one-click link in
+    /// product updates' List-Unsubscribe header (someone must read that mailbox) [default: the link only]
+    #[arg(long, env = "IMGIGO_UNSUBSCRIBE_MAILTO", global = true, value_parser = checked(text))]
+    pub unsubscribe_mailto: Option<String>,
+
     /// Key for the mailed links' stored digests: at least 32 bytes as hex or base64 (prefer the
     /// variable: a command line is visible to other users) [default: data/secret.key, created once]
     #[arg(long, env = "IMGIGO_SECRET", global = true, hide_env_values = true, value_parser = checked(secret).shown(nothing))]
@@ -684,6 +689,7 @@ impl Config {
             fetch_urls,
             smtp_url,
             mail_from,
+            unsubscribe_mailto,
             secret,
             session_idle_minutes,
             session_max_hours,
@@ -733,6 +739,7 @@ impl Config {
             smtp_url: smtp_url.map(|Hidden(url)| url),
             from: mail_from.unwrap_or_else(|| default_sender(&public_url)),
             outbox_dir: data_dir.join(OUTBOX_DIR),
+            unsubscribe_mailto,
         };
         if let Err(reason) = mail.validate() {
             let smtp = reason.starts_with("IMGIGO_SMTP_URL");

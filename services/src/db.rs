@@ -58,11 +58,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, Error> {
 /// sea-orm's `TransactionTrait::transaction` does the same, but takes a boxed `Send` future per
 /// call and wraps the error in `TransactionError`; this takes an async closure and keeps
 /// `work`'s error (a failed rollback is logged instead of replacing it).
+///
+/// On SQLite every transaction begins `IMMEDIATE` (see [`write_transaction`]): they all write,
+/// and a deferred one that read before another connection committed (the mail sender marks rows
+/// all the time) would fail at its first write with "database is locked" instead of waiting.
 pub async fn transaction<T>(
     db: &DatabaseConnection,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    run(db.begin().await?, work).await
+    write_transaction(db, work).await
 }
 
 /// Runs `work` in `txn`, committing or rolling back (see [`transaction`]).

@@ -17,6 +17,8 @@ pub struct Purged {
     pub closed_requests: u64,
     /// File-outbox mail older than 7 days.
     pub outbox_mail: u64,
+    /// Outbox rows delivered more than an hour ago or given up more than 7 days ago.
+    pub mail_rows: u64,
 }
 
 /// The database jobs. Forgets in-RAM throttles, rate-limit buckets and lockouts that ended, too.
@@ -32,6 +34,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
         unconfirmed_accounts,
         closed_requests: crate::privacy::requests::purge_closed(app).await?,
         outbox_mail: app.mailer.purge_outbox(app.clock.now().into()).await?,
+        mail_rows: crate::mail::outbox::purge(app).await?,
     };
     crate::accounts::results::purge_expired(app).await?;
     if purged != Purged::default() {
@@ -41,6 +44,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
             unconfirmed_accounts = purged.unconfirmed_accounts,
             closed_requests = purged.closed_requests,
             outbox_mail = purged.outbox_mail,
+            mail_rows = purged.mail_rows,
             "retention: expired data deleted"
         );
     }

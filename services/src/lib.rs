@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod health;
 pub mod jobs;
 pub mod mail;
+pub mod markdown;
 pub mod pexels;
 pub mod privacy;
 pub mod ratelimit;

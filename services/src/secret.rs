@@ -86,6 +86,18 @@ impl ServerSecret {
         mac.update(message);
         format!("{:x}", mac.finalize().into_bytes())
     }
+
+    /// A 256-bit key for one purpose (`label`), derived from this secret (HMAC-SHA256 of the
+    /// label), so that no two uses share a key.
+    pub fn derive_key(&self, label: &str) -> Zeroizing<[u8; 32]> {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(b"imgigo key derivation\0");
+        mac.update(label.as_bytes());
+        let mut key = Zeroizing::new([0u8; 32]);
+        key.copy_from_slice(&mac.finalize().into_bytes());
+        key
+    }
 }
 
 pub(crate) fn decode_hex(text: &str) -> Option<Vec<u8>> {

@@ -11,7 +11,7 @@ use crate::accounts::password::Passwords;
 use crate::clock::{Clock, SystemClock};
 use crate::cutout::CutoutService;
 use crate::fetch::FetchPolicy;
-use crate::mail::Mailer;
+use crate::mail::{Mailer, Outbox};
 use crate::pexels::Pexels;
 use crate::ratelimit::RateLimiter;
 use crate::results::{ResultId, ResultStore, StoreLimits};
@@ -37,8 +37,10 @@ pub struct AppState {
     loading: Arc<AtomicBool>,
     /// How `image_url`/`bg_image_url` are fetched (off unless `IMGIGO_FETCH_URLS=true`).
     pub fetch: FetchPolicy,
-    /// Account mail (SMTP, the file outbox, or memory in tests).
+    /// Account mail (SMTP, the file outbox, or memory in tests), used by the outbox's sender.
     pub mailer: Arc<Mailer>,
+    /// The durable mail outbox's key, pace and sender (see [`crate::mail`]).
+    pub outbox: Arc<Outbox>,
     /// Keys the digests of mailed links.
     pub secret: Arc<ServerSecret>,
     /// "Now" for accounts and sessions (tests move it by hand).
@@ -142,6 +144,7 @@ impl AppState {
             results: None,
             loading: Arc::new(AtomicBool::new(false)),
             mailer: Arc::new(mailer),
+            outbox: Arc::new(Outbox::new(&secret)),
             secret,
             abuse: Arc::new(Abuse::new(clock.clone())),
             clock,
@@ -153,13 +156,22 @@ impl AppState {
     /// Sends account mail through `mailer`.
     pub fn with_mailer(mut self, mailer: Mailer) -> Self {
         self.mailer = Arc::new(mailer);
+        self.fresh_outbox();
         self
+    }
+
+    /// A new outbox sender for a state rebuilt with another mailer or clock (the old one, if it
+    /// was started, stops: one sender per state).
+    fn fresh_outbox(&mut self) {
+        self.outbox.retire();
+        self.outbox = Arc::new(Outbox::new(&self.secret));
     }
 
     /// Uses `clock` for accounts, sessions and lockouts (tests).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.abuse = Arc::new(Abuse::new(clock.clone()));
         self.clock = clock;
+        self.fresh_outbox();
         self
     }
 

@@ -183,8 +183,29 @@ impl SmtpSink {
             .map(|addr| addr.port())
             .expect("a free port");
         let dir = tempfile::tempdir().expect("a maildir folder");
+        let child = Self::spawn(port, &dir);
+        let mut sink = Self { port, dir, child };
+        sink.wait_until_listening();
+        sink
+    }
+
+    /// Stops the server (connections to its port are refused until [`SmtpSink::restart`]); the
+    /// mail received so far stays readable.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port and maildir.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = Self::spawn(self.port, &self.dir);
+        self.wait_until_listening();
+    }
+
+    fn spawn(port: u16, dir: &tempfile::TempDir) -> std::process::Child {
         let python = Self::python();
-        let child = std::process::Command::new(&python)
+        std::process::Command::new(&python)
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
@@ -197,16 +218,19 @@ impl SmtpSink {
                     "cannot start aiosmtpd with {} ({err}); run `make setup` or set IMGIGO_PYTHON",
                     python.display()
                 )
-            });
-        let mut sink = Self { port, dir, child };
+            })
+    }
+
+    fn wait_until_listening(&mut self) {
+        let port = self.port;
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return sink;
+                return;
             }
-            if let Ok(Some(status)) = sink.child.try_wait() {
+            if let Ok(Some(status)) = self.child.try_wait() {
                 panic!(
                     "aiosmtpd exited ({status}); is it installed for {}? run `make setup`",
-                    python.display()
+                    Self::python().display()
                 );
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -444,6 +468,33 @@ impl Drop for StripeFake {
     }
 }
 
+/// A state on `db` mailing through the SMTP server on `smtp_port`, public address
+/// `https://imgigo.test`, a fixed secret (two states built on one database are two processes of
+/// one deployment) and `clock`; `extra` adds configuration variables.
+pub async fn smtp_node(
+    db: &TestDatabase,
+    smtp_port: u16,
+    clock: &Arc<ManualClock>,
+    extra: &[(&str, &str)],
+) -> crate::AppState {
+    let url = format!("smtp://127.0.0.1:{smtp_port}");
+    let config = crate::config::Config::load(|name| match name {
+        "IMGIGO_PUBLIC_URL" => Some("https://imgigo.test".to_string()),
+        "IMGIGO_SMTP_URL" => Some(url.clone()),
+        "IMGIGO_SECRET" => {
+            Some("4f1c2b7a9e8d6c5b4a3928170f6e5d4c3b2a19081f2e3d4c5b6a798877665544".to_string())
+        }
+        "IMGIGO_MAIL_FROM" => Some("imgigo <no-reply@imgigo.test>".to_string()),
+        other => extra
+            .iter()
+            .find(|(name, _)| *name == other)
+            .map(|(_, value)| value.to_string()),
+    })
+    .expect("config");
+    let conn = db.connect().await.expect("connect and migrate");
+    crate::AppState::new(config, conn, crate::cutout::device::cpu()).with_clock(clock.clone())
+}
+
 /// An application state for account tests: a fresh database (the backend this run asked for),
 /// a clock moved by hand, public address `https://imgigo.test`, and mail kept in memory.
 pub struct AccountsHarness {
@@ -493,9 +544,17 @@ impl AccountsHarness {
         panic!("no {kind} mail #{n} to {to}");
     }
 
-    /// Every mail sent so far, after giving background sends a moment.
+    /// Every mail sent so far, once the outbox has delivered everything that is due.
     pub async fn settle(&self) -> Vec<crate::mail::Mail> {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        for _ in 0..500 {
+            let health = crate::mail::outbox::health(&self.app)
+                .await
+                .expect("read the outbox");
+            if health.queued == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
         self.mail
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

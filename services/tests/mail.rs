@@ -41,6 +41,7 @@ async fn every_account_mail_goes_through_smtp_with_text_and_html() {
         smtp_url: Some(sink.url()),
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: std::env::temp_dir(),
+        unsubscribe_mailto: None,
     })
     .expect("mailer");
     assert_eq!(mailer.kind(), "smtp");
@@ -77,6 +78,7 @@ async fn without_smtp_mail_lands_in_the_outbox_as_eml_files() {
         smtp_url: None,
         from: "imgigo <no-reply@localhost>".into(),
         outbox_dir: outbox.clone(),
+        unsubscribe_mailto: None,
     })
     .expect("mailer");
     assert_eq!(mailer.kind(), "outbox");
@@ -110,6 +112,7 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_hang() {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: std::env::temp_dir(),
+        unsubscribe_mailto: None,
     })
     .expect("mailer");
     let err = mailer

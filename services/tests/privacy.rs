@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use chrono::TimeDelta;
-use sea_orm::{FromQueryResult, JsonValue, Statement};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, JsonValue, QueryFilter, Statement};
 use services::accounts::registration::{self, Registration};
 use services::accounts::{api_keys, recovery};
 use services::privacy::requests::{self, NewRequest};
@@ -171,8 +171,10 @@ async fn the_export_holds_a_row_from_every_table_of_the_schema() {
     assert_eq!(document["schema"], export::SCHEMA);
     let tables = services::db::table_names(&h.app.db).await.expect("tables");
     assert!(tables.len() >= 6, "{tables:?}");
-    // Tables about no one: the ids and types of the Stripe events already applied.
-    const NOT_PERSONAL: [&str; 1] = ["stripe_events"];
+    // Tables about no one: the ids and types of the Stripe events already applied, and the
+    // product updates sent (subject, count; who sent one is in the audit log), the days the daily
+    // jobs ran.
+    const NOT_PERSONAL: [&str; 3] = ["job_runs", "product_updates", "stripe_events"];
     for table in tables
         .iter()
         .filter(|t| !NOT_PERSONAL.contains(&t.as_str()))
@@ -215,10 +217,34 @@ async fn deletion_needs_the_password_and_leaves_no_row_naming_the_person() {
         .expect_err("password");
     assert_eq!(err.kind(), ErrorKind::Invalid);
 
+    // Mail to the address queued without the account (as a request sent signed out is) is the
+    // person's too.
+    services::mail::queue(
+        &h.app,
+        &h.app.db,
+        None,
+        &services::mail::templates::password_changed(
+            "ada@example.com",
+            "Ada",
+            "https://imgigo.test/forgot",
+        ),
+    )
+    .await
+    .expect("queued");
     deletion::delete_account(&h.app, &user, PASSWORD, true)
         .await
         .expect("delete");
     h.mail("account_deleted", "ada@example.com", 1).await;
+    let digest = services::mail::outbox::recipient_digest(&h.app.secret, "ada@example.com");
+    let kinds: Vec<String> = entity::mail_outbox::Entity::find()
+        .filter(entity::mail_outbox::Column::Recipient.eq(digest))
+        .all(&h.app.db)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|row| row.kind)
+        .collect();
+    assert_eq!(kinds, ["account_deleted"], "only the confirmation's row");
 
     let id = user.id;
     let id_columns = ["user_id", "subject_id"];
@@ -490,5 +516,81 @@ async fn deletion_destroys_the_accounts_results_even_without_a_model() {
     assert!(
         store.get(&other, &other_key).is_ok(),
         "others' results stay"
+    );
+}
+
+#[tokio::test]
+async fn staff_get_one_digest_a_day_of_requests_due_within_a_week_or_overdue() {
+    let h = harness().await;
+    let admin =
+        services::accounts::roles::create_admin(&h.app, "Root", "root@staff.test", PASSWORD)
+            .await
+            .expect("admin");
+    let ip = |n: u8| IpAddr::from([192, 0, 2, n]);
+    let submit = async |n: u8, email: &str| {
+        requests::submit(
+            &h.app,
+            None,
+            request("access", email, "What do you hold?"),
+            ip(n),
+        )
+        .await
+        .expect("request")
+    };
+    // Nothing due: no mail.
+    let closed = submit(1, "closed@example.com").await;
+    requests::answer(&h.app, &admin, closed.id, "Nothing.", true)
+        .await
+        .expect("closed");
+    assert_eq!(
+        services::privacy::reminders::daily_digest(&h.app)
+            .await
+            .expect("digest"),
+        0
+    );
+    let late = submit(2, "late@example.com").await;
+    h.clock.advance(TimeDelta::days(5));
+    let soon = submit(3, "soon@example.com").await;
+    h.clock.advance(TimeDelta::days(28));
+    let fresh = submit(4, "fresh@example.com").await;
+
+    // A new day: one mail per staff account, listing the overdue and the nearly due only.
+    assert_eq!(
+        services::privacy::reminders::daily_digest(&h.app)
+            .await
+            .expect("digest"),
+        1
+    );
+    let digest = h.mail("privacy_digest", "root@staff.test", 1).await;
+    assert_eq!(digest.subject, "Privacy requests due: 2 (1 overdue)");
+    assert!(
+        digest
+            .text
+            .contains(&format!("#{} access (open), due", late.id))
+    );
+    assert!(digest.text.contains("— overdue"));
+    assert!(digest.text.contains(&format!("#{} access (open)", soon.id)));
+    assert!(!digest.text.contains(&format!("#{} ", fresh.id)));
+    assert!(!digest.text.contains(&format!("#{} ", closed.id)));
+    assert!(
+        !digest.text.contains("@example.com") && !digest.text.contains("What do you hold"),
+        "no requester's address or message: {}",
+        digest.text
+    );
+    assert!(digest.text.contains("https://imgigo.test/staff"));
+    assert!(digest.unsubscribe.is_none(), "work mail, not marketing");
+    // Once a day.
+    assert_eq!(
+        services::privacy::reminders::daily_digest(&h.app)
+            .await
+            .expect("digest"),
+        0
+    );
+    h.clock.advance(TimeDelta::days(1));
+    assert_eq!(
+        services::privacy::reminders::daily_digest(&h.app)
+            .await
+            .expect("digest"),
+        1
     );
 }

@@ -20,6 +20,7 @@ fn Counts(admin_only: bool) -> impl IntoView {
                         <dt>"Staff accounts"</dt><dd>{view.staff}</dd>
                         <dt>"Live API keys"</dt><dd>{view.live_api_keys}</dd>
                     </dl>
+                    {view.mail.map(|mail| view! { <MailDelivery mail/> })}
                     {view.can_manage_roles.then(|| view! {
                         <fieldset class="group">
                             <legend>"Change an account's role"</legend>
@@ -45,6 +46,27 @@ fn Counts(admin_only: bool) -> impl IntoView {
                 Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// The outbox for admins: what waits, and the mails given up in the last week with the reason.
+#[component]
+fn MailDelivery(mail: crate::account::MailHealth) -> impl IntoView {
+    view! {
+        <fieldset class="group" data-testid="mail-delivery">
+            <legend>"Mail delivery"</legend>
+            <p>{mail.queued}" waiting · "{mail.failed}" given up in the last 7 days"</p>
+            {(!mail.failures.is_empty()).then(|| view! {
+                <ul class="queue-list">
+                    {mail.failures.into_iter().map(|failure| view! {
+                        <li data-testid="mail-failure">
+                            <strong>{failure.kind}</strong>" — "{failure.reason}
+                            " ("{failure.attempts}" attempts, "{failure.at}")"
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
+        </fieldset>
     }
 }
 
@@ -105,6 +127,94 @@ pub fn StaffPage() -> impl IntoView {
     }
 }
 
+/// Product updates: write (Markdown), preview with the number of recipients, test, send; the
+/// latest updates with their delivery.
+#[component]
+fn ProductUpdates() -> impl IntoView {
+    use crate::product_updates::{UpdatePreview, UpdateSend, UpdateTest, updates_sent};
+    let subject = RwSignal::new(String::new());
+    let body = RwSignal::new(String::new());
+    let preview = ServerAction::<UpdatePreview>::new();
+    let test = ServerAction::<UpdateTest>::new();
+    let send = ServerAction::<UpdateSend>::new();
+    let refresh = RwSignal::new(0u32);
+    let sent = Resource::new(
+        move || (send.version().get(), refresh.get()),
+        |_| updates_sent(),
+    );
+    let draft = move || (subject.get(), body.get());
+    let recipients = move || {
+        preview.value().with(|value| match value {
+            Some(Ok(preview)) => Some(preview.recipients),
+            _ => None,
+        })
+    };
+    view! {
+        <fieldset class="group" data-testid="product-updates">
+            <legend>"Product updates"</legend>
+            <p class="fine-print">"Goes to accounts that chose product updates, with a confirmed address and not restricted. Each mail has its own one-click unsubscribe link."</p>
+            <div class="auth-form">
+                <label>"Subject"
+                    <input type="text" name="subject" maxlength="150" required bind:value=subject/>
+                </label>
+                <label>"Text (Markdown)"
+                    <textarea name="body" rows="8" maxlength="20000" required bind:value=body></textarea>
+                </label>
+                <div class="inline-form">
+                    <button class="button" type="button" on:click=move |_| {
+                        let (subject, body) = draft();
+                        preview.dispatch(UpdatePreview { subject, body });
+                    }>"Preview"</button>
+                    <button class="button" type="button" on:click=move |_| {
+                        let (subject, body) = draft();
+                        test.dispatch(UpdateTest { subject, body });
+                    }>"Send me a test"</button>
+                    {move || recipients().map(|n| view! {
+                        <button class="button" type="button" data-testid="send-update" on:click=move |_| {
+                            let (subject, body) = draft();
+                            send.dispatch(UpdateSend { subject, body });
+                        }>{format!("Send to {n} {}", if n == 1 { "person" } else { "people" })}</button>
+                    })}
+                </div>
+            </div>
+            <FormError message=Signal::derive(failure(preview))/>
+            <FormError message=Signal::derive(failure(test))/>
+            <FormError message=Signal::derive(failure(send))/>
+            <FormOk show=Signal::derive(succeeded(test)) text="A test is on its way to your address."/>
+            {move || send.value().with(|value| match value {
+                Some(Ok(n)) => Some(view! { <p class="form-ok" role="status" data-testid="update-queued">{format!("Queued for {n} people.")}</p> }),
+                _ => None,
+            })}
+            {move || preview.value().with(|value| match value {
+                Some(Ok(preview)) => Some(view! {
+                    <div class="update-preview" data-testid="update-preview" inner_html=preview.html.clone()></div>
+                }),
+                _ => None,
+            })}
+            <h3>"Sent"</h3>
+            <button class="button" type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || sent.get().map(|result| match result {
+                    Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="fine-print">"None yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="queue-list">
+                            {list.into_iter().map(|update| view! {
+                                <li data-testid="sent-update">
+                                    <strong>"#"{update.id}" "{update.subject}</strong>
+                                    " — "{update.sent_at}", "{update.recipients}" recipients: "
+                                    {update.recipients - update.waiting as i64 - update.failed as i64}" delivered, "
+                                    {update.waiting}" waiting, "{update.failed}" given up"
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                })}
+            </Transition>
+        </fieldset>
+    }
+}
+
 #[component]
 pub fn AdminPage() -> impl IntoView {
     view! {
@@ -112,6 +222,7 @@ pub fn AdminPage() -> impl IntoView {
         <section class="account" data-testid="admin">
             <h1>"Admin"</h1>
             <Counts admin_only=true/>
+            <ProductUpdates/>
         </section>
     }
 }

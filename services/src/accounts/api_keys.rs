@@ -74,25 +74,31 @@ pub async fn create(app: &AppState, user: &users::Model, name: &str) -> Result<C
         "{KEY_PREFIX}{}",
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
     );
-    let key = api_keys::ActiveModel {
-        user_id: Set(user.id),
-        name: Set(name.to_string()),
-        prefix: Set(secret[..SHOWN].to_string()),
-        key_hash: Set(digest(&secret)),
-        created_at: Set(app.clock.now()),
-        last_used_at: Set(None),
-        revoked_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&app.db)
+    let key = crate::db::transaction(&app.db, async |txn| {
+        let key = api_keys::ActiveModel {
+            user_id: Set(user.id),
+            name: Set(name.to_string()),
+            prefix: Set(secret[..SHOWN].to_string()),
+            key_hash: Set(digest(&secret)),
+            created_at: Set(app.clock.now()),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let mail = templates::api_key_created(
+            &user.email,
+            &user.name,
+            &key.name,
+            &key.prefix,
+            &link(app, "/account"),
+        );
+        crate::mail::queue(app, txn, Some(user.id), &mail).await?;
+        Ok(key)
+    })
     .await?;
-    app.mailer.send_in_background(templates::api_key_created(
-        &user.email,
-        &user.name,
-        &key.name,
-        &key.prefix,
-        &link(app, "/account"),
-    ));
+    app.outbox.wake(app);
     tracing::info!(user_id = user.id, key_id = key.id, "API key created");
     Ok(CreatedKey { key, secret })
 }

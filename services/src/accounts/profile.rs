@@ -56,14 +56,12 @@ pub async fn change_password(
         active.updated_at = Set(app.clock.now());
         let user = active.update(txn).await?;
         crate::sessions::revoke_all(app, txn, user.id).await?;
+        let mail = templates::password_changed(&user.email, &user.name, &link(app, "/forgot"));
+        crate::mail::queue(app, txn, Some(user.id), &mail).await?;
         Ok(user)
     })
     .await?;
-    app.mailer.send_in_background(templates::password_changed(
-        &user.email,
-        &user.name,
-        &link(app, "/forgot"),
-    ));
+    app.outbox.wake(app);
     Ok(user)
 }
 
@@ -87,27 +85,33 @@ pub async fn request_email_change(
     if !app.abuse.may_mail(&new_email) {
         return Ok(());
     }
-    let token = tokens::issue(
-        app,
-        &app.db,
-        user.id,
-        Purpose::ChangeEmail,
-        Some(new_email.clone()),
-    )
+    crate::db::transaction(&app.db, async |txn| {
+        let token = tokens::issue(
+            app,
+            txn,
+            user.id,
+            Purpose::ChangeEmail,
+            Some(new_email.clone()),
+        )
+        .await?;
+        let mail = templates::confirm_new_email(
+            &new_email,
+            &user.name,
+            &link(app, &format!("/account/email?token={token}")),
+            tokens::lifetime(Purpose::ChangeEmail).num_hours(),
+        );
+        crate::mail::queue(app, txn, Some(user.id), &mail).await?;
+        Ok(())
+    })
     .await?;
-    app.mailer.send_in_background(templates::confirm_new_email(
-        &new_email,
-        &user.name,
-        &link(app, &format!("/account/email?token={token}")),
-        tokens::lifetime(Purpose::ChangeEmail).num_hours(),
-    ));
+    app.outbox.wake(app);
     Ok(())
 }
 
 /// Switches to the confirmed new address and tells the old one.
 #[tracing::instrument(skip_all)]
 pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<users::Model, Error> {
-    let (user, old_email, new_email) = crate::db::transaction(&app.db, async |txn| {
+    let user = crate::db::transaction(&app.db, async |txn| {
         let row = tokens::redeem(app, txn, token, Purpose::ChangeEmail).await?;
         let new_email = row
             .new_email
@@ -127,15 +131,13 @@ pub async fn confirm_email_change(app: &AppState, token: &str) -> Result<users::
         active.email_verified_at = Set(Some(now));
         active.updated_at = Set(now);
         let user = active.update(txn).await?;
-        Ok((user, old_email, new_email))
+        let mail =
+            templates::email_changed(&old_email, &user.name, &new_email, &link(app, "/forgot"));
+        crate::mail::queue(app, txn, Some(user.id), &mail).await?;
+        Ok(user)
     })
     .await?;
-    app.mailer.send_in_background(templates::email_changed(
-        &old_email,
-        &user.name,
-        &new_email,
-        &link(app, "/forgot"),
-    ));
+    app.outbox.wake(app);
     tracing::info!(user_id = user.id, "email changed");
     Ok(user)
 }

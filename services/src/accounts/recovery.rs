@@ -23,13 +23,19 @@ pub async fn request_reset(app: &AppState, email: &str, ip: IpAddr) -> Result<()
     if !app.abuse.may_mail(&email) {
         return Ok(());
     }
-    let token = tokens::issue(app, &app.db, user.id, Purpose::ResetPassword, None).await?;
-    app.mailer.send_in_background(templates::password_reset(
-        &user.email,
-        &user.name,
-        &link(app, &format!("/reset?token={token}")),
-        tokens::lifetime(Purpose::ResetPassword).num_minutes(),
-    ));
+    crate::db::transaction(&app.db, async |txn| {
+        let token = tokens::issue(app, txn, user.id, Purpose::ResetPassword, None).await?;
+        let mail = templates::password_reset(
+            &user.email,
+            &user.name,
+            &link(app, &format!("/reset?token={token}")),
+            tokens::lifetime(Purpose::ResetPassword).num_minutes(),
+        );
+        crate::mail::queue(app, txn, Some(user.id), &mail).await?;
+        Ok(())
+    })
+    .await?;
+    app.outbox.wake(app);
     Ok(())
 }
 
@@ -53,17 +59,15 @@ pub async fn reset(app: &AppState, token: &str, new_password: &str) -> Result<us
         active.updated_at = Set(now);
         let user = active.update(txn).await?;
         crate::sessions::revoke_all(app, txn, user.id).await?;
+        let mail = templates::password_changed(&user.email, &user.name, &link(app, "/forgot"));
+        crate::mail::queue(app, txn, Some(user.id), &mail).await?;
         Ok(user)
     })
     .await?;
+    app.outbox.wake(app);
     app.abuse
         .lockout
         .clear(&crate::abuse::AddressKey::of(&user.email));
-    app.mailer.send_in_background(templates::password_changed(
-        &user.email,
-        &user.name,
-        &link(app, "/forgot"),
-    ));
     tracing::info!(user_id = user.id, "password reset");
     Ok(user)
 }

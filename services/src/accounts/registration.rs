@@ -56,7 +56,7 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
     // Hash first in every case: the answer takes as long whether or not the address is taken.
     let hash = app.passwords.hash(&form.password).await?;
     if let Some(existing) = find_by_email(&app.db, &email).await? {
-        tell_owner(app, &existing);
+        tell_owner(app, &existing).await?;
         return Ok(());
     }
 
@@ -102,46 +102,50 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
             .await?;
         }
         let token = tokens::issue(app, txn, user.id, TokenPurpose::VerifyEmail, None).await?;
-        Ok((user, token))
+        // The link is queued with the account: both exist, or neither.
+        crate::mail::queue(app, txn, Some(user.id), &verification(app, &user, &token)).await?;
+        Ok(user)
     })
     .await;
-    let (user, token) = match registered {
+    let user = match registered {
         Ok(registered) => registered,
         // Someone registered the same address a moment ago (the new user row is the only one
         // that can conflict): nothing was kept, and the owner hears of it as above.
         Err(Error::Conflict(_)) => {
             if let Some(existing) = find_by_email(&app.db, &email).await? {
-                tell_owner(app, &existing);
+                tell_owner(app, &existing).await?;
             }
             return Ok(());
         }
         Err(err) => return Err(err),
     };
 
-    send_verification(app, &user, &token);
+    app.outbox.wake(app);
     tracing::info!(user_id = user.id, "account registered");
     Ok(())
 }
 
-fn tell_owner(app: &AppState, existing: &users::Model) {
+async fn tell_owner(app: &AppState, existing: &users::Model) -> Result<(), Error> {
     if app.abuse.may_mail(&existing.email) {
-        app.mailer.send_in_background(templates::already_registered(
+        let mail = templates::already_registered(
             &existing.email,
             &existing.name,
             &link(app, "/login"),
             &link(app, "/forgot"),
-        ));
+        );
+        crate::mail::send(app, Some(existing.id), mail).await?;
     }
+    Ok(())
 }
 
-fn send_verification(app: &AppState, user: &users::Model, token: &str) {
+fn verification(app: &AppState, user: &users::Model, token: &str) -> templates::Mail {
     let hours = tokens::lifetime(TokenPurpose::VerifyEmail).num_hours();
-    app.mailer.send_in_background(templates::verify_email(
+    templates::verify_email(
         &user.email,
         &user.name,
         &link(app, &format!("/verify?token={token}")),
         hours,
-    ));
+    )
 }
 
 /// Confirms the address with the mailed token.
@@ -177,8 +181,13 @@ pub async fn resend_verification(app: &AppState, email: &str, ip: IpAddr) -> Res
     if user.email_verified_at.is_some() || !app.abuse.may_mail(&email) {
         return Ok(());
     }
-    let token = tokens::issue(app, &app.db, user.id, TokenPurpose::VerifyEmail, None).await?;
-    send_verification(app, &user, &token);
+    crate::db::transaction(&app.db, async |txn| {
+        let token = tokens::issue(app, txn, user.id, TokenPurpose::VerifyEmail, None).await?;
+        crate::mail::queue(app, txn, Some(user.id), &verification(app, &user, &token)).await?;
+        Ok(())
+    })
+    .await?;
+    app.outbox.wake(app);
     Ok(())
 }
 

@@ -141,14 +141,14 @@ pub async fn invoice_failed(
     };
     change(app, &row, None, Some("past_due")).await?;
     if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
-        app.mailer
-            .send_in_background(templates::plan_payment_failed(
-                &user.email,
-                &user.name,
-                &name(app, &row.plan),
-                url,
-                &receipts::credits_page(app),
-            ));
+        let mail = templates::plan_payment_failed(
+            &user.email,
+            &user.name,
+            &name(app, &row.plan),
+            url,
+            &receipts::credits_page(app),
+        );
+        crate::mail::send(app, Some(user.id), mail).await?;
     }
     Ok(true)
 }
@@ -162,11 +162,8 @@ pub async fn ended(app: &AppState, subscription: &str) -> Result<bool, Error> {
         return Ok(false);
     }
     if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
-        app.mailer.send_in_background(templates::plan_cancelled(
-            &user.email,
-            &user.name,
-            &name(app, &row.plan),
-        ));
+        let mail = templates::plan_cancelled(&user.email, &user.name, &name(app, &row.plan));
+        crate::mail::send(app, Some(user.id), mail).await?;
     }
     Ok(true)
 }

@@ -44,7 +44,7 @@ pub async fn send(
     let amount = paid
         .amount
         .and_then(|(minor, currency)| money::amount(minor, currency));
-    app.mailer.send_in_background(templates::receipt(
+    let mail = templates::receipt(
         &user.email,
         &user.name,
         &templates::Receipt {
@@ -57,6 +57,6 @@ pub async fn send(
             invoice_url: paid.invoice_url,
         },
         &credits_page(app),
-    ));
-    Ok(())
+    );
+    crate::mail::send(app, Some(user.id), mail).await
 }

@@ -1,12 +1,16 @@
-//! Mail: one [`Mailer`] behind a seam with real transports — SMTP in production, a file outbox
-//! (`data/outbox/*.eml`) when nothing is configured, and an in-memory capture for tests — and the
-//! account mails themselves ([`templates`]), each with a plain-text and an HTML part.
-//!
-//! Account flows send in the background ([`Mailer::send_in_background`]) so that a response takes
-//! the same time whether or not a mail went out (no account enumeration by timing).
+//! Mail: every mail is first a row in the durable [`outbox`] (sealed, in the transaction of the
+//! change that causes it where there is one), then the background [`sender`] delivers it through
+//! one [`Mailer`] with real transports — SMTP in production, a file outbox (`data/outbox/*.eml`)
+//! for development when nothing is configured, and an in-memory capture for tests. The account
+//! mails themselves are in [`templates`], each with a plain-text and an HTML part.
 
+pub mod outbox;
+pub mod sender;
 pub mod templates;
 mod transport;
+pub mod unsubscribe;
+pub mod updates;
 
+pub use outbox::{Outbox, queue, send};
 pub use templates::Mail;
-pub use transport::{MailConfig, Mailer, OUTBOX_DIR};
+pub use transport::{Failure, MailConfig, Mailer, OUTBOX_DIR};

@@ -6,12 +6,15 @@ use html_escape::{encode_double_quoted_attribute, encode_text};
 /// One mail, before it becomes a MIME message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mail {
-    /// What kind of mail this is, for logs and tests (never the address).
-    pub kind: &'static str,
+    /// What kind of mail this is, for logs, the outbox and tests (never the address).
+    pub kind: std::borrow::Cow<'static, str>,
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The one-click unsubscribe URL of a product update (`List-Unsubscribe`); transactional
+    /// mail has none and never carries the header.
+    pub unsubscribe: Option<String>,
 }
 
 /// Lines of a mail: paragraphs, with at most one link each.
@@ -46,11 +49,12 @@ fn compose(kind: &'static str, to: &str, subject: &str, name: &str, lines: &[Lin
     text.push_str("— imgigo\n");
     html.push_str("<p>— imgigo</p></body></html>");
     Mail {
-        kind,
+        kind: kind.into(),
         to: to.to_string(),
         subject: subject.to_string(),
         text,
         html,
+        unsubscribe: None,
     }
 }
 
@@ -334,6 +338,28 @@ pub fn plan_payment_failed(
 }
 
 /// A plan ended (cancelled in Stripe's portal, or unpaid).
+/// The staff's daily digest of privacy requests due within 7 days or overdue (`lines`: one per
+/// request, without the requester's address or message).
+pub fn privacy_digest(to: &str, name: &str, lines: &[String], overdue: usize, staff: &str) -> Mail {
+    let mut body = vec![Line::Text(format!(
+        "{} privacy request{} due within 7 days or overdue ({overdue} overdue). The policy promises an answer within 30 days.",
+        lines.len(),
+        if lines.len() == 1 { " is" } else { "s are" },
+    ))];
+    body.extend(lines.iter().map(|line| Line::Text(line.clone())));
+    body.push(Line::Link {
+        label: "Open the staff page",
+        url: staff,
+    });
+    compose(
+        "privacy_digest",
+        to,
+        &format!("Privacy requests due: {} ({overdue} overdue)", lines.len()),
+        name,
+        &body,
+    )
+}
+
 pub fn plan_cancelled(to: &str, name: &str, plan: &str) -> Mail {
     compose(
         "plan_cancelled",

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -21,6 +22,8 @@ pub struct MailConfig {
     /// The sender, such as `imgigo <no-reply@example.com>`.
     pub from: String,
     pub outbox_dir: PathBuf,
+    /// `IMGIGO_UNSUBSCRIBE_MAILTO`: offered as `mailto:` in product updates' List-Unsubscribe.
+    pub unsubscribe_mailto: Option<String>,
 }
 
 impl std::fmt::Debug for MailConfig {
@@ -30,6 +33,7 @@ impl std::fmt::Debug for MailConfig {
             .field("smtp", &self.smtp_url.as_ref().map(|_| "…"))
             .field("from", &self.from)
             .field("outbox_dir", &self.outbox_dir)
+            .field("unsubscribe_mailto", &self.unsubscribe_mailto)
             .finish()
     }
 }
@@ -45,6 +49,11 @@ impl MailConfig {
                 "IMGIGO_SMTP_URL is not a valid smtp:// or smtps:// URL".to_string()
             })?;
         }
+        if let Some(address) = &self.unsubscribe_mailto {
+            address
+                .parse::<lettre::Address>()
+                .map_err(|_| "IMGIGO_UNSUBSCRIBE_MAILTO is not a mail address".to_string())?;
+        }
         Ok(())
     }
 }
@@ -58,6 +67,7 @@ enum Transport {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    unsubscribe_mailto: Option<String>,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -88,7 +98,11 @@ impl Mailer {
                 config.outbox_dir.clone(),
             ),
         };
-        Ok(Self { transport, from })
+        Ok(Self {
+            transport,
+            from,
+            unsubscribe_mailto: config.unsubscribe_mailto.clone(),
+        })
     }
 
     /// A mailer that keeps what it sends, for tests to read.
@@ -106,6 +120,7 @@ impl Mailer {
             Self {
                 transport: Transport::Memory(sent.clone()),
                 from,
+                unsubscribe_mailto: None,
             },
             sent,
         )
@@ -119,59 +134,124 @@ impl Mailer {
         }
     }
 
-    /// Sends one mail now.
+    /// Sends one mail now (tests and tools; the application queues mail in the outbox, whose
+    /// sender calls [`Mailer::deliver`]).
     pub async fn send(&self, mail: Mail) -> Result<(), Error> {
-        let message = self.message(&mail)?;
+        self.deliver(&mail, None)
+            .await
+            .map_err(|failure| Error::Internal(failure.reason))
+    }
+
+    /// Delivers one mail under `message_id` (the same for every attempt of one outbox row, so a
+    /// receiver can tell a repeat). The failure says whether trying again can help, in words
+    /// that never hold the address or the content (an SMTP reply may quote the address).
+    pub async fn deliver(&self, mail: &Mail, message_id: Option<String>) -> Result<(), Failure> {
+        let message = self.message(mail, message_id).map_err(|err| Failure {
+            permanent: true,
+            reason: err.to_string(),
+        })?;
         match &self.transport {
             Transport::Smtp(smtp) => smtp
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|err| Error::Internal(format!("SMTP delivery failed: {err}"))),
+                .map_err(|err| Failure::of_smtp(&err)),
             Transport::Outbox(outbox, dir) => {
-                ensure_dir(dir)?;
-                outbox
-                    .send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|err| Error::Internal(format!("cannot write to the outbox: {err}")))
+                ensure_dir(dir).map_err(|err| Failure {
+                    permanent: false,
+                    reason: err.to_string(),
+                })?;
+                outbox.send(message).await.map(|_| ()).map_err(|_| Failure {
+                    permanent: false,
+                    reason: "cannot write to the file outbox".into(),
+                })
             }
             Transport::Memory(sent) => {
                 sent.lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .push(mail);
+                    .push(mail.clone());
                 Ok(())
             }
         }
     }
 
-    /// Sends on a task of its own: the caller's answer does not wait for (or reveal) delivery.
-    /// Failures are logged with the mail's kind only, never the address.
-    pub fn send_in_background(self: &Arc<Self>, mail: Mail) {
-        let mailer = self.clone();
-        tokio::spawn(async move {
-            let kind = mail.kind;
-            match mailer.send(mail).await {
-                Ok(()) => tracing::info!(kind, transport = mailer.kind(), "mail sent"),
-                Err(err) => tracing::warn!(kind, error = %err, "mail not sent"),
-            }
-        });
-    }
-
-    fn message(&self, mail: &Mail) -> Result<Message, Error> {
+    fn message(&self, mail: &Mail, message_id: Option<String>) -> Result<Message, Error> {
         let to = mail
             .to
             .parse::<Mailbox>()
             .map_err(|_| Error::Internal("a mail's recipient is not an address".into()))?;
-        Message::builder()
+        let mut builder = Message::builder()
+            .message_id(message_id)
             .from(self.from.clone())
             .to(to)
-            .subject(&mail.subject)
+            .subject(&mail.subject);
+        // RFC 2369 and RFC 8058 (one click), on product updates only.
+        if let Some(url) = &mail.unsubscribe {
+            let mut value = format!("<{url}>");
+            if let Some(address) = &self.unsubscribe_mailto {
+                value.push_str(&format!(", <mailto:{address}?subject=unsubscribe>"));
+            }
+            builder = builder
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    value,
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_string(),
+                ));
+        }
+        builder
             .multipart(MultiPart::alternative_plain_html(
                 mail.text.clone(),
                 mail.html.clone(),
             ))
             .map_err(|err| Error::Internal(format!("cannot build a mail: {err}")))
+    }
+}
+
+/// Why a delivery failed: whether trying again can help, and a reason for the admin page and the
+/// logs (no address, no content).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub permanent: bool,
+    pub reason: String,
+}
+
+impl Failure {
+    fn of_smtp(err: &lettre::transport::smtp::Error) -> Self {
+        let code = err
+            .status()
+            .map(|code| format!(" ({code})"))
+            .unwrap_or_default();
+        let (permanent, reason) = if err.is_permanent() {
+            (
+                true,
+                format!("the SMTP server refused the mail for good{code}"),
+            )
+        } else if err.is_transient() {
+            (
+                false,
+                format!("the SMTP server asked to try again later{code}"),
+            )
+        } else if err.is_timeout() {
+            (false, "the SMTP server did not answer in time".to_string())
+        } else if err.is_tls() {
+            (
+                false,
+                "the TLS handshake with the SMTP server failed".to_string(),
+            )
+        } else {
+            (false, "cannot reach the SMTP server".to_string())
+        };
+        Self { permanent, reason }
+    }
+}
+
+impl Mailer {
+    /// The sender's domain (for Message-IDs).
+    pub fn domain(&self) -> &str {
+        self.from.email.domain()
     }
 }
 

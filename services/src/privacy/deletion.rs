@@ -49,6 +49,8 @@ pub async fn delete_account(
             .filter(entity::privacy_requests::Column::Email.eq(user.email.as_str()))
             .exec(txn)
             .await?;
+        // Mail waiting in the outbox for the person (pending links, receipts) goes too.
+        crate::mail::outbox::delete_for_person(app, txn, user.id, &user.email).await?;
         users::Entity::delete_by_id(user.id).exec(txn).await?;
         Ok(())
     })
@@ -60,8 +62,12 @@ pub async fn delete_account(
     // queued, so the confirmation itself is delivered.
     let outbox = app.mailer.purge_outbox_to(&user.email).await?;
     tracing::info!(outbox, "outbox mail of a deleted account removed");
-    app.mailer
-        .send_in_background(templates::account_deleted(&user.email, &user.name));
+    crate::mail::send(
+        app,
+        None,
+        templates::account_deleted(&user.email, &user.name),
+    )
+    .await?;
     tracing::info!("account deleted");
     Ok(())
 }

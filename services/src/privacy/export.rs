@@ -12,14 +12,16 @@
 //!   expires_at}], "audit_log": [{staff_role, action, created_at}], "credit_accounts": [{free,
 //!   free_month, subscription, payg, updated_at}], "credit_ledger": [{kind, bucket, amount,
 //!   balance_after, source, source_ref, note, created_at}], "billing_subscriptions": [{id,
-//!   customer_id, checkout_id, plan, status, created_at, updated_at}]}` (credits in hundredths;
-//!   Stripe's ids, never card data).
+//!   customer_id, checkout_id, plan, status, created_at, updated_at}], "mail_outbox": [{kind,
+//!   status, attempts, created_at, next_attempt_at, last_error}]}` (credits in hundredths;
+//!   Stripe's ids, never card data; the outbox's metadata only: a waiting mail's body is sealed
+//!   and holds nothing the rest of the export does not, apart from one-time links).
 //! A new table that holds personal data must be added here (a test enumerates the schema).
 
 use chrono::{DateTime, Utc};
 use entity::consents::{Method, Purpose};
 use entity::{account_results, account_tokens, api_keys, audit_log, consents, privacy_requests};
-use entity::{billing_subscriptions, credit_accounts, credit_ledger, sessions, users};
+use entity::{billing_subscriptions, credit_accounts, credit_ledger, mail_outbox, sessions, users};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 
@@ -43,6 +45,32 @@ pub struct Export {
     pub credit_accounts: Vec<CreditAccount>,
     pub credit_ledger: Vec<CreditEntry>,
     pub billing_subscriptions: Vec<Subscription>,
+    pub mail_outbox: Vec<OutboxMail>,
+}
+
+/// A mail to the person still in the outbox (waiting, or delivered within the last hour): what
+/// kind, and how its delivery goes. Never its content.
+#[derive(Clone, Debug, Serialize)]
+pub struct OutboxMail {
+    pub kind: String,
+    pub status: String,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+impl From<mail_outbox::Model> for OutboxMail {
+    fn from(m: mail_outbox::Model) -> Self {
+        Self {
+            kind: m.kind,
+            status: m.status,
+            attempts: m.attempts,
+            created_at: m.created_at,
+            next_attempt_at: m.next_attempt_at,
+            last_error: m.last_error,
+        }
+    }
 }
 
 /// A monthly plan started through Stripe: Stripe's ids and the state.
@@ -337,6 +365,7 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Export, Error
         .order_by_asc(billing_subscriptions::Column::CreatedAt)
         .all(db)
         .await?;
+    let outbox = crate::mail::outbox::for_person(app, user.id, &user.email).await?;
     Ok(Export {
         schema: SCHEMA,
         exported_at: app.clock.now(),
@@ -352,6 +381,7 @@ pub async fn export(app: &AppState, user: &users::Model) -> Result<Export, Error
         credit_accounts: rows(credit_account),
         credit_ledger: rows(ledger),
         billing_subscriptions: rows(subscriptions),
+        mail_outbox: rows(outbox),
     })
 }
 
@@ -448,6 +478,14 @@ mod tests {
                 created_at: at,
                 updated_at: at,
             }],
+            mail_outbox: vec![OutboxMail {
+                kind: "verify_email".into(),
+                status: "queued".into(),
+                attempts: 1,
+                created_at: at,
+                next_attempt_at: at,
+                last_error: Some("cannot reach the SMTP server".into()),
+            }],
         };
         let value = serde_json::to_value(&document).expect("json");
         let keys = |value: &serde_json::Value| -> Vec<String> {
@@ -468,6 +506,7 @@ mod tests {
                 "credit_accounts",
                 "credit_ledger",
                 "exported_at",
+                "mail_outbox",
                 "privacy_requests",
                 "schema",
                 "sessions",
@@ -540,6 +579,17 @@ mod tests {
                 "plan",
                 "status",
                 "updated_at"
+            ]
+        );
+        assert_eq!(
+            first("mail_outbox"),
+            [
+                "attempts",
+                "created_at",
+                "kind",
+                "last_error",
+                "next_attempt_at",
+                "status"
             ]
         );
         assert_eq!(

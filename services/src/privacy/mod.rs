@@ -8,5 +8,6 @@ pub mod consent;
 pub mod deletion;
 pub mod export;
 pub mod policy;
+pub mod reminders;
 pub mod requests;
 pub mod restriction;

@@ -70,26 +70,32 @@ pub async fn submit(
     })?;
     let message = message_text(&form.message, "message")?;
     let now = app.clock.now();
-    let request = privacy_requests::ActiveModel {
-        user_id: Set(user.map(|u| u.id)),
-        email: Set(email),
-        kind: Set(kind),
-        message: Set(message),
-        status: Set(Status::Open),
-        response: Set(None),
-        created_at: Set(now),
-        due_at: Set(now + ANSWER_WITHIN),
-        closed_at: Set(None),
-        ..Default::default()
-    }
-    .insert(&app.db)
+    let request = crate::db::transaction(&app.db, async |txn| {
+        let request = privacy_requests::ActiveModel {
+            user_id: Set(user.map(|u| u.id)),
+            email: Set(email),
+            kind: Set(kind),
+            message: Set(message),
+            status: Set(Status::Open),
+            response: Set(None),
+            created_at: Set(now),
+            due_at: Set(now + ANSWER_WITHIN),
+            closed_at: Set(None),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        let mail = templates::request_received(
+            &request.email,
+            request.id,
+            kind.as_str(),
+            &request.due_at.format("%Y-%m-%d").to_string(),
+        );
+        crate::mail::queue(app, txn, request.user_id, &mail).await?;
+        Ok(request)
+    })
     .await?;
-    app.mailer.send_in_background(templates::request_received(
-        &request.email,
-        request.id,
-        kind.as_str(),
-        &request.due_at.format("%Y-%m-%d").to_string(),
-    ));
+    app.outbox.wake(app);
     tracing::info!(request_id = request.id, "privacy request received");
     Ok(request)
 }
@@ -176,7 +182,14 @@ pub async fn answer(
         Status::Answered
     });
     active.closed_at = Set(close.then_some(now));
-    let request = active.update(&app.db).await?;
+    let request = crate::db::transaction(&app.db, async |txn| {
+        let request = active.update(txn).await?;
+        let mail = templates::request_answered(&request.email, request.id, &response, close);
+        crate::mail::queue(app, txn, request.user_id, &mail).await?;
+        Ok(request)
+    })
+    .await?;
+    app.outbox.wake(app);
     if let Some(subject) = request.user_id {
         audit::record(
             app,
@@ -186,12 +199,6 @@ pub async fn answer(
         )
         .await?;
     }
-    app.mailer.send_in_background(templates::request_answered(
-        &request.email,
-        request.id,
-        &response,
-        close,
-    ));
     tracing::info!(request_id = request.id, close, "privacy request answered");
     Ok(request)
 }

@@ -1,0 +1,93 @@
+//! `/mail/unsubscribe?t=…`, the link in every product update (RFC 8058 one-click): a GET shows a
+//! small page with the account's masked address and a button, and changes nothing (mail scanners
+//! follow links); a POST — the button, or a mail client's `List-Unsubscribe=One-Click` — turns
+//! product updates off without a login or a cookie. Both answer the same when repeated. Plain
+//! server-rendered HTML: no script, no session, and nothing added to the pages' client bundle.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use html_escape::{encode_double_quoted_attribute, encode_text};
+use serde::Deserialize;
+use services::mail::unsubscribe::{self, Subscription};
+use services::{AppState, Error};
+
+#[derive(Deserialize)]
+pub struct Link {
+    #[serde(default)]
+    t: String,
+}
+
+pub async fn show(State(app): State<AppState>, Query(link): Query<Link>) -> Response {
+    match unsubscribe::look(&app, &link.t).await {
+        Ok(Subscription {
+            masked_email,
+            subscribed: true,
+        }) => page(
+            StatusCode::OK,
+            "Unsubscribe from product updates?",
+            &format!(
+                "<p>Product updates from imgigo go to {}. Press the button to stop them; mail about your account (such as password resets and receipts) is not affected.</p>\
+                 <form method=\"post\" action=\"{}?t={}\"><button class=\"button\" type=\"submit\" data-testid=\"unsubscribe\">Unsubscribe</button></form>",
+                encode_text(&masked_email),
+                unsubscribe::PATH,
+                encode_double_quoted_attribute(&link.t),
+            ),
+        ),
+        Ok(Subscription { masked_email, .. }) => done(&masked_email),
+        Err(err) => refused(&err),
+    }
+}
+
+pub async fn apply(State(app): State<AppState>, Query(link): Query<Link>) -> Response {
+    match unsubscribe::unsubscribe(&app, &link.t).await {
+        Ok(Subscription { masked_email, .. }) => done(&masked_email),
+        Err(err) => refused(&err),
+    }
+}
+
+fn done(masked_email: &str) -> Response {
+    page(
+        StatusCode::OK,
+        "You are unsubscribed",
+        &format!(
+            "<p data-testid=\"unsubscribed\">No more product updates go to {}. You can turn them on again on your <a href=\"/account\">account page</a>.</p>",
+            encode_text(masked_email)
+        ),
+    )
+}
+
+fn refused(err: &Error) -> Response {
+    let status = match err.kind() {
+        services::ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    let message = if status == StatusCode::BAD_REQUEST {
+        err.to_string()
+    } else {
+        tracing::warn!(error = %err, "unsubscribe failed");
+        "Something went wrong on our side and nothing was changed. Please try again in a minute."
+            .to_string()
+    };
+    page(
+        status,
+        "This link did not work",
+        &format!(
+            "<p class=\"form-error\" role=\"alert\">{}</p>",
+            encode_text(&message)
+        ),
+    )
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{0} · imgigo</title><link rel=\"stylesheet\" href=\"/pkg/imgigo.css\"></head><body><main class=\"account\"><h1>{0}</h1>{1}<p><a href=\"/\">imgigo</a></p></main></body></html>",
+        encode_text(title),
+        body
+    );
+    let mut response = (status, Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
