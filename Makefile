@@ -24,6 +24,8 @@ export IMGIGO_MODEL_FILE ?= $(IMGIGO_MODEL_DIR)/isnet-dis-imgly-$(MODEL_VERSION)
 
 # The mail tests' SMTP server (aiosmtpd, from PyPI) lives in a virtual environment outside git.
 AIOSMTPD_VERSION := 1.4.6
+# dkimpy verifies the DKIM signatures of the mail tests (with the test's own key, no DNS).
+DKIMPY_VERSION := 1.1.8
 # The billing tests' Stripe: localstripe (PyPI) behind scripts/stripe_fake.py, which adds Checkout
 # Sessions and the billing portal; same venv.
 LOCALSTRIPE_VERSION := 1.15.10
@@ -83,7 +85,11 @@ end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lo
 	cd end2end && npm ci --no-audit --no-fund
 	@touch $@
 
-smtp-sink: $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
+smtp-sink: $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION) $(IMGIGO_VENV)/.dkimpy-$(DKIMPY_VERSION)
+
+$(IMGIGO_VENV)/.dkimpy-$(DKIMPY_VERSION): $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
+	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check "dkimpy==$(DKIMPY_VERSION)"
+	@touch $@
 
 $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION):
 	python3 -m venv "$(IMGIGO_VENV)"

@@ -9,11 +9,11 @@ pub mod billing;
 pub mod components;
 pub mod editor;
 pub mod error;
+pub mod mail_admin;
 #[cfg(feature = "ssr")]
 pub mod markdown;
 pub mod pages;
 pub mod policy_text;
-pub mod product_updates;
 #[cfg(feature = "ssr")]
 pub mod security;
 pub mod server_fns;
@@ -74,7 +74,6 @@ pub mod routes {
         ConfirmEmail => pages::account::ConfirmEmailPage;
         AccountDeleted => pages::account::AccountDeletedPage;
         Staff => pages::staff::StaffPage;
-        Admin => pages::staff::AdminPage;
         Pricing => pages::pricing::PricingPage;
     }
 }
@@ -127,7 +126,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/email") view={Lazy::<routes::ConfirmEmail>::new()}/>
                     <Route path=path!("/account/deleted") view={Lazy::<routes::AccountDeleted>::new()}/>
                     <Route path=path!("/staff") view={Lazy::<routes::Staff>::new()}/>
-                    <Route path=path!("/admin") view={Lazy::<routes::Admin>::new()}/>
+                    <Route path=path!("/admin") view={Lazy::<routes::Staff>::new()}/>
                     <Route path=path!("/pricing") view={Lazy::<routes::Pricing>::new()}/>
                 </Routes>
             </Layout>

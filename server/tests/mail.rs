@@ -52,36 +52,50 @@ async fn an_update_s_link_unsubscribes_by_post_without_cookie_and_get_changes_no
         .await;
     assert_eq!(response.status(), StatusCode::OK);
 
-    let draft = [("subject", "News"), ("body", "Hello **there**.")];
+    let draft = |intent| {
+        [
+            ("subject", "News"),
+            ("body", "Hello **there**."),
+            ("intent", intent),
+        ]
+    };
     // Only admins write updates.
-    let response = app.call("update_send", &draft, Some(&ada)).await;
+    let response = app.call("compose_update", &draft("send"), Some(&ada)).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let response = app
         .call(
-            "update_preview",
-            &[("subject", ""), ("body", "x")],
+            "compose_update",
+            &[("subject", ""), ("body", "x"), ("intent", "preview")],
             Some(&admin),
         )
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let refusal = json(response).await;
-    assert!(
-        refusal["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("subject"),
-        "{refusal}"
-    );
-    let preview = json(app.call("update_preview", &draft, Some(&admin)).await).await;
+    let reason = refusal["message"].as_str().unwrap_or_default();
+    assert!(reason.contains("subject"), "{refusal}");
+    let preview = json(
+        app.call("compose_update", &draft("preview"), Some(&admin))
+            .await,
+    )
+    .await;
     assert_eq!(preview["recipients"], 1);
+    assert_eq!(preview["queued"], serde_json::Value::Null);
+    let plain = preview["text"].as_str().unwrap_or_default();
     assert!(
-        preview["html"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("<strong>there</strong>")
+        plain.starts_with("Hello **there**.") && plain.contains("Unsubscribe"),
+        "{plain}"
     );
-    let response = app.call("update_send", &draft, Some(&admin)).await;
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        app.mail_count("product_update"),
+        0,
+        "a preview sends nothing"
+    );
+    let sent = json(
+        app.call("compose_update", &draft("send"), Some(&admin))
+            .await,
+    )
+    .await;
+    assert_eq!(sent["queued"], 1, "{sent}");
     let mail = app.mail("product_update", "ada@example.com").await;
     let link = mail.unsubscribe.clone().expect("an unsubscribe link");
     assert!(mail.text.contains(&link) && mail.html.contains(&link));
@@ -119,4 +133,16 @@ async fn an_update_s_link_unsubscribes_by_post_without_cookie_and_get_changes_no
     assert!(text(response).await.contains("not valid"));
     let response = app.get("/mail/unsubscribe", None).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    // The outbox's health and the updates' delivery are for admins: everything went out.
+    let overview = json(app.call("mail_overview", &[], Some(&admin)).await).await;
+    assert_eq!(
+        (overview["queued"].as_u64(), overview["failed"].as_u64()),
+        (Some(0), Some(0)),
+        "{overview}"
+    );
+    assert_eq!(overview["updates"][0]["subject"], "News");
+    assert_eq!(overview["updates"][0]["recipients"], 1);
+    let response = app.call("mail_overview", &[], Some(&ada)).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }

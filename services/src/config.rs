@@ -18,7 +18,7 @@ use clap::builder::TypedValueParser;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 use crate::cutout::upload::UploadLimits;
-use crate::mail::{MailConfig, OUTBOX_DIR};
+use crate::mail::{DkimSettings, MailConfig, OUTBOX_DIR};
 use crate::privacy::policy::PrivacyPolicy;
 use crate::ratelimit::RateLimit;
 use crate::secret::ServerSecret;
@@ -300,6 +300,18 @@ pub struct Settings {
     /// product updates' List-Unsubscribe header (someone must read that mailbox) [default: the link only]
     #[arg(long, env = "IMGIGO_UNSUBSCRIBE_MAILTO", global = true, value_parser = checked(text))]
     pub unsubscribe_mailto: Option<String>,
+
+    /// DKIM: the signing domain (d=); set with the selector and the key file, or none of them [default: no signature]
+    #[arg(long, env = "IMGIGO_DKIM_DOMAIN", global = true, value_parser = checked(text))]
+    pub dkim_domain: Option<String>,
+
+    /// DKIM: the selector (s=), whose public key is published at SELECTOR._domainkey.DOMAIN
+    #[arg(long, env = "IMGIGO_DKIM_SELECTOR", global = true, value_parser = checked(text))]
+    pub dkim_selector: Option<String>,
+
+    /// DKIM: a file with the private key, RSA in PKCS#1 PEM (`openssl genrsa -traditional 2048`) or a base64 Ed25519 seed; read at start
+    #[arg(long, env = "IMGIGO_DKIM_KEY_FILE", global = true)]
+    pub dkim_key_file: Option<PathBuf>,
 
     /// Key for the mailed links' stored digests: at least 32 bytes as hex or base64 (prefer the
     /// variable: a command line is visible to other users) [default: data/secret.key, created once]
@@ -690,6 +702,9 @@ impl Config {
             smtp_url,
             mail_from,
             unsubscribe_mailto,
+            dkim_domain,
+            dkim_selector,
+            dkim_key_file,
             secret,
             session_idle_minutes,
             session_max_hours,
@@ -740,6 +755,21 @@ impl Config {
             from: mail_from.unwrap_or_else(|| default_sender(&public_url)),
             outbox_dir: data_dir.join(OUTBOX_DIR),
             unsubscribe_mailto,
+            dkim: match (dkim_domain, dkim_selector, dkim_key_file) {
+                (None, None, None) => None,
+                (Some(domain), Some(selector), Some(key_file)) => Some(DkimSettings {
+                    domain,
+                    selector,
+                    key_file,
+                }),
+                _ => {
+                    return Err(ConfigError {
+                        variable: "IMGIGO_DKIM_DOMAIN".into(),
+                        value: String::new(),
+                        reason: "DKIM signing needs IMGIGO_DKIM_DOMAIN, IMGIGO_DKIM_SELECTOR and IMGIGO_DKIM_KEY_FILE together".into(),
+                    });
+                }
+            },
         };
         if let Err(reason) = mail.validate() {
             let smtp = reason.starts_with("IMGIGO_SMTP_URL");

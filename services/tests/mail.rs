@@ -42,6 +42,7 @@ async fn every_account_mail_goes_through_smtp_with_text_and_html() {
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: std::env::temp_dir(),
         unsubscribe_mailto: None,
+        dkim: None,
     })
     .expect("mailer");
     assert_eq!(mailer.kind(), "smtp");
@@ -79,6 +80,7 @@ async fn without_smtp_mail_lands_in_the_outbox_as_eml_files() {
         from: "imgigo <no-reply@localhost>".into(),
         outbox_dir: outbox.clone(),
         unsubscribe_mailto: None,
+        dkim: None,
     })
     .expect("mailer");
     assert_eq!(mailer.kind(), "outbox");
@@ -113,6 +115,7 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_hang() {
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: std::env::temp_dir(),
         unsubscribe_mailto: None,
+        dkim: None,
     })
     .expect("mailer");
     let err = mailer
@@ -124,4 +127,129 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_hang() {
         .await
         .expect_err("nobody listens");
     assert_eq!(err.kind(), services::ErrorKind::Internal);
+}
+
+/// dkimpy's verdict on the message in argv[1] with the DNS record argv[2] (the maildir keeps bare
+/// line feeds; SMTP carried CRLF).
+const DKIM_VERIFY: &str = "import sys, dkim; m = open(sys.argv[1], 'rb').read().replace(b'\\r\\n', b'\\n').replace(b'\\n', b'\\r\\n'); r = sys.argv[2].encode(); print(dkim.verify(m, dnsfunc=lambda name, timeout=5: r))";
+
+/// Signs with a fresh RSA key and checks the received mail with dkimpy (the key's DNS record is
+/// handed to it directly): a transactional mail and a product update with its one-click headers.
+#[tokio::test]
+async fn dkim_signatures_verify_and_cover_the_one_click_headers() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key = dir.path().join("dkim.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(&key)
+        .arg("2048")
+        .output()
+        .expect("openssl");
+    assert!(made.status.success(), "{made:?}");
+    let public = std::process::Command::new("openssl")
+        .args(["rsa", "-pubout", "-outform", "DER", "-in"])
+        .arg(&key)
+        .output()
+        .expect("openssl");
+    assert!(public.status.success());
+    use base64::Engine as _;
+    let record = format!(
+        "v=DKIM1; k=rsa; p={}",
+        base64::engine::general_purpose::STANDARD.encode(&public.stdout)
+    );
+
+    let sink = SmtpSink::start();
+    let mailer = Mailer::from_config(&MailConfig {
+        smtp_url: Some(sink.url()),
+        from: "imgigo <no-reply@imgigo.test>".into(),
+        outbox_dir: std::env::temp_dir(),
+        unsubscribe_mailto: None,
+        dkim: Some(services::mail::DkimSettings {
+            domain: "imgigo.test".into(),
+            selector: "mail2026".into(),
+            key_file: key.clone(),
+        }),
+    })
+    .expect("mailer");
+    mailer
+        .send(templates::password_changed(
+            "ada@example.com",
+            "Ada",
+            "https://imgigo.test/forgot",
+        ))
+        .await
+        .expect("sent");
+    let mut update = templates::password_changed("bob@example.com", "Bob", "https://imgigo.test/");
+    update.subject = "News".into();
+    update.unsubscribe = Some("https://imgigo.test/mail/unsubscribe?t=1.2.abc".into());
+    mailer.send(update).await.expect("sent");
+
+    for (to, signed) in [
+        (
+            "ada@example.com",
+            "from:to:subject:date:message-id:mime-version",
+        ),
+        ("bob@example.com", "list-unsubscribe:list-unsubscribe-post"),
+    ] {
+        let raw = sink
+            .wait_for(|raw| raw.contains(&format!("To: {to}")))
+            .await;
+        let header = raw
+            .replace("\r\n", "\n")
+            .replace("\n ", " ")
+            .replace("\n\t", " ");
+        let signature = header
+            .lines()
+            .find(|line| line.starts_with("DKIM-Signature:"))
+            .expect("a DKIM-Signature header")
+            .to_ascii_lowercase()
+            .replace(' ', "");
+        assert!(signature.contains("d=imgigo.test;") && signature.contains("s=mail2026;"));
+        assert!(signature.contains(signed), "{signature}");
+        let file = dir.path().join(format!("{to}.eml"));
+        std::fs::write(&file, &raw).expect("write");
+        let verified = std::process::Command::new(SmtpSink::python())
+            .args(["-c", DKIM_VERIFY])
+            .arg(&file)
+            .arg(&record)
+            .output()
+            .expect("python with dkimpy (`make setup`)");
+        assert_eq!(
+            String::from_utf8_lossy(&verified.stdout).trim(),
+            "True",
+            "{}",
+            String::from_utf8_lossy(&verified.stderr)
+        );
+        // A changed body no longer verifies: the check can fail.
+        std::fs::write(&file, raw.replace("Hello", "Jello")).expect("write");
+        let tampered = std::process::Command::new(SmtpSink::python())
+            .args(["-c", DKIM_VERIFY])
+            .arg(&file)
+            .arg(&record)
+            .output()
+            .expect("python");
+        assert_eq!(String::from_utf8_lossy(&tampered.stdout).trim(), "False");
+    }
+}
+
+#[test]
+fn a_dkim_key_that_cannot_be_read_stops_the_start_with_what_to_fix() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key = dir.path().join("not-a-key.pem");
+    std::fs::write(&key, "hello").expect("write");
+    for file in [key, dir.path().join("missing.pem")] {
+        let err = Mailer::from_config(&MailConfig {
+            smtp_url: None,
+            from: "imgigo <no-reply@imgigo.test>".into(),
+            outbox_dir: std::env::temp_dir(),
+            unsubscribe_mailto: None,
+            dkim: Some(services::mail::DkimSettings {
+                domain: "imgigo.test".into(),
+                selector: "s".into(),
+                key_file: file,
+            }),
+        })
+        .expect_err("no key");
+        assert!(err.to_string().contains("DKIM key"), "{err}");
+    }
 }

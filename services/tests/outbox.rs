@@ -281,3 +281,46 @@ async fn a_persons_rows_are_found_and_deleted_by_account_or_address() {
         .expect("rows");
     assert_eq!(left.len(), 1, "bob's mail stays");
 }
+
+/// The sending rate, for the notes (not a timed test: run it with `--ignored --nocapture`): 500
+/// mails to 500 addresses queued, then one sender delivers them to aiosmtpd over one connection
+/// pool.
+#[tokio::test]
+#[ignore = "a measurement: run by hand"]
+async fn measure_the_sending_rate() {
+    let db = TestDatabase::new().await;
+    let clock = ManualClock::new();
+    let sink = SmtpSink::start();
+    let app = node(&db, sink.port, &clock).await;
+    const N: usize = 500;
+    let queued = std::time::Instant::now();
+    for n in 0..N {
+        let mail = templates::password_changed(
+            &format!("user{n}@example.com"),
+            "Ada",
+            "https://imgigo.test/forgot",
+        );
+        mail::queue(&app, &app.db, None, &mail)
+            .await
+            .expect("queued");
+    }
+    let queueing = queued.elapsed();
+    let started = std::time::Instant::now();
+    let pass = sender::deliver_due(&app).await.expect("a pass");
+    let sending = started.elapsed();
+    assert_eq!(pass.sent, N as u64);
+    for _ in 0..200 {
+        if sink.messages().len() == N {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(sink.messages().len(), N);
+    println!(
+        "queued {N} in {:.2} s ({:.0}/s); delivered in {:.2} s ({:.0} mails/s)",
+        queueing.as_secs_f64(),
+        N as f64 / queueing.as_secs_f64(),
+        sending.as_secs_f64(),
+        N as f64 / sending.as_secs_f64()
+    );
+}

@@ -109,6 +109,7 @@ fn with_outbox(app: &services::AppState, dir: &Path) -> services::AppState {
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: dir.to_path_buf(),
         unsubscribe_mailto: None,
+        dkim: None,
     })
     .expect("outbox mailer");
     app.clone().with_mailer(mailer)

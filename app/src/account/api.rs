@@ -275,33 +275,12 @@ pub async fn staff_overview() -> Result<StaffView, AppError> {
     answer! {
         let (app, _, user) = signed_in().await?;
         let counts = services::accounts::roles::overview(&app, &user).await?;
-        let admin = user.role == services::accounts::Role::Admin;
-        let mail = if admin {
-            let health = services::mail::outbox::health(&app).await?;
-            Some(super::MailHealth {
-                queued: health.queued,
-                failed: health.failed,
-                failures: health
-                    .recent_failures
-                    .into_iter()
-                    .map(|failure| super::MailFailure {
-                        kind: failure.kind,
-                        reason: failure.reason,
-                        attempts: failure.attempts,
-                        at: failure.at.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    })
-                    .collect(),
-            })
-        } else {
-            None
-        };
         Ok(StaffView {
             accounts: counts.accounts,
             verified: counts.verified,
             staff: counts.staff,
             live_api_keys: counts.live_api_keys,
-            can_manage_roles: admin,
-            mail,
+            can_manage_roles: user.role == services::accounts::Role::Admin,
         })
     }
 }

@@ -99,33 +99,13 @@ pub struct NewKey {
 }
 
 /// Counts for the staff page (no personal data).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaffView {
     pub accounts: u64,
     pub verified: u64,
     pub staff: u64,
     pub live_api_keys: u64,
     pub can_manage_roles: bool,
-    /// The mail outbox (admins only): what waits, and what was given up and why.
-    pub mail: Option<MailHealth>,
-}
-
-/// The outbox as admins see it: counts, and the given-up mails' kind and reason (no address, no
-/// content).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MailHealth {
-    pub queued: u64,
-    pub failed: u64,
-    pub failures: Vec<MailFailure>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MailFailure {
-    pub kind: String,
-    pub reason: String,
-    pub attempts: i32,
-    /// When it was given up (`YYYY-MM-DD HH:MM UTC`).
-    pub at: String,
 }
 
 /// How long a session lasts, as the server is configured.

@@ -20,7 +20,7 @@ fn Counts(admin_only: bool) -> impl IntoView {
                         <dt>"Staff accounts"</dt><dd>{view.staff}</dd>
                         <dt>"Live API keys"</dt><dd>{view.live_api_keys}</dd>
                     </dl>
-                    {view.mail.map(|mail| view! { <MailDelivery mail/> })}
+
                     {view.can_manage_roles.then(|| view! {
                         <fieldset class="group">
                             <legend>"Change an account's role"</legend>
@@ -46,27 +46,6 @@ fn Counts(admin_only: bool) -> impl IntoView {
                 Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
             })}
         </Transition>
-    }
-}
-
-/// The outbox for admins: what waits, and the mails given up in the last week with the reason.
-#[component]
-fn MailDelivery(mail: crate::account::MailHealth) -> impl IntoView {
-    view! {
-        <fieldset class="group" data-testid="mail-delivery">
-            <legend>"Mail delivery"</legend>
-            <p>{mail.queued}" waiting · "{mail.failed}" given up in the last 7 days"</p>
-            {(!mail.failures.is_empty()).then(|| view! {
-                <ul class="queue-list">
-                    {mail.failures.into_iter().map(|failure| view! {
-                        <li data-testid="mail-failure">
-                            <strong>{failure.kind}</strong>" — "{failure.reason}
-                            " ("{failure.attempts}" attempts, "{failure.at}")"
-                        </li>
-                    }).collect_view()}
-                </ul>
-            })}
-        </fieldset>
     }
 }
 
@@ -115,91 +94,72 @@ fn RequestQueue() -> impl IntoView {
     }
 }
 
+/// `/staff`, and `/admin` too: both pages are one lazily loaded chunk (the admin page's code in a
+/// chunk of its own made every page's first load about 2 kB larger), told apart by the path.
 #[component]
 pub fn StaffPage() -> impl IntoView {
-    view! {
-        <Title text="Staff · imgigo"/>
-        <section class="account" data-testid="staff">
-            <h1>"Staff"</h1>
-            <Counts admin_only=false/>
-            <RequestQueue/>
-        </section>
+    use leptos::either::Either;
+    let admin = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked()
+        == "/admin";
+    if admin {
+        Either::Left(view! { <AdminPage/> })
+    } else {
+        Either::Right(view! {
+            <Title text="Staff · imgigo"/>
+            <section class="account" data-testid="staff">
+                <h1>"Staff"</h1>
+                <Counts admin_only=false/>
+                <RequestQueue/>
+            </section>
+        })
     }
 }
 
-/// Product updates: write (Markdown), preview with the number of recipients, test, send; the
-/// latest updates with their delivery.
+/// Mail for admins: the outbox (what waits, what was given up and why), and product updates —
+/// write one (Markdown) and preview its plain-text part with the number of recipients, then send
+/// the previewed text as a test to yourself or to everyone it reaches; the latest updates with
+/// their delivery. One action and one resource (see `crate::mail_admin`).
 #[component]
-fn ProductUpdates() -> impl IntoView {
-    use crate::product_updates::{UpdatePreview, UpdateSend, UpdateTest, updates_sent};
-    let subject = RwSignal::new(String::new());
-    let body = RwSignal::new(String::new());
-    let preview = ServerAction::<UpdatePreview>::new();
-    let test = ServerAction::<UpdateTest>::new();
-    let send = ServerAction::<UpdateSend>::new();
-    let refresh = RwSignal::new(0u32);
-    let sent = Resource::new(
-        move || (send.version().get(), refresh.get()),
-        |_| updates_sent(),
-    );
-    let draft = move || (subject.get(), body.get());
-    let recipients = move || {
-        preview.value().with(|value| match value {
-            Some(Ok(preview)) => Some(preview.recipients),
-            _ => None,
-        })
+fn MailAdmin() -> impl IntoView {
+    use crate::mail_admin::{ComposeUpdate, mail_overview};
+    let compose = ServerAction::<ComposeUpdate>::new();
+    let overview = Resource::new(move || compose.version().get(), |_| mail_overview());
+    let draft_form = move |intent: &'static str,
+                           label: String,
+                           draft: &crate::mail_admin::Composed| {
+        let (subject, body) = (draft.subject.clone(), draft.body.clone());
+        view! {
+            <ActionForm action=compose attr:class="inline-form">
+                <input type="hidden" name="subject" value=subject/>
+                <input type="hidden" name="body" value=body/>
+                <input type="hidden" name="intent" value=intent/>
+                <button class="button" type="submit" data-testid=format!("{intent}-update")>{label}</button>
+            </ActionForm>
+        }
     };
     view! {
-        <fieldset class="group" data-testid="product-updates">
-            <legend>"Product updates"</legend>
-            <p class="fine-print">"Goes to accounts that chose product updates, with a confirmed address and not restricted. Each mail has its own one-click unsubscribe link."</p>
-            <div class="auth-form">
-                <label>"Subject"
-                    <input type="text" name="subject" maxlength="150" required bind:value=subject/>
-                </label>
-                <label>"Text (Markdown)"
-                    <textarea name="body" rows="8" maxlength="20000" required bind:value=body></textarea>
-                </label>
-                <div class="inline-form">
-                    <button class="button" type="button" on:click=move |_| {
-                        let (subject, body) = draft();
-                        preview.dispatch(UpdatePreview { subject, body });
-                    }>"Preview"</button>
-                    <button class="button" type="button" on:click=move |_| {
-                        let (subject, body) = draft();
-                        test.dispatch(UpdateTest { subject, body });
-                    }>"Send me a test"</button>
-                    {move || recipients().map(|n| view! {
-                        <button class="button" type="button" data-testid="send-update" on:click=move |_| {
-                            let (subject, body) = draft();
-                            send.dispatch(UpdateSend { subject, body });
-                        }>{format!("Send to {n} {}", if n == 1 { "person" } else { "people" })}</button>
-                    })}
-                </div>
-            </div>
-            <FormError message=Signal::derive(failure(preview))/>
-            <FormError message=Signal::derive(failure(test))/>
-            <FormError message=Signal::derive(failure(send))/>
-            <FormOk show=Signal::derive(succeeded(test)) text="A test is on its way to your address."/>
-            {move || send.value().with(|value| match value {
-                Some(Ok(n)) => Some(view! { <p class="form-ok" role="status" data-testid="update-queued">{format!("Queued for {n} people.")}</p> }),
-                _ => None,
-            })}
-            {move || preview.value().with(|value| match value {
-                Some(Ok(preview)) => Some(view! {
-                    <div class="update-preview" data-testid="update-preview" inner_html=preview.html.clone()></div>
-                }),
-                _ => None,
-            })}
-            <h3>"Sent"</h3>
-            <button class="button" type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
-                {move || sent.get().map(|result| match result {
-                    Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
-                    Ok(list) if list.is_empty() => view! { <p class="fine-print">"None yet."</p> }.into_any(),
-                    Ok(list) => view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || overview.get().map(|result| match result {
+                Err(err) => view! { <p class="form-error" role="alert">{err.message}</p> }.into_any(),
+                Ok(mail) => view! {
+                    <fieldset class="group" data-testid="mail-delivery">
+                        <legend>"Mail delivery"</legend>
+                        <p>{mail.queued}" waiting · "{mail.failed}" given up in the last 7 days"</p>
                         <ul class="queue-list">
-                            {list.into_iter().map(|update| view! {
+                            {mail.failures.into_iter().map(|failure| view! {
+                                <li data-testid="mail-failure">
+                                    <strong>{failure.kind}</strong>" — "{failure.reason}
+                                    " ("{failure.attempts}" attempts, "{failure.at}")"
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </fieldset>
+                    <fieldset class="group" data-testid="sent-updates">
+                        <legend>"Product updates sent"</legend>
+                        <ul class="queue-list">
+                            {mail.updates.into_iter().map(|update| view! {
                                 <li data-testid="sent-update">
                                     <strong>"#"{update.id}" "{update.subject}</strong>
                                     " — "{update.sent_at}", "{update.recipients}" recipients: "
@@ -208,21 +168,46 @@ fn ProductUpdates() -> impl IntoView {
                                 </li>
                             }).collect_view()}
                         </ul>
-                    }.into_any(),
-                })}
-            </Transition>
+                    </fieldset>
+                }.into_any(),
+            })}
+        </Transition>
+        <fieldset class="group" data-testid="product-updates">
+            <legend>"Write a product update"</legend>
+            <p class="fine-print">"Goes to accounts that chose product updates, with a confirmed address and not restricted. Each mail has its own one-click unsubscribe link."</p>
+            <ActionForm action=compose attr:class="auth-form">
+                <label>"Subject" <input type="text" name="subject" maxlength="150" required/></label>
+                <label>"Text (Markdown)" <textarea name="body" rows="8" maxlength="20000" required></textarea></label>
+                <input type="hidden" name="intent" value="preview"/>
+                <button class="button" type="submit">"Preview"</button>
+            </ActionForm>
+            <FormError message=Signal::derive(failure(compose))/>
+            {move || compose.value().get().and_then(Result::ok).map(|draft| {
+                let people = if draft.recipients == 1 { "person" } else { "people" };
+                let send = format!("Send to {} {people}", draft.recipients);
+                view! {
+                    <div data-testid="update-preview">
+                        <p><strong>{draft.subject.clone()}</strong>" — the plain-text part (the test mail shows the HTML part):"</p>
+                        <pre class="update-text">{draft.text.clone()}</pre>
+                    </div>
+                    {draft.tested.then_some(view! { <p class="form-ok" role="status">"A test is on its way to your address."</p> })}
+                    {draft.queued.map(|n| view! { <p class="form-ok" role="status" data-testid="update-queued">{format!("Queued for {n}.")}</p> })}
+                    {draft_form("test", "Send me a test".to_string(), &draft)}
+                    {draft_form("send", send, &draft)}
+                }
+            })}
         </fieldset>
     }
 }
 
 #[component]
-pub fn AdminPage() -> impl IntoView {
+fn AdminPage() -> impl IntoView {
     view! {
         <Title text="Admin · imgigo"/>
         <section class="account" data-testid="admin">
             <h1>"Admin"</h1>
             <Counts admin_only=true/>
-            <ProductUpdates/>
+            <MailAdmin/>
         </section>
     }
 }

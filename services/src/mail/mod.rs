@@ -13,4 +13,4 @@ pub mod updates;
 
 pub use outbox::{Outbox, queue, send};
 pub use templates::Mail;
-pub use transport::{Failure, MailConfig, Mailer, OUTBOX_DIR};
+pub use transport::{DkimSettings, Failure, MailConfig, Mailer, OUTBOX_DIR};
