@@ -292,6 +292,11 @@ pub struct Settings {
     #[arg(long, env = "IMGIGO_SMTP_URL", global = true, hide_env_values = true, value_parser = checked(|v: &str| Ok(Hidden(v.trim().to_string()))).shown(nothing))]
     pub smtp_url: Option<Hidden<String>>,
 
+    /// A PEM file of the certificate authorities the SMTP server's certificate may chain to (a
+    /// private relay's own CA) [default: the public web roots]
+    #[arg(long, env = "IMGIGO_SMTP_CA_FILE", global = true)]
+    pub smtp_ca_file: Option<PathBuf>,
+
     /// The sender of account mail [default: imgigo <no-reply@HOST> for the public address's host]
     #[arg(long, env = "IMGIGO_MAIL_FROM", global = true, value_parser = checked(text))]
     pub mail_from: Option<String>,
@@ -700,6 +705,7 @@ impl Config {
             trusted_proxies,
             fetch_urls,
             smtp_url,
+            smtp_ca_file,
             mail_from,
             unsubscribe_mailto,
             dkim_domain,
@@ -752,6 +758,7 @@ impl Config {
 
         let mail = MailConfig {
             smtp_url: smtp_url.map(|Hidden(url)| url),
+            smtp_ca_file,
             from: mail_from.unwrap_or_else(|| default_sender(&public_url)),
             outbox_dir: data_dir.join(OUTBOX_DIR),
             unsubscribe_mailto,
@@ -772,6 +779,17 @@ impl Config {
             },
         };
         if let Err(reason) = mail.validate() {
+            if reason.starts_with("IMGIGO_SMTP_CA_FILE") {
+                return Err(ConfigError {
+                    variable: "IMGIGO_SMTP_CA_FILE".into(),
+                    value: mail
+                        .smtp_ca_file
+                        .as_ref()
+                        .map(|path| path.display().to_string())
+                        .unwrap_or_default(),
+                    reason,
+                });
+            }
             let smtp = reason.starts_with("IMGIGO_SMTP_URL");
             return Err(ConfigError {
                 variable: if smtp {
@@ -1378,6 +1396,59 @@ mod tests {
         }
         let hidden = format!("{:?}", Hidden("postgres://u:hunter2@db/x"));
         assert!(!hidden.contains("hunter2"), "{hidden}");
+    }
+
+    #[test]
+    fn mail_never_leaves_this_machine_unencrypted() {
+        for url in [
+            "smtp://user:hunter2@mail.example.com:587",
+            "smtp://mail.example.com:25",
+            "smtp://10.0.0.5:1025",
+        ] {
+            let err = load(&[("IMGIGO_SMTP_URL", url)]).unwrap_err();
+            assert_eq!(err.variable, "IMGIGO_SMTP_URL");
+            assert!(err.reason.contains("unencrypted"), "{err}");
+            assert!(
+                err.reason.contains("tls=required"),
+                "says what to use: {err}"
+            );
+            assert!(!err.to_string().contains("hunter2"), "{err}");
+        }
+        let err = load(&[(
+            "IMGIGO_SMTP_URL",
+            "smtp://mail.example.com:587?tls=opportunistic",
+        )])
+        .unwrap_err();
+        assert!(err.reason.contains("opportunistic"), "{err}");
+        for url in [
+            "smtp://127.0.0.1:1025",
+            "smtp://localhost:25",
+            "smtp://[::1]:25",
+            "smtp://user:pw@mail.example.com:587?tls=required",
+            "smtps://mail.example.com",
+        ] {
+            let config =
+                load(&[("IMGIGO_SMTP_URL", url)]).unwrap_or_else(|err| panic!("{url}: {err}"));
+            assert_eq!(config.mail.smtp_url.as_deref(), Some(url));
+        }
+    }
+
+    #[test]
+    fn a_smtp_ca_file_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().expect("dir");
+        let missing = dir.path().join("missing.pem");
+        let url = ("IMGIGO_SMTP_URL", "smtps://mail.example.com");
+        let err = load(&[
+            url,
+            ("IMGIGO_SMTP_CA_FILE", missing.to_str().expect("utf-8")),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "IMGIGO_SMTP_CA_FILE");
+        assert!(err.reason.contains("cannot read"), "{err}");
+        let junk = dir.path().join("junk.pem");
+        std::fs::write(&junk, "not a certificate").expect("write");
+        let err = load(&[url, ("IMGIGO_SMTP_CA_FILE", junk.to_str().expect("utf-8"))]).unwrap_err();
+        assert!(err.reason.contains("no PEM certificate"), "{err}");
     }
 
     #[test]

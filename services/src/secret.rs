@@ -87,6 +87,22 @@ impl ServerSecret {
         format!("{:x}", mac.finalize().into_bytes())
     }
 
+    /// Whether `signature_hex` is the first bytes of the HMAC-SHA256 of `message` (as
+    /// [`ServerSecret::sign_hex`] would print them, cut to an even length of at least 32 hex
+    /// digits), compared in constant time.
+    pub fn verify_hex_prefix(&self, message: &[u8], signature_hex: &str) -> bool {
+        if signature_hex.len() < 32 || signature_hex.len() > 64 {
+            return false;
+        }
+        let Some(signature) = decode_hex(signature_hex) else {
+            return false;
+        };
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(message);
+        mac.verify_truncated_left(&signature).is_ok()
+    }
+
     /// A 256-bit key for one purpose (`label`), derived from this secret (HMAC-SHA256 of the
     /// label), so that no two uses share a key.
     pub fn derive_key(&self, label: &str) -> Zeroizing<[u8; 32]> {
@@ -163,6 +179,29 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_signature_prefix_is_checked_whole_and_never_too_short() {
+        let secret = ServerSecret::random();
+        let full = secret.sign_hex(b"message");
+        assert!(secret.verify_hex_prefix(b"message", &full));
+        assert!(secret.verify_hex_prefix(b"message", &full[..32]));
+        assert!(
+            !secret.verify_hex_prefix(b"message", &full[..30]),
+            "too short to be safe"
+        );
+        assert!(
+            !secret.verify_hex_prefix(b"message", &full[..33]),
+            "odd length"
+        );
+        assert!(!secret.verify_hex_prefix(b"other", &full[..32]));
+        assert!(!ServerSecret::random().verify_hex_prefix(b"message", &full[..32]));
+        let mut flipped = full[..32].to_string();
+        flipped.replace_range(31..32, if flipped.ends_with('0') { "1" } else { "0" });
+        assert!(!secret.verify_hex_prefix(b"message", &flipped));
+        assert!(!secret.verify_hex_prefix(b"message", &"zz".repeat(16)));
+        assert!(!secret.verify_hex_prefix(b"message", &format!("{full}00")));
+    }
 
     #[test]
     fn a_secret_is_made_once_and_read_back() {

@@ -163,6 +163,65 @@ pub struct SmtpSink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: std::process::Child,
+    tls: Option<(SmtpTls, std::path::PathBuf, std::path::PathBuf)>,
+}
+
+/// How a TLS sink ([`SmtpSink::start_tls`]) speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain first, STARTTLS required before mail (port 587's way).
+    StartTls,
+    /// TLS from the first byte (port 465's way).
+    Implicit,
+    /// STARTTLS, but no newer than TLS 1.2: a server the policy's "TLS 1.3 in transit" rules out.
+    StartTlsUpTo12,
+}
+
+/// A throw-away certificate authority and a server certificate it signed for `127.0.0.1` and
+/// `localhost`, as PEM files in a temporary folder.
+pub struct TestCertificates {
+    _dir: tempfile::TempDir,
+    /// The authority's certificate (what `IMGIGO_SMTP_CA_FILE` names).
+    pub ca: std::path::PathBuf,
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+impl TestCertificates {
+    pub fn new() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        let ca_key = KeyPair::generate().expect("a CA key");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "imgigo test CA");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).expect("the CA certificate");
+        let key = KeyPair::generate().expect("a server key");
+        let params = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+            .expect("server parameters");
+        let cert = params
+            .signed_by(&key, &ca, &ca_key)
+            .expect("the server certificate");
+        let dir = tempfile::tempdir().expect("a folder for certificates");
+        let write = |name: &str, pem: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, pem).expect("a PEM file");
+            path
+        };
+        Self {
+            ca: write("ca.pem", ca.pem()),
+            cert: write("server.pem", cert.pem()),
+            key: write("server.key", key.serialize_pem()),
+            _dir: dir,
+        }
+    }
+}
+
+impl Default for TestCertificates {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl SmtpSink {
@@ -183,8 +242,33 @@ impl SmtpSink {
             .map(|addr| addr.port())
             .expect("a free port");
         let dir = tempfile::tempdir().expect("a maildir folder");
-        let child = Self::spawn(port, &dir);
-        let mut sink = Self { port, dir, child };
+        let child = Self::spawn(port, &dir, None);
+        let mut sink = Self {
+            port,
+            dir,
+            child,
+            tls: None,
+        };
+        sink.wait_until_listening();
+        sink
+    }
+
+    /// A sink that speaks TLS with `certificates`' server certificate; [`SmtpSink::url`] says how
+    /// to reach it.
+    pub fn start_tls(tls: SmtpTls, certificates: &TestCertificates) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("a free port");
+        let dir = tempfile::tempdir().expect("a maildir folder");
+        let tls = Some((tls, certificates.cert.clone(), certificates.key.clone()));
+        let child = Self::spawn(port, &dir, tls.as_ref());
+        let mut sink = Self {
+            port,
+            dir,
+            child,
+            tls,
+        };
         sink.wait_until_listening();
         sink
     }
@@ -199,15 +283,47 @@ impl SmtpSink {
     /// Starts the server again on the same port and maildir.
     pub fn restart(&mut self) {
         self.stop();
-        self.child = Self::spawn(self.port, &self.dir);
+        self.child = Self::spawn(self.port, &self.dir, self.tls.as_ref());
         self.wait_until_listening();
     }
 
-    fn spawn(port: u16, dir: &tempfile::TempDir) -> std::process::Child {
+    fn spawn(
+        port: u16,
+        dir: &tempfile::TempDir,
+        tls: Option<&(SmtpTls, std::path::PathBuf, std::path::PathBuf)>,
+    ) -> std::process::Child {
         let python = Self::python();
-        std::process::Command::new(&python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
+        let mut command = std::process::Command::new(&python);
+        // aiosmtpd's own command line; the TLS 1.2 server caps the contexts it makes first.
+        let cap = "import ssl, sys\n\
+            make = ssl.create_default_context\n\
+            def capped(*args, **kwargs):\n    \
+                context = make(*args, **kwargs)\n    \
+                context.maximum_version = ssl.TLSVersion.TLSv1_2\n    \
+                return context\n\
+            ssl.create_default_context = capped\n\
+            from aiosmtpd.main import main\n\
+            sys.argv[0] = 'aiosmtpd'\n\
+            main()\n";
+        match tls {
+            Some((SmtpTls::StartTlsUpTo12, ..)) => command.args(["-c", cap]),
+            _ => command.args(["-m", "aiosmtpd"]),
+        };
+        command.args(["-n", "-l"]).arg(format!("127.0.0.1:{port}"));
+        match tls {
+            Some((SmtpTls::Implicit, cert, key)) => {
+                command
+                    .arg("--smtpscert")
+                    .arg(cert)
+                    .arg("--smtpskey")
+                    .arg(key);
+            }
+            Some((SmtpTls::StartTls | SmtpTls::StartTlsUpTo12, cert, key)) => {
+                command.arg("--tlscert").arg(cert).arg("--tlskey").arg(key);
+            }
+            None => {}
+        }
+        command
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
             .arg(dir.path().join("maildir"))
             .stdout(std::process::Stdio::null())
@@ -238,8 +354,13 @@ impl SmtpSink {
         panic!("aiosmtpd did not start listening on port {port}");
     }
 
+    /// How to reach it: `smtp://` (plain, loopback), `smtp://…?tls=required` or `smtps://`.
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        match self.tls {
+            None => format!("smtp://127.0.0.1:{}", self.port),
+            Some((SmtpTls::Implicit, ..)) => format!("smtps://127.0.0.1:{}", self.port),
+            Some(_) => format!("smtp://127.0.0.1:{}?tls=required", self.port),
+        }
     }
 
     /// Every message received so far, as raw RFC 5322 text.

@@ -2,7 +2,7 @@
 //! of mail arrives with its subject, recipient, and a plain-text and an HTML part.
 
 use services::mail::{MailConfig, Mailer, templates};
-use services::testing::SmtpSink;
+use services::testing::{SmtpSink, SmtpTls, TestCertificates};
 
 fn all_kinds(to: &str) -> Vec<templates::Mail> {
     vec![
@@ -41,6 +41,7 @@ async fn every_account_mail_goes_through_smtp_with_text_and_html() {
         smtp_url: Some(sink.url()),
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: std::env::temp_dir(),
+        smtp_ca_file: None,
         unsubscribe_mailto: None,
         dkim: None,
     })
@@ -79,6 +80,7 @@ async fn without_smtp_mail_lands_in_the_outbox_as_eml_files() {
         smtp_url: None,
         from: "imgigo <no-reply@localhost>".into(),
         outbox_dir: outbox.clone(),
+        smtp_ca_file: None,
         unsubscribe_mailto: None,
         dkim: None,
     })
@@ -114,6 +116,7 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_hang() {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: std::env::temp_dir(),
+        smtp_ca_file: None,
         unsubscribe_mailto: None,
         dkim: None,
     })
@@ -127,6 +130,99 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_hang() {
         .await
         .expect_err("nobody listens");
     assert_eq!(err.kind(), services::ErrorKind::Internal);
+}
+
+fn tls_mailer(sink: &SmtpSink, ca_file: Option<&std::path::Path>) -> Mailer {
+    Mailer::from_config(&MailConfig {
+        smtp_url: Some(sink.url()),
+        smtp_ca_file: ca_file.map(std::path::Path::to_path_buf),
+        from: "imgigo <no-reply@imgigo.test>".into(),
+        outbox_dir: std::env::temp_dir(),
+        unsubscribe_mailto: None,
+        dkim: None,
+    })
+    .expect("mailer")
+}
+
+/// Submission over STARTTLS (the sink refuses mail before it) and over implicit TLS, to a relay
+/// whose certificate chains to a private authority named by `IMGIGO_SMTP_CA_FILE`.
+#[tokio::test]
+async fn mail_goes_over_starttls_and_implicit_tls_to_a_relay_with_a_private_ca() {
+    let certificates = TestCertificates::new();
+    for tls in [SmtpTls::StartTls, SmtpTls::Implicit] {
+        let sink = SmtpSink::start_tls(tls, &certificates);
+        let mail = templates::password_reset(
+            "ada@example.com",
+            "Ada",
+            "https://imgigo.test/reset?token=secret-link",
+            60,
+        );
+        tls_mailer(&sink, Some(&certificates.ca))
+            .deliver(&mail, None)
+            .await
+            .unwrap_or_else(|failure| panic!("{tls:?}: {failure:?}"));
+        let raw = sink
+            .wait_for(|raw| raw.contains("To: ada@example.com"))
+            .await;
+        assert!(unfold(&raw).contains("reset?token=secret-link"), "{tls:?}");
+    }
+
+    // The STARTTLS sink really insists: a client that never starts TLS is refused.
+    let sink = SmtpSink::start_tls(SmtpTls::StartTls, &certificates);
+    let plain = Mailer::from_config(&MailConfig {
+        smtp_url: Some(format!("smtp://127.0.0.1:{}", sink.port)),
+        smtp_ca_file: None,
+        from: "imgigo <no-reply@imgigo.test>".into(),
+        outbox_dir: std::env::temp_dir(),
+        unsubscribe_mailto: None,
+        dkim: None,
+    })
+    .expect("mailer");
+    plain
+        .deliver(
+            &templates::password_changed("ada@example.com", "Ada", "https://x/forgot"),
+            None,
+        )
+        .await
+        .expect_err("no mail without STARTTLS");
+    assert!(sink.messages().is_empty());
+}
+
+/// A relay whose certificate no trusted authority signed, or that cannot speak TLS 1.3, gets no
+/// mail: the delivery fails (to be retried), saying it was the TLS handshake.
+#[tokio::test]
+async fn an_untrusted_certificate_or_a_relay_without_tls_1_3_gets_no_mail() {
+    let certificates = TestCertificates::new();
+    let mail = templates::password_changed("ada@example.com", "Ada", "https://x/forgot");
+    for tls in [SmtpTls::StartTls, SmtpTls::Implicit] {
+        let sink = SmtpSink::start_tls(tls, &certificates);
+        let failure = tls_mailer(&sink, None)
+            .deliver(&mail, None)
+            .await
+            .expect_err("the public roots do not know the test CA");
+        assert!(!failure.permanent, "{tls:?}: {failure:?}");
+        assert!(
+            failure.reason.contains("certificate is not trusted"),
+            "{tls:?}: {failure:?}"
+        );
+        let other = TestCertificates::new();
+        tls_mailer(&sink, Some(&other.ca))
+            .deliver(&mail, None)
+            .await
+            .expect_err("another authority's certificate is not this relay's");
+        assert!(sink.messages().is_empty());
+    }
+    let old = SmtpSink::start_tls(SmtpTls::StartTlsUpTo12, &certificates);
+    let failure = tls_mailer(&old, Some(&certificates.ca))
+        .deliver(&mail, None)
+        .await
+        .expect_err("TLS 1.2 is not enough");
+    assert!(!failure.permanent, "{failure:?}");
+    assert!(
+        failure.reason.contains("TLS handshake") && failure.reason.contains("TLS 1.3"),
+        "{failure:?}"
+    );
+    assert!(old.messages().is_empty());
 }
 
 /// dkimpy's verdict on the message in argv[1] with the DNS record argv[2] (the maildir keeps bare
@@ -163,6 +259,7 @@ async fn dkim_signatures_verify_and_cover_the_one_click_headers() {
         smtp_url: Some(sink.url()),
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: std::env::temp_dir(),
+        smtp_ca_file: None,
         unsubscribe_mailto: None,
         dkim: Some(services::mail::DkimSettings {
             domain: "imgigo.test".into(),
@@ -242,6 +339,7 @@ fn a_dkim_key_that_cannot_be_read_stops_the_start_with_what_to_fix() {
             smtp_url: None,
             from: "imgigo <no-reply@imgigo.test>".into(),
             outbox_dir: std::env::temp_dir(),
+            smtp_ca_file: None,
             unsubscribe_mailto: None,
             dkim: Some(services::mail::DkimSettings {
                 domain: "imgigo.test".into(),

@@ -108,6 +108,7 @@ fn with_outbox(app: &services::AppState, dir: &Path) -> services::AppState {
         smtp_url: None,
         from: "imgigo <no-reply@imgigo.test>".into(),
         outbox_dir: dir.to_path_buf(),
+        smtp_ca_file: None,
         unsubscribe_mailto: None,
         dkim: None,
     })

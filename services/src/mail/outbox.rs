@@ -188,7 +188,7 @@ impl Outbox {
     }
 
     /// Whether another mail to `recipient` may go now (at most [`PER_RECIPIENT_PER_MINUTE`]);
-    /// counts it when it may.
+    /// counts nothing: [`Outbox::count_sent_to`] does, once the row is claimed.
     pub(super) fn may_send_to(&self, recipient: &str, now: DateTime<Utc>) -> bool {
         let mut recent = self
             .recent
@@ -198,15 +198,23 @@ impl Outbox {
         if recent.len() > 10_000 {
             recent.retain(|_, times| times.back().is_some_and(|last| *last > window));
         }
-        let times = recent.entry(recipient.to_string()).or_default();
+        let Some(times) = recent.get_mut(recipient) else {
+            return true;
+        };
         while times.front().is_some_and(|first| *first <= window) {
             times.pop_front();
         }
-        if times.len() >= PER_RECIPIENT_PER_MINUTE {
-            return false;
-        }
-        times.push_back(now);
-        true
+        times.len() < PER_RECIPIENT_PER_MINUTE
+    }
+
+    /// Counts a mail to `recipient` against its pace.
+    pub(super) fn count_sent_to(&self, recipient: &str, now: DateTime<Utc>) {
+        self.recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(recipient.to_string())
+            .or_default()
+            .push_back(now);
     }
 }
 
@@ -536,6 +544,8 @@ mod tests {
         let now = Utc::now();
         for _ in 0..PER_RECIPIENT_PER_MINUTE {
             assert!(outbox.may_send_to("a", now));
+            assert!(outbox.may_send_to("a", now), "asking counts nothing");
+            outbox.count_sent_to("a", now);
         }
         assert!(!outbox.may_send_to("a", now));
         assert!(outbox.may_send_to("b", now), "others are not held up");

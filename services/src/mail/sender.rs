@@ -1,5 +1,5 @@
-//! The background sender: delivers the outbox's due rows, one claim at a time, so that several
-//! processes can run it on one database without sending a row twice.
+//! The background sender: delivers the outbox's due rows, each under its own claim (so that
+//! several processes can run it on one database without sending a row twice), a few side by side.
 //!
 //! Delivery guarantee: a row is claimed (an update that matches only the state that was read),
 //! delivered, then marked sent. A mail is delivered once unless the process dies between the SMTP
@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use entity::mail_outbox;
+use futures_util::future::join_all;
 
 use super::outbox::{self, Outbox};
 use crate::{AppState, Error};
@@ -18,6 +19,8 @@ use crate::{AppState, Error};
 const POLL: Duration = Duration::from_secs(5);
 /// Rows claimed per look.
 const BATCH: u64 = 32;
+/// Deliveries at once (the SMTP transport keeps a pool of connections).
+const CONCURRENT: usize = 8;
 /// The longest one delivery may take (the SMTP transport has its own, shorter timeout).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -54,16 +57,36 @@ pub async fn deliver_due(app: &AppState) -> Result<Pass, Error> {
     loop {
         let rows = outbox::due(app, BATCH).await?;
         let mut claimed_any = false;
-        for row in rows {
-            if !app.outbox.may_send_to(&row.recipient, app.clock.now()) {
-                outbox::defer(app, &row).await?;
-                continue;
+        // Claimed a few at a time and delivered side by side, so that no claim waits behind more
+        // deliveries than one timeout's worth.
+        for group in rows.chunks(CONCURRENT) {
+            let mut claimed = Vec::with_capacity(group.len());
+            for row in group {
+                let now = app.clock.now();
+                if !app.outbox.may_send_to(&row.recipient, now) {
+                    outbox::defer(app, row).await?;
+                    continue;
+                }
+                if outbox::claim(app, row).await? {
+                    app.outbox.count_sent_to(&row.recipient, now);
+                    claimed.push(row.clone());
+                }
             }
-            if !outbox::claim(app, &row).await? {
-                continue;
+            claimed_any |= !claimed.is_empty();
+            let outcomes = join_all(
+                claimed
+                    .into_iter()
+                    .map(|row| async move { deliver(app, &app.outbox, &row).await }),
+            )
+            .await;
+            for outcome in outcomes {
+                match outcome? {
+                    Outcome::Sent => pass.sent += 1,
+                    Outcome::Retrying => pass.retrying += 1,
+                    Outcome::Failed => pass.failed += 1,
+                    Outcome::Crashed => pass.crashed = true,
+                }
             }
-            claimed_any = true;
-            deliver(app, &app.outbox, &row, &mut pass).await?;
             if pass.crashed {
                 return Ok(pass);
             }
@@ -74,12 +97,19 @@ pub async fn deliver_due(app: &AppState) -> Result<Pass, Error> {
     }
 }
 
+/// What became of one claimed row.
+enum Outcome {
+    Sent,
+    Retrying,
+    Failed,
+    Crashed,
+}
+
 async fn deliver(
     app: &AppState,
     outbox: &Outbox,
     row: &mail_outbox::Model,
-    pass: &mut Pass,
-) -> Result<(), Error> {
+) -> Result<Outcome, Error> {
     let attempts = row.attempts + 1;
     let Some(mail) = outbox.open(row) else {
         outbox::mark_failed(
@@ -90,9 +120,8 @@ async fn deliver(
             "the sealed mail cannot be opened (was the server secret changed?)",
         )
         .await?;
-        pass.failed += 1;
         tracing::warn!(kind = %row.kind, id = row.id, "mail given up: cannot be opened");
-        return Ok(());
+        return Ok(Outcome::Failed);
     };
     let message_id = format!(
         "<outbox-{}.{}@{}>",
@@ -118,25 +147,23 @@ async fn deliver(
     match delivered {
         Ok(()) => {
             if outbox.crash_after_send.swap(false, Ordering::SeqCst) {
-                pass.crashed = true;
-                return Ok(());
+                return Ok(Outcome::Crashed);
             }
             outbox::mark_sent(app, row.id).await?;
-            pass.sent += 1;
             tracing::info!(kind = %row.kind, transport = app.mailer.kind(), "mail sent");
+            Ok(Outcome::Sent)
         }
         Err(failure) => {
             let gave_up =
                 outbox::mark_failed(app, row.id, attempts, failure.permanent, &failure.reason)
                     .await?;
             if gave_up {
-                pass.failed += 1;
                 tracing::warn!(kind = %row.kind, id = row.id, attempts, reason = %failure.reason, "mail given up");
+                Ok(Outcome::Failed)
             } else {
-                pass.retrying += 1;
                 tracing::info!(kind = %row.kind, id = row.id, attempts, reason = %failure.reason, "mail will be retried");
+                Ok(Outcome::Retrying)
             }
         }
     }
-    Ok(())
 }

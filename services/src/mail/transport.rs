@@ -9,6 +9,7 @@ use lettre::message::dkim::{
 };
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters, TlsVersion};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Mail;
@@ -20,9 +21,12 @@ pub const OUTBOX_DIR: &str = "outbox";
 /// How mail is sent, from the configuration.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MailConfig {
-    /// `smtp://user:pass@host:587?tls=required`, `smtps://…:465`, or `smtp://127.0.0.1:1025` for a
-    /// local relay; `None` writes `.eml` files to the outbox instead.
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://…:465` (implicit TLS), or
+    /// `smtp://127.0.0.1:1025` for a relay on this machine (unencrypted: refused for any other
+    /// host); `None` writes `.eml` files to the outbox instead.
     pub smtp_url: Option<String>,
+    /// `IMGIGO_SMTP_CA_FILE`: the authorities a private relay's certificate chains to.
+    pub smtp_ca_file: Option<PathBuf>,
     /// The sender, such as `imgigo <no-reply@example.com>`.
     pub from: String,
     pub outbox_dir: PathBuf,
@@ -96,6 +100,7 @@ impl std::fmt::Debug for MailConfig {
         // The SMTP URL may carry a password: never print it.
         f.debug_struct("MailConfig")
             .field("smtp", &self.smtp_url.as_ref().map(|_| "…"))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("from", &self.from)
             .field("outbox_dir", &self.outbox_dir)
             .field("unsubscribe_mailto", &self.unsubscribe_mailto)
@@ -111,9 +116,13 @@ impl MailConfig {
             .parse::<Mailbox>()
             .map_err(|_| "IMGIGO_MAIL_FROM is not a mail address".to_string())?;
         if let Some(url) = &self.smtp_url {
+            security(url)?;
             AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(|_| {
                 "IMGIGO_SMTP_URL is not a valid smtp:// or smtps:// URL".to_string()
             })?;
+            if let Some(path) = &self.smtp_ca_file {
+                certificate(path).map_err(|reason| format!("IMGIGO_SMTP_CA_FILE: {reason}"))?;
+            }
         }
         if let Some(address) = &self.unsubscribe_mailto {
             address
@@ -122,6 +131,89 @@ impl MailConfig {
         }
         Ok(())
     }
+}
+
+/// How an SMTP URL connects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Security {
+    /// Unencrypted, to a relay on this machine only.
+    Plain,
+    /// STARTTLS, required (`smtp://…?tls=required`).
+    StartTls(String),
+    /// TLS from the first byte (`smtps://…`).
+    Implicit(String),
+}
+
+/// What `url` asks for; refuses anything that could carry mail (one-time links, receipts)
+/// unencrypted across a network: the policy promises TLS 1.3 in transit.
+fn security(url: &str) -> Result<Security, String> {
+    let parsed = url::Url::parse(url)
+        .map_err(|_| "IMGIGO_SMTP_URL is not a valid smtp:// or smtps:// URL".to_string())?;
+    let host = match parsed.host() {
+        Some(url::Host::Domain(name)) => name.to_string(),
+        Some(url::Host::Ipv4(ip)) => ip.to_string(),
+        Some(url::Host::Ipv6(ip)) => ip.to_string(),
+        None => return Err("IMGIGO_SMTP_URL names no host".into()),
+    };
+    let tls = parsed
+        .query_pairs()
+        .find(|(key, _)| key == "tls")
+        .map(|(_, value)| value.into_owned());
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match (parsed.scheme(), tls.as_deref()) {
+        ("smtps", None | Some("required" | "wrapper")) => Ok(Security::Implicit(host)),
+        ("smtp", Some("required")) => Ok(Security::StartTls(host)),
+        ("smtp", None) if loopback => Ok(Security::Plain),
+        ("smtp", None) => Err(format!(
+            "IMGIGO_SMTP_URL would send mail unencrypted to {host}: use smtp://…:587?tls=required (STARTTLS) or smtps://…:465 (only a relay on this machine may be reached without TLS)"
+        )),
+        ("smtp", Some("opportunistic")) => Err(
+            "IMGIGO_SMTP_URL: tls=opportunistic would send mail unencrypted whenever the server offers no STARTTLS; use tls=required".into(),
+        ),
+        _ => Err("IMGIGO_SMTP_URL is not a valid smtp:// or smtps:// URL (tls= may only be required)".into()),
+    }
+}
+
+/// The certificates in the PEM file at `path`.
+fn certificate(path: &Path) -> Result<Certificate, String> {
+    let pem =
+        std::fs::read(path).map_err(|err| format!("cannot read {} ({err})", path.display()))?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(format!("{} holds no PEM certificate", path.display()));
+    }
+    Certificate::from_pem(&pem)
+        .map_err(|_| format!("{} holds no usable PEM certificate", path.display()))
+}
+
+/// The SMTP transport for `url`: TLS 1.3 at least, verified against the public web roots or
+/// `ca_file`'s authorities, a 20 s timeout, a pool of connections.
+fn smtp(url: &str, ca_file: Option<&Path>) -> Result<AsyncSmtpTransport<Tokio1Executor>, Error> {
+    let unusable = |reason: String| Error::Setup(reason);
+    let security = security(url).map_err(unusable)?;
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+        .map_err(|_| unusable("IMGIGO_SMTP_URL is not usable".into()))?
+        .timeout(Some(std::time::Duration::from_secs(20)));
+    let parameters = |host: String| -> Result<TlsParameters, Error> {
+        let mut parameters = TlsParameters::builder(host).set_min_tls_version(TlsVersion::Tlsv13);
+        if let Some(path) = ca_file {
+            parameters = parameters.add_root_certificate(
+                certificate(path)
+                    .map_err(|reason| unusable(format!("IMGIGO_SMTP_CA_FILE: {reason}")))?,
+            );
+        }
+        parameters
+            .build()
+            .map_err(|_| unusable("IMGIGO_SMTP_URL: TLS cannot be set up for this host".into()))
+    };
+    builder = match security {
+        Security::Plain => builder,
+        Security::StartTls(host) => builder.tls(Tls::Required(parameters(host)?)),
+        Security::Implicit(host) => builder.tls(Tls::Wrapper(parameters(host)?)),
+    };
+    Ok(builder.build())
 }
 
 enum Transport {
@@ -154,12 +246,7 @@ impl Mailer {
             .parse::<Mailbox>()
             .map_err(|_| Error::Internal("IMGIGO_MAIL_FROM is not a mail address".into()))?;
         let transport = match &config.smtp_url {
-            Some(url) => Transport::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|_| Error::Internal("IMGIGO_SMTP_URL is not usable".into()))?
-                    .timeout(Some(std::time::Duration::from_secs(20)))
-                    .build(),
-            ),
+            Some(url) => Transport::Smtp(smtp(url, config.smtp_ca_file.as_deref())?),
             None => Transport::Outbox(
                 AsyncFileTransport::new(&config.outbox_dir),
                 config.outbox_dir.clone(),
@@ -310,6 +397,8 @@ impl Failure {
             )
         } else if err.is_timeout() {
             (false, "the SMTP server did not answer in time".to_string())
+        } else if let Some(reason) = tls_trouble(err) {
+            (false, reason)
         } else if err.is_tls() {
             (
                 false,
@@ -320,6 +409,38 @@ impl Failure {
         };
         Self { permanent, reason }
     }
+}
+
+/// What went wrong in a TLS handshake, when the error (or one it wraps) says: lettre reports a
+/// refused certificate as a connection error.
+fn tls_trouble(err: &lettre::transport::smtp::Error) -> Option<String> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(current) = next {
+        let inner = current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        if let Some(tls) = inner.unwrap_or(current).downcast_ref::<rustls::Error>() {
+            return Some(match tls {
+                rustls::Error::InvalidCertificate(_) => "the TLS handshake with the SMTP server failed: its certificate is not trusted (unknown authority, another name, or expired; a private relay's authority goes in IMGIGO_SMTP_CA_FILE)".into(),
+                rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)
+                | rustls::Error::PeerIncompatible(_) => "the TLS handshake with the SMTP server failed: it does not offer TLS 1.3".into(),
+                _ => "the TLS handshake with the SMTP server failed".into(),
+            });
+        }
+        // A server that will not go as high as TLS 1.3 often just hangs up (tokio-rustls: "tls
+        // handshake eof").
+        if inner.is_some_and(|inner| inner.to_string().contains("tls handshake")) {
+            return Some(
+                "the TLS handshake with the SMTP server failed: it hung up (it may not offer TLS 1.3)"
+                    .into(),
+            );
+        }
+        next = inner
+            .and_then(std::error::Error::source)
+            .or_else(|| current.source());
+    }
+    None
 }
 
 impl Mailer {

@@ -8,9 +8,8 @@ use std::collections::HashMap;
 
 use entity::{consents, mail_outbox, product_updates, users};
 use html_escape::encode_double_quoted_attribute;
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{ColumnTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::templates::Mail;
 use super::{outbox, unsubscribe};
@@ -118,24 +117,22 @@ pub async fn send_test(app: &AppState, admin: &users::Model, draft: &Draft) -> R
 /// The accounts an update goes to: latest product-update choice granted, address confirmed, not
 /// restricted.
 pub async fn audience(app: &AppState) -> Result<Vec<users::Model>, Error> {
-    // The latest marketing answer per account (rows are appended, so the highest id wins).
-    let answers: Vec<(i64, bool)> = consents::Entity::find()
+    // The latest marketing answer per account (rows are appended, so the highest id wins), asked
+    // of the database: only the ids of those whose latest answer is "yes" come back.
+    let latest = Query::select()
+        .expr(Expr::col(consents::Column::Id).max())
+        .from(consents::Entity)
+        .and_where(consents::Column::Purpose.eq(Purpose::Marketing))
+        .group_by_col(consents::Column::UserId)
+        .to_owned();
+    let opted_in: Vec<i64> = consents::Entity::find()
         .select_only()
         .column(consents::Column::UserId)
-        .column(consents::Column::Granted)
-        .filter(consents::Column::Purpose.eq(Purpose::Marketing))
-        .order_by_asc(consents::Column::Id)
+        .filter(consents::Column::Id.in_subquery(latest))
+        .filter(consents::Column::Granted.eq(true))
         .into_tuple()
         .all(&app.db)
         .await?;
-    let mut latest: HashMap<i64, bool> = HashMap::new();
-    for (user_id, granted) in answers {
-        latest.insert(user_id, granted);
-    }
-    let opted_in: Vec<i64> = latest
-        .into_iter()
-        .filter_map(|(id, granted)| granted.then_some(id))
-        .collect();
     let mut people = Vec::new();
     for ids in opted_in.chunks(500) {
         people.extend(
@@ -218,22 +215,39 @@ pub async fn sent(app: &AppState, admin: &users::Model) -> Result<Vec<Sent>, Err
         .limit(10)
         .all(&app.db)
         .await?;
-    let mut out = Vec::with_capacity(updates.len());
-    for update in updates {
-        let count = |states: &'static [&'static str]| {
-            mail_outbox::Entity::find()
-                .filter(mail_outbox::Column::UpdateId.eq(update.id))
-                .filter(mail_outbox::Column::Status.is_in(states.iter().copied()))
-                .count(&app.db)
-        };
-        out.push(Sent {
+    // One query for the delivery state of all of them.
+    let states: Vec<(Option<i64>, String, i64)> = mail_outbox::Entity::find()
+        .select_only()
+        .column(mail_outbox::Column::UpdateId)
+        .column(mail_outbox::Column::Status)
+        .column_as(mail_outbox::Column::Id.count(), "count")
+        .filter(mail_outbox::Column::UpdateId.is_in(updates.iter().map(|update| update.id)))
+        .group_by(mail_outbox::Column::UpdateId)
+        .group_by(mail_outbox::Column::Status)
+        .into_tuple()
+        .all(&app.db)
+        .await?;
+    let mut counts: HashMap<(i64, &str), u64> = HashMap::new();
+    for (update_id, status, count) in &states {
+        if let Some(update_id) = update_id {
+            counts.insert(
+                (*update_id, status.as_str()),
+                u64::try_from(*count).unwrap_or(0),
+            );
+        }
+    }
+    let count = |id: i64, status: &str| counts.get(&(id, status)).copied().unwrap_or(0);
+    let out = updates
+        .into_iter()
+        .map(|update| Sent {
             id: update.id,
-            waiting: count(&[outbox::status::QUEUED, outbox::status::SENDING]).await?,
-            failed: count(&[outbox::status::FAILED]).await?,
+            waiting: count(update.id, outbox::status::QUEUED)
+                + count(update.id, outbox::status::SENDING),
+            failed: count(update.id, outbox::status::FAILED),
             subject: update.subject,
             recipients: update.recipients,
             created_at: update.created_at,
-        });
-    }
+        })
+        .collect();
     Ok(out)
 }
