@@ -309,28 +309,34 @@ async fn checkout(
         return Ok(Outcome::Ignored);
     };
     let now = app.clock.now();
-    let granted = ledger::grant(
-        &app.db,
-        user_id,
-        Bucket::Payg,
-        pack.hundredths,
-        checkout::SOURCE,
-        &session.id,
-        billing.free_credits,
-        now,
-    )
+    // The credits and their receipt commit together; a replayed event grants nothing and mails
+    // nothing.
+    crate::db::write_transaction(&app.db, async |txn| {
+        let granted = ledger::grant_in(
+            txn,
+            user_id,
+            Bucket::Payg,
+            pack.hundredths,
+            checkout::SOURCE,
+            &session.id,
+            billing.free_credits,
+            now,
+        )
+        .await?;
+        if granted {
+            let paid = receipts::Paid {
+                item: &pack.name,
+                granted: pack.hundredths,
+                amount: session.amount_total.zip(session.currency.as_deref()),
+                reference: &session.id,
+                invoice_url: None,
+            };
+            receipts::queue(app, txn, billing, &user, &paid, now).await?;
+        }
+        Ok(())
+    })
     .await?;
-    if granted {
-        // One receipt per grant: a replayed event grants nothing and mails nothing.
-        let paid = receipts::Paid {
-            item: &pack.name,
-            granted: pack.hundredths,
-            amount: session.amount_total.zip(session.currency.as_deref()),
-            reference: &session.id,
-            invoice_url: None,
-        };
-        receipts::send(app, billing, &user, &paid, now).await?;
-    }
+    app.outbox.wake(app);
     Ok(Outcome::Applied)
 }
 

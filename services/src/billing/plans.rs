@@ -11,7 +11,9 @@
 use entity::billing_subscriptions as subscriptions;
 use entity::users;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 
 use super::checkout::{billing, refused};
@@ -106,27 +108,34 @@ pub async fn invoice_paid(app: &AppState, invoice: &PaidInvoice<'_>) -> Result<b
         )));
     };
     let now = app.clock.now();
-    let renewed = ledger::renew(
-        &app.db,
-        row.user_id,
-        plan.hundredths,
-        SOURCE,
-        invoice.id,
-        billing.free_credits,
-        now,
-    )
+    let user = users::Entity::find_by_id(row.user_id).one(&app.db).await?;
+    // The month's credits, the plan's state and the receipt commit together.
+    let renewed = crate::db::write_transaction(&app.db, async |txn| {
+        let renewed = ledger::renew_in(
+            txn,
+            row.user_id,
+            plan.hundredths,
+            SOURCE,
+            invoice.id,
+            billing.free_credits,
+            now,
+        )
+        .await?;
+        change(app, txn, &row, None, Some("active")).await?;
+        if renewed && let Some(user) = &user {
+            let paid = receipts::Paid {
+                item: &format!("{} (a month)", plan.name),
+                granted: plan.hundredths,
+                amount: invoice.amount,
+                reference: invoice.id,
+                invoice_url: invoice.url,
+            };
+            receipts::queue(app, txn, billing, user, &paid, now).await?;
+        }
+        Ok(renewed)
+    })
     .await?;
-    change(app, &row, None, Some("active")).await?;
-    if renewed && let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
-        let paid = receipts::Paid {
-            item: &format!("{} (a month)", plan.name),
-            granted: plan.hundredths,
-            amount: invoice.amount,
-            reference: invoice.id,
-            invoice_url: invoice.url,
-        };
-        receipts::send(app, billing, &user, &paid, now).await?;
-    }
+    app.outbox.wake(app);
     Ok(renewed)
 }
 
@@ -139,17 +148,22 @@ pub async fn invoice_failed(
     let Some(row) = find(app, subscription).await? else {
         return Ok(false);
     };
-    change(app, &row, None, Some("past_due")).await?;
-    if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
-        let mail = templates::plan_payment_failed(
-            &user.email,
-            &user.name,
-            &name(app, &row.plan),
-            url,
-            &receipts::credits_page(app),
-        );
-        crate::mail::send(app, Some(user.id), mail).await?;
-    }
+    crate::db::transaction(&app.db, async |txn| {
+        change(app, txn, &row, None, Some("past_due")).await?;
+        if let Some(user) = users::Entity::find_by_id(row.user_id).one(txn).await? {
+            let mail = templates::plan_payment_failed(
+                &user.email,
+                &user.name,
+                &name(app, &row.plan),
+                url,
+                &receipts::credits_page(app),
+            );
+            crate::mail::queue(app, txn, Some(user.id), &mail).await?;
+        }
+        Ok(())
+    })
+    .await?;
+    app.outbox.wake(app);
     Ok(true)
 }
 
@@ -158,14 +172,21 @@ pub async fn ended(app: &AppState, subscription: &str) -> Result<bool, Error> {
     let Some(row) = find(app, subscription).await? else {
         return Ok(false);
     };
-    if !change(app, &row, None, Some("canceled")).await? {
-        return Ok(false);
+    let ended = crate::db::transaction(&app.db, async |txn| {
+        if !change(app, txn, &row, None, Some("canceled")).await? {
+            return Ok(false);
+        }
+        if let Some(user) = users::Entity::find_by_id(row.user_id).one(txn).await? {
+            let mail = templates::plan_cancelled(&user.email, &user.name, &name(app, &row.plan));
+            crate::mail::queue(app, txn, Some(user.id), &mail).await?;
+        }
+        Ok(true)
+    })
+    .await?;
+    if ended {
+        app.outbox.wake(app);
     }
-    if let Some(user) = users::Entity::find_by_id(row.user_id).one(&app.db).await? {
-        let mail = templates::plan_cancelled(&user.email, &user.name, &name(app, &row.plan));
-        crate::mail::send(app, Some(user.id), mail).await?;
-    }
-    Ok(true)
+    Ok(ended)
 }
 
 /// A subscription changed at Stripe: its plan (when its price is one of the products file's
@@ -179,7 +200,14 @@ pub async fn updated(
     let Some(row) = find(app, subscription).await? else {
         return Ok(false);
     };
-    change(app, &row, plan, status.filter(|status| status.len() <= 32)).await
+    change(
+        app,
+        &app.db,
+        &row,
+        plan,
+        status.filter(|status| status.len() <= 32),
+    )
+    .await
 }
 
 async fn find(app: &AppState, subscription: &str) -> Result<Option<subscriptions::Model>, Error> {
@@ -192,6 +220,7 @@ async fn find(app: &AppState, subscription: &str) -> Result<Option<subscriptions
 /// anything changed.
 async fn change(
     app: &AppState,
+    db: &impl ConnectionTrait,
     row: &subscriptions::Model,
     plan: Option<&str>,
     status: Option<&str>,
@@ -210,7 +239,7 @@ async fn change(
         active.status = Set(status.to_string());
     }
     active.updated_at = Set(app.clock.now());
-    active.update(&app.db).await?;
+    active.update(db).await?;
     Ok(true)
 }
 

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::users;
+use sea_orm::ConnectionTrait;
 
 use super::money;
 use crate::config::BillingConfig;
@@ -32,15 +33,17 @@ pub struct Paid<'a> {
     pub invoice_url: Option<&'a str>,
 }
 
-/// Mails `user` the receipt for `paid`, with the balance after it.
-pub async fn send(
+/// Queues `user`'s receipt for `paid`, with the balance after it, in the transaction that
+/// granted it (so a payment's credits and its receipt commit together).
+pub async fn queue(
     app: &AppState,
+    txn: &impl ConnectionTrait,
     billing: &BillingConfig,
     user: &users::Model,
     paid: &Paid<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let balance = ledger::balance(&app.db, user.id, billing.free_credits, now).await?;
+    let balance = ledger::balance(txn, user.id, billing.free_credits, now).await?;
     let amount = paid
         .amount
         .and_then(|(minor, currency)| money::amount(minor, currency));
@@ -58,5 +61,6 @@ pub async fn send(
         },
         &credits_page(app),
     );
-    crate::mail::send(app, Some(user.id), mail).await
+    crate::mail::queue(app, txn, Some(user.id), &mail).await?;
+    Ok(())
 }

@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use entity::{credit_accounts, credit_ledger};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{Balance, Bucket, Kind, as_credits, month_of};
@@ -47,12 +47,34 @@ pub async fn grant(
     allowance: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
+    db::write_transaction(db, async |txn| {
+        grant_in(
+            txn, user_id, bucket, amount, source, reference, allowance, now,
+        )
+        .await
+    })
+    .await
+}
+
+/// [`grant`] inside the caller's write transaction, so that what the grant causes (its receipt)
+/// commits with it.
+#[allow(clippy::too_many_arguments)]
+pub async fn grant_in(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    bucket: Bucket,
+    amount: i64,
+    source: &str,
+    reference: &str,
+    allowance: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
     if amount <= 0 {
         return Err(Error::Internal(format!(
             "a grant must be positive, not {amount}"
         )));
     }
-    db::write_transaction(db, async |txn| {
+    {
         let mut account = locked(txn, user_id, allowance, now).await?;
         if recorded(txn, user_id, Kind::Grant, Some(bucket), source, reference).await? {
             return Ok(false);
@@ -72,8 +94,7 @@ pub async fn grant(
         .await?;
         account.save(txn, now).await?;
         Ok(true)
-    })
-    .await
+    }
 }
 
 /// A plan's month paid: what is left of the plan's previous month lapses (an expiry row) and the
@@ -88,12 +109,28 @@ pub async fn renew(
     allowance: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
+    db::write_transaction(db, async |txn| {
+        renew_in(txn, user_id, amount, source, reference, allowance, now).await
+    })
+    .await
+}
+
+/// [`renew`] inside the caller's write transaction.
+pub async fn renew_in(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    amount: i64,
+    source: &str,
+    reference: &str,
+    allowance: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
     if amount <= 0 {
         return Err(Error::Internal(format!(
             "a plan's month must grant credits, not {amount}"
         )));
     }
-    db::write_transaction(db, async |txn| {
+    {
         let mut account = locked(txn, user_id, allowance, now).await?;
         let bucket = Bucket::Subscription;
         if recorded(txn, user_id, Kind::Grant, Some(bucket), source, reference).await? {
@@ -130,8 +167,7 @@ pub async fn renew(
         .await?;
         account.save(txn, now).await?;
         Ok(true)
-    })
-    .await
+    }
 }
 
 /// Takes `amount` hundredths from the account: the month's free allowance first, then the plan's
