@@ -116,6 +116,8 @@ describe('words that agree with the code', () => {
     assert.match(statistics, /off unless you turn them on/);
     assert.ok(statistics.includes(STATISTICS), 'names the sign-up question');
     assert.match(statistics, /account page/);
+    assert.match(statistics, /Global Privacy Control/);
+    assert.match(statistics, /IP address is not written anywhere/);
     assert.doesNotMatch(await page.getByTestId('cookies').textContent(), /if you allow them/);
     assert.equal(
       (await page.getByTestId('session-cookie-lifetime').textContent()).trim(),

@@ -2,6 +2,8 @@
 
 pub mod account_results;
 pub mod account_tokens;
+pub mod analytics_daily;
+pub mod analytics_visitors;
 pub mod api_keys;
 pub mod audit_log;
 pub mod billing_subscriptions;

@@ -12,6 +12,7 @@ mod m20261201_000006_hash_session_ids;
 mod m20261205_000007_credits;
 mod m20261205_000008_subscriptions;
 mod m20261205_000009_mail_outbox;
+mod m20261205_000010_analytics;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000007_credits::Migration),
             Box::new(m20261205_000008_subscriptions::Migration),
             Box::new(m20261205_000009_mail_outbox::Migration),
+            Box::new(m20261205_000010_analytics::Migration),
         ]
     }
 }

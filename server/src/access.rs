@@ -85,14 +85,19 @@ pub async fn signed_in(State(app): State<AppState>, mut request: Request, next: 
     if request.method() == axum::http::Method::GET
         && let Some(session) = request.extensions().get::<Session>().cloned()
     {
-        let name = match sessions::current_user(&app, &session).await {
-            Ok(user) => user.map(|user| user.name),
+        let user = match sessions::current_user(&app, &session).await {
+            Ok(user) => user,
             Err(err) => {
                 tracing::warn!(error = %err, "who is signed in could not be read");
                 None
             }
         };
-        request.extensions_mut().insert(SignedIn(name));
+        request
+            .extensions_mut()
+            .insert(crate::analytics::Viewer(user.as_ref().map(|user| user.id)));
+        request
+            .extensions_mut()
+            .insert(SignedIn(user.map(|user| user.name)));
     }
     next.run(request).await
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod account_export;
 pub mod admin_cli;
+pub mod analytics;
 pub mod api;
 pub mod billing;
 pub mod cli;

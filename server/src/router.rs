@@ -17,7 +17,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
-use crate::{access, account_export, api, billing, client_ip, csrf, health, unsubscribe};
+use crate::{
+    access, account_export, analytics, api, billing, client_ip, csrf, health, unsubscribe,
+};
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
 pub fn session_cookie_name(tls: bool) -> &'static str {
@@ -54,7 +56,12 @@ pub fn build(state: ServerState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(options.clone())
         })
-        // Pages only (a route layer covers the routes added before it).
+        // Pages only (a route layer covers the routes added before it). Counting runs inside
+        // `signed_in`, which tells it who is signed in.
+        .route_layer(middleware::from_fn_with_state(
+            app.clone(),
+            analytics::count_page_view,
+        ))
         .route_layer(middleware::from_fn_with_state(
             app.clone(),
             access::signed_in,

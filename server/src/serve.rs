@@ -68,6 +68,7 @@ pub async fn run_with(config: Config, model: Model) -> Result<(), ServeError> {
     start_cutouts(&app, model);
     spawn_janitor(&app);
     spawn_account_janitor(&app);
+    spawn_analytics_flush(&app);
     // Mail queued before a restart goes out now.
     app.outbox.start(&app);
     tracing::info!(
@@ -81,8 +82,13 @@ pub async fn run_with(config: Config, model: Model) -> Result<(), ServeError> {
     let local = listener.local_addr()?;
     tracing::info!("imgigo is listening on http://{local}");
     let limits = ConnectionLimits::from_config(&app.config);
+    let counters = app.clone();
     let router = router::build(ServerState::new(app));
     connections::serve(listener, router, limits, shutdown_signal()).await;
+    // The last minute's counters.
+    if let Err(err) = services::analytics::flush(&counters).await {
+        tracing::warn!(error = %err, "the analytics counters could not be written at shutdown");
+    }
     tracing::info!("imgigo stopped");
     Ok(())
 }
@@ -170,6 +176,21 @@ fn spawn_account_janitor(app: &AppState) {
     });
 }
 
+/// Every minute: the aggregate analytics counters from RAM into the database (on failure they
+/// wait in RAM for the next minute).
+fn spawn_analytics_flush(app: &AppState) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(err) = services::analytics::flush(&app).await {
+                tracing::warn!(error = %err, "the analytics counters could not be written");
+            }
+        }
+    });
+}
+
 /// `imgigo purge`: the retention jobs once (for cron): the database jobs, and expired results in
 /// the encrypted spill folder. Prints the counts.
 pub async fn purge(config: Config) -> Result<(), ServeError> {
@@ -185,13 +206,14 @@ pub async fn purge(config: Config) -> Result<(), ServeError> {
     )?;
     let results = store.purge_expired();
     println!(
-        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts, {} closed requests, {} outbox mails, {} delivered or given-up mail rows",
+        "purged: {results} expired results, {} sessions, {} mailed links, {} unconfirmed accounts, {} closed requests, {} outbox mails, {} delivered or given-up mail rows, {} analytics rows older than 13 months",
         purged.sessions,
         purged.links,
         purged.unconfirmed_accounts,
         purged.closed_requests,
         purged.outbox_mail,
-        purged.mail_rows
+        purged.mail_rows,
+        purged.analytics_rows
     );
     Ok(())
 }

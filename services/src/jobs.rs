@@ -19,6 +19,8 @@ pub struct Purged {
     pub outbox_mail: u64,
     /// Outbox rows delivered more than an hour ago or given up more than 7 days ago.
     pub mail_rows: u64,
+    /// Analytics rows of days more than 13 months ago.
+    pub analytics_rows: u64,
 }
 
 /// The database jobs. Forgets in-RAM throttles, rate-limit buckets and lockouts that ended, too.
@@ -35,6 +37,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
         closed_requests: crate::privacy::requests::purge_closed(app).await?,
         outbox_mail: app.mailer.purge_outbox(app.clock.now().into()).await?,
         mail_rows: crate::mail::outbox::purge(app).await?,
+        analytics_rows: crate::analytics::purge(&app.db, app.clock.now()).await?,
     };
     crate::accounts::results::purge_expired(app).await?;
     if purged != Purged::default() {
@@ -45,6 +48,7 @@ pub async fn purge_accounts(app: &AppState) -> Result<Purged, Error> {
             closed_requests = purged.closed_requests,
             outbox_mail = purged.outbox_mail,
             mail_rows = purged.mail_rows,
+            analytics_rows = purged.analytics_rows,
             "retention: expired data deleted"
         );
     }

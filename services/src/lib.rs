@@ -3,6 +3,7 @@
 
 pub mod abuse;
 pub mod accounts;
+pub mod analytics;
 pub mod billing;
 pub mod clock;
 pub mod config;

@@ -41,6 +41,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// The durable mail outbox's key, pace and sender (see [`crate::mail`]).
     pub outbox: Arc<Outbox>,
+    /// Aggregate page-view and cutout counters waiting for the database (see [`crate::analytics`]).
+    pub analytics: Arc<crate::analytics::Analytics>,
     /// Keys the digests of mailed links.
     pub secret: Arc<ServerSecret>,
     /// "Now" for accounts and sessions (tests move it by hand).
@@ -145,6 +147,7 @@ impl AppState {
             loading: Arc::new(AtomicBool::new(false)),
             mailer: Arc::new(mailer),
             outbox: Arc::new(Outbox::new(&secret)),
+            analytics: Arc::new(crate::analytics::Analytics::new()),
             secret,
             abuse: Arc::new(Abuse::new(clock.clone())),
             clock,

@@ -43,9 +43,14 @@ pub fn CookiesPage() -> impl IntoView {
             </table>
             <p>"No analytics, advertising or tracking cookies, and no third-party scripts, fonts or pixels."</p>
             <p data-testid="statistics">
-                "Anonymous statistics are off unless you turn them on: with “Count my visits in the anonymous "
-                "statistics” when you create an account, or later on your account page. Without an account "
-                "your visits are not counted. Statistics never use a cookie."
+                "Anonymous statistics never use a cookie or a script. The server counts page loads and cutouts "
+                "per day: which page (never the rest of its address, so no link or key), the browser’s family, "
+                "phone, tablet or computer, and the site that linked here. Visitors per day are estimated in "
+                "memory from your address and browser under a key that changes every day and is never stored; "
+                "your IP address is not written anywhere. Not counted: browsers that send Global Privacy Control "
+                "(Sec-GPC) or Do Not Track, robots, and signed-in people whose statistics are off. For an account "
+                "they are off unless you turn them on: with “Count my visits in the anonymous statistics” when "
+                "you create an account, or later on your account page. The daily counts are kept 13 months."
             </p>
             <h2>"Storage in your browser (never sent to us)"</h2>
             <ul>

@@ -112,9 +112,19 @@ pub async fn create(
     };
     limits::guarded(&app, request, failure, |request| async {
         let owner = limits::Owner::of(&app, &request);
-        cut_photo(service, query, headers, request, owner)
+        // With an API key it is the API; the editor calls this route without one.
+        let channel = if headers.contains_key("x-api-key") {
+            services::analytics::Channel::Api
+        } else {
+            services::analytics::Channel::Web
+        };
+        let response = cut_photo(service, query, headers, request, owner)
             .await
-            .unwrap_or_else(failure)
+            .unwrap_or_else(failure);
+        if response.status().is_success() {
+            services::analytics::cutout(&app, channel);
+        }
+        response
     })
     .await
 }

@@ -111,9 +111,13 @@ pub async fn remove_background(
     };
     limits::guarded(&app, request, failure, |request| async {
         let owner = limits::Owner::of(&app, &request);
-        remove_photo(service, app.fetch, query, headers, request, owner)
+        let response = remove_photo(service, app.fetch, query, headers, request, owner)
             .await
-            .unwrap_or_else(failure)
+            .unwrap_or_else(failure);
+        if response.status().is_success() {
+            services::analytics::cutout(&app, services::analytics::Channel::Api);
+        }
+        response
     })
     .await
 }
