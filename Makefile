@@ -26,6 +26,8 @@ export IMGIGO_MODEL_FILE ?= $(IMGIGO_MODEL_DIR)/isnet-dis-imgly-$(MODEL_VERSION)
 AIOSMTPD_VERSION := 1.4.6
 # dkimpy verifies the DKIM signatures of the mail tests (with the test's own key, no DNS).
 DKIMPY_VERSION := 1.1.8
+# prometheus-client's OpenMetrics parser checks what /metrics serves (the metrics test); same venv.
+PROMETHEUS_CLIENT_VERSION := 0.26.0
 # The billing tests' Stripe: localstripe (PyPI) behind scripts/stripe_fake.py, which adds Checkout
 # Sessions and the billing portal; same venv.
 LOCALSTRIPE_VERSION := 1.15.10
@@ -85,7 +87,11 @@ end2end/node_modules/.package-lock.json: end2end/package.json end2end/package-lo
 	cd end2end && npm ci --no-audit --no-fund
 	@touch $@
 
-smtp-sink: $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION) $(IMGIGO_VENV)/.dkimpy-$(DKIMPY_VERSION)
+smtp-sink: $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION) $(IMGIGO_VENV)/.dkimpy-$(DKIMPY_VERSION) $(IMGIGO_VENV)/.prometheus-client-$(PROMETHEUS_CLIENT_VERSION)
+
+$(IMGIGO_VENV)/.prometheus-client-$(PROMETHEUS_CLIENT_VERSION): $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
+	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check "prometheus-client==$(PROMETHEUS_CLIENT_VERSION)"
+	@touch $@
 
 $(IMGIGO_VENV)/.dkimpy-$(DKIMPY_VERSION): $(IMGIGO_VENV)/.aiosmtpd-$(AIOSMTPD_VERSION)
 	"$(IMGIGO_VENV)/bin/pip" install --quiet --disable-pip-version-check "dkimpy==$(DKIMPY_VERSION)"

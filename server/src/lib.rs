@@ -15,6 +15,7 @@ pub mod cutout_cli;
 pub mod error;
 pub mod health;
 pub mod http_headers;
+pub mod metrics;
 pub mod router;
 pub mod serve;
 pub mod state;

@@ -18,7 +18,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
 use crate::{
-    access, account_export, analytics, api, billing, client_ip, csrf, health, unsubscribe,
+    access, account_export, analytics, api, billing, client_ip, csrf, health, metrics, unsubscribe,
 };
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
@@ -80,6 +80,8 @@ pub fn build(state: ServerState) -> Router {
             context,
             app::shell,
         ))
+        // Every answer counted by route template and status (`/metrics`).
+        .layer(middleware::from_fn_with_state(app.clone(), metrics::record))
         .with_state(state)
         .layer(middleware::from_fn_with_state(
             app.clone(),

@@ -79,6 +79,15 @@ pub async fn run_with(config: Config, model: Model) -> Result<(), ServeError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
+    if let Some(metrics_addr) = app.config.metrics_addr {
+        let local = crate::metrics::serve(app.clone(), metrics_addr)
+            .await
+            .map_err(|source| ServeError::Bind {
+                addr: metrics_addr,
+                source,
+            })?;
+        tracing::info!("metrics at http://{local}/metrics");
+    }
     let local = listener.local_addr()?;
     tracing::info!("imgigo is listening on http://{local}");
     let limits = ConnectionLimits::from_config(&app.config);

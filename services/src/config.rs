@@ -28,6 +28,8 @@ use crate::secret::ServerSecret;
 pub struct Config {
     /// Where the HTTP server listens (`IMGIGO_ADDR`).
     pub addr: SocketAddr,
+    /// Where `/metrics` is served, apart from the site (`IMGIGO_METRICS_ADDR`); `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
     /// SQLite file, mail outbox and encrypted cache live here (`IMGIGO_DATA_DIR`).
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…` (`DATABASE_URL`); defaults to a SQLite file in `data_dir`.
@@ -194,6 +196,11 @@ pub struct Settings {
     /// Listen address
     #[arg(long, env = "IMGIGO_ADDR", global = true, default_value = DEFAULT_ADDR, value_parser = checked(socket_address))]
     pub addr: SocketAddr,
+
+    /// A second listen address serving only Prometheus metrics at /metrics (keep it private:
+    /// loopback or an internal network) [default: off]
+    #[arg(long, env = "IMGIGO_METRICS_ADDR", global = true, value_parser = checked(socket_address))]
+    pub metrics_addr: Option<SocketAddr>,
 
     /// Folder for the SQLite file, mail outbox, encrypted cache and secret key
     #[arg(long, env = "IMGIGO_DATA_DIR", global = true, default_value = DEFAULT_DATA_DIR, value_parser = checked(path))]
@@ -682,6 +689,7 @@ impl Config {
     pub fn from_settings(settings: Settings, home: Option<String>) -> Result<Self, ConfigError> {
         let Settings {
             addr,
+            metrics_addr,
             data_dir,
             database_url,
             public_url,
@@ -852,6 +860,7 @@ impl Config {
 
         Ok(Self {
             addr,
+            metrics_addr,
             data_dir,
             database_url,
             public_url,

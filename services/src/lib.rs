@@ -17,6 +17,7 @@ pub mod health;
 pub mod jobs;
 pub mod mail;
 pub mod markdown;
+pub mod metrics;
 pub mod pexels;
 pub mod privacy;
 pub mod ratelimit;

@@ -43,6 +43,8 @@ pub struct AppState {
     pub outbox: Arc<Outbox>,
     /// Aggregate page-view and cutout counters waiting for the database (see [`crate::analytics`]).
     pub analytics: Arc<crate::analytics::Analytics>,
+    /// Operations metrics for `/metrics` (see [`crate::metrics`]).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Keys the digests of mailed links.
     pub secret: Arc<ServerSecret>,
     /// "Now" for accounts and sessions (tests move it by hand).
@@ -148,6 +150,7 @@ impl AppState {
             mailer: Arc::new(mailer),
             outbox: Arc::new(Outbox::new(&secret)),
             analytics: Arc::new(crate::analytics::Analytics::new()),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             secret,
             abuse: Arc::new(Abuse::new(clock.clone())),
             clock,
@@ -225,7 +228,9 @@ impl AppState {
     /// Attaches the cutout service to this state and every clone of it; `false` if one was already
     /// attached (the first stays).
     pub fn set_cutouts(&self, cutouts: CutoutService) -> bool {
-        self.cutouts.set(Arc::new(cutouts)).is_ok()
+        self.cutouts
+            .set(Arc::new(cutouts.with_metrics(self.metrics.clone())))
+            .is_ok()
     }
 
     /// The cutout service, once the model has loaded.

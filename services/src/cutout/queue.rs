@@ -177,6 +177,11 @@ impl InferenceQueue {
         self.workers + self.limits.waiting - self.places.available_permits()
     }
 
+    /// How many requests may hold a place at once (running and waiting).
+    pub fn capacity(&self) -> usize {
+        self.workers + self.limits.waiting
+    }
+
     /// How many model instances run.
     pub fn workers(&self) -> usize {
         self.workers

@@ -78,6 +78,22 @@ pub struct CutoutService {
     results: Arc<ResultStore>,
     clock: Arc<dyn Clock>,
     pub limits: UploadLimits,
+    /// Where each stage's time goes (`/metrics`), when the service runs in a server.
+    metrics: Option<Arc<crate::metrics::Metrics>>,
+}
+
+/// Times one stage into `metrics`, if any.
+fn timed<T>(
+    metrics: Option<&crate::metrics::Metrics>,
+    stage: &'static str,
+    work: impl FnOnce() -> T,
+) -> T {
+    let started = std::time::Instant::now();
+    let result = work();
+    if let Some(metrics) = metrics {
+        metrics.stage(stage, started.elapsed().as_secs_f64());
+    }
+    result
 }
 
 impl CutoutService {
@@ -135,7 +151,14 @@ impl CutoutService {
             results,
             clock,
             limits: UploadLimits::default(),
+            metrics: None,
         })
+    }
+
+    /// Records each cutout's stage times in `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     pub fn with_upload_limits(mut self, limits: UploadLimits) -> Self {
@@ -174,9 +197,13 @@ impl CutoutService {
             return Err(Error::Unavailable("segmentation model"));
         };
         // The closure owns the upload: its bytes are wiped as soon as decoding ends.
+        let metrics = self.metrics.clone();
+        let stage_metrics = metrics.clone();
         let photo = blocking(move || {
             let _stage = tracing::info_span!("decode").entered();
-            upload::decode(&bytes, &limits)
+            timed(stage_metrics.as_deref(), "decode", || {
+                upload::decode(&bytes, &limits)
+            })
         })
         .await??;
         let background = match &request.background {
@@ -195,7 +222,11 @@ impl CutoutService {
         };
         let photo = Arc::new(photo);
         let pixels: Arc<dyn Pixels> = photo.clone();
+        let started = std::time::Instant::now();
         let mut mask = self.queue.mask(&place, pixels, request.size).await?;
+        if let Some(metrics) = &metrics {
+            metrics.stage("inference", started.elapsed().as_secs_f64());
+        }
         if let Some(roi) = request.roi {
             roi.apply(&mut mask)?;
         }
@@ -208,28 +239,36 @@ impl CutoutService {
         let store = self.results.clone();
         // Compose, encode and seal in one blocking step, sealing the encoded bytes in place.
         let (encoded, width, height, foreground, (id, key)) = blocking(move || {
+            let metrics = metrics.as_deref();
             let mask = if guided {
                 tracing::info_span!("guided").in_scope(|| {
-                    guided::refine(photo.rgb(), &mask, guided::RADIUS, guided::EPSILON)
+                    timed(metrics, "refine", || {
+                        guided::refine(photo.rgb(), &mask, guided::RADIUS, guided::EPSILON)
+                    })
                 })
             } else {
                 mask
             };
             let composed = tracing::info_span!("compose").in_scope(|| {
-                match scaled(photo.rgb(), &mask, max_pixels) {
-                    Some((mut small, small_mask)) => {
-                        let composed = compose(&small, small_mask, &background, &finish);
-                        small.as_mut().zeroize();
-                        composed
+                timed(metrics, "compose", || {
+                    match scaled(photo.rgb(), &mask, max_pixels) {
+                        Some((mut small, small_mask)) => {
+                            let composed = compose(&small, small_mask, &background, &finish);
+                            small.as_mut().zeroize();
+                            composed
+                        }
+                        None => compose(photo.rgb(), mask, &background, &finish),
                     }
-                    None => compose(photo.rgb(), mask, &background, &finish),
-                }
+                })
             });
             let (width, height) = composed.rgba.dimensions();
-            let encoded =
-                tracing::info_span!("encode").in_scope(|| encode_composed(&composed, format))?;
-            let sealed = tracing::info_span!("seal")
-                .in_scope(|| store.put(encoded.content_type, &encoded.bytes))?;
+            let (encoded, sealed) = timed(metrics, "encode", || {
+                let encoded = tracing::info_span!("encode")
+                    .in_scope(|| encode_composed(&composed, format))?;
+                let sealed = tracing::info_span!("seal")
+                    .in_scope(|| store.put(encoded.content_type, &encoded.bytes))?;
+                Ok::<_, Error>((encoded, sealed))
+            })?;
             Ok::<_, Error>((encoded, width, height, composed.foreground, sealed))
         })
         .await??;
