@@ -7,6 +7,7 @@ pub mod admin_cli;
 pub mod analytics;
 pub mod api;
 pub mod billing;
+pub mod blocklist;
 pub mod cli;
 pub mod client_ip;
 pub mod connections;

@@ -18,7 +18,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
 use crate::{
-    access, account_export, analytics, api, billing, client_ip, csrf, health, metrics, unsubscribe,
+    access, account_export, analytics, api, billing, blocklist, client_ip, csrf, health, metrics,
+    unsubscribe,
 };
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
@@ -89,6 +90,8 @@ pub fn build(state: ServerState) -> Router {
         ))
         .layer(session_layer(&app))
         .layer(middleware::from_fn_with_state(app.clone(), csrf::check_origin))
+        // Inside `client_ip`, which names the caller's network.
+        .layer(middleware::from_fn_with_state(app.clone(), blocklist::gate))
         .layer(middleware::from_fn_with_state(app, client_ip::attach))
         .layer(middleware::from_fn_with_state(hsts, security_headers))
         .layer(CompressionLayer::new())

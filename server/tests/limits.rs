@@ -279,3 +279,59 @@ async fn image_url_on_another_port_is_refused_outside_tests() {
         assert!(detail.contains("80 and 443"), "{url}: {detail}");
     }
 }
+
+/// A network that keeps earning refusals (here: uploads of the wrong type) is blocked for a minute
+/// after 30 within ten minutes: every request from it is then a 429 with `Retry-After`, pages
+/// included, while other networks go on; an admin lifts the block.
+#[tokio::test]
+async fn a_network_that_keeps_hitting_limits_is_blocked_for_a_while_and_can_be_let_back() {
+    let app = TestApp::fake().await;
+    let refused = |peer: &str| {
+        app.send_in_process(from_peer(
+            peer,
+            Request::post("/api/v1/cutouts")
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from("not an image"))
+                .expect("request"),
+        ))
+    };
+    let page = |peer: &str| {
+        app.send_in_process(from_peer(
+            peer,
+            Request::get("/healthz")
+                .body(Body::empty())
+                .expect("request"),
+        ))
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..services::abuse::blocklist::STRIKES {
+        statuses.push(refused("203.0.113.77").await.status());
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|status| status.is_client_error() && *status != StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let blocked = page("203.0.113.77").await;
+    assert_eq!(blocked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = blocked
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(text(blocked).await.contains("try again in"));
+    assert_eq!(
+        page("203.0.113.78").await.status(),
+        StatusCode::OK,
+        "others go on"
+    );
+
+    let blocks = app.app.abuse.blocks.blocks();
+    assert_eq!(blocks.len(), 1);
+    assert_eq!(blocks[0].network.to_string(), "203.0.113.77");
+    assert!(app.app.abuse.blocks.lift(blocks[0].network));
+    assert_eq!(page("203.0.113.77").await.status(), StatusCode::OK);
+}

@@ -8,11 +8,13 @@
 //! refusal looks the same for every address (no account enumeration). Addresses are kept as a
 //! digest ([`AddressKey`]) and client addresses per network ([`bucket`]); every map is capped.
 
+pub mod blocklist;
 mod lockout;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
+pub use blocklist::BlockList;
 use chrono::TimeDelta;
 pub use lockout::{Lockout, LockoutPolicy};
 use sha2::{Digest, Sha256};
@@ -75,6 +77,8 @@ pub struct Abuse {
     /// Wrong current passwords per account id (each check is an argon2 hash, and a stolen session
     /// must not be able to guess its way to the password).
     password_checks: Lockout<i64>,
+    /// Networks that kept hitting limits, refused for a while (see [`blocklist`]).
+    pub blocks: BlockList,
 }
 
 impl Abuse {
@@ -101,8 +105,9 @@ impl Abuse {
                     duration: PASSWORD_CHECK_WINDOW,
                     ..LockoutPolicy::default()
                 },
-                clock,
+                clock.clone(),
             ),
+            blocks: BlockList::new(clock),
         }
     }
 
@@ -173,6 +178,7 @@ impl Abuse {
         self.lockout.forget_expired();
         self.bad_keys.forget_expired();
         self.password_checks.forget_expired();
+        self.blocks.forget_idle();
     }
 }
 
