@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod account_export;
+pub mod admin_accounts;
 pub mod admin_cli;
 pub mod analytics;
 pub mod api;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod health;
 pub mod http_headers;
 pub mod metrics;
+pub mod plain;
 pub mod router;
 pub mod serve;
 pub mod state;

@@ -18,8 +18,8 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
 use crate::{
-    access, account_export, analytics, api, billing, blocklist, client_ip, csrf, health, metrics,
-    unsubscribe,
+    access, account_export, admin_accounts, analytics, api, billing, blocklist, client_ip, csrf,
+    health, metrics, unsubscribe,
 };
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
@@ -70,6 +70,15 @@ pub fn build(state: ServerState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/account/export", get(account_export::download))
+        .route(admin_accounts::PATH, get(admin_accounts::show))
+        .route(
+            &format!("{}/find", admin_accounts::PATH),
+            post(admin_accounts::find),
+        )
+        .route(
+            &format!("{}/delete", admin_accounts::PATH),
+            post(admin_accounts::delete),
+        )
         .route("/billing/checkout", post(billing::checkout))
         .route("/billing/portal", post(billing::portal))
         .route(

@@ -5,12 +5,14 @@
 //! server-rendered HTML: no script, no session, and nothing added to the pages' client bundle.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use html_escape::{encode_double_quoted_attribute, encode_text};
 use serde::Deserialize;
 use services::mail::unsubscribe::{self, Subscription};
 use services::{AppState, Error};
+
+use crate::plain::page;
 
 #[derive(Deserialize)]
 pub struct Link {
@@ -77,17 +79,4 @@ fn refused(err: &Error) -> Response {
             encode_text(&message)
         ),
     )
-}
-
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\"><title>{0} · imgigo</title><link rel=\"stylesheet\" href=\"/pkg/imgigo.css\"></head><body><main class=\"account\"><h1>{0}</h1>{1}<p><a href=\"/\">imgigo</a></p></main></body></html>",
-        encode_text(title),
-        body
-    );
-    let mut response = (status, Html(html)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

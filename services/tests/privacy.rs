@@ -600,3 +600,109 @@ async fn staff_get_one_digest_a_day_of_requests_due_within_a_week_or_overdue() {
         1
     );
 }
+
+/// Requests from outside the privacy centre: an admin finds the account by any spelling of its
+/// address (the person sees the lookup in their audit log), then deletes it for a verified request
+/// with the usual erasure and confirmation mail, the reason kept in the admin's own audit log.
+/// Support staff can do neither; an admin cannot delete themself or another admin here.
+#[tokio::test]
+async fn an_admin_finds_an_account_by_email_audited_and_deletes_it_for_a_verified_request() {
+    use services::privacy::staff;
+    let h = harness().await;
+    let user = h.full_account("ada@example.com").await;
+    let admin =
+        services::accounts::roles::create_admin(&h.app, "Chief", "chief@staff.test", PASSWORD)
+            .await
+            .expect("admin");
+    let support =
+        services::accounts::roles::create_admin(&h.app, "Helper", "helper@staff.test", PASSWORD)
+            .await
+            .expect("account");
+    let support = services::accounts::roles::set_role(
+        &h.app,
+        &admin,
+        &support.email,
+        services::accounts::Role::Support,
+    )
+    .await
+    .expect("support");
+
+    let err = staff::find_account(&h.app, &support, "ada@example.com")
+        .await
+        .expect_err("support cannot look accounts up");
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    assert!(
+        staff::find_account(&h.app, &admin, "nobody@example.com")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let before = audit::for_subject(&h.app, user.id)
+        .await
+        .expect("audit")
+        .len();
+    let found = staff::find_account(&h.app, &admin, "  ADA@Example.com ")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(
+        (found.id, found.email.as_str()),
+        (user.id, "ada@example.com")
+    );
+    assert!(found.confirmed && !found.restricted);
+    assert_eq!(found.live_api_keys, 1);
+    let log = audit::for_subject(&h.app, user.id).await.expect("audit");
+    assert_eq!(log.len(), before + 1);
+    assert!(
+        log[0].action.contains("looked up your account"),
+        "{:?}",
+        log[0]
+    );
+    assert_eq!(log[0].staff_role, "admin");
+
+    for (who, id, reason, confirmed) in [
+        (&support, user.id, "verified", true),
+        (&admin, user.id, "  ", true),
+        (&admin, user.id, "verified by mail", false),
+        (&admin, admin.id, "verified by mail", true),
+    ] {
+        staff::delete_for_request(&h.app, who, id, reason, confirmed)
+            .await
+            .expect_err("refused");
+    }
+    let err = staff::delete_for_request(&h.app, &admin, 999_999, "verified by mail", true)
+        .await
+        .expect_err("no such account");
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    staff::delete_for_request(
+        &h.app,
+        &admin,
+        user.id,
+        "mail of 3 Dec to the privacy address, identity checked",
+        true,
+    )
+    .await
+    .expect("deleted");
+    h.mail("account_deleted", "ada@example.com", 1).await;
+    assert!(
+        services::accounts::find_by_email(&h.app.db, "ada@example.com")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let own = audit::for_subject(&h.app, admin.id).await.expect("audit");
+    assert!(
+        own.iter().any(|row| row.action
+            == format!(
+                "deleted account #{} for a verified request: mail of 3 Dec to the privacy address, identity checked",
+                user.id
+            )),
+        "{own:?}"
+    );
+    for (table, row) in all_rows(&h.app).await {
+        assert!(
+            !row.to_string().contains("ada@example.com"),
+            "{table} still names the email"
+        );
+    }
+}

@@ -207,6 +207,10 @@ fn AdminPage() -> impl IntoView {
         <section class="account" data-testid="admin">
             <h1>"Admin"</h1>
             <Counts admin_only=true/>
+            <p>
+                <a href="/admin/accounts" rel="external">"Find or delete an account"</a>
+                " for a request sent to the privacy address (each lookup is shown to the person)."
+            </p>
             <MailAdmin/>
         </section>
     }

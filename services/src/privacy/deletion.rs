@@ -34,6 +34,13 @@ pub async fn delete_account(
             message: "that is not your current password".into(),
         });
     }
+    erase(app, user).await
+}
+
+/// Deletes `user` and everything that names it, then mails the confirmation: the second half of
+/// [`delete_account`], and what an admin does for a verified request
+/// ([`crate::privacy::staff::delete_for_request`]).
+pub(crate) async fn erase(app: &AppState, user: &users::Model) -> Result<(), Error> {
     // A plan must not go on charging a deleted account: cancelled at Stripe first, and while
     // Stripe cannot be reached nothing is deleted (the person is told to try again).
     crate::billing::plans::cancel_all(app, user.id).await?;

@@ -11,3 +11,4 @@ pub mod policy;
 pub mod reminders;
 pub mod requests;
 pub mod restriction;
+pub mod staff;
