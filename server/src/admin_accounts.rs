@@ -19,7 +19,10 @@ use crate::plain::page;
 pub const PATH: &str = "/admin/accounts";
 
 /// The signed-in admin, or the answer for everyone else.
-async fn admin(app: &AppState, session: Option<&Session>) -> Result<CurrentUser, Response> {
+pub(crate) async fn admin(
+    app: &AppState,
+    session: Option<&Session>,
+) -> Result<CurrentUser, Response> {
     let user = match session {
         Some(session) => sessions::current_user(app, session)
             .await

@@ -17,6 +17,7 @@ pub mod cutout_cli;
 pub mod error;
 pub mod health;
 pub mod http_headers;
+pub mod insights;
 pub mod metrics;
 pub mod plain;
 pub mod router;

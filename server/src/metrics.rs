@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use services::AppState;
 
+/// The routes that make a cutout.
+const CUTOUT_ROUTES: [&str; 2] = ["/api/v1/cutouts", "/v1.0/removebg"];
+
 /// Counts one answer under the matched route's template (`(other)` for static files and pages
 /// the router does not know).
 pub async fn record(State(app): State<AppState>, request: Request, next: Next) -> Response {
@@ -21,11 +24,17 @@ pub async fn record(State(app): State<AppState>, request: Request, next: Next) -
         .map_or_else(|| "(other)".to_string(), |path| path.as_str().to_string());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    app.metrics.request(
-        &route,
-        response.status().as_u16(),
-        started.elapsed().as_secs_f64(),
-    );
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    app.metrics.request(&route, status, elapsed.as_secs_f64());
+    // The dashboard's daily aggregates: refusals by status, finished cutouts' times.
+    services::analytics::refusal(&app, status);
+    if CUTOUT_ROUTES.contains(&route.as_str()) && response.status().is_success() {
+        services::analytics::cutout_time(
+            &app,
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        );
+    }
     response
 }
 

@@ -19,7 +19,7 @@ use crate::http_headers::{Hsts, security_headers};
 use crate::state::ServerState;
 use crate::{
     access, account_export, admin_accounts, analytics, api, billing, blocklist, client_ip, csrf,
-    health, metrics, unsubscribe,
+    health, insights, metrics, unsubscribe,
 };
 
 /// The session cookie: `__Host-` prefixed (so no subdomain can set it) when served over TLS.
@@ -70,6 +70,8 @@ pub fn build(state: ServerState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/account/export", get(account_export::download))
+        .route(insights::PATH, get(insights::show))
+        .route(insights::CSV_PATH, get(insights::csv))
         .route(admin_accounts::PATH, get(admin_accounts::show))
         .route(
             &format!("{}/find", admin_accounts::PATH),

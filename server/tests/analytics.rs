@@ -106,8 +106,13 @@ async fn a_signed_in_person_is_counted_only_after_turning_statistics_on() {
     let ua = (header::USER_AGENT.as_str(), FIREFOX);
     let cookie = (header::COOKIE.as_str(), ada.as_str());
     assert_eq!(page(&app, "/pricing", &[ua, cookie]).await, StatusCode::OK);
+    let views = |rows: Vec<(String, String, String, String, i64)>| {
+        rows.into_iter()
+            .filter(|row| row.0 == "view")
+            .collect::<Vec<_>>()
+    };
     assert!(
-        counted(&app).await.is_empty(),
+        views(counted(&app).await).is_empty(),
         "statistics are off by default"
     );
     let response = app
@@ -119,7 +124,7 @@ async fn a_signed_in_person_is_counted_only_after_turning_statistics_on() {
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(page(&app, "/pricing", &[ua, cookie]).await, StatusCode::OK);
-    let rows = counted(&app).await;
+    let rows = views(counted(&app).await);
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].1.as_str(), rows[0].4), ("/pricing", 1));
 }
@@ -135,9 +140,10 @@ async fn a_finished_cutout_is_counted_and_a_refused_one_is_not() {
         .await;
     assert!(refused.status().is_client_error());
     let rows = counted(&app).await;
+    let cutouts: Vec<_> = rows.iter().filter(|row| row.0 == "cutout").collect();
     assert_eq!(
-        rows,
-        [(
+        cutouts,
+        [&(
             "cutout".to_string(),
             "web".to_string(),
             String::new(),
@@ -145,4 +151,14 @@ async fn a_finished_cutout_is_counted_and_a_refused_one_is_not() {
             1
         )]
     );
+    // Its time, in one bucket; the refusal by its status (for the dashboard).
+    let times: i64 = rows
+        .iter()
+        .filter(|row| row.0 == "cutout_time")
+        .map(|row| row.4)
+        .sum();
+    assert_eq!(times, 1);
+    let refusals: Vec<_> = rows.iter().filter(|row| row.0 == "refusal").collect();
+    assert_eq!(refusals.len(), 1);
+    assert!(["415", "422"].contains(&refusals[0].1.as_str()));
 }

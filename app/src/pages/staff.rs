@@ -208,6 +208,10 @@ fn AdminPage() -> impl IntoView {
             <h1>"Admin"</h1>
             <Counts admin_only=true/>
             <p>
+                <a href="/admin/insights" rel="external">"Insights"</a>
+                ": traffic, cutouts, cutout time, refusals and signups per day, as charts, a table and CSV."
+            </p>
+            <p>
                 <a href="/admin/accounts" rel="external">"Find or delete an account"</a>
                 " for a request sent to the privacy address (each lookup is shown to the person)."
             </p>

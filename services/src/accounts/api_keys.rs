@@ -104,6 +104,15 @@ pub async fn create(app: &AppState, user: &users::Model, name: &str) -> Result<C
 }
 
 /// The account's keys, newest first, revoked ones included (marked).
+/// How many keys are not revoked, over all accounts (the dashboard's "in use").
+pub async fn live_count(app: &AppState) -> Result<u64, Error> {
+    use sea_orm::PaginatorTrait;
+    Ok(api_keys::Entity::find()
+        .filter(api_keys::Column::RevokedAt.is_null())
+        .count(&app.db)
+        .await?)
+}
+
 pub async fn list(app: &AppState, user_id: i64) -> Result<Vec<api_keys::Model>, Error> {
     Ok(api_keys::Entity::find()
         .filter(api_keys::Column::UserId.eq(user_id))

@@ -121,6 +121,7 @@ pub async fn register(app: &AppState, form: Registration, ip: IpAddr) -> Result<
     };
 
     app.outbox.wake(app);
+    crate::analytics::signup(app);
     tracing::info!(user_id = user.id, "account registered");
     Ok(())
 }

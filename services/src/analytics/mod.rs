@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use chrono::NaiveDate;
 
 pub use classify::{device_class, is_robot, referrer_host};
-pub use store::{Daily, counters_of, daily, flush, purge};
+pub use store::{Daily, counters_of, daily, flush, last_days, purge};
 
 use crate::privacy::consent::{self, Purpose};
 use crate::{AppState, Error};
@@ -40,6 +40,13 @@ pub enum Kind {
     View,
     /// A finished cutout; its route is `web` or `api`.
     Cutout,
+    /// A finished cutout's time, in buckets: its route is the bucket's upper bound in
+    /// milliseconds (`250`, `500`, … `32000`, `more`).
+    CutoutTime,
+    /// A refused request: its route is the status (`413`, `415`, `422`, `429`, `503`).
+    Refusal,
+    /// A new account (its route is empty).
+    Signup,
 }
 
 impl Kind {
@@ -47,6 +54,9 @@ impl Kind {
         match self {
             Kind::View => "view",
             Kind::Cutout => "cutout",
+            Kind::CutoutTime => "cutout_time",
+            Kind::Refusal => "refusal",
+            Kind::Signup => "signup",
         }
     }
 }
@@ -235,21 +245,50 @@ pub enum Channel {
 
 /// Counts a finished cutout (no dimension but the channel: nothing about who or what).
 pub fn cutout(app: &AppState, channel: Channel) {
+    let route = match channel {
+        Channel::Web => "web",
+        Channel::Api => "api",
+    };
+    count(app, Kind::Cutout, route.into());
+}
+
+/// The upper bounds (ms) of the cutout-time buckets; slower ones are `more`.
+pub const TIME_BUCKETS: [u32; 8] = [250, 500, 1000, 2000, 4000, 8000, 16000, 32000];
+
+/// Adds one to a dimensionless counter of `kind` under `route`.
+fn count(app: &AppState, kind: Kind, route: String) {
     app.analytics.add(
         Key {
             day: app.clock.now().date_naive(),
-            kind: Kind::Cutout,
-            route: match channel {
-                Channel::Web => "web",
-                Channel::Api => "api",
-            }
-            .into(),
+            kind,
+            route,
             browser: "",
             device: "",
             referrer: String::new(),
         },
         1,
     );
+}
+
+/// Counts how long a finished cutout took (the whole request), in its bucket.
+pub fn cutout_time(app: &AppState, milliseconds: u64) {
+    let bucket = TIME_BUCKETS
+        .iter()
+        .find(|bound| milliseconds <= u64::from(**bound))
+        .map_or_else(|| "more".to_string(), u32::to_string);
+    count(app, Kind::CutoutTime, bucket);
+}
+
+/// Counts a refusal by its status (only the ones [`crate::metrics::REFUSALS`] lists).
+pub fn refusal(app: &AppState, status: u16) {
+    if crate::metrics::REFUSALS.contains(&status) {
+        count(app, Kind::Refusal, status.to_string());
+    }
+}
+
+/// Counts a new account.
+pub fn signup(app: &AppState) {
+    count(app, Kind::Signup, String::new());
 }
 
 #[cfg(test)]

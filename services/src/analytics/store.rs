@@ -10,7 +10,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect, Set,
 };
 
-use super::{Key, Kind};
+use super::Key;
 use crate::{AppState, Error};
 
 fn day_text(day: NaiveDate) -> String {
@@ -124,6 +124,30 @@ pub struct Daily {
     pub views: i64,
     pub visitors: i64,
     pub cutouts: i64,
+    pub signups: i64,
+    /// Refusals by status (413, 415, 422, 429, 503), in [`crate::metrics::REFUSALS`]' order.
+    pub refusals: [i64; 5],
+    /// The finished cutouts' median and 95th-percentile time, as the upper bound (ms) of the
+    /// bucket it fell in (`u32::MAX`: slower than the last bucket); `None` without cutouts.
+    pub p50_ms: Option<u32>,
+    pub p95_ms: Option<u32>,
+}
+
+/// The upper bound of the bucket holding the `quantile` of `buckets` (bound, count), sorted.
+fn quantile(buckets: &BTreeMap<u32, i64>, quantile: f64) -> Option<u32> {
+    let total: i64 = buckets.values().sum();
+    if total <= 0 {
+        return None;
+    }
+    let rank = ((total as f64) * quantile).ceil().max(1.0) as i64;
+    let mut seen = 0;
+    for (bound, count) in buckets {
+        seen += count;
+        if seen >= rank {
+            return Some(*bound);
+        }
+    }
+    buckets.keys().next_back().copied()
 }
 
 /// The totals of every day from `from` to `to` (both included; days without traffic are zeros).
@@ -133,10 +157,11 @@ pub async fn daily(
     to: NaiveDate,
 ) -> Result<Vec<Daily>, Error> {
     let (first, last) = (day_text(from), day_text(to));
-    let counts: Vec<(String, String, i64)> = analytics_daily::Entity::find()
+    let counts: Vec<(String, String, String, i64)> = analytics_daily::Entity::find()
         .select_only()
         .column(analytics_daily::Column::Day)
         .column(analytics_daily::Column::Kind)
+        .column(analytics_daily::Column::Route)
         // SUM of a bigint is a numeric on PostgreSQL: cast back.
         .column_as(
             Expr::from(Func::cast_as(
@@ -148,6 +173,7 @@ pub async fn daily(
         .filter(analytics_daily::Column::Day.between(first.clone(), last.clone()))
         .group_by(analytics_daily::Column::Day)
         .group_by(analytics_daily::Column::Kind)
+        .group_by(analytics_daily::Column::Route)
         .into_tuple()
         .all(db)
         .await?;
@@ -173,14 +199,34 @@ pub async fn daily(
             )
         })
         .collect();
+    let mut times: BTreeMap<NaiveDate, BTreeMap<u32, i64>> = BTreeMap::new();
     let parse = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
-    for (day, kind, total) in counts {
-        if let Some(entry) = parse(&day).and_then(|day| days.get_mut(&day)) {
-            if kind == Kind::View.as_str() {
-                entry.views += total;
-            } else if kind == Kind::Cutout.as_str() {
-                entry.cutouts += total;
+    for (day, kind, route, total) in counts {
+        let Some(date) = parse(&day) else { continue };
+        let Some(entry) = days.get_mut(&date) else {
+            continue;
+        };
+        match kind.as_str() {
+            "view" => entry.views += total,
+            "cutout" => entry.cutouts += total,
+            "signup" => entry.signups += total,
+            "refusal" => {
+                let status: u16 = route.parse().unwrap_or(0);
+                if let Some(at) = crate::metrics::REFUSALS.iter().position(|s| *s == status) {
+                    entry.refusals[at] += total;
+                }
             }
+            "cutout_time" => {
+                let bound = route.parse().unwrap_or(u32::MAX);
+                *times.entry(date).or_default().entry(bound).or_insert(0) += total;
+            }
+            _ => {}
+        }
+    }
+    for (date, buckets) in &times {
+        if let Some(entry) = days.get_mut(date) {
+            entry.p50_ms = quantile(buckets, 0.5);
+            entry.p95_ms = quantile(buckets, 0.95);
         }
     }
     for (day, count) in visitors {
@@ -189,6 +235,13 @@ pub async fn daily(
         }
     }
     Ok(days.into_values().collect())
+}
+
+/// The totals of the `days` days up to today (UTC), today included.
+pub async fn last_days(app: &AppState, days: i64) -> Result<Vec<Daily>, Error> {
+    let to = app.clock.now().date_naive();
+    let from = to - chrono::TimeDelta::days(days.clamp(1, 3660) - 1);
+    daily(&app.db, from, to).await
 }
 
 /// Every counter of `day`, as stored (for the dashboard's breakdowns, and tests).
@@ -200,4 +253,18 @@ pub async fn counters_of(
         .filter(analytics_daily::Column::Day.eq(day_text(day)))
         .all(db)
         .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_come_from_the_buckets() {
+        let buckets: BTreeMap<u32, i64> = [(250, 50), (500, 40), (1000, 9), (u32::MAX, 1)].into();
+        assert_eq!(quantile(&buckets, 0.5), Some(250));
+        assert_eq!(quantile(&buckets, 0.95), Some(1000));
+        assert_eq!(quantile(&buckets, 1.0), Some(u32::MAX));
+        assert_eq!(quantile(&BTreeMap::new(), 0.5), None);
+    }
 }
