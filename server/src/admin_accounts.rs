@@ -47,7 +47,13 @@ fn failed(err: &Error) -> Response {
         }
         ErrorKind::NotFound => (
             StatusCode::NOT_FOUND,
-            "That account does not exist (any more).".to_string(),
+            format!(
+                "That {} does not exist (any more).",
+                match err {
+                    Error::NotFound(what) => what,
+                    _ => "account",
+                }
+            ),
         ),
         ErrorKind::Forbidden => (StatusCode::FORBIDDEN, err.to_string()),
         _ => {
@@ -85,8 +91,62 @@ pub async fn show(State(app): State<AppState>, request: Request) -> Response {
         StatusCode::OK,
         "Accounts",
         &format!(
-            "<p>For requests sent to the privacy address, or a parent asking for a child's data to be deleted: find the account, check the request, then delete it.</p>{}",
-            search_form("")
+            "<p>For requests sent to the privacy address, or a parent asking for a child's data to be deleted: find the account, check the request, then delete it.</p>{}{}",
+            search_form(""),
+            blocks(&app)
+        ),
+    )
+}
+
+/// The networks blocked now (kept in RAM only), each with a button that lets it back.
+fn blocks(app: &AppState) -> String {
+    let blocks = app.abuse.blocks.blocks();
+    let mut html = format!(
+        "<h2>Blocked networks</h2><p data-testid=\"blocked-count\">{} blocked now (callers that kept hitting limits; each block is longer than the last, at most a day).</p>",
+        blocks.len()
+    );
+    if blocks.is_empty() {
+        return html;
+    }
+    html.push_str("<table data-testid=\"blocks\"><thead><tr><th>Network</th><th>Block</th><th>Until (UTC)</th><th></th></tr></thead><tbody>");
+    for block in blocks {
+        html.push_str(&format!(
+            "<tr><td>{network}</td><td>{level}</td><td>{until}</td><td><form method=\"post\" action=\"{PATH}/lift\"><input type=\"hidden\" name=\"network\" value=\"{network}\"><button class=\"button\" type=\"submit\">Let back in</button></form></td></tr>",
+            network = text(&block.network.to_string()),
+            level = block.level,
+            until = block.until.format("%Y-%m-%d %H:%M:%S"),
+        ));
+    }
+    html.push_str("</tbody></table>");
+    html
+}
+
+#[derive(Deserialize)]
+pub struct Lift {
+    #[serde(default)]
+    network: String,
+}
+
+/// Lifts a block (`network` as the list shows it).
+pub async fn lift(State(app): State<AppState>, request: Request) -> Response {
+    let (_admin, lift) = match admin_and_form::<Lift>(&app, request).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Ok(network) = lift.network.trim().parse::<std::net::IpAddr>() else {
+        return failed(&Error::NotFound("block"));
+    };
+    if !app.abuse.blocks.lift(network) {
+        return failed(&Error::NotFound("block"));
+    }
+    tracing::info!("an admin lifted a block");
+    page(
+        StatusCode::OK,
+        "Accounts",
+        &format!(
+            "<p data-testid=\"block-lifted\">The network is let back in.</p>{}{}",
+            search_form(""),
+            blocks(&app)
         ),
     )
 }

@@ -81,6 +81,10 @@ pub fn build(state: ServerState) -> Router {
             &format!("{}/delete", admin_accounts::PATH),
             post(admin_accounts::delete),
         )
+        .route(
+            &format!("{}/lift", admin_accounts::PATH),
+            post(admin_accounts::lift),
+        )
         .route("/billing/checkout", post(billing::checkout))
         .route("/billing/portal", post(billing::portal))
         .route(

@@ -148,3 +148,48 @@ async fn an_admin_finds_and_deletes_an_account_for_a_verified_request() {
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "gone");
 }
+
+/// Blocked networks are listed on the page (from RAM) and an admin lets one back in.
+#[tokio::test]
+async fn an_admin_sees_the_blocked_networks_and_lets_one_back_in() {
+    let _turn = page_turn().await;
+    let app = TestApp::builder().mail_capture().build().await;
+    let admin = app.admin("Root", "root@example.com").await;
+    let network: std::net::IpAddr = "203.0.113.5".parse().expect("ip");
+    for _ in 0..services::abuse::blocklist::STRIKES {
+        app.app.abuse.blocks.strike(network);
+    }
+    let page = text(app.get("/admin/accounts", Some(&admin)).await).await;
+    assert!(page.contains("1 blocked now"), "{page}");
+    assert!(page.contains("<td>203.0.113.5</td>"));
+    let (status, body) = post(
+        &app,
+        "/admin/accounts/lift",
+        "network=203.0.113.5",
+        &admin,
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("data-testid=\"block-lifted\""));
+    assert!(body.contains("0 blocked now"));
+    assert_eq!(app.app.abuse.blocks.blocked(network), None);
+    let (status, _) = post(
+        &app,
+        "/admin/accounts/lift",
+        "network=203.0.113.5",
+        &admin,
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing left to lift");
+    let (status, _) = post(
+        &app,
+        "/admin/accounts/lift",
+        "network=not-an-address",
+        &admin,
+        ORIGIN,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
