@@ -59,7 +59,7 @@ FUZZ_ARGS_form_reader := -max_len=8192 -timeout=20 -rss_limit_mb=1024 -dict=fuzz
 # Build tools compile faster without LTO; they only ever see this project's small inputs.
 TOOL_BUILD_ENV := CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false CARGO_PROFILE_RELEASE_INCREMENTAL=false
 
-.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink stripe-fake proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-pipeline bench-edges bench-edges-eval eval-venv site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
+.PHONY: site test-build tests-beside-fuzz-build help setup toolchain npm weights smtp-sink stripe-fake proof-venv cargo-fuzz fuzz-build fuzz-short fuzz-long schemathesis overload run build build-release bundle-size bundle-bench bench-analytics bench-pipeline bench-edges bench-edges-eval eval-venv site-release test fmt-check clippy wasm-check gpu-check gpu-bench-build unit-sqlite unit-postgres reference e2e clean
 
 help:
 	@echo "make run    build and serve imgigo at http://127.0.0.1:3000 (SQLite in ./data)"
@@ -280,6 +280,10 @@ bundle-bench: site-release test-build
 
 # Issue 16's check of the per-request path around the network at 12 MP (prints, asserts nothing):
 # services/src/bin/imgigo-pipeline-bench.rs, built optimised; flags in BENCH_ARGS (e.g. --runs 5).
+# Issue 20: what counting page views costs, counted against DNT requests on one release server.
+bench-analytics: build-release
+	IMGIGO_SITE_ROOT=target/site bash scripts/analytics-overhead.sh target/release/imgigo
+
 bench-pipeline: weights
 	cargo run --locked --profile reference -p services --bin imgigo-pipeline-bench -- $(BENCH_ARGS)
 
