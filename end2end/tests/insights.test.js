@@ -75,16 +75,17 @@ describe('the insights dashboard in Chromium', () => {
     assert.equal(await value('refusals', '503 busy or no model'), 1);
     assert.equal(await value('refusals', '429 too many'), 0);
     assert.equal(await value('signups', 'signups'), 1);
-    assert.equal(await admin.page.locator('svg[data-testid^="chart-"]').count(), 5);
+    assert.equal(await admin.page.locator('svg[data-testid^="chart-"]').count(), 6);
+    assert.equal(await value('credits', 'credits bought'), 0);
 
     const cells = await admin.page.locator(`[data-testid="insights-table"] tr[data-day="${today}"] td`).allTextContents();
-    assert.deepEqual(cells, [today, '3', '2', '0', '', '', '0', '0', '0', '0', '1', '1']);
+    assert.deepEqual(cells, [today, '3', '2', '0', '', '', '0', '0', '0', '0', '1', '1', '0']);
 
     const cookie = (await admin.context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
     const csv = await (await fetch(`${server.base}/admin/insights.csv?days=30`, { headers: { Cookie: cookie } })).text();
     const lines = csv.trim().split('\n');
     assert.equal(lines.length, 31);
-    assert.equal(lines.at(-1), `${today},3,2,0,,,0,0,0,0,1,1`);
+    assert.equal(lines.at(-1), `${today},3,2,0,,,0,0,0,0,1,1,0`);
     await admin.context.close();
     // The signed-out dashboard asks for a login; an ordinary account is refused.
     const ordinary = await postForm(server, 'login', { email: 'new@example.com', password: PASSWORD });

@@ -1,5 +1,5 @@
 //! `/admin/insights`: the operations dashboard. Traffic, cutouts, cutout time (median and 95th
-//! percentile), refusals by kind and signups per day for the last 30 or 90 days, drawn as SVG on
+//! percentile), refusals by kind, signups and credits bought per day for the last 30 or 90 days, drawn as SVG on
 //! the server (no script, nothing from elsewhere, so the strict CSP stays), with every number in a
 //! table below and as CSV (`/admin/insights.csv`). Admins only. The data are the aggregate
 //! analytics rows (see `services::analytics`): nothing here can name a person.
@@ -133,6 +133,15 @@ fn body(series: &[Daily], days: i64, live_keys: u64) -> String {
         series,
         &[Series::Bars("#27ae60", "signups", |d| {
             Some(d.signups as f64)
+        })],
+        &[],
+    ));
+    html.push_str(&chart(
+        "credits",
+        "Credits bought (packs and plan months paid through Stripe)",
+        series,
+        &[Series::Bars("#f2994a", "credits bought", |d| {
+            Some(d.credits_bought as f64 / 100.0)
         })],
         &[],
     ));
@@ -293,6 +302,7 @@ fn columns(day: &Daily, time: impl Fn(Option<u32>) -> String) -> Vec<String> {
     ];
     values.extend(day.refusals.iter().map(i64::to_string));
     values.push(day.signups.to_string());
+    values.push(format!("{}", day.credits_bought as f64 / 100.0));
     values
 }
 
@@ -303,7 +313,7 @@ fn table(days: &[Daily]) -> String {
     for (_, name) in REFUSAL_KINDS {
         html.push_str(&format!("<th>{name}</th>"));
     }
-    html.push_str("<th>Signups</th></tr></thead><tbody>");
+    html.push_str("<th>Signups</th><th>Credits bought</th></tr></thead><tbody>");
     for day in days.iter().rev() {
         html.push_str(&format!("<tr data-day=\"{}\">", day.day));
         for value in columns(day, cell) {
@@ -338,7 +348,7 @@ pub async fn csv(
     for status in REFUSALS {
         out.push_str(&format!(",refused_{status}"));
     }
-    out.push_str(",signups\n");
+    out.push_str(",signups,credits_bought\n");
     let number = |value: Option<u32>| value.map_or(String::new(), |v| v.to_string());
     for day in &series {
         out.push_str(&columns(day, number).join(","));

@@ -81,7 +81,7 @@ async fn the_dashboard_shows_a_scripted_day_in_charts_a_table_and_csv() {
     let median = value(&html, "latency", "median", &today);
     assert!(median >= 250.0, "{median}");
     assert!(value(&html, "latency", "95th percentile", &today) >= median);
-    assert_eq!(html.matches("data-testid=\"chart-").count(), 5);
+    assert_eq!(html.matches("data-testid=\"chart-").count(), 6);
     assert_eq!(
         html.matches("<tr data-day=").count(),
         30,
@@ -103,13 +103,14 @@ async fn the_dashboard_shows_a_scripted_day_in_charts_a_table_and_csv() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "day,page_loads,visitors,cutouts,median_ms,p95_ms,refused_413,refused_415,refused_422,refused_429,refused_503,signups"
+        "day,page_loads,visitors,cutouts,median_ms,p95_ms,refused_413,refused_415,refused_422,refused_429,refused_503,signups,credits_bought"
     );
     assert_eq!(lines.len(), 31);
     let row: Vec<&str> = lines[30].split(',').collect();
     assert_eq!(row[0], today);
     assert_eq!(&row[1..4], ["3", "2", "2"]);
     assert_eq!(row[11], "1");
+    assert_eq!(row[12], "0", "no credits bought");
 
     assert_eq!(
         app.get("/admin/insights", None).await.status(),

@@ -186,6 +186,13 @@ async fn a_pack_bought_through_checkout_is_granted_once_with_one_receipt() {
     )
     .await;
     assert_eq!(outcome["granted"], serde_json::Value::Null, "{outcome}");
+
+    // The admin dashboard's "credits bought" has today's pack, once.
+    let today = services::analytics::last_days(&app.app, 1)
+        .await
+        .expect("insights");
+    assert_eq!(today.len(), 1);
+    assert_eq!(today[0].credits_bought, 1000, "10 credits in hundredths");
 }
 
 #[tokio::test]

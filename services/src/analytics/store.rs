@@ -131,6 +131,9 @@ pub struct Daily {
     /// bucket it fell in (`u32::MAX`: slower than the last bucket); `None` without cutouts.
     pub p50_ms: Option<u32>,
     pub p95_ms: Option<u32>,
+    /// Hundredths of a credit bought (packs and plan months paid through Stripe) by accounts that
+    /// still exist (a deleted account's ledger goes with it).
+    pub credits_bought: i64,
 }
 
 /// The upper bound of the bucket holding the `quantile` of `buckets` (bound, count), sorted.
@@ -241,7 +244,12 @@ pub async fn daily(
 pub async fn last_days(app: &AppState, days: i64) -> Result<Vec<Daily>, Error> {
     let to = app.clock.now().date_naive();
     let from = to - chrono::TimeDelta::days(days.clamp(1, 3660) - 1);
-    daily(&app.db, from, to).await
+    let mut series = daily(&app.db, from, to).await?;
+    let bought = crate::credits::bought_per_day(&app.db, from, to).await?;
+    for day in &mut series {
+        day.credits_bought = bought.get(&day.day).copied().unwrap_or(0);
+    }
+    Ok(series)
 }
 
 /// Every counter of `day`, as stored (for the dashboard's breakdowns, and tests).

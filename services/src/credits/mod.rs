@@ -147,3 +147,38 @@ pub async fn balance_of(
         .await
         .map(Some)
 }
+
+/// Hundredths of a credit bought per day (UTC) from `from` to `to`: grants from Stripe checkouts
+/// and paid plan invoices in the ledger (accounts deleted since took their rows with them). At
+/// most a million rows are read.
+pub async fn bought_per_day(
+    db: &impl sea_orm::ConnectionTrait,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<std::collections::BTreeMap<chrono::NaiveDate, i64>, crate::Error> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+    let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
+    let end = (to + chrono::TimeDelta::days(1))
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    let rows: Vec<(DateTime<Utc>, i64)> = entity::credit_ledger::Entity::find()
+        .select_only()
+        .column(entity::credit_ledger::Column::CreatedAt)
+        .column(entity::credit_ledger::Column::Amount)
+        .filter(entity::credit_ledger::Column::Kind.eq(Kind::Grant.as_str()))
+        .filter(entity::credit_ledger::Column::Source.is_in([
+            crate::billing::checkout::SOURCE,
+            crate::billing::plans::SOURCE,
+        ]))
+        .filter(entity::credit_ledger::Column::CreatedAt.gte(start))
+        .filter(entity::credit_ledger::Column::CreatedAt.lt(end))
+        .limit(1_000_000)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut days = std::collections::BTreeMap::new();
+    for (at, amount) in rows {
+        *days.entry(at.date_naive()).or_insert(0) += amount;
+    }
+    Ok(days)
+}
