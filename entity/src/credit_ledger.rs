@@ -21,6 +21,11 @@ pub struct Model {
     pub source: String,
     pub source_ref: Option<String>,
     pub note: Option<String>,
+    /// What Stripe charged for this grant, in the currency's smallest unit (grants from a
+    /// checkout or a paid invoice only).
+    pub paid_minor: Option<i64>,
+    /// That amount's currency, lower case (`eur`).
+    pub currency: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -13,6 +13,7 @@ mod m20261205_000007_credits;
 mod m20261205_000008_subscriptions;
 mod m20261205_000009_mail_outbox;
 mod m20261205_000010_analytics;
+mod m20261205_000011_ledger_payments;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_subscriptions::Migration),
             Box::new(m20261205_000009_mail_outbox::Migration),
             Box::new(m20261205_000010_analytics::Migration),
+            Box::new(m20261205_000011_ledger_payments::Migration),
         ]
     }
 }

@@ -145,6 +145,22 @@ fn body(series: &[Daily], days: i64, live_keys: u64) -> String {
         })],
         &[],
     ));
+    let money: Vec<Series> = currencies(series)
+        .iter()
+        .zip(MONEY_COLOURS.iter().cycle())
+        .map(|(currency, colour)| Series::Money(colour, currency.to_ascii_uppercase()))
+        .collect();
+    if money.is_empty() {
+        html.push_str("<p data-testid=\"no-revenue\">No payments in this period.</p>");
+    } else {
+        html.push_str(&chart(
+            "revenue",
+            "Revenue: what Stripe charged, per currency",
+            series,
+            &money,
+            &[],
+        ));
+    }
     html.push_str(&table(series));
     html
 }
@@ -163,6 +179,22 @@ enum Series {
     /// One refusal kind of a stacked bar (index into [`REFUSALS`]).
     Stacked(usize),
     Line(&'static str, &'static str, fn(&Daily) -> Option<f64>),
+    /// Revenue in one currency (its upper-case code is the name), in whole units.
+    Money(&'static str, String),
+}
+
+/// The colours of the revenue bars, one per currency in turn.
+const MONEY_COLOURS: [&str; 4] = ["#27ae60", "#2f80ed", "#f2994a", "#8e44ad"];
+
+/// The currencies paid in during `days`, lower case, sorted.
+fn currencies(days: &[Daily]) -> Vec<String> {
+    let mut all: Vec<String> = days
+        .iter()
+        .flat_map(|day| day.revenue.keys().cloned())
+        .collect();
+    all.sort();
+    all.dedup();
+    all
 }
 
 impl Series {
@@ -170,13 +202,19 @@ impl Series {
         match self {
             Series::Bars(_, _, f) | Series::Line(_, _, f) => f(day),
             Series::Stacked(at) => Some(day.refusals[*at] as f64),
+            Series::Money(_, code) => {
+                let currency = code.to_ascii_lowercase();
+                let minor = day.revenue.get(&currency).copied().unwrap_or(0);
+                Some(services::billing::money::units(minor, &currency))
+            }
         }
     }
 
-    fn colour_and_name(&self) -> (&'static str, &'static str) {
+    fn colour_and_name(&self) -> (&'static str, &str) {
         match self {
             Series::Bars(colour, name, _) | Series::Line(colour, name, _) => (colour, name),
             Series::Stacked(at) => REFUSAL_KINDS[*at],
+            Series::Money(colour, code) => (colour, code),
         }
     }
 }
@@ -291,7 +329,11 @@ fn cell(value: Option<u32>) -> String {
 }
 
 /// One day's numbers in the table's and the CSV's column order; `time` writes a cutout time.
-fn columns(day: &Daily, time: impl Fn(Option<u32>) -> String) -> Vec<String> {
+fn columns(
+    day: &Daily,
+    currencies: &[String],
+    time: impl Fn(Option<u32>) -> String,
+) -> Vec<String> {
     let mut values = vec![
         day.day.to_string(),
         day.views.to_string(),
@@ -303,6 +345,13 @@ fn columns(day: &Daily, time: impl Fn(Option<u32>) -> String) -> Vec<String> {
     values.extend(day.refusals.iter().map(i64::to_string));
     values.push(day.signups.to_string());
     values.push(format!("{}", day.credits_bought as f64 / 100.0));
+    for currency in currencies {
+        let minor = day.revenue.get(currency).copied().unwrap_or(0);
+        values.push(format!(
+            "{}",
+            services::billing::money::units(minor, currency)
+        ));
+    }
     values
 }
 
@@ -313,10 +362,18 @@ fn table(days: &[Daily]) -> String {
     for (_, name) in REFUSAL_KINDS {
         html.push_str(&format!("<th>{name}</th>"));
     }
-    html.push_str("<th>Signups</th><th>Credits bought</th></tr></thead><tbody>");
+    html.push_str("<th>Signups</th><th>Credits bought</th>");
+    let currencies = currencies(days);
+    for currency in &currencies {
+        html.push_str(&format!(
+            "<th>Revenue {}</th>",
+            currency.to_ascii_uppercase()
+        ));
+    }
+    html.push_str("</tr></thead><tbody>");
     for day in days.iter().rev() {
         html.push_str(&format!("<tr data-day=\"{}\">", day.day));
-        for value in columns(day, cell) {
+        for value in columns(day, &currencies, cell) {
             html.push_str(&format!("<td>{value}</td>"));
         }
         html.push_str("</tr>");
@@ -348,10 +405,15 @@ pub async fn csv(
     for status in REFUSALS {
         out.push_str(&format!(",refused_{status}"));
     }
-    out.push_str(",signups,credits_bought\n");
+    out.push_str(",signups,credits_bought");
+    let currencies = currencies(&series);
+    for currency in &currencies {
+        out.push_str(&format!(",revenue_{currency}"));
+    }
+    out.push('\n');
     let number = |value: Option<u32>| value.map_or(String::new(), |v| v.to_string());
     for day in &series {
-        out.push_str(&columns(day, number).join(","));
+        out.push_str(&columns(day, &currencies, number).join(","));
         out.push('\n');
     }
     let mut response = (StatusCode::OK, out).into_response();

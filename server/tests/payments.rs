@@ -193,6 +193,43 @@ async fn a_pack_bought_through_checkout_is_granted_once_with_one_receipt() {
         .expect("insights");
     assert_eq!(today.len(), 1);
     assert_eq!(today[0].credits_bought, 1000, "10 credits in hundredths");
+    assert_eq!(
+        today[0].revenue,
+        [("eur".to_string(), 900)].into(),
+        "what Stripe charged"
+    );
+    // The admin sees it as EUR 9 on the dashboard, and the person in their export.
+    let admin = app.admin("Root", "root@example.com").await;
+    let page = text(app.get("/admin/insights", Some(&admin)).await).await;
+    assert!(page.contains("data-testid=\"chart-revenue\""), "{page}");
+    assert!(
+        page.contains("data-series=\"EUR\" data-value=\"9\""),
+        "{page}"
+    );
+    let csv = text(app.get("/admin/insights.csv", Some(&admin)).await).await;
+    assert!(
+        csv.lines()
+            .next()
+            .is_some_and(|header| header.ends_with(",credits_bought,revenue_eur"))
+    );
+    assert!(csv.trim_end().ends_with(",10,9"), "{csv}");
+    let person = services::accounts::find_by_email(&app.app.db, "ada@example.com")
+        .await
+        .expect("lookup")
+        .expect("ada");
+    assert_eq!(person.id, ada);
+    let exported = services::privacy::export::export(&app.app, &person)
+        .await
+        .expect("export");
+    let bought = exported
+        .credit_ledger
+        .iter()
+        .find(|row| row.source == "stripe_checkout")
+        .expect("the grant");
+    assert_eq!(
+        (bought.paid_minor, bought.currency.as_deref()),
+        (Some(900), Some("eur"))
+    );
 }
 
 #[tokio::test]
@@ -410,6 +447,11 @@ async fn a_plan_brings_its_credits_with_each_paid_invoice_and_ends_with_the_acco
     assert_eq!(rows[1]["amount"], "-5", "{rows}");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     assert_eq!(app.mail_count("receipt"), 2, "one receipt per invoice");
+    // Both invoices' amounts are revenue (the first as localstripe charged it), each once.
+    let today = services::analytics::last_days(&app.app, 1)
+        .await
+        .expect("insights");
+    assert_eq!(today[0].revenue.get("eur"), Some(&5800), "{:?}", today[0]);
     let receipt = app.mail("receipt", "ada@example.com").await;
     assert!(
         receipt.text.contains("https://invoice.stripe.test/in_next"),

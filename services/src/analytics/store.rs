@@ -134,6 +134,8 @@ pub struct Daily {
     /// Hundredths of a credit bought (packs and plan months paid through Stripe) by accounts that
     /// still exist (a deleted account's ledger goes with it).
     pub credits_bought: i64,
+    /// What Stripe charged for them, per currency (lower-case code → smallest unit).
+    pub revenue: BTreeMap<String, i64>,
 }
 
 /// The upper bound of the bucket holding the `quantile` of `buckets` (bound, count), sorted.
@@ -247,7 +249,10 @@ pub async fn last_days(app: &AppState, days: i64) -> Result<Vec<Daily>, Error> {
     let mut series = daily(&app.db, from, to).await?;
     let bought = crate::credits::bought_per_day(&app.db, from, to).await?;
     for day in &mut series {
-        day.credits_bought = bought.get(&day.day).copied().unwrap_or(0);
+        if let Some(bought) = bought.get(&day.day) {
+            day.credits_bought = bought.credits;
+            day.revenue = bought.paid.clone();
+        }
     }
     Ok(series)
 }

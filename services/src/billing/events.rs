@@ -324,6 +324,19 @@ async fn checkout(
         )
         .await?;
         if granted {
+            if let (Some(minor), Some(currency)) =
+                (session.amount_total, session.currency.as_deref())
+            {
+                ledger::record_payment(
+                    txn,
+                    user_id,
+                    checkout::SOURCE,
+                    &session.id,
+                    minor,
+                    currency,
+                )
+                .await?;
+            }
             let paid = receipts::Paid {
                 item: &pack.name,
                 granted: pack.hundredths,

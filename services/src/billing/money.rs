@@ -23,6 +23,15 @@ pub fn amount(minor: i64, currency: &str) -> Option<String> {
     Some(format!("{code} {sign}{}.{:02}", minor / 100, minor % 100))
 }
 
+/// `minor` in whole units of `currency` (`900` `eur` → 9.0; `500` `jpy` → 500.0), for charts.
+pub fn units(minor: i64, currency: &str) -> f64 {
+    if ZERO_DECIMAL.contains(&currency.to_ascii_lowercase().as_str()) {
+        minor as f64
+    } else {
+        minor as f64 / 100.0
+    }
+}
+
 /// Hundredths of a credit with their noun: `1 credit`, `2.5 credits`, `0 credits`.
 pub fn phrase(hundredths: i64) -> String {
     match hundredths {

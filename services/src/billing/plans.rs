@@ -122,6 +122,9 @@ pub async fn invoice_paid(app: &AppState, invoice: &PaidInvoice<'_>) -> Result<b
         )
         .await?;
         change(app, txn, &row, None, Some("active")).await?;
+        if renewed && let Some((minor, currency)) = invoice.amount {
+            ledger::record_payment(txn, row.user_id, SOURCE, invoice.id, minor, currency).await?;
+        }
         if renewed && let Some(user) = &user {
             let paid = receipts::Paid {
                 item: &format!("{} (a month)", plan.name),

@@ -97,6 +97,40 @@ pub async fn grant_in(
     }
 }
 
+/// Notes on `user_id`'s grant from `source`/`reference` what Stripe charged for it (smallest unit,
+/// currency), in the caller's transaction: the revenue the admin dashboard shows.
+pub async fn record_payment(
+    txn: &DatabaseTransaction,
+    user_id: i64,
+    source: &str,
+    reference: &str,
+    paid_minor: i64,
+    currency: &str,
+) -> Result<(), Error> {
+    credit_ledger::Entity::update_many()
+        .col_expr(
+            credit_ledger::Column::PaidMinor,
+            sea_orm::sea_query::Expr::value(paid_minor),
+        )
+        .col_expr(
+            credit_ledger::Column::Currency,
+            sea_orm::sea_query::Expr::value(
+                currency
+                    .to_ascii_lowercase()
+                    .chars()
+                    .take(3)
+                    .collect::<String>(),
+            ),
+        )
+        .filter(credit_ledger::Column::UserId.eq(user_id))
+        .filter(credit_ledger::Column::Kind.eq(Kind::Grant.as_str()))
+        .filter(credit_ledger::Column::Source.eq(source))
+        .filter(credit_ledger::Column::SourceRef.eq(reference))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// A plan's month paid: what is left of the plan's previous month lapses (an expiry row) and the
 /// month's `amount` hundredths are granted, both caused by `source`/`reference` (Stripe's invoice).
 /// Returns `false`, changing nothing, when that invoice was applied already.

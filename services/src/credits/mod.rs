@@ -148,23 +148,34 @@ pub async fn balance_of(
         .map(Some)
 }
 
-/// Hundredths of a credit bought per day (UTC) from `from` to `to`: grants from Stripe checkouts
-/// and paid plan invoices in the ledger (accounts deleted since took their rows with them). At
-/// most a million rows are read.
+/// What was bought on one day: hundredths of a credit, and what Stripe charged per currency
+/// (smallest unit).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bought {
+    pub credits: i64,
+    pub paid: std::collections::BTreeMap<String, i64>,
+}
+
+/// What was bought per day (UTC) from `from` to `to`: grants from Stripe checkouts and paid plan
+/// invoices in the ledger (accounts deleted since took their rows with them). At most a million
+/// rows are read.
 pub async fn bought_per_day(
     db: &impl sea_orm::ConnectionTrait,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
-) -> Result<std::collections::BTreeMap<chrono::NaiveDate, i64>, crate::Error> {
+) -> Result<std::collections::BTreeMap<chrono::NaiveDate, Bought>, crate::Error> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
     let start = from.and_time(chrono::NaiveTime::MIN).and_utc();
     let end = (to + chrono::TimeDelta::days(1))
         .and_time(chrono::NaiveTime::MIN)
         .and_utc();
-    let rows: Vec<(DateTime<Utc>, i64)> = entity::credit_ledger::Entity::find()
+    type Row = (DateTime<Utc>, i64, Option<i64>, Option<String>);
+    let rows: Vec<Row> = entity::credit_ledger::Entity::find()
         .select_only()
         .column(entity::credit_ledger::Column::CreatedAt)
         .column(entity::credit_ledger::Column::Amount)
+        .column(entity::credit_ledger::Column::PaidMinor)
+        .column(entity::credit_ledger::Column::Currency)
         .filter(entity::credit_ledger::Column::Kind.eq(Kind::Grant.as_str()))
         .filter(entity::credit_ledger::Column::Source.is_in([
             crate::billing::checkout::SOURCE,
@@ -176,9 +187,14 @@ pub async fn bought_per_day(
         .into_tuple()
         .all(db)
         .await?;
-    let mut days = std::collections::BTreeMap::new();
-    for (at, amount) in rows {
-        *days.entry(at.date_naive()).or_insert(0) += amount;
+    let mut days: std::collections::BTreeMap<chrono::NaiveDate, Bought> =
+        std::collections::BTreeMap::new();
+    for (at, amount, paid, currency) in rows {
+        let day = days.entry(at.date_naive()).or_default();
+        day.credits += amount;
+        if let (Some(paid), Some(currency)) = (paid, currency) {
+            *day.paid.entry(currency).or_insert(0) += paid;
+        }
     }
     Ok(days)
 }

@@ -11,7 +11,7 @@
 //!   response, created_at, due_at, closed_at}], "account_results": [{result_id, created_at,
 //!   expires_at}], "audit_log": [{staff_role, action, created_at}], "credit_accounts": [{free,
 //!   free_month, subscription, payg, updated_at}], "credit_ledger": [{kind, bucket, amount,
-//!   balance_after, source, source_ref, note, created_at}], "billing_subscriptions": [{id,
+//!   balance_after, source, source_ref, note, paid_minor, currency, created_at}], "billing_subscriptions": [{id,
 //!   customer_id, checkout_id, plan, status, created_at, updated_at}], "mail_outbox": [{kind,
 //!   status, attempts, created_at, next_attempt_at, last_error}]}` (credits in hundredths;
 //!   Stripe's ids, never card data; the outbox's metadata only: a waiting mail's body is sealed
@@ -119,6 +119,9 @@ pub struct CreditEntry {
     pub source: String,
     pub source_ref: Option<String>,
     pub note: Option<String>,
+    /// What Stripe charged for a bought grant (smallest unit) and its currency.
+    pub paid_minor: Option<i64>,
+    pub currency: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -144,6 +147,8 @@ impl From<credit_ledger::Model> for CreditEntry {
             source: e.source,
             source_ref: e.source_ref,
             note: e.note,
+            paid_minor: e.paid_minor,
+            currency: e.currency,
             created_at: e.created_at,
         }
     }
@@ -467,6 +472,8 @@ mod tests {
                 source: "stripe_checkout".into(),
                 source_ref: Some("cs_1".into()),
                 note: None,
+                paid_minor: Some(900),
+                currency: Some("eur".into()),
                 created_at: at,
             }],
             billing_subscriptions: vec![Subscription {
@@ -599,8 +606,10 @@ mod tests {
                 "balance_after",
                 "bucket",
                 "created_at",
+                "currency",
                 "kind",
                 "note",
+                "paid_minor",
                 "source",
                 "source_ref"
             ]
