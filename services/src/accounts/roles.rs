@@ -114,10 +114,7 @@ pub async fn overview(app: &AppState, staff: &users::Model) -> Result<Overview, 
         .filter(users::Column::Role.is_in([Role::Support, Role::Admin]))
         .count(&app.db)
         .await?;
-    let live_api_keys = entity::api_keys::Entity::find()
-        .filter(entity::api_keys::Column::RevokedAt.is_null())
-        .count(&app.db)
-        .await?;
+    let live_api_keys = crate::accounts::api_keys::live_count(app).await?;
     Ok(Overview {
         accounts,
         verified,
